@@ -1,0 +1,237 @@
+"""build-geodata: turn the public sources into the bundled dataset under geodata/.
+
+Everything is written to a temporary folder beside the output and moved into place only
+when every step has succeeded, so a failed build leaves the previous dataset untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+
+from lib import crosswalk as cw
+from lib import geodata, sources
+from lib.geometry import area_km2, simplify_coverage, to_multipolygons
+from lib.names import name_key, split_unit_type
+
+# Known label errors of the gis.chinhphu.vn district layer: polygon code → true code.
+# Two pairs of neighbouring districts carry each other's codes (none of their own
+# geocoded commune points fall inside them; sources README).
+DISTRICT_CODE_REPAIRS = {"108": "109", "109": "108", "723": "726", "726": "723"}
+QUANG_NINH = "22"
+
+Progress = Callable[[str], None]
+
+
+def build_geodata(sources_dir: Path, out_dir: Path, *, progress: Progress = print) -> dict:
+    """Build every layer and table from ``sources_dir`` into ``out_dir``; return the manifest."""
+    sources_dir, out_dir = Path(sources_dir), Path(out_dir)
+    started = time.monotonic()
+    steps = ["new communes", "new provinces", "old provinces", "old districts", "crosswalk", "provenance"]
+
+    def step(i: int) -> None:
+        progress(f"[{i}/{len(steps)}] {steps[i - 1]} … ({time.monotonic() - started:.0f} s)")
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".geodata-build-", dir=out_dir.parent))
+    try:
+        step(1)
+        new_provinces = sources.read_new_provinces(sources_dir)
+        communes, stats = _new_communes(sources_dir, new_provinces)
+        step(2)
+        provinces = _new_provinces(communes, new_provinces, sources_dir)
+        step(3)
+        old_communes = sources.read_old_communes(sources_dir)
+        old_districts = sources.read_old_districts(sources_dir)
+        old_provinces = _old_provinces(sources_dir, old_communes, provinces)
+        step(4)
+        districts, district_notes = _old_districts(sources_dir, old_districts)
+        step(5)
+        crosswalk, rejected = cw.build_crosswalk(
+            sources.read_vau_pairs(sources_dir), sources.read_dvhcvn_pairs(sources_dir),
+            old_communes, old_districts, communes, new_provinces,
+        )
+        province_crosswalk = cw.build_province_crosswalk(crosswalk)
+        step(6)
+        _write_layer(communes, work / geodata.LAYERS["new_communes"].path)
+        _write_layer(provinces, work / geodata.LAYERS["new_provinces"].path)
+        _write_layer(old_provinces, work / geodata.LAYERS["old_provinces"].path)
+        _write_layer(districts, work / geodata.LAYERS["old_districts"].path)
+        _write_csv(crosswalk, work / geodata.CROSSWALK)
+        _write_csv(province_crosswalk, work / geodata.CROSSWALK_PROVINCES)
+        _write_csv(rejected, work / geodata.CROSSWALK_REJECTED)
+        manifest = _manifest(work, sources_dir, {
+            "new_provinces": len(provinces), "new_communes": len(communes),
+            "old_provinces": len(old_provinces), "old_districts": len(districts),
+            "old_districts_gso": len(old_districts), "old_communes_gso": len(old_communes),
+            **{f"crosswalk_{k}": v for k, v in cw.summarise(crosswalk).items()},
+            "crosswalk_rejected_pairs": len(rejected),
+        }, stats)
+        from lib.provenance import write_sources_md  # the long text lives in its own module
+
+        write_sources_md(work / "SOURCES.md", manifest, district_notes)
+        _replace_dir(work, out_dir)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    progress(f"done in {time.monotonic() - started:.0f} s: {out_dir} (version {manifest['version']})")
+    return manifest
+
+
+def _new_communes(sources_dir: Path, new_provinces: pd.DataFrame) -> tuple[gpd.GeoDataFrame, dict]:
+    raw = sources.read_new_communes(sources_dir)
+    types_names = raw["fullName"].map(split_unit_type)
+    province_names = new_provinces.set_index("code")
+    gdf = gpd.GeoDataFrame(
+        {
+            "code": raw["code"],
+            "name": raw["name"],
+            "full_name": raw["fullName"],
+            "name_en": raw["nameEn"],
+            "type": types_names.map(lambda t: t[0]),
+            "province_code": raw["province_code"],
+            "province_name": raw["province_code"].map(province_names["full_name"]),
+        },
+        geometry=raw.geometry.values,
+        crs="EPSG:4326",
+    )
+    attributes = sources.read_sapnhap_communes(sources_dir)
+    gdf["province_key"] = raw["province_code"].map(province_names["name"]).map(name_key)
+    gdf["name_key"] = gdf["name"].map(name_key)
+    gdf = gdf.merge(attributes.drop_duplicates(["province_key", "name_key"]), on=["province_key", "name_key"], how="left")
+    gdf["area_km2"] = raw["areaKm2"].round(2).to_numpy()
+    gdf["predecessors_text"] = gdf["code"].map(sources.read_predecessor_texts(sources_dir)).fillna("")
+
+    vertices_before = int(shapely.get_num_coordinates(gdf.geometry.values).sum())
+    area_before = area_km2(gdf).sum()
+    gdf.geometry = to_multipolygons(simplify_coverage(gdf.geometry.values))
+    stats = {
+        "new_communes_vertices_source": vertices_before,
+        "new_communes_vertices": int(shapely.get_num_coordinates(gdf.geometry.values).sum()),
+        "new_communes_area_change_pct": round(100 * (area_km2(gdf).sum() / area_before - 1), 5),
+        "new_communes_with_population": int(gdf["population"].notna().sum()),
+    }
+    gdf["population"] = gdf["population"].astype("Int64")
+    columns = ["code", "name", "full_name", "name_en", "type", "province_code", "province_name",
+               "area_km2", "population", "admin_centre", "centre_lon", "centre_lat", "predecessors_text", "geometry"]
+    return gdf[columns].sort_values("code", ignore_index=True), stats
+
+
+def _new_provinces(communes: gpd.GeoDataFrame, new_provinces: pd.DataFrame, sources_dir: Path) -> gpd.GeoDataFrame:
+    # Dissolving the already simplified communes makes the two levels nest exactly. ("unary",
+    # not "coverage": the source has a few overlaps that coverage union rejects.)
+    dissolved = communes[["province_code", "geometry"]].dissolve(by="province_code", method="unary")
+    counts = communes.groupby("province_code").size().rename("communes")
+    gdf = new_provinces.merge(dissolved, left_on="code", right_index=True).merge(
+        counts, left_on="code", right_index=True
+    )
+    gdf = gpd.GeoDataFrame(gdf, geometry="geometry", crs="EPSG:4326")
+    gdf["type"] = gdf["full_name"].map(lambda n: split_unit_type(n)[0])
+    extra = sources.read_sapnhap_provinces(sources_dir).drop_duplicates("province_key")
+    gdf["province_key"] = gdf["name"].map(name_key)
+    gdf = gdf.merge(extra, on="province_key", how="left")
+    gdf["area_km2"] = area_km2(gdf).round(2)
+    gdf["population"] = gdf["population"].astype("Int64")
+    gdf.geometry = to_multipolygons(gdf.geometry.values)
+    columns = ["code", "name", "full_name", "name_en", "type", "communes", "area_km2", "population",
+               "admin_centre", "geometry"]
+    return gdf[columns].sort_values("code", ignore_index=True)
+
+
+def _old_provinces(sources_dir: Path, old_communes: pd.DataFrame, new_provinces: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    gis = sources.read_gis_provinces(sources_dir)
+    geoms = simplify_coverage(gis.geometry.values)
+    gdf = gpd.GeoDataFrame({"code": gis["province_code"], "outline_source": "gis.chinhphu.vn"}, geometry=geoms,
+                           crs="EPSG:4326")
+    if QUANG_NINH not in set(gdf["code"]):
+        # Quảng Ninh is missing from the portal's snapshot and was not merged in 2025.
+        qn = new_provinces.loc[new_provinces["code"].eq(QUANG_NINH), ["geometry"]].copy()
+        qn["code"], qn["outline_source"] = QUANG_NINH, "new province 22 (unchanged in 2025)"
+        gdf = pd.concat([gdf, qn], ignore_index=True)
+    names = old_communes.drop_duplicates("province_code").set_index("province_code")["province_name"]
+    communes = old_communes.groupby("province_code").size()
+    districts = old_communes.groupby("province_code")["district_code"].nunique()
+    gdf["name"] = gdf["code"].map(names)
+    gdf["communes"] = gdf["code"].map(communes).astype("Int64")
+    gdf["districts"] = gdf["code"].map(districts).astype("Int64")
+    gdf["area_km2"] = area_km2(gdf).round(2)
+    gdf.geometry = to_multipolygons(gdf.geometry.values)
+    columns = ["code", "name", "districts", "communes", "area_km2", "outline_source", "geometry"]
+    return gpd.GeoDataFrame(gdf[columns], crs="EPSG:4326").sort_values("code", ignore_index=True)
+
+
+def _old_districts(sources_dir: Path, gso_districts: pd.DataFrame) -> tuple[gpd.GeoDataFrame, dict]:
+    gis = sources.read_gis_districts(sources_dir)
+    gis["code"] = gis["district_code"].map(lambda c: DISTRICT_CODE_REPAIRS.get(c, c))
+    known = gis["code"].isin(gso_districts["code"])
+    notes = {
+        "repaired": DISTRICT_CODE_REPAIRS,
+        "dropped_not_in_gso_2025": sorted(gis.loc[~known, "district_code"]),
+        "without_polygon": sorted(set(gso_districts["code"]) - set(gis["code"])),
+    }
+    gis = gis[known]
+    geoms = simplify_coverage(gis.geometry.values)
+    info = gso_districts.set_index("code")
+    gdf = gpd.GeoDataFrame(
+        {
+            "code": gis["code"].to_numpy(),
+            "name": gis["code"].map(info["name"]).to_numpy(),
+            "type": gis["code"].map(info["type"]).to_numpy(),
+            "province_code": gis["code"].map(info["province_code"]).to_numpy(),
+            "province_name": gis["code"].map(info["province_name"]).to_numpy(),
+            "outline_source": "gis.chinhphu.vn",
+        },
+        geometry=to_multipolygons(geoms),
+        crs="EPSG:4326",
+    )
+    gdf["area_km2"] = area_km2(gdf).round(2)
+    return gdf.sort_values("code", ignore_index=True), notes
+
+
+def _write_layer(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pyogrio.write_dataframe(gdf, path, driver="GeoJSON", layer_options={"COORDINATE_PRECISION": 5})
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _manifest(work: Path, sources_dir: Path, counts: dict, stats: dict) -> dict:
+    data_files = sorted(p for p in work.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for path in data_files:
+        digest.update(path.relative_to(work).as_posix().encode() + _sha256(path).encode())
+    manifest = {
+        "version": f"vn2025-{digest.hexdigest()[:10]}",
+        "counts": counts,
+        "geometry": stats,
+        "files": {p.relative_to(work).as_posix(): p.stat().st_size for p in data_files},
+        "sources": {rel: _sha256(sources_dir / rel)[:16] for rel in sources.source_file_list()},
+    }
+    (work / geodata.MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    """Swap ``new`` into place of ``target``, keeping files of ``target`` the build does not own."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in sorted(p for p in new.rglob("*") if p.is_file()):
+        destination = target / path.relative_to(new)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        path.replace(destination)
+    shutil.rmtree(new, ignore_errors=True)

@@ -1,0 +1,98 @@
+"""The bundled dataset under geodata/: where each layer lives and how to load it with string codes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+DEFAULT_DIR = Path(__file__).resolve().parent.parent / "geodata"
+MANIFEST = "manifest.json"
+CROSSWALK = "crosswalk.csv"
+CROSSWALK_PROVINCES = "crosswalk_provinces.csv"
+CROSSWALK_REJECTED = "crosswalk_rejected.csv"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One polygon layer of the dataset: its file, code field and width, expected count."""
+
+    name: str
+    path: str
+    code_field: str
+    code_width: int
+    expected_count: int | None
+    string_fields: tuple[str, ...] = ()
+
+
+LAYERS = {
+    "new_provinces": Layer("new_provinces", "new/provinces.geojson", "code", 2, 34),
+    "new_communes": Layer("new_communes", "new/communes.geojson", "code", 5, 3321, ("province_code",)),
+    "old_provinces": Layer("old_provinces", "old/provinces.geojson", "code", 2, 63),
+    "old_districts": Layer("old_districts", "old/districts.geojson", "code", 3, None, ("province_code",)),
+}
+
+# Code columns of the CSV tables, read as text so that leading zeros survive.
+CROSSWALK_CODE_COLUMNS = [
+    "old_code", "old_district_code", "old_province_code", "new_code", "new_province_code",
+]
+
+
+def read_layer(path: Path, *, string_fields: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
+    """Read a GeoJSON/GeoPackage/... layer with pyogrio, keeping ``string_fields`` as text."""
+    gdf = pyogrio.read_dataframe(path, use_arrow=True)
+    for field in string_fields:
+        if field in gdf.columns:
+            gdf[field] = gdf[field].astype(str)
+    return gdf
+
+
+def load_layer(name: str, geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
+    """Load one layer of :data:`LAYERS` from ``geodata_dir``."""
+    layer = LAYERS[name]
+    return read_layer(Path(geodata_dir) / layer.path, string_fields=(layer.code_field, *layer.string_fields))
+
+
+def load_new_communes(geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
+    """The 3,321 new communes (EPSG:4326) with their attributes."""
+    return load_layer("new_communes", geodata_dir)
+
+
+def load_new_provinces(geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
+    """The 34 new provinces, dissolved from the new communes."""
+    return load_layer("new_provinces", geodata_dir)
+
+
+def load_old_provinces(geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
+    """The 63 provinces in force until 30 June 2025."""
+    return load_layer("old_provinces", geodata_dir)
+
+
+def load_old_districts(geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
+    """The old districts with a polygon (see geodata/SOURCES.md for the gaps)."""
+    return load_layer("old_districts", geodata_dir)
+
+
+def read_code_table(path: Path, code_columns: list[str]) -> pd.DataFrame:
+    """Read a CSV table with ``code_columns`` as text (the file may carry a UTF-8 BOM)."""
+    return pd.read_csv(path, dtype={c: str for c in code_columns}, encoding="utf-8-sig", keep_default_na=False,
+                       na_values={"area_km2": [""], "share_of_old": [""], "share_of_new": [""]})
+
+
+def load_crosswalk(geodata_dir: Path = DEFAULT_DIR) -> pd.DataFrame:
+    """One row per (old unit, new commune) pair; see ``lib.crosswalk.COLUMN_DOCS``."""
+    return read_code_table(Path(geodata_dir) / CROSSWALK, CROSSWALK_CODE_COLUMNS)
+
+
+def load_province_crosswalk(geodata_dir: Path = DEFAULT_DIR) -> pd.DataFrame:
+    """One row per (old province, new province) pair."""
+    return read_code_table(Path(geodata_dir) / CROSSWALK_PROVINCES, ["old_province_code", "new_province_code"])
+
+
+def load_manifest(geodata_dir: Path = DEFAULT_DIR) -> dict:
+    """Dataset version, counts and source hashes written by the build."""
+    return json.loads((Path(geodata_dir) / MANIFEST).read_text(encoding="utf-8"))

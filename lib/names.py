@@ -1,0 +1,103 @@
+"""Name and code normalisation: the one place that decides when two names or codes are the same."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pandas as pd
+
+# Unit-type words that may open a Vietnamese unit name, longest first so that
+# "thị xã" is removed before "xã" could be.
+UNIT_TYPE_PREFIXES = (
+    "thanh pho truc thuoc trung uong",
+    "thanh pho",
+    "thu do",
+    "thi xa",
+    "thi tran",
+    "dac khu",
+    "huyen",
+    "quan",
+    "tinh",
+    "phuong",
+    "xa",
+    "tp.",
+    "tp",
+    "tt.",
+    "tt",
+    "p.",
+    "x.",
+)
+
+# Full type names as they appear before a commune/district/province name (NFC, capitalised).
+UNIT_TYPES = ("Đặc khu", "Thị trấn", "Thị xã", "Thành phố", "Phường", "Quận", "Huyện", "Tỉnh", "Xã")
+
+_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+_LEADING_ZEROS = re.compile(r"\b0+(\d)")
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text`` and strip Vietnamese diacritics (đ → d), keeping everything else."""
+    decomposed = unicodedata.normalize("NFD", str(text).lower())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return stripped.replace("đ", "d")
+
+
+def name_key(text: str | None, *, strip_type: bool = True) -> str:
+    """Matching key of a unit name.
+
+    NFC → lower case → diacritics and đ folded → leading unit-type word removed →
+    punctuation removed → zero-padded numbers unpadded ("Phường 01" → "1").
+    Two names denote the same unit when their keys are equal.
+    """
+    if text is None or (isinstance(text, float) and pd.isna(text)):
+        return ""
+    key = fold(unicodedata.normalize("NFC", str(text))).strip()
+    key = key.replace("'", "").replace("’", "")
+    if strip_type:
+        for prefix in UNIT_TYPE_PREFIXES:
+            if key.startswith(prefix + " ") or (prefix.endswith(".") and key.startswith(prefix)):
+                key = key[len(prefix):]
+                break
+    key = _PUNCT.sub(" ", key)
+    key = _LEADING_ZEROS.sub(r"\1", key)
+    return _SPACES.sub(" ", key).strip()
+
+
+def split_unit_type(full_name: str) -> tuple[str, str]:
+    """Split "Phường Ba Đình" into ("Phường", "Ba Đình"); ("", name) when no type word opens it."""
+    name = unicodedata.normalize("NFC", str(full_name)).strip()
+    lowered = name.lower()
+    for unit_type in UNIT_TYPES:
+        if lowered.startswith(unit_type.lower() + " "):
+            return unit_type, name[len(unit_type) + 1:].strip()
+    return "", name
+
+
+def pad_code(value: object, width: int) -> str:
+    """Official code as a zero-padded string: 1, "1", "1.0", "00001" → "00001" for width 5.
+
+    Raises ``ValueError`` for anything that is not a whole non-negative number.
+    """
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        raise ValueError("empty code")
+    text = str(value).strip()
+    if re.fullmatch(r"\d+\.0*", text):
+        text = text.split(".")[0]
+    if not text.isdigit():
+        raise ValueError(f"not a numeric code: {value!r}")
+    if len(text.lstrip("0")) > width:
+        raise ValueError(f"code {value!r} has more than {width} digits")
+    return text.zfill(width)
+
+
+def pad_codes(values: pd.Series, width: int) -> pd.Series:
+    """Vectorised :func:`pad_code` over a Series; raises on the first bad value with its index."""
+    out = []
+    for index, value in values.items():
+        try:
+            out.append(pad_code(value, width))
+        except ValueError as err:
+            raise ValueError(f"row {index}: {err}") from None
+    return pd.Series(out, index=values.index, dtype=object)

@@ -1,0 +1,103 @@
+"""geodata/SOURCES.md: provenance, licences, counts, known defects and the dataset version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lib.crosswalk import COLUMN_DOCS
+from lib.sources import NEW_CODE_ALIASES, NEW_CODE_FIXES
+
+_SOURCES = """\
+| source | files | snapshot | licence | what was done |
+|---|---|---|---|---|
+| thanglequoc/vietnamese-provinces-database (from sapnhap.bando.com.vn, Ministry of Agriculture and Environment) | `new2025/communes_2025.parquet`, `units_tree_2026-07-25.json` | 2026-07-25 | MIT | code fixes below; coverage-preserving simplification; provinces dissolved from communes |
+| sapnhap.bando.com.vn via tranngocminhhieu/vietnamadminunits | `new2025/sapnhap_*_2025-07-17.csv`, `sapnhap_units_predecessors.json` | 2025-07-17 | MIT | population, administrative centre and predecessor text joined by province + normalised name |
+| GSO / NSO list of 30/06/2025 via vietnamadminunits | `old2025/gso_communes_2025-06-30.csv`, `gso_districts_2025-06-30.csv` | 2025-06-30 | MIT | codes zero-padded; names NFC |
+| gis.chinhphu.vn via daohoangson/dvhcvn | `old2025/provinces_gis_chinhphu.parquet`, `districts_gis_chinhphu.parquet` | 2025 | data of the Government portal (GPL-3.0 repository) | simplified; district label repairs below; Quảng Ninh's outline from the new layer |
+| tranngocminhhieu/vietnamadminunits | `crosswalk/vietnamadminunits_old_to_new_2025.csv` | 2025-07 | MIT | the crosswalk's pairs |
+| daohoangson/dvhcvn 20250701 (resolutions 1654–1687/NQ-UBTVQH15) | `crosswalk/dvhcvn_20250701_merges.json` | 2025-07-01 | MIT | whole/part of each pair; pairs it has alone are listed in `crosswalk_rejected.csv` |
+| GSO letters 1027/CTK-CSCL and 915/CTK-CSCL via dvhcvn | `new2025/gso_1027_*.md`, `gso_915_*.csv` | 2025-06-25 | MIT | used to check the new codes |
+"""
+
+
+def _table(rows: dict) -> str:
+    return "\n".join(f"| {k} | {v:,} |" if isinstance(v, int) else f"| {k} | {v} |" for k, v in rows.items())
+
+
+def write_sources_md(path: Path, manifest: dict, district_notes: dict) -> None:
+    """Write the provenance file for a freshly built dataset."""
+    fixes = ", ".join(f"`{a}` → `{b}`" for a, b in NEW_CODE_FIXES.items())
+    aliases = ", ".join(f"`{a}` → `{b}`" for a, b in NEW_CODE_ALIASES.items())
+    repairs = ", ".join(f"`{a}` → `{b}`" for a, b in district_notes["repaired"].items())
+    dropped = ", ".join(district_notes["dropped_not_in_gso_2025"]) or "none"
+    missing = ", ".join(district_notes["without_polygon"]) or "none"
+    columns = "\n".join(f"| `{name}` | {doc} |" for name, doc in COLUMN_DOCS.items())
+    text = f"""# Bundled dataset: Vietnam's administrative units before and after 1 July 2025
+
+Dataset version: **{manifest['version']}** (a hash of the files below; the app shows it).
+Built by `python -m lib.cli build-geodata --sources ../shared/sources --out geodata`; do not edit by hand.
+
+## Files
+
+| file | content |
+|---|---|
+| `new/communes.geojson` | the 3,321 communes (xã, phường, đặc khu) in force since 1 July 2025 |
+| `new/provinces.geojson` | the 34 provinces, dissolved from the communes so that both levels nest exactly |
+| `old/provinces.geojson` | the 63 provinces in force until 30 June 2025 |
+| `old/districts.geojson` | old districts that have a polygon in the Government portal's layer |
+| `crosswalk.csv` | one row per (old unit, new commune) pair |
+| `crosswalk_provinces.csv` | one row per (old province, new province) pair (63 → 34) |
+| `crosswalk_rejected.csv` | pairs that only dvhcvn lists, not taken, with the reason |
+| `manifest.json` | version, counts, file sizes, hashes of the source files |
+
+All layers are GeoJSON in EPSG:4326 with coordinates rounded to 5 decimals (~1 m). Codes are
+text, zero-padded (2-digit provinces, 3-digit districts, 5-digit communes). CSV files are
+UTF-8 with a BOM so that Excel shows Vietnamese correctly.
+
+## Sources
+
+{_SOURCES}
+## What was done
+
+- **New communes**: shared-border-preserving simplification (`shapely.coverage_simplify`,
+  tolerance 0.0008°, about 80 m), then snapping to a 0.00001° grid. Vertices
+  {manifest['geometry']['new_communes_vertices_source']:,} → {manifest['geometry']['new_communes_vertices']:,};
+  total area changed by {manifest['geometry']['new_communes_area_change_pct']} %. `area_km2` is the
+  official area of the merger map; `population` and `admin_centre` come from the merger map
+  ({manifest['geometry']['new_communes_with_population']:,} communes matched by province + name).
+- **Code fixes** (new communes): {fixes} (Ba Chẽ, Quảng Ninh: the polygon's code; letter 1027 says 06970).
+  **Code aliases** accepted when reading a new code: {aliases} (Ia Mơ, Gia Lai: letter 1027
+  gives 23737, which is the old code of Ia Mơ Nông, merged into Ia Ly; the polygons,
+  vietnamadminunits and the unchanged old commune 23938 agree on 23938, so that is kept).
+- **Old districts**: label repairs {repairs}; polygons of districts that no longer existed in
+  2025 dropped ({dropped}); districts of the GSO list without a polygon: {missing}. District
+  outlines are of mixed vintage and were surveyed separately from the 2025 communes.
+- **Old provinces**: the Government portal's outlines; Quảng Ninh (22), missing there, takes
+  the outline of new province 22, which did not change in 2025.
+- **Crosswalk**: pairs from vietnamadminunits; `part` (whole/part) from dvhcvn where it lists
+  the pair, otherwise derived from the number of targets; contradictions are corrected to
+  what the pairs imply and written in `disagreement`. Five island districts without communes
+  (Bạch Long Vĩ, Cồn Cỏ, Hoàng Sa, Lý Sơn, Côn Đảo) appear with `old_level` = district.
+
+## Counts
+
+| what | count |
+|---|---|
+{_table(manifest['counts'])}
+
+## Crosswalk columns
+
+| column | meaning |
+|---|---|
+{columns}
+
+## Known defects
+
+- Three Lào Cai wards overlap by about 7 km² in total (upstream defect, kept as is).
+- Ten communes were upgraded from xã to phường after July 2025; types are as of the 2026-07-25 snapshot.
+- The old district layer has gaps (Quảng Ninh's districts, Chũ, Phú Xuân) and outdated
+  outlines (Thủ Đức, Điện Biên Phủ, the 2020 Cao Bằng mergers, Trường Sa ...).
+- No polygon layer of the 10,035 old communes exists in the sources; the area columns of the
+  crosswalk are empty until the reconstructed old-commune layer fills them.
+"""
+    path.write_text(text, encoding="utf-8")
