@@ -30,10 +30,10 @@ inputs = Inputs(new[["code", "geometry"]], xw, points_from_table(sources.read_co
                 dict(zip(gis["code"], gis.geometry.values)),
                 dict(zip(m["old_code"], census.geometry.loc[m["census_index"]].values)))
 print(f"inputs {time.monotonic() - t:.1f} s")
-only = set(new.loc[new["province_code"].isin(PROVINCES), "code"])
+only = None if PROVINCES == ["all"] else set(new.loc[new["province_code"].isin(PROVINCES), "code"])
 t = time.monotonic()
 pieces = rebuild_pieces(inputs, only_new=only, progress=print)
-print(f"partition of {len(only)} new communes: {time.monotonic() - t:.1f} s, {len(pieces)} pieces")
+print(f"partition of {len(only) if only else len(new)} new communes: {time.monotonic() - t:.1f} s, {len(pieces)} pieces")
 units = summarise_units(pieces)
 print(units["method"].value_counts())
 print(units["confidence"].describe())

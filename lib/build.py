@@ -21,6 +21,7 @@ import shapely
 
 from lib import crosswalk as cw
 from lib import geodata, sources
+from lib.oldcommunes_layers import build_old_layers
 from lib.geometry import area_km2, simplify_coverage, to_multipolygons
 from lib.names import name_key, split_unit_type
 
@@ -28,7 +29,6 @@ from lib.names import name_key, split_unit_type
 # Two pairs of neighbouring districts carry each other's codes (none of their own
 # geocoded commune points fall inside them; sources README).
 DISTRICT_CODE_REPAIRS = {"108": "109", "109": "108", "723": "726", "726": "723"}
-QUANG_NINH = "22"
 
 Progress = Callable[[str], None]
 
@@ -37,7 +37,8 @@ def build_geodata(sources_dir: Path, out_dir: Path, *, progress: Progress = prin
     """Build every layer and table from ``sources_dir`` into ``out_dir``; return the manifest."""
     sources_dir, out_dir = Path(sources_dir), Path(out_dir)
     started = time.monotonic()
-    steps = ["new communes", "new provinces", "old provinces", "old districts", "crosswalk", "provenance"]
+    steps = ["new communes", "new provinces", "old lists", "old district outlines", "crosswalk",
+             "old communes (reconstructed), old districts, old provinces", "provenance"]
 
     def step(i: int) -> None:
         progress(f"[{i}/{len(steps)}] {steps[i - 1]} … ({time.monotonic() - started:.0f} s)")
@@ -53,9 +54,8 @@ def build_geodata(sources_dir: Path, out_dir: Path, *, progress: Progress = prin
         step(3)
         old_communes = sources.read_old_communes(sources_dir)
         old_districts = sources.read_old_districts(sources_dir)
-        old_provinces = _old_provinces(sources_dir, old_communes, provinces)
         step(4)
-        districts, district_notes = _old_districts(sources_dir, old_districts)
+        outlines, district_notes = _district_outlines(sources_dir, old_districts)
         step(5)
         crosswalk, rejected = cw.build_crosswalk(
             sources.read_vau_pairs(sources_dir), sources.read_dvhcvn_pairs(sources_dir),
@@ -63,23 +63,33 @@ def build_geodata(sources_dir: Path, out_dir: Path, *, progress: Progress = prin
         )
         province_crosswalk = cw.build_province_crosswalk(crosswalk)
         step(6)
+        old = build_old_layers(sources_dir, crosswalk=crosswalk, new_display=communes, district_outlines=outlines,
+                               old_communes=old_communes, old_districts=old_districts, progress=progress)
+        crosswalk, districts, old_provinces = old.crosswalk, old.districts, old.provinces
+        stats.update(old.stats)
+        step(7)
         _write_layer(communes, work / geodata.LAYERS["new_communes"].path)
         _write_layer(provinces, work / geodata.LAYERS["new_provinces"].path)
         _write_layer(old_provinces, work / geodata.LAYERS["old_provinces"].path)
         _write_layer(districts, work / geodata.LAYERS["old_districts"].path)
+        _write_layer(old.communes, work / geodata.LAYERS["old_communes"].path)
+        _write_csv(old.district_iou, work / geodata.OLD_DISTRICT_IOU)
+        _write_csv(old.points_outside, work / geodata.OLD_POINTS_OUTSIDE)
+        _write_csv(old.holdout, work / geodata.OLD_HOLDOUT)
+        (work / geodata.OLD_QUALITY).write_text(old.figures.render() + "\n", encoding="utf-8")
         _write_csv(crosswalk, work / geodata.CROSSWALK)
         _write_csv(province_crosswalk, work / geodata.CROSSWALK_PROVINCES)
         _write_csv(rejected, work / geodata.CROSSWALK_REJECTED)
         manifest = _manifest(work, sources_dir, {
             "new_provinces": len(provinces), "new_communes": len(communes),
-            "old_provinces": len(old_provinces), "old_districts": len(districts),
+            "old_provinces": len(old_provinces), "old_districts": len(districts), "old_communes": len(old.communes),
             "old_districts_gso": len(old_districts), "old_communes_gso": len(old_communes),
             **{f"crosswalk_{k}": v for k, v in cw.summarise(crosswalk).items()},
             "crosswalk_rejected_pairs": len(rejected),
         }, stats)
         from lib.provenance import write_sources_md  # the long text lives in its own module
 
-        write_sources_md(work / "SOURCES.md", manifest, district_notes)
+        write_sources_md(work / "SOURCES.md", manifest, district_notes, old_quality=old.figures.render())
         _replace_dir(work, out_dir)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -148,29 +158,8 @@ def _new_provinces(communes: gpd.GeoDataFrame, new_provinces: pd.DataFrame, sour
     return gdf[columns].sort_values("code", ignore_index=True)
 
 
-def _old_provinces(sources_dir: Path, old_communes: pd.DataFrame, new_provinces: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    gis = sources.read_gis_provinces(sources_dir)
-    geoms = simplify_coverage(gis.geometry.values)
-    gdf = gpd.GeoDataFrame({"code": gis["province_code"], "outline_source": "gis.chinhphu.vn"}, geometry=geoms,
-                           crs="EPSG:4326")
-    if QUANG_NINH not in set(gdf["code"]):
-        # Quảng Ninh is missing from the portal's snapshot and was not merged in 2025.
-        qn = new_provinces.loc[new_provinces["code"].eq(QUANG_NINH), ["geometry"]].copy()
-        qn["code"], qn["outline_source"] = QUANG_NINH, "new province 22 (unchanged in 2025)"
-        gdf = pd.concat([gdf, qn], ignore_index=True)
-    names = old_communes.drop_duplicates("province_code").set_index("province_code")["province_name"]
-    communes = old_communes.groupby("province_code").size()
-    districts = old_communes.groupby("province_code")["district_code"].nunique()
-    gdf["name"] = gdf["code"].map(names)
-    gdf["communes"] = gdf["code"].map(communes).astype("Int64")
-    gdf["districts"] = gdf["code"].map(districts).astype("Int64")
-    gdf["area_km2"] = area_km2(gdf).round(2)
-    gdf.geometry = to_multipolygons(gdf.geometry.values)
-    columns = ["code", "name", "districts", "communes", "area_km2", "outline_source", "geometry"]
-    return gpd.GeoDataFrame(gdf[columns], crs="EPSG:4326").sort_values("code", ignore_index=True)
-
-
-def _old_districts(sources_dir: Path, gso_districts: pd.DataFrame) -> tuple[gpd.GeoDataFrame, dict]:
+def _district_outlines(sources_dir: Path, gso_districts: pd.DataFrame) -> tuple[gpd.GeoDataFrame, dict]:
+    """gis.chinhphu.vn district outlines at full resolution, labels repaired, GSO 2025 codes only."""
     gis = sources.read_gis_districts(sources_dir)
     gis["code"] = gis["district_code"].map(lambda c: DISTRICT_CODE_REPAIRS.get(c, c))
     known = gis["code"].isin(gso_districts["code"])
@@ -179,23 +168,9 @@ def _old_districts(sources_dir: Path, gso_districts: pd.DataFrame) -> tuple[gpd.
         "dropped_not_in_gso_2025": sorted(gis.loc[~known, "district_code"]),
         "without_polygon": sorted(set(gso_districts["code"]) - set(gis["code"])),
     }
-    gis = gis[known]
-    geoms = simplify_coverage(gis.geometry.values)
-    info = gso_districts.set_index("code")
-    gdf = gpd.GeoDataFrame(
-        {
-            "code": gis["code"].to_numpy(),
-            "name": gis["code"].map(info["name"]).to_numpy(),
-            "type": gis["code"].map(info["type"]).to_numpy(),
-            "province_code": gis["code"].map(info["province_code"]).to_numpy(),
-            "province_name": gis["code"].map(info["province_name"]).to_numpy(),
-            "outline_source": "gis.chinhphu.vn",
-        },
-        geometry=to_multipolygons(geoms),
-        crs="EPSG:4326",
-    )
-    gdf["area_km2"] = area_km2(gdf).round(2)
-    return gdf.sort_values("code", ignore_index=True), notes
+    gis = gis[known].copy()
+    gis["geometry"] = gis.geometry.make_valid()
+    return gis[["code", "geometry"]].reset_index(drop=True), notes
 
 
 def _write_layer(gdf: gpd.GeoDataFrame, path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Command line: python -m lib.cli {build-geodata,validate} ..."""
+"""Command line: python -m lib.cli {build-geodata,validate,quality} ..."""
 
 from __future__ import annotations
 
@@ -24,6 +24,14 @@ def _validate(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _quality(args: argparse.Namespace) -> int:
+    from lib.quality import dataset_report
+
+    report = dataset_report(Path(args.geodata))
+    print(report.render())
+    return 0 if report.ok else 1
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The parser with one sub-command per task."""
     parser = argparse.ArgumentParser(prog="python -m lib.cli", description=__doc__)
@@ -37,6 +45,10 @@ def make_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check the bundled dataset and print a report")
     validate.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
     validate.set_defaults(func=_validate)
+
+    quality = commands.add_parser("quality", help="print the quality figures of the reconstructed old communes")
+    quality.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
+    quality.set_defaults(func=_quality)
     return parser
 
 

@@ -15,6 +15,11 @@ MANIFEST = "manifest.json"
 CROSSWALK = "crosswalk.csv"
 CROSSWALK_PROVINCES = "crosswalk_provinces.csv"
 CROSSWALK_REJECTED = "crosswalk_rejected.csv"
+# Reports of the old-commune reconstruction (issue 7).
+OLD_DISTRICT_IOU = "old/districts_iou.csv"
+OLD_POINTS_OUTSIDE = "old/points_outside.csv"
+OLD_HOLDOUT = "old/holdout_iou.csv"
+OLD_QUALITY = "old/quality.txt"
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,8 @@ LAYERS = {
     "new_communes": Layer("new_communes", "new/communes.geojson", "code", 5, 3321, ("province_code",)),
     "old_provinces": Layer("old_provinces", "old/provinces.geojson", "code", 2, 63),
     "old_districts": Layer("old_districts", "old/districts.geojson", "code", 3, None, ("province_code",)),
+    "old_communes": Layer("old_communes", "old/communes.geojson", "code", 5, 10035,
+                          ("district_code", "province_code", "new_codes")),
 }
 
 # Code columns of the CSV tables, read as text so that leading zeros survive.
@@ -75,6 +82,11 @@ def load_old_provinces(geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
 def load_old_districts(geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
     """The old districts with a polygon (see geodata/SOURCES.md for the gaps)."""
     return load_layer("old_districts", geodata_dir)
+
+
+def load_old_communes(geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
+    """The 10,035 old communes, reconstructed (``method``, ``confidence``: see geodata/SOURCES.md)."""
+    return load_layer("old_communes", geodata_dir)
 
 
 def read_code_table(path: Path, code_columns: list[str]) -> pd.DataFrame:

@@ -28,8 +28,9 @@ METHODS = {
     "filled by the nearest seed",
     "points": "cut from its new commune(s) along old district lines and by nearest geocoded point "
     "(Voronoi); no 2009 shape was used",
-    "fallback": "no usable point or 2009 shape in its new commune: a small disc around its point or the "
-    "commune's centre; position and size are placeholders",
+    "fallback": "its largest piece had no usable seed (no 2009 shape, point outside that new commune or "
+    "buried in another's shape): a disc at the point of the new commune nearest to its geocode; position and "
+    "size are placeholders",
 }
 CONFIDENCE_DOC = (
     "share (0–1) of the polygon's area fixed by a strong line: whole new communes it forms alone plus the "
@@ -58,7 +59,7 @@ def points_from_table(points: pd.DataFrame) -> dict[str, BaseGeometry]:
 
 
 def rebuild_pieces(inputs: Inputs, *, holdout: frozenset[str] = frozenset(), progress: Progress | None = None,
-                   only_new: set[str] | None = None) -> pd.DataFrame:
+                   only_new: set[str] | None = None, district_cache: dict | None = None) -> pd.DataFrame:
     """One row per (old unit, new commune) piece at full resolution.
 
     Parameters
@@ -66,7 +67,10 @@ def rebuild_pieces(inputs: Inputs, *, holdout: frozenset[str] = frozenset(), pro
     holdout
         Old commune codes whose 2009 shapes are *not* used (for the hold-out score).
     only_new
-        Restrict to these new communes (experiments and tests).
+        Restrict to these new communes (hold-out reruns, experiments and tests).
+    district_cache
+        A dict filled with (and reused for) the first-level cut of each new commune among
+        old districts, which does not depend on the 2009 shapes.
 
     Returns
     -------
@@ -87,14 +91,17 @@ def rebuild_pieces(inputs: Inputs, *, holdout: frozenset[str] = frozenset(), pro
     rows: list[dict] = []
     started, total = time.monotonic(), groups.ngroups
     for n, (new_code, group) in enumerate(groups, start=1):
-        rows.extend(_partition_new_commune(new_code, geoms[new_code], group, inputs, holdout))
+        rows.extend(_partition_new_commune(new_code, geoms[new_code], group, inputs, holdout, district_cache))
         if progress and (n % 500 == 0 or n == total):
             progress(f"  old communes: {n:,}/{total:,} new communes partitioned ({time.monotonic() - started:.0f} s)")
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    if len(frame):
+        frame["geometry"] = to_multipolygons(frame["geometry"].to_numpy())
+    return frame
 
 
 def _partition_new_commune(new_code: str, region: BaseGeometry, group: pd.DataFrame, inputs: Inputs,
-                           holdout: frozenset[str]) -> list[dict]:
+                           holdout: frozenset[str], cache: dict | None) -> list[dict]:
     region = shapely.make_valid(region)
     owners = group[["old_code", "old_district_code", "old_level"]].drop_duplicates("old_code")
     if len(owners) == 1:
@@ -102,7 +109,9 @@ def _partition_new_commune(new_code: str, region: BaseGeometry, group: pd.DataFr
     districts = sorted(owners["old_district_code"].unique())
     regions: dict[str, BaseGeometry]
     regridded = 0
-    if len(districts) > 1:
+    if cache is not None and new_code in cache:
+        regions, regridded = cache[new_code]
+    elif len(districts) > 1:
         seeds = {}
         for d in districts:
             codes = owners.loc[owners["old_district_code"].eq(d), "old_code"]
@@ -112,6 +121,8 @@ def _partition_new_commune(new_code: str, region: BaseGeometry, group: pd.DataFr
         regions, regridded = level1.pieces, level1.regridded
     else:
         regions = {districts[0]: region}
+    if cache is not None:
+        cache[new_code] = (regions, regridded)
     rows = []
     for d, district_region in regions.items():
         sub = owners[owners["old_district_code"].eq(d)]
@@ -159,8 +170,8 @@ def fill_crosswalk_areas(crosswalk: pd.DataFrame, pieces: pd.DataFrame) -> pd.Da
         bad = out.loc[out["area"].isna(), ["old_code", "new_code"]].head(5).to_dict("records")
         raise ValueError(f"crosswalk pairs without a rebuilt piece: {bad}")
     out["area_km2"] = out.pop("area").round(4)
-    out["share_of_old"] = out["share_of_old"].round(6)
-    out["share_of_new"] = out["share_of_new"].round(6)
+    out["share_of_old"] = out["share_of_old"].round(9)
+    out["share_of_new"] = out["share_of_new"].round(9)
     return out[crosswalk.columns]
 
 
@@ -170,15 +181,18 @@ def summarise_units(pieces: pd.DataFrame) -> pd.DataFrame:
     if "area_km2" not in frame:
         frame["area_km2"] = piece_areas(frame)
     frame["fixed_km2"] = frame["area_km2"] * frame["core_fraction"]
+    frame["has_core"] = frame["core_fraction"].gt(0) & ~frame["exact"]
     agg = frame.groupby("old_code").agg(
         area_km2=("area_km2", "sum"), fixed_km2=("fixed_km2", "sum"), all_exact=("exact", "all"),
-        any_core=("core_fraction", lambda s: bool((s > 0).any())), any_fallback=("fallback", "any"),
-        pieces=("new_code", "size"),
+        any_core=("has_core", "any"), pieces=("new_code", "size"),
     )
-    geoms = frame.groupby("old_code")["geometry"].agg(lambda g: shapely.union_all(g.to_numpy()))
+    largest = frame.loc[frame.groupby("old_code")["area_km2"].idxmax()].set_index("old_code")
+    agg["main_fallback"] = largest["fallback"].reindex(agg.index)
+    geoms = frame.groupby("old_code")["geometry"].agg(
+        lambda g: g.iloc[0] if len(g) == 1 else shapely.union_all(g.to_numpy()))
     method = np.select(
-        [agg["all_exact"], agg["any_fallback"] & ~agg["any_core"], agg["any_core"] | agg["all_exact"]],
-        ["exact", "fallback", "census2009"], default="points",
+        [agg["all_exact"], agg["main_fallback"], agg["any_core"]], ["exact", "fallback", "census2009"],
+        default="points",
     )
     out = pd.DataFrame({
         "old_code": agg.index, "method": method,
@@ -193,23 +207,26 @@ def display_pieces(pieces: pd.DataFrame, new_display: dict[str, BaseGeometry],
                    tolerance: float = DISPLAY_TOLERANCE_DEG) -> np.ndarray:
     """Display geometry of each piece: tiles the simplified new commune, outer lines identical to it.
 
-    A piece that is its whole new commune takes the simplified commune as is. Otherwise the
-    pieces are clipped to the simplified commune, the slivers between the two outlines are
-    given to the nearest piece, and the inner lines are simplified as a coverage with the
-    outer boundary kept.
+    A piece that is its whole new commune takes the simplified commune as is. The others are
+    first thinned as one coverage at a quarter of the tolerance (cheap, keeps them tiling),
+    clipped to the simplified commune, the slivers between the two outlines given to the
+    nearest piece, and their inner lines simplified as a coverage with the outer line kept.
     """
     out = np.empty(len(pieces), dtype=object)
-    for new_code, index in pieces.groupby("new_code").indices.items():
+    groups = pieces.groupby("new_code").indices
+    shared = np.concatenate([ix for ix in groups.values() if len(ix) > 1])
+    thinned = np.empty(len(pieces), dtype=object)
+    thinned[shared] = shapely.coverage_simplify(pieces["geometry"].to_numpy()[shared], tolerance / 4)
+    for new_code, index in groups.items():
         outline = new_display[new_code]
         if len(index) == 1:
             out[index[0]] = outline
             continue
-        full = pieces["geometry"].to_numpy()[index]
-        clipped = [_polygonal_parts(shapely.intersection(outline, g)) for g in full]
-        rest = shapely.difference(outline, shapely.union_all(clipped))
+        clipped = [_polygonal_parts(shapely.intersection(outline, g)) for g in thinned[index]]
+        rest = shapely.difference(outline, shapely.union_all(thinned[index]))
         slivers = [p for p in shapely.get_parts(rest) if shapely.get_type_id(p) == 3 and p.area > 0]
         if slivers:
-            tree = shapely.STRtree(full)
+            tree = shapely.STRtree(clipped)
             nearest = tree.query_nearest(slivers, all_matches=False)[1]
             extra: dict[int, list] = {}
             for sliver, k in zip(slivers, nearest, strict=True):
@@ -224,6 +241,8 @@ def display_pieces(pieces: pd.DataFrame, new_display: dict[str, BaseGeometry],
 
 
 def _polygonal_parts(geom: BaseGeometry) -> BaseGeometry:
+    if shapely.get_type_id(geom) in (3, 6):
+        return geom
     parts = [p for p in shapely.get_parts(geom) if shapely.get_type_id(p) == 3]
     return shapely.union_all(parts) if parts else EMPTY
 
@@ -231,5 +250,6 @@ def _polygonal_parts(geom: BaseGeometry) -> BaseGeometry:
 def display_units(pieces: pd.DataFrame, display: np.ndarray) -> pd.Series:
     """Union of the display pieces per old unit, as MultiPolygons (index: old code)."""
     frame = pd.DataFrame({"old_code": pieces["old_code"].to_numpy(), "geometry": display})
-    union = frame.groupby("old_code")["geometry"].agg(lambda g: shapely.union_all(g.to_numpy()))
+    union = frame.groupby("old_code")["geometry"].agg(
+        lambda g: g.iloc[0] if len(g) == 1 else shapely.union_all(g.to_numpy()))
     return pd.Series(to_multipolygons(union.to_numpy()), index=union.index)

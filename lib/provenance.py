@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lib.crosswalk import COLUMN_DOCS
+from lib.oldcommunes import CONFIDENCE_DOC, METHODS
 from lib.sources import NEW_CODE_ALIASES, NEW_CODE_FIXES
 
 _SOURCES = """\
@@ -24,14 +25,17 @@ def _table(rows: dict) -> str:
     return "\n".join(f"| {k} | {v:,} |" if isinstance(v, int) else f"| {k} | {v} |" for k, v in rows.items())
 
 
-def write_sources_md(path: Path, manifest: dict, district_notes: dict) -> None:
-    """Write the provenance file for a freshly built dataset."""
+def write_sources_md(path: Path, manifest: dict, district_notes: dict, *, old_quality: str = "") -> None:
+    """Write the provenance file for a freshly built dataset (``old_quality``: the printed figures)."""
     fixes = ", ".join(f"`{a}` → `{b}`" for a, b in NEW_CODE_FIXES.items())
     aliases = ", ".join(f"`{a}` → `{b}`" for a, b in NEW_CODE_ALIASES.items())
     repairs = ", ".join(f"`{a}` → `{b}`" for a, b in district_notes["repaired"].items())
     dropped = ", ".join(district_notes["dropped_not_in_gso_2025"]) or "none"
     missing = ", ".join(district_notes["without_polygon"]) or "none"
     columns = "\n".join(f"| `{name}` | {doc} |" for name, doc in COLUMN_DOCS.items())
+    methods = "\n".join(f"| `{name}` | {doc} | {manifest['geometry'].get('old_communes_methods', {}).get(name, 0):,} |"
+                        for name, doc in METHODS.items())
+    old_section = _old_communes_section(manifest, methods, old_quality)
     text = f"""# Bundled dataset: Vietnam's administrative units before and after 1 July 2025
 
 Dataset version: **{manifest['version']}** (a hash of the files below; the app shows it).
@@ -43,8 +47,13 @@ Built by `python -m lib.cli build-geodata --sources ../shared/sources --out geod
 |---|---|
 | `new/communes.geojson` | the 3,321 communes (xã, phường, đặc khu) in force since 1 July 2025 |
 | `new/provinces.geojson` | the 34 provinces, dissolved from the communes so that both levels nest exactly |
-| `old/provinces.geojson` | the 63 provinces in force until 30 June 2025 |
-| `old/districts.geojson` | old districts that have a polygon in the Government portal's layer |
+| `old/communes.geojson` | the 10,035 communes in force until 30 June 2025, **reconstructed** (approximate; see below) |
+| `old/districts.geojson` | the old districts in force until 30 June 2025, union of the reconstructed communes (**reconstructed**) |
+| `old/provinces.geojson` | the 63 old provinces, union of the reconstructed districts (**reconstructed**) |
+| `old/districts_iou.csv` | each rebuilt old district against the gis.chinhphu.vn outline (IoU), with a note on the poor ones |
+| `old/points_outside.csv` | geocoded old-commune points that fall outside their own rebuilt polygon, with the distance |
+| `old/holdout_iou.csv` | hold-out test: communes rebuilt without their 2009 shape, IoU against it |
+| `old/quality.txt` | the quality figures below, as printed by `python -m lib.cli quality` |
 | `crosswalk.csv` | one row per (old unit, new commune) pair |
 | `crosswalk_provinces.csv` | one row per (old province, new province) pair (63 → 34) |
 | `crosswalk_rejected.csv` | pairs that only dvhcvn lists, not taken, with the reason |
@@ -72,8 +81,9 @@ UTF-8 with a BOM so that Excel shows Vietnamese correctly.
 - **Old districts**: label repairs {repairs}; polygons of districts that no longer existed in
   2025 dropped ({dropped}); districts of the GSO list without a polygon: {missing}. District
   outlines are of mixed vintage and were surveyed separately from the 2025 communes.
-- **Old provinces**: the Government portal's outlines; Quảng Ninh (22), missing there, takes
-  the outline of new province 22, which did not change in 2025.
+- **Old communes, districts, provinces**: reconstructed, see the next section. Districts and
+  provinces are unions of the reconstructed communes, so the three old levels nest exactly,
+  and their outer lines are those of the new communes.
 - **Crosswalk**: pairs from vietnamadminunits; `part` (whole/part) from dvhcvn where it lists
   the pair, otherwise derived from the number of targets; contradictions are corrected to
   what the pairs imply and written in `disagreement`. Five island districts without communes
@@ -97,7 +107,66 @@ UTF-8 with a BOM so that Excel shows Vietnamese correctly.
 - Ten communes were upgraded from xã to phường after July 2025; types are as of the 2026-07-25 snapshot.
 - The old district layer has gaps (Quảng Ninh's districts, Chũ, Phú Xuân) and outdated
   outlines (Thủ Đức, Điện Biên Phủ, the 2020 Cao Bằng mergers, Trường Sa ...).
-- No polygon layer of the 10,035 old communes exists in the sources; the area columns of the
-  crosswalk are empty until the reconstructed old-commune layer fills them.
+- No polygon layer of the 10,035 old communes exists in the sources; the old communes (and
+  the old districts and provinces made from them) are reconstructed and approximate, and so
+  are the crosswalk's area columns. The app labels them as reconstructed.
+
+{old_section}
 """
     path.write_text(text, encoding="utf-8")
+
+
+def _old_communes_section(manifest: dict, methods: str, figures: str) -> str:
+    geometry = manifest["geometry"]
+    return f"""## Old communes: how they were reconstructed, and how good they are
+
+Every feature of `old/communes.geojson`, `old/districts.geojson` and `old/provinces.geojson`
+carries `reconstructed: true`: these are **not** official boundaries.
+
+**Method.** Each new commune (the full-resolution 2025 polygon, the truth for outer lines) is
+partitioned among the old units that the crosswalk says formed it:
+
+1. A new commune formed by one old unit alone takes its exact outline.
+2. A new commune whose predecessors lie in several old districts is first cut among those
+   districts: each district's gis.chinhphu.vn outline (label errors repaired) clipped to the
+   commune is that district's core; the rest (slivers along district lines, districts without
+   an outline) goes to the nearest seed (outline or geocoded point of the district's communes).
+3. Each district piece is cut among its old communes: the matched 2009 census shape clipped
+   to the piece is the commune's core ({geometry.get('old_communes_census_matched', 0):,} communes matched by province +
+   district + name, or by province + name where unique); a 2009 shape that holds the geocoded
+   point of a predecessor without a shape is shared with it by nearest point (the unit changed
+   since 2009); holes between the cores that hold such points go to them by nearest point
+   (Voronoi); remaining holes and slivers go to the nearest seed.
+4. A split old commune gets one piece in each of its new communes; its polygon is their union.
+5. Overlay results are checked (pieces must add up to the whole: GEOS 3.14 bug
+   libgeos/geos#1344) and recomputed on a 1e-9° grid where they do not
+   ({geometry.get('old_communes_regridded_overlays', 0):,} pieces needed it).
+6. Areas (crosswalk `area_km2`, `share_of_old`, `share_of_new`) are computed on the
+   full-resolution pieces in the Albers equal-area projection of `lib.geometry`. Then for
+   display each piece is clipped to the simplified new commune (slivers between the two
+   outlines given to the nearest piece) and its inner lines simplified as a coverage
+   (0.0008°) with the outer line kept, so the old layers share every outer vertex with the
+   new communes and a 1:1 old commune is exactly its new commune.
+
+**`method`** (how the boundary was obtained) — count of communes:
+
+| method | meaning | communes |
+|---|---|---|
+{methods}
+
+**`confidence`**: {CONFIDENCE_DOC}. Median {geometry.get('old_communes_confidence_median', 0):.3f}.
+
+**Limits.** Inner lines come from the 2009 census (thinned to ~150 m, coarse in cities,
+outdated for units changed since 2009), from district outlines of mixed vintage, and from
+geocoded points (3.4 % outside their new commune); communes created since 2009 and not
+matched are shaped by nearest point only; method `fallback` polygons are placeholders. The
+hold-out score below is the honest measure for communes without a 2009 shape; the score of
+seeded communes against their own 2009 shape is not evidence and is not reported.
+
+**Quality figures** (full resolution; build of {geometry.get('old_communes_seconds', 0)} s for this step;
+hold-out: {geometry.get('holdout_communes', 0):,} communes, seed {geometry.get('holdout_seed', '')}):
+
+```
+{figures}
+```
+"""

@@ -61,12 +61,25 @@ def district_iou(units: pd.DataFrame, district_of: dict[str, str], outlines: dic
         Old district code → reference outline (gis.chinhphu.vn, label errors repaired).
     """
     frame = pd.DataFrame({"district": units["old_code"].map(district_of), "geometry": units["geometry"]})
-    rebuilt = frame.groupby("district")["geometry"].agg(lambda g: shapely.union_all(g.to_numpy()))
+    rebuilt = frame.groupby("district")["geometry"].agg(lambda g: _union(g.to_numpy()))
     codes = sorted(set(rebuilt.index) & set(outlines))
     a = rebuilt.reindex(codes).to_numpy()
     b = np.array([outlines[c] for c in codes], dtype=object)
     return pd.DataFrame({"district_code": codes, "iou": iou(a, b),
                          "rebuilt_km2": _km2(a), "outline_km2": _km2(b)})
+
+
+def _union(geoms: np.ndarray) -> BaseGeometry:
+    """Union of polygons that tile an area (fast coverage union, full union if that fails)."""
+    if len(geoms) == 1:
+        return geoms[0]
+    try:
+        union = shapely.coverage_union_all(geoms)
+    except shapely.errors.GEOSException:  # not noded alike: fall back to the full union
+        return shapely.union_all(geoms)
+    if shapely.is_valid(union) and abs(shapely.area(union) - shapely.area(geoms).sum()) <= 1e-6 * shapely.area(union):
+        return union
+    return shapely.union_all(geoms)
 
 
 def _km2(geoms: np.ndarray) -> np.ndarray:
@@ -116,7 +129,7 @@ class Figures:
         """Add one line; ``passed`` False marks the report failed."""
         mark = "" if passed is None else ("  [ok]" if passed else "  [FAIL]")
         self.lines.append(text + mark)
-        if passed is False:
+        if passed is not None and not passed:  # (numpy booleans are not `False`)
             self.ok = False
 
     def render(self) -> str:
@@ -168,4 +181,61 @@ def summarise(*, units_count: int, invalid: int, tiles: pd.DataFrame, districts:
     if len(equal):
         f.add(f"1:1 cases equal to their new commune: {int(equal['equal'].sum()):,} of {len(equal):,}",
               bool(equal["equal"].all()))
+    return f
+
+
+def dataset_report(geodata_dir) -> Figures:
+    """Figures of the committed dataset: what can be checked on the display layers, plus the
+    full-resolution figures the build wrote to ``old/quality.txt``."""
+    from pathlib import Path
+
+    from lib import geodata
+
+    geodata_dir = Path(geodata_dir)
+    f = Figures()
+    communes = geodata.load_layer("old_communes", geodata_dir)
+    new = geodata.load_layer("new_communes", geodata_dir)
+    geoms = communes.geometry.to_numpy()
+    invalid = int((~shapely.is_valid(geoms) | shapely.is_empty(geoms)).sum())
+    f.add("display layers (geodata/):")
+    f.add(f"  old communes: {len(communes):,}, invalid or empty: {invalid}, labelled reconstructed: "
+          f"{int(communes['reconstructed'].astype(bool).sum()):,}",
+          len(communes) == 10035 and invalid == 0 and bool(communes["reconstructed"].astype(bool).all()))
+    methods = communes["method"].value_counts().to_dict()
+    f.add("  method: " + ", ".join(f"{k} {v:,}" for k, v in methods.items())
+          + f"; confidence median {communes['confidence'].median():.3f}")
+    crosswalk = geodata.load_crosswalk(geodata_dir)
+    equal = one_to_one_equal(crosswalk, dict(zip(communes["code"], geoms, strict=True)),
+                             dict(zip(new["code"], new.geometry.to_numpy(), strict=True)))
+    f.add(f"  1:1 cases identical to their new commune: {int(equal['equal'].sum()):,} of {len(equal):,}",
+          bool(equal["equal"].all()))
+    sums_old = crosswalk.groupby("old_code")["share_of_old"].sum()
+    sums_new = crosswalk.groupby("new_code")["share_of_new"].sum()
+    worst = max((sums_old - 1).abs().max(), (sums_new - 1).abs().max())
+    f.add(f"  crosswalk shares: worst |sum − 1| {worst:.1e} over {len(sums_old):,} old and {len(sums_new):,} new units",
+          bool(worst <= 1e-6 and crosswalk["area_km2"].notna().all()))
+    districts = geodata.load_layer("old_districts", geodata_dir)
+    by_district = communes.groupby("district_code").size()
+    f.add(f"  old districts: {len(districts):,} (communes' districts: {len(by_district):,}); old provinces: "
+          f"{len(geodata.load_layer('old_provinces', geodata_dir))}")
+    report = geodata_dir / geodata.OLD_QUALITY
+    if report.is_file():
+        f.add("full-resolution figures written by the build (old/quality.txt):")
+        for line in report.read_text(encoding="utf-8").splitlines():
+            f.add("  " + line, False if "[FAIL]" in line else None)
+    else:
+        f.add(f"{report} is missing: rebuild with python -m lib.cli build-geodata", False)
+    iou_path = geodata_dir / geodata.OLD_DISTRICT_IOU
+    if iou_path.is_file():
+        iou = pd.read_csv(iou_path, dtype={"district_code": str}, encoding="utf-8-sig")
+        f.add("worst ten districts and why (old/districts_iou.csv):")
+        for row in iou.nsmallest(10, "iou").itertuples():
+            f.add(f"  {row.district_code} {row.name} ({row.province_name}): IoU {row.iou:.3f}, rebuilt "
+                  f"{row.rebuilt_km2:,.1f} km² vs outline {row.outline_km2:,.1f} km² — {row.note}")
+    outside_path = geodata_dir / geodata.OLD_POINTS_OUTSIDE
+    if outside_path.is_file():
+        outside = pd.read_csv(outside_path, dtype={"old_code": str}, encoding="utf-8-sig")
+        f.add(f"geocoded points outside their own polygon: {len(outside)} (old/points_outside.csv), farthest:")
+        for row in outside.head(5).itertuples():
+            f.add(f"  {row.old_code} {row.name} ({row.district_name}, {row.province_name}): {row.distance_m:,.0f} m")
     return f
