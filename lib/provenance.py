@@ -45,6 +45,7 @@ Built by `python -m lib.cli build-geodata --sources ../shared/sources --out geod
 | `new/provinces.geojson` | the 34 provinces, dissolved from the communes so that both levels nest exactly |
 | `old/provinces.geojson` | the 63 provinces in force until 30 June 2025 |
 | `old/districts.geojson` | old districts that have a polygon in the Government portal's layer |
+| `old/gso_communes.csv`, `old/gso_districts.csv` | the GSO lists of 30/06/2025 (10,035 communes, 696 districts) |
 | `crosswalk.csv` | one row per (old unit, new commune) pair |
 | `crosswalk_provinces.csv` | one row per (old province, new province) pair (63 → 34) |
 | `crosswalk_rejected.csv` | pairs that only dvhcvn lists, not taken, with the reason |
