@@ -33,3 +33,17 @@ def province_crosswalk(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFr
 def manifest(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> dict:
     """Version and counts of the dataset."""
     return geodata.load_manifest(Path(geodata_dir))
+
+
+@st.cache_data(show_spinner="Đang kiểm tra dữ liệu…", max_entries=2)
+def validation_report(geodata_dir: str = str(geodata.DEFAULT_DIR)):
+    """The validation report of the dataset in use (a few seconds; computed once)."""
+    from lib.validate import validate_dataset
+
+    return validate_dataset(Path(geodata_dir))
+
+
+@st.cache_data(max_entries=2)
+def sources_text(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> str:
+    """geodata/SOURCES.md as text."""
+    return (Path(geodata_dir) / "SOURCES.md").read_text(encoding="utf-8")

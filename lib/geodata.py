@@ -13,14 +13,16 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "geodata"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+# Another dataset folder of the same shape can be served with VNMAP_GEODATA_DIR.
+DEFAULT_DIR = Path(os.environ.get("VNMAP_GEODATA_DIR", PROJECT_DIR / "geodata"))
 MANIFEST = "manifest.json"
 CROSSWALK = "crosswalk.csv"
 CROSSWALK_PROVINCES = "crosswalk_provinces.csv"
 CROSSWALK_REJECTED = "crosswalk_rejected.csv"
 OLD_COMMUNE_LIST = "old/gso_communes.csv"
 OLD_DISTRICT_LIST = "old/gso_districts.csv"
-CACHE_DIR = Path(os.environ.get("VNMAP_CACHE_DIR", DEFAULT_DIR.parent / ".cache" / "layers"))
+CACHE_DIR = Path(os.environ.get("VNMAP_CACHE_DIR", PROJECT_DIR / ".cache" / "layers"))
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import tempfile
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 
 from lib import crosswalk as cw
@@ -158,6 +160,31 @@ def read_user_layer(
     if problems:
         raise LayerError(problems)
     return gdf
+
+
+def check_uploaded_layer(data: bytes, filename: str, **options) -> gpd.GeoDataFrame:
+    """:func:`read_user_layer` on an uploaded file's bytes (written to a private temporary folder)."""
+    suffix = Path(filename).suffix.lower() or ".geojson"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / (Path(filename).stem + suffix)
+        path.write_bytes(data)
+        try:
+            return read_user_layer(path, **options)
+        except LayerError as err:
+            # Name the file as the user knows it, not the temporary path.
+            raise LayerError([p.replace(str(path), filename) for p in err.problems]) from None
+
+
+def layer_fields(data: bytes, filename: str) -> list[str]:
+    """Attribute field names of an uploaded layer (for choosing the code and name fields)."""
+    suffix = Path(filename).suffix.lower() or ".geojson"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / ("layer" + suffix)
+        path.write_bytes(data)
+        try:
+            return list(pyogrio.read_info(path)["fields"])
+        except Exception as err:  # pyogrio raises several error types for unreadable files
+            raise LayerError([f"{filename}: not a readable vector file ({err})"]) from None
 
 
 def crosswalk_problems(table: pd.DataFrame, *, new_codes: set[str], old_codes: set[str] | None) -> list[str]:
