@@ -17,6 +17,11 @@ def layer(name: str, geodata_dir: str = str(geodata.DEFAULT_DIR)) -> gpd.GeoData
     return geodata.load_layer(name, Path(geodata_dir))
 
 
+def has_layer(name: str, geodata_dir: str = str(geodata.DEFAULT_DIR)) -> bool:
+    """Whether the dataset has this layer (the reconstructed old communes may be absent)."""
+    return name in geodata.LAYERS and (Path(geodata_dir) / geodata.LAYERS[name].path).is_file()
+
+
 @st.cache_data(show_spinner="Đang tải bảng chuyển đổi…", max_entries=4)
 def crosswalk(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFrame:
     """The commune crosswalk, loaded once per process."""
@@ -47,3 +52,36 @@ def validation_report(geodata_dir: str = str(geodata.DEFAULT_DIR)):
 def sources_text(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> str:
     """geodata/SOURCES.md as text."""
     return (Path(geodata_dir) / "SOURCES.md").read_text(encoding="utf-8")
+
+
+@st.cache_data(show_spinner="Đang chuẩn bị bản đồ…", max_entries=64)
+def map_geometry(kind: str, province: str = "") -> str:
+    """Compact GeoJSON text of one map layer, prepared once per (kind, province)."""
+    from lib import leaflet, mapdata
+
+    if kind == "national_communes":
+        communes = mapdata.simplify_for_national(layer("new_communes"))
+        communes["label"] = mapdata.commune_labels(communes)
+        return leaflet.geojson_text(communes, {"code": "code", "label": "label"}, decimals=mapdata.NATIONAL_DECIMALS)
+    if kind == "national_provinces":
+        provinces = mapdata.simplify_for_national(layer("new_provinces"))
+        return leaflet.geojson_text(provinces, {"code": "code", "label": "full_name"}, decimals=mapdata.NATIONAL_DECIMALS)
+    if kind == "province_communes":
+        communes = mapdata.communes_of_province(layer("new_communes"), province).copy()
+        communes["label"] = mapdata.commune_labels(communes)
+        return leaflet.geojson_text(communes, {"code": "code", "label": "label"}, decimals=mapdata.PROVINCE_DECIMALS)
+    if kind in ("old_provinces", "old_districts", "old_communes"):
+        key = {"old_provinces": "old_province_code", "old_districts": "old_district_code", "old_communes": "old_code"}[kind]
+        old = layer(kind)
+        units = mapdata.old_units_of_province(old, crosswalk(), province, key=key) if province else old
+        units = units.assign(label=units["name"])
+        return leaflet.geojson_text(units, {"code": "code", "label": "label"}, decimals=mapdata.OLD_LINES_DECIMALS)
+    raise ValueError(f"unknown map layer {kind!r}")
+
+
+@st.cache_data(max_entries=4)
+def merge_structure() -> pd.DataFrame:
+    """Predecessor counts per new commune (colour mode "merge")."""
+    from lib.mapstyle import merge_structure as compute
+
+    return compute(crosswalk())

@@ -18,7 +18,7 @@ def registered_pages() -> list[str]:
 
 def run(page: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120).run()
-    if page != "pages/overview.py":
+    if page != "pages/map.py":
         at.switch_page(page).run()
     return at
 
