@@ -11,9 +11,12 @@ import streamlit as st
 from lib import geodata
 
 
-@st.cache_data(show_spinner="Đang tải dữ liệu ranh giới…", max_entries=8)
+# Layers and the crosswalk are shared by every session as the same objects (cache_resource):
+# copying a 3,321-polygon frame on every rerun, as cache_data would, costs far more than
+# the rest of a rerun. Callers must treat them as read-only (copy before changing).
+@st.cache_resource(show_spinner="Đang tải dữ liệu ranh giới…", max_entries=8)
 def layer(name: str, geodata_dir: str = str(geodata.DEFAULT_DIR)) -> gpd.GeoDataFrame:
-    """A layer of the bundled dataset (see ``lib.geodata.LAYERS``), loaded once per process."""
+    """A layer of the bundled dataset (see ``lib.geodata.LAYERS``), loaded once per process; read-only."""
     return geodata.load_layer(name, Path(geodata_dir))
 
 
@@ -22,9 +25,9 @@ def has_layer(name: str, geodata_dir: str = str(geodata.DEFAULT_DIR)) -> bool:
     return name in geodata.LAYERS and (Path(geodata_dir) / geodata.LAYERS[name].path).is_file()
 
 
-@st.cache_data(show_spinner="Đang tải bảng chuyển đổi…", max_entries=4)
+@st.cache_resource(show_spinner="Đang tải bảng chuyển đổi…", max_entries=4)
 def crosswalk(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFrame:
-    """The commune crosswalk, loaded once per process."""
+    """The commune crosswalk, loaded once per process; read-only."""
     return geodata.load_crosswalk(Path(geodata_dir))
 
 
@@ -79,7 +82,22 @@ def map_geometry(kind: str, province: str = "") -> str:
     raise ValueError(f"unknown map layer {kind!r}")
 
 
-@st.cache_data(max_entries=4)
+STATIC_DIR = geodata.PROJECT_DIR / "static"
+
+
+@st.cache_data(max_entries=64)
+def map_geometry_url(kind: str, province: str = "") -> str | None:
+    """URL of a layer's GeoJSON served from static/geo/<dataset version>/, or None when not writable."""
+    from lib import leaflet
+
+    relative = f"geo/{manifest()['version']}/{kind}-{province or 'all'}.json"
+    try:
+        return leaflet.write_static_geojson(map_geometry(kind, province), STATIC_DIR, relative)
+    except OSError:
+        return None
+
+
+@st.cache_resource(max_entries=4)
 def merge_structure() -> pd.DataFrame:
     """Predecessor counts per new commune (colour mode "merge")."""
     from lib.mapstyle import merge_structure as compute

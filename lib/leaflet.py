@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import folium
 import geopandas as gpd
@@ -45,7 +47,9 @@ class UnitLayer(MacroElement):
     """A GeoJSON layer styled per feature from a code → colour table, with text-only tooltips.
 
     Colours are looked up in the browser (``fill[code]``), so changing the colour mode
-    re-sends a small table, not the geometry, which the caller caches as text.
+    re-sends a small table, not the geometry. The geometry is either inlined (``data``, for
+    files that must work alone) or fetched from the app's static files (``url``), which
+    keeps it out of every rerun's payload and lets the browser cache it.
     """
 
     _template = Template(
@@ -54,8 +58,11 @@ class UnitLayer(MacroElement):
 var {{ this.get_name() }} = (function() {
   var fill = {{ this.fill_js }}, outlined = {{ this.outlined_js }}, selected = {{ this.selected_js }};
   var base = {{ this.style_js }}, outline = {{ this.outline_js }}, highlight = {{ this.highlight_js }};
-  var layer = L.geoJSON({{ this.data }}, {
+  var layer = L.geoJSON({{ this.data or 'null' }}, {
     interactive: {{ 'true' if this.interactive else 'false' }},
+    {%- if this.canvas %}
+    renderer: L.canvas({padding: 0.2}),
+    {%- endif %}
     style: function(f) {
       var code = f.properties.code, s = Object.assign({}, base);
       if (fill[code]) { s.fillColor = fill[code]; }
@@ -71,25 +78,48 @@ var {{ this.get_name() }} = (function() {
     }
   });
   layer.addTo({{ this._parent.get_name() }});
+  {%- if this.url %}
+  fetch({{ this.url_js }}).then(function(r) { return r.json(); }).then(function(d) { layer.addData(d); });
+  {%- endif %}
   return layer;
 })();
 {% endmacro %}
 """
     )
 
-    def __init__(self, data: str, *, name: str, fill: dict[str, str] | None = None, outlined: set[str] = frozenset(),
+    def __init__(self, data: str | None = None, *, name: str, url: str | None = None, fill: dict[str, str] | None = None, outlined: set[str] = frozenset(),
                  selected: set[str] = frozenset(), style: dict | None = None, outline: dict | None = None,
-                 highlight: dict | None = None, interactive: bool = True):
+                 highlight: dict | None = None, interactive: bool = True, canvas: bool = False):
         super().__init__()
         self._name = name
+        if (data is None) == (url is None):
+            raise ValueError("give the layer either inline data or a url")
         self.data = data
+        self.url = url
+        self.url_js = _js(url)
         self.interactive = interactive
+        self.canvas = canvas
         self.fill_js = _js(fill or {})
         self.outlined_js = _js({c: 1 for c in sorted(outlined)})
         self.selected_js = _js({c: 1 for c in sorted(selected)})
         self.style_js = _js(style or {"color": "#ffffff", "weight": 0.4, "fillOpacity": 0.75, "fillColor": "#bdbdbd"})
         self.outline_js = _js(outline or {"color": "#6a1b9a", "weight": 1.5})
         self.highlight_js = _js(highlight or {"color": "#000000", "weight": 3, "fillOpacity": 0.9})
+
+
+def write_static_geojson(text: str, static_dir: Path, relative: str) -> str:
+    """Write GeoJSON ``text`` under the app's static folder once; return its URL path.
+
+    The file name includes the dataset version (chosen by the caller), so a browser may cache
+    it for as long as it likes. Written to a temporary name first, so readers never see half a file.
+    """
+    path = static_dir / relative
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    return f"/app/static/{relative}"
 
 
 def base_map(*, bounds: list[list[float]] | None = None, tile_url: str | None = None, attribution: str = "") -> folium.Map:

@@ -41,7 +41,8 @@ st.session_state["map_view"] = view
 st.query_params.from_dict(urlstate.to_params(view))
 
 built = mapview.build(view, communes=communes, provinces=provinces, crosswalk=table,
-                      geometry=cache.map_geometry, merge=cache.merge_structure(), status=None)
+                      geometry=lambda kind, prov: cache.map_geometry_url(kind, prov) or cache.map_geometry(kind, prov),
+                      merge=cache.merge_structure(), status=None)
 map_col, panel_col = st.columns([3, 1.4])
 with map_col:
     st.markdown(f"**{built.title}**")

@@ -101,6 +101,36 @@ def page(browser):
     context.close()
 
 
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+# Number of unit polygons Leaflet holds (SVG or canvas alike): features on the map.
+_UNITS_ON_MAP = "() => window.map ? Object.values(window.map._layers).filter(l => l.feature).length : 0"
+
+
+def map_frame(page, timeout: float = 120_000):
+    """The frame of the map component, once it exists."""
+    page.wait_for_selector(MAP_FRAME, timeout=timeout, state="attached")
+    return page.locator(MAP_FRAME).element_handle().content_frame()
+
+
+def wait_for_units(page, minimum: int, timeout: float = 120_000):
+    """Wait until the map holds at least ``minimum`` unit polygons; return the map frame."""
+    frame = map_frame(page, timeout)
+    frame.wait_for_function(f"() => ({_UNITS_ON_MAP})() >= {minimum}", timeout=timeout, polling=50)
+    return frame
+
+
+def units_on_map(frame) -> int:
+    return frame.evaluate(_UNITS_ON_MAP)
+
+
+def click_latlng(page, lat: float, lng: float) -> None:
+    """Click the map at a geographic position (Leaflet converts it to a pixel of the frame)."""
+    frame = map_frame(page)
+    x, y = frame.evaluate(f"() => {{ const p = window.map.latLngToContainerPoint([{lat}, {lng}]); return [p.x, p.y]; }}")
+    box = page.locator(MAP_FRAME).bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+
+
 def artifact(name: str) -> Path:
     """Path under artifacts/ (kept after the run, ignored by git) for screenshots."""
     ARTIFACTS.mkdir(exist_ok=True)
