@@ -64,21 +64,22 @@ def map_geometry(kind: str, province: str = "") -> str:
 
     if kind == "national_communes":
         communes = mapdata.simplify_for_national(layer("new_communes"))
-        communes["label"] = mapdata.commune_labels(communes)
-        return leaflet.geojson_text(communes, {"code": "code", "label": "label"}, decimals=mapdata.NATIONAL_DECIMALS)
+        communes["label"], communes["kind"] = mapdata.commune_labels(communes), "commune"
+        return leaflet.geojson_text(communes, mapdata.PROPERTIES, decimals=mapdata.NATIONAL_DECIMALS)
     if kind == "national_provinces":
         provinces = mapdata.simplify_for_national(layer("new_provinces"))
-        return leaflet.geojson_text(provinces, {"code": "code", "label": "full_name"}, decimals=mapdata.NATIONAL_DECIMALS)
+        provinces["label"], provinces["kind"] = provinces["full_name"], "province"
+        return leaflet.geojson_text(provinces, mapdata.PROPERTIES, decimals=mapdata.NATIONAL_DECIMALS)
     if kind == "province_communes":
         communes = mapdata.communes_of_province(layer("new_communes"), province).copy()
-        communes["label"] = mapdata.commune_labels(communes)
-        return leaflet.geojson_text(communes, {"code": "code", "label": "label"}, decimals=mapdata.PROVINCE_DECIMALS)
+        communes["label"], communes["kind"] = mapdata.commune_labels(communes), "commune"
+        return leaflet.geojson_text(communes, mapdata.PROPERTIES, decimals=mapdata.PROVINCE_DECIMALS)
     if kind in ("old_provinces", "old_districts", "old_communes"):
         key = {"old_provinces": "old_province_code", "old_districts": "old_district_code", "old_communes": "old_code"}[kind]
         old = layer(kind)
         units = mapdata.old_units_of_province(old, crosswalk(), province, key=key) if province else old
-        units = units.assign(label=units["name"])
-        return leaflet.geojson_text(units, {"code": "code", "label": "label"}, decimals=mapdata.OLD_LINES_DECIMALS)
+        units = units.assign(label=mapdata.old_labels(units), kind=kind)
+        return leaflet.geojson_text(units, mapdata.PROPERTIES, decimals=mapdata.OLD_LINES_DECIMALS)
     raise ValueError(f"unknown map layer {kind!r}")
 
 

@@ -12,6 +12,9 @@ NATIONAL_TOLERANCE_DEG = 0.005
 NATIONAL_DECIMALS = 4
 PROVINCE_DECIMALS = 5
 OLD_LINES_DECIMALS = 4
+# Feature properties sent to the browser: code, tooltip text, and which layer it belongs to
+# (a click on an old commune and on a new one carry 5-digit codes alike).
+PROPERTIES = {"code": "code", "label": "label", "kind": "kind"}
 
 
 def simplify_for_national(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -24,6 +27,14 @@ def simplify_for_national(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def commune_labels(communes: pd.DataFrame) -> pd.Series:
     """Tooltip text: "Phường Ba Đình — Thành phố Hà Nội"."""
     return communes["full_name"] + " — " + communes["province_name"]
+
+
+def old_labels(units: pd.DataFrame) -> pd.Series:
+    """Tooltip text of old units, marked as former (and reconstructed where the layer says so)."""
+    label = units["name"] + " (cũ)"
+    if "reconstructed" in units.columns:
+        label = label.where(~units["reconstructed"].fillna(False).astype(bool), units["name"] + " (cũ, ranh giới dựng lại)")
+    return label
 
 
 def communes_of_province(communes: gpd.GeoDataFrame, province: str) -> gpd.GeoDataFrame:

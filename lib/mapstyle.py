@@ -15,6 +15,7 @@ MODE_LABELS = {
     "centre": "Trung tâm phục vụ hành chính công",
     "merge": "Cấu trúc sáp nhập",
 }
+LOCAL_TZ = "Asia/Ho_Chi_Minh"
 GREY = "#9e9e9e"
 TASK_STYLES = {
     "green": ("#2e7d32", "Xanh: mọi nhiệm vụ đã hoàn thành"),
@@ -68,7 +69,8 @@ def _as_of_note(status: pd.DataFrame | None, as_of: dt.date | None) -> list[str]
     notes = []
     if status is None or status.empty:
         return ["Chưa có số liệu trạng thái."]
-    latest = pd.to_datetime(status["reported_at"], utc=True).max() if "reported_at" in status else None
+    latest = (pd.to_datetime(status["reported_at"], utc=True).max().tz_convert(LOCAL_TZ)
+              if "reported_at" in status and status["reported_at"].notna().any() else None)
     when = format_date(as_of) if as_of else "mới nhất"
     notes.append(f"Số liệu tính đến: {when}" + (f" (báo cáo gần nhất {format_date(latest.to_pydatetime(), with_time=True)})"
                                                   if latest is not None and not pd.isna(latest) else ""))

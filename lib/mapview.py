@@ -46,6 +46,7 @@ def build(
     merge: pd.DataFrame,
     status: pd.DataFrame | None,
     old_communes: gpd.GeoDataFrame | None = None,
+    pick_old: bool = False,
     tile_url: str | None = None,
 ) -> BuiltView:
     """Assemble the map for ``view``.
@@ -78,8 +79,11 @@ def build(
                              "fillOpacity": 0.8, "fillColor": mapstyle.GREY},
                       canvas=not view.province).add_to(m)  # canvas draws 3,321 polygons far faster than SVG
     for kind in reversed(view.layers):  # provinces drawn last, on top
-        leaflet.UnitLayer(**_source(geometry(kind, view.province)), name=kind, style=OLD_LINE_STYLES[kind],
-                          interactive=False).add_to(m)
+        clickable = pick_old and kind == "old_communes"
+        style = {**OLD_LINE_STYLES[kind], "fill": True, "fillOpacity": 0.02} if clickable else OLD_LINE_STYLES[kind]
+        leaflet.UnitLayer(**_source(geometry(kind, view.province)), name=kind, style=style, interactive=clickable,
+                          selected={view.old} if clickable and view.old else set(),
+                          highlight={"color": "#ff6f00", "weight": 3}).add_to(m)
     if view.unit and view.province:
         predecessors = set(crosswalk.loc[crosswalk["new_code"] == view.unit, "old_code"])
         if old_communes is not None and predecessors:
@@ -104,17 +108,21 @@ def clicked_code(returned: dict | None) -> str | None:
 def apply_click(view: ViewState, returned: dict | None, *, last: object = None) -> ViewState | None:
     """The view after a click, or None when nothing new was clicked.
 
-    On the national province map a click opens that province; elsewhere it selects the
-    commune (the panel then shows it and its predecessors are highlighted).
+    A click on a province opens it; on a new commune selects it (the panel shows it and its
+    predecessors are highlighted); on an old commune selects that (its new communes are
+    highlighted). A click already handled (``last``) changes nothing.
     """
     feature = (returned or {}).get("last_active_drawing") or {}
     properties = feature.get("properties")
     code = clicked_code(returned)
     if not code or properties == last:
         return None
-    if not view.province and view.level == "province":
+    kind = properties.get("kind", "commune")
+    if kind == "province":
         return with_changes(view, province=code) if code != view.province else None
-    if code == view.unit:
+    if kind == "old_communes":
+        return with_changes(view, old=code, unit="") if code != view.old else None
+    if kind != "commune" or code == view.unit:
         return None
     return with_changes(view, unit=code, old="")
 

@@ -11,6 +11,14 @@ from lib.i18n import format_int, format_number, format_percent
 from lib.mapstyle import Legend
 
 
+_MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~$"
+
+
+def plain(text: object) -> str:
+    """``text`` escaped for Streamlit markdown, so a name shows exactly as written."""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in str(text))
+
+
 def legend(legend: Legend) -> None:
     """A colour legend as an HTML list; every label is escaped."""
     rows = "".join(
@@ -27,8 +35,8 @@ def unit_panel(tables: dict) -> None:
     """Details of the selected new commune (with predecessors) or old commune (with targets)."""
     commune = tables.get("commune")
     if commune:
-        st.subheader(commune["full_name"])
-        st.caption(f"Mã {commune['code']} · {commune['type']} · {commune['province_name']}")
+        st.subheader(plain(commune["full_name"]), anchor=False)
+        st.caption(plain(f"Mã {commune['code']} · {commune['type']} · {commune['province_name']}"))
         facts = {
             "Diện tích": f"{format_number(commune.get('area_km2'), 2)} km²",
             "Dân số": format_int(commune.get("population")),
@@ -46,8 +54,8 @@ def unit_panel(tables: dict) -> None:
         st.table(shown.set_index("Xã cũ"))
     old = tables.get("old")
     if old:
-        st.subheader(f"{old['old_name']} (cũ)")
-        st.caption(f"Mã {old['old_code']} · {old['old_district_name']} · {old['old_province_name']}")
+        st.subheader(plain(f"{old['old_name']} (cũ)"), anchor=False)
+        st.caption(plain(f"Mã {old['old_code']} · {old['old_district_name']} · {old['old_province_name']}"))
         targets = tables["targets"]
         st.markdown(f"**Nay thuộc {len(targets)} đơn vị mới**")
         shown = targets.assign(share_of_old=targets["share_of_old"].map(format_percent)).rename(columns={

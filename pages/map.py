@@ -36,13 +36,17 @@ with st.sidebar:
                     format_func=MODE_LABELS.get, key="map_mode")
     layers = st.multiselect("Ranh giới cũ", available_layers, default=[x for x in view.layers if x in available_layers],
                             format_func=LAYER_LABELS.get, key="map_layers", placeholder="Chọn lớp ranh giới cũ")
+    pick_old = "old_communes" in layers and st.radio(
+        "Nhấp vào bản đồ để chọn", ["new", "old"], horizontal=True, key="map_pick",
+        format_func={"new": "xã mới", "old": "xã cũ"}.get) == "old"
 view = urlstate.with_changes(view, province=province, level=level, mode=mode, layers=tuple(layers))
 st.session_state["map_view"] = view
 st.query_params.from_dict(urlstate.to_params(view))
 
 built = mapview.build(view, communes=communes, provinces=provinces, crosswalk=table,
                       geometry=lambda kind, prov: cache.map_geometry_url(kind, prov) or cache.map_geometry(kind, prov),
-                      merge=cache.merge_structure(), status=None)
+                      merge=cache.merge_structure(), status=None, pick_old=pick_old,
+                      old_communes=cache.layer("old_communes") if "old_communes" in available_layers else None)
 map_col, panel_col = st.columns([3, 1.4])
 with map_col:
     st.markdown(f"**{built.title}**")
