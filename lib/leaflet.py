@@ -107,6 +107,19 @@ var {{ this.get_name() }} = (function() {
         self.highlight_js = _js(highlight or {"color": "#000000", "weight": 3, "fillOpacity": 0.9})
 
 
+def configured_tiles() -> tuple[str, str] | None:
+    """Basemap tiles for connected deployments: (URL template, attribution) from the environment.
+
+    ``VNMAP_TILE_URL`` (e.g. ``https://tile.openstreetmap.org/{z}/{x}/{y}.png``) and
+    ``VNMAP_TILE_ATTRIBUTION``. Unset (the default), the map draws the units on a plain
+    background and makes no request outside the app.
+    """
+    url = os.environ.get("VNMAP_TILE_URL", "").strip()
+    if not url:
+        return None
+    return url, os.environ.get("VNMAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
+
+
 def write_static_geojson(text: str, static_dir: Path, relative: str) -> str:
     """Write GeoJSON ``text`` under the app's static folder once; return its URL path.
 
@@ -122,14 +135,14 @@ def write_static_geojson(text: str, static_dir: Path, relative: str) -> str:
     return f"/app/static/{relative}"
 
 
-def base_map(*, bounds: list[list[float]] | None = None, tile_url: str | None = None, attribution: str = "") -> folium.Map:
-    """A folium map that loads Leaflet from the app's own static files; tiles only when configured."""
+def base_map(*, bounds: list[list[float]] | None = None, tiles: tuple[str, str] | None = None) -> folium.Map:
+    """A folium map that loads Leaflet from the app's own static files; tiles only when given."""
     m = folium.Map(tiles=None, prefer_canvas=False, control_scale=True, zoom_snap=0.25,
                    location=[16.0, 106.0], zoom_start=6)
     m.default_js = LEAFLET_JS
     m.default_css = LEAFLET_CSS
-    if tile_url:
-        folium.TileLayer(tiles=tile_url, attr=attribution or "©", name="basemap").add_to(m)
+    if tiles:
+        folium.TileLayer(tiles=tiles[0], attr=tiles[1], name="basemap").add_to(m)
     m.fit_bounds(bounds or VIETNAM_BOUNDS)
     return m
 

@@ -47,7 +47,7 @@ def build(
     status: pd.DataFrame | None,
     old_communes: gpd.GeoDataFrame | None = None,
     pick_old: bool = False,
-    tile_url: str | None = None,
+    tiles: tuple[str, str] | None = None,
 ) -> BuiltView:
     """Assemble the map for ``view``.
 
@@ -60,7 +60,7 @@ def build(
         bounds = leaflet.bounds_of(provinces[provinces["code"] == view.province])
     else:
         shown, bounds = communes, None
-    m = leaflet.base_map(bounds=bounds, tile_url=tile_url)
+    m = leaflet.base_map(bounds=bounds, tiles=tiles)
     if not view.province and view.level == "province":
         colouring = mapstyle.colour_provinces(
             view.mode, pd.Index(provinces["code"]), status=status,

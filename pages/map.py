@@ -3,7 +3,7 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from lib import cache, mapview, urlstate, widgets
+from lib import cache, leaflet, mapview, urlstate, widgets
 from lib.mapstyle import MODE_LABELS
 from lib.urlstate import OLD_LAYERS, ViewState
 
@@ -45,7 +45,7 @@ st.query_params.from_dict(urlstate.to_params(view))
 
 built = mapview.build(view, communes=communes, provinces=provinces, crosswalk=table,
                       geometry=lambda kind, prov: cache.map_geometry_url(kind, prov) or cache.map_geometry(kind, prov),
-                      merge=cache.merge_structure(), status=None, pick_old=pick_old,
+                      merge=cache.merge_structure(), status=None, pick_old=pick_old, tiles=leaflet.configured_tiles(),
                       old_communes=cache.layer("old_communes") if "old_communes" in available_layers else None)
 map_col, panel_col = st.columns([3, 1.4])
 with map_col:

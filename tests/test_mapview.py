@@ -111,3 +111,12 @@ def test_panel_tables_lineage_both_ways():
     assert list(tables["predecessors"]["old_name"]) == ["Xã X", "Xã Y"]
     assert list(tables["predecessors"]["part"]) == ["toàn bộ", "một phần"]
     assert list(tables["targets"]["new_code"]) == ["00001", "00002"]
+
+
+def test_tiles_only_when_configured(monkeypatch):
+    monkeypatch.delenv("VNMAP_TILE_URL", raising=False)
+    assert leaflet.configured_tiles() is None
+    assert "tile.openstreetmap" not in leaflet.base_map(tiles=leaflet.configured_tiles()).get_root().render()
+    monkeypatch.setenv("VNMAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    html = leaflet.base_map(tiles=leaflet.configured_tiles()).get_root().render()
+    assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in html and "OpenStreetMap contributors" in html
