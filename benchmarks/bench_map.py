@@ -68,27 +68,14 @@ def payload_bytes(view_params: dict) -> int:
     """Bytes of what st_folium sends for a view (script, header, html), computed server-side."""
     import streamlit_folium as sf
 
-    from lib import geodata, leaflet, mapdata, mapview, urlstate
+    from lib import geodata, mapdata, mapview, urlstate
     from lib.mapstyle import merge_structure
 
     communes = geodata.load_new_communes()
     provinces = geodata.load_new_provinces()
     crosswalk = geodata.load_crosswalk()
-    texts = {}
-
     def geometry(kind: str, province: str) -> str:
-        if kind == "national_communes":
-            gdf = mapdata.simplify_for_national(communes)
-            gdf["label"] = mapdata.commune_labels(gdf)
-            return leaflet.geojson_text(gdf, {"code": "code", "label": "label"}, decimals=mapdata.NATIONAL_DECIMALS)
-        if kind == "province_communes":
-            gdf = mapdata.communes_of_province(communes, province).copy()
-            gdf["label"] = mapdata.commune_labels(gdf)
-            return leaflet.geojson_text(gdf, {"code": "code", "label": "label"}, decimals=mapdata.PROVINCE_DECIMALS)
-        key = {"old_provinces": "old_province_code", "old_districts": "old_district_code", "old_communes": "old_code"}[kind]
-        old = geodata.load_layer(kind)
-        units = mapdata.old_units_of_province(old, crosswalk, province, key=key).assign(label=lambda d: d["name"])
-        return leaflet.geojson_text(units, {"code": "code", "label": "label"}, decimals=mapdata.OLD_LINES_DECIMALS)
+        return mapdata.geometry_text(kind, province, layer=geodata.load_layer, crosswalk=crosswalk)
 
     view, _ = urlstate.parse_view(view_params, provinces=set(provinces["code"]), communes=set(communes["code"]))
     built = mapview.build(view, communes=communes, provinces=provinces, crosswalk=crosswalk, geometry=geometry,
@@ -137,17 +124,16 @@ def click_benchmark() -> None:
     """Server work of one click in a province view: new view, map build, component payload, panel tables."""
     import streamlit_folium as sf
 
-    from lib import geodata, leaflet, mapdata, mapview, urlstate
+    from lib import geodata, mapdata, mapview, urlstate
     from lib.mapstyle import merge_structure
 
     communes = geodata.load_new_communes()
     provinces = geodata.load_new_provinces()
     crosswalk = geodata.load_crosswalk()
     merge = merge_structure(crosswalk)
-    hanoi = mapdata.communes_of_province(communes, "01").assign(label=lambda d: mapdata.commune_labels(d))
-    cached = leaflet.geojson_text(hanoi, {"code": "code", "label": "label"}, decimals=mapdata.PROVINCE_DECIMALS)
+    cached = mapdata.geometry_text("province_communes", "01", layer=geodata.load_layer, crosswalk=crosswalk)
     view = urlstate.ViewState(province="01", mode="merge")
-    clicked = {"last_active_drawing": {"properties": {"code": "00004", "label": "Phường Ba Đình"}}}
+    clicked = {"last_active_drawing": {"properties": {"code": "00004", "label": "Phường Ba Đình", "kind": "commune"}}}
 
     def one_click() -> None:
         new_view = mapview.apply_click(view, clicked)

@@ -60,27 +60,9 @@ def sources_text(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> str:
 @st.cache_data(show_spinner="Đang chuẩn bị bản đồ…", max_entries=64)
 def map_geometry(kind: str, province: str = "") -> str:
     """Compact GeoJSON text of one map layer, prepared once per (kind, province)."""
-    from lib import leaflet, mapdata
+    from lib import mapdata
 
-    if kind == "national_communes":
-        communes = mapdata.simplify_for_national(layer("new_communes"))
-        communes["label"], communes["kind"] = mapdata.commune_labels(communes), "commune"
-        return leaflet.geojson_text(communes, mapdata.PROPERTIES, decimals=mapdata.NATIONAL_DECIMALS)
-    if kind == "national_provinces":
-        provinces = mapdata.simplify_for_national(layer("new_provinces"))
-        provinces["label"], provinces["kind"] = provinces["full_name"], "province"
-        return leaflet.geojson_text(provinces, mapdata.PROPERTIES, decimals=mapdata.NATIONAL_DECIMALS)
-    if kind == "province_communes":
-        communes = mapdata.communes_of_province(layer("new_communes"), province).copy()
-        communes["label"], communes["kind"] = mapdata.commune_labels(communes), "commune"
-        return leaflet.geojson_text(communes, mapdata.PROPERTIES, decimals=mapdata.PROVINCE_DECIMALS)
-    if kind in ("old_provinces", "old_districts", "old_communes"):
-        key = {"old_provinces": "old_province_code", "old_districts": "old_district_code", "old_communes": "old_code"}[kind]
-        old = layer(kind)
-        units = mapdata.old_units_of_province(old, crosswalk(), province, key=key) if province else old
-        units = units.assign(label=mapdata.old_labels(units), kind=kind)
-        return leaflet.geojson_text(units, mapdata.PROPERTIES, decimals=mapdata.OLD_LINES_DECIMALS)
-    raise ValueError(f"unknown map layer {kind!r}")
+    return mapdata.geometry_text(kind, province, layer=layer, crosswalk=crosswalk())
 
 
 STATIC_DIR = geodata.PROJECT_DIR / "static"

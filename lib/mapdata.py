@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import geopandas as gpd
 import pandas as pd
 import shapely
+
+from lib import leaflet
 
 # National view: 3,321 communes must reach the browser in at most ~3 MB, so they are
 # simplified further (as a coverage, ~500 m) and written with 4 decimals (~10 m).
@@ -49,3 +53,30 @@ def old_units_of_province(old: gpd.GeoDataFrame, crosswalk: pd.DataFrame, provin
     """
     codes = set(crosswalk.loc[crosswalk["new_province_code"] == province, key])
     return old[old["code"].isin(codes)]
+
+
+OLD_KEYS = {"old_provinces": "old_province_code", "old_districts": "old_district_code", "old_communes": "old_code"}
+
+
+def geometry_text(kind: str, province: str, *, layer: Callable[[str], gpd.GeoDataFrame], crosswalk: pd.DataFrame) -> str:
+    """GeoJSON text of one map layer: "national_communes", "national_provinces",
+    "province_communes" (of ``province``), or an old layer ("old_provinces", "old_districts",
+    "old_communes"; those that contributed to ``province``, or all). ``layer(name)`` loads a layer.
+    """
+    if kind == "national_communes":
+        units = simplify_for_national(layer("new_communes"))
+        units["label"], units["kind"], decimals = commune_labels(units), "commune", NATIONAL_DECIMALS
+    elif kind == "national_provinces":
+        units = simplify_for_national(layer("new_provinces"))
+        units["label"], units["kind"], decimals = units["full_name"], "province", NATIONAL_DECIMALS
+    elif kind == "province_communes":
+        units = communes_of_province(layer("new_communes"), province).copy()
+        units["label"], units["kind"], decimals = commune_labels(units), "commune", PROVINCE_DECIMALS
+    elif kind in OLD_KEYS:
+        old = layer(kind)
+        units = old_units_of_province(old, crosswalk, province, key=OLD_KEYS[kind]) if province else old
+        units = units.assign(label=old_labels(units), kind=kind)
+        decimals = OLD_LINES_DECIMALS
+    else:
+        raise ValueError(f"unknown map layer {kind!r}")
+    return leaflet.geojson_text(units, PROPERTIES, decimals=decimals)

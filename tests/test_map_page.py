@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
