@@ -4,11 +4,13 @@ import streamlit as st
 
 from lib import cache
 
-st.set_page_config(page_title="Bản đồ chính quyền hai cấp", page_icon="🗺️", layout="wide")
+st.set_page_config(page_title="Bản đồ chính quyền hai cấp", page_icon="static/favicon.png", layout="wide")
 
 # One entry per page; each page file is thin and draws from lib/.
 PAGES = [
-    st.Page("pages/overview.py", title="Tổng quan", icon="🏛️", default=True, url_path="overview"),
+    st.Page("pages/map.py", title="Bản đồ", icon=":material/map:", default=True, url_path="map"),
+    st.Page("pages/overview.py", title="Tổng quan", icon=":material/account_balance:", url_path="overview"),
+    st.Page("pages/data.py", title="Dữ liệu", icon=":material/dataset:", url_path="data"),
 ]
 
 page = st.navigation(PAGES)

@@ -21,8 +21,8 @@ import shapely
 
 from lib import crosswalk as cw
 from lib import geodata, sources
+from lib.geometry import COORDINATE_GRID_DEG, DISPLAY_TOLERANCE_DEG, area_km2, remove_overlaps, to_multipolygons
 from lib.oldcommunes_layers import build_old_layers
-from lib.geometry import area_km2, simplify_coverage, to_multipolygons
 from lib.names import name_key, split_unit_type
 
 # Known label errors of the gis.chinhphu.vn district layer: polygon code → true code.
@@ -77,6 +77,8 @@ def build_geodata(sources_dir: Path, out_dir: Path, *, progress: Progress = prin
         _write_csv(old.points_outside, work / geodata.OLD_POINTS_OUTSIDE)
         _write_csv(old.holdout, work / geodata.OLD_HOLDOUT)
         (work / geodata.OLD_QUALITY).write_text(old.figures.render() + "\n", encoding="utf-8")
+        _write_csv(old_communes, work / geodata.OLD_COMMUNE_LIST)
+        _write_csv(old_districts, work / geodata.OLD_DISTRICT_LIST)
         _write_csv(crosswalk, work / geodata.CROSSWALK)
         _write_csv(province_crosswalk, work / geodata.CROSSWALK_PROVINCES)
         _write_csv(rejected, work / geodata.CROSSWALK_REJECTED)
@@ -124,8 +126,15 @@ def _new_communes(sources_dir: Path, new_provinces: pd.DataFrame) -> tuple[gpd.G
 
     vertices_before = int(shapely.get_num_coordinates(gdf.geometry.values).sum())
     area_before = area_km2(gdf).sum()
-    gdf.geometry = to_multipolygons(simplify_coverage(gdf.geometry.values))
+    gdf = gdf.sort_values("code", ignore_index=True)
+    simplified = shapely.coverage_simplify(gdf.geometry.values, DISPLAY_TOLERANCE_DEG)
+    snapped = shapely.set_precision(simplified, COORDINATE_GRID_DEG, mode="valid_output")
+    cleaned, overlaps = remove_overlaps(snapped, grid_size=COORDINATE_GRID_DEG)
+    gdf.geometry = to_multipolygons(cleaned)
     stats = {
+        "new_communes_overlapping_pairs_resolved": overlaps,
+        "new_communes_overlap_km2_removed": round(float(
+            area_km2(gpd.GeoDataFrame(geometry=simplified, crs="EPSG:4326")).sum() - area_km2(gdf).sum()), 3),
         "new_communes_vertices_source": vertices_before,
         "new_communes_vertices": int(shapely.get_num_coordinates(gdf.geometry.values).sum()),
         "new_communes_area_change_pct": round(100 * (area_km2(gdf).sum() / area_before - 1), 5),
@@ -140,7 +149,7 @@ def _new_communes(sources_dir: Path, new_provinces: pd.DataFrame) -> tuple[gpd.G
 def _new_provinces(communes: gpd.GeoDataFrame, new_provinces: pd.DataFrame, sources_dir: Path) -> gpd.GeoDataFrame:
     # Dissolving the already simplified communes makes the two levels nest exactly. ("unary",
     # not "coverage": the source has a few overlaps that coverage union rejects.)
-    dissolved = communes[["province_code", "geometry"]].dissolve(by="province_code", method="unary")
+    dissolved = communes[["province_code", "geometry"]].dissolve(by="province_code", method="unary", grid_size=COORDINATE_GRID_DEG)
     counts = communes.groupby("province_code").size().rename("communes")
     gdf = new_provinces.merge(dissolved, left_on="code", right_index=True).merge(
         counts, left_on="code", right_index=True
@@ -179,6 +188,7 @@ def _write_layer(gdf: gpd.GeoDataFrame, path: Path) -> None:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
 
 

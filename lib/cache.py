@@ -11,15 +11,23 @@ import streamlit as st
 from lib import geodata
 
 
-@st.cache_data(show_spinner="Đang tải dữ liệu ranh giới…", max_entries=8)
+# Layers and the crosswalk are shared by every session as the same objects (cache_resource):
+# copying a 3,321-polygon frame on every rerun, as cache_data would, costs far more than
+# the rest of a rerun. Callers must treat them as read-only (copy before changing).
+@st.cache_resource(show_spinner="Đang tải dữ liệu ranh giới…", max_entries=8)
 def layer(name: str, geodata_dir: str = str(geodata.DEFAULT_DIR)) -> gpd.GeoDataFrame:
-    """A layer of the bundled dataset (see ``lib.geodata.LAYERS``), loaded once per process."""
+    """A layer of the bundled dataset (see ``lib.geodata.LAYERS``), loaded once per process; read-only."""
     return geodata.load_layer(name, Path(geodata_dir))
 
 
-@st.cache_data(show_spinner="Đang tải bảng chuyển đổi…", max_entries=4)
+def has_layer(name: str, geodata_dir: str = str(geodata.DEFAULT_DIR)) -> bool:
+    """Whether the dataset has this layer (the reconstructed old communes may be absent)."""
+    return name in geodata.LAYERS and (Path(geodata_dir) / geodata.LAYERS[name].path).is_file()
+
+
+@st.cache_resource(show_spinner="Đang tải bảng chuyển đổi…", max_entries=4)
 def crosswalk(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFrame:
-    """The commune crosswalk, loaded once per process."""
+    """The commune crosswalk, loaded once per process; read-only."""
     return geodata.load_crosswalk(Path(geodata_dir))
 
 
@@ -33,3 +41,48 @@ def province_crosswalk(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFr
 def manifest(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> dict:
     """Version and counts of the dataset."""
     return geodata.load_manifest(Path(geodata_dir))
+
+
+@st.cache_data(show_spinner="Đang kiểm tra dữ liệu…", max_entries=2)
+def validation_report(geodata_dir: str = str(geodata.DEFAULT_DIR)):
+    """The validation report of the dataset in use (a few seconds; computed once)."""
+    from lib.validate import validate_dataset
+
+    return validate_dataset(Path(geodata_dir))
+
+
+@st.cache_data(max_entries=2)
+def sources_text(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> str:
+    """geodata/SOURCES.md as text."""
+    return (Path(geodata_dir) / "SOURCES.md").read_text(encoding="utf-8")
+
+
+@st.cache_data(show_spinner="Đang chuẩn bị bản đồ…", max_entries=64)
+def map_geometry(kind: str, province: str = "") -> str:
+    """Compact GeoJSON text of one map layer, prepared once per (kind, province)."""
+    from lib import mapdata
+
+    return mapdata.geometry_text(kind, province, layer=layer, crosswalk=crosswalk())
+
+
+STATIC_DIR = geodata.PROJECT_DIR / "static"
+
+
+@st.cache_data(max_entries=64)
+def map_geometry_url(kind: str, province: str = "") -> str | None:
+    """URL of a layer's GeoJSON served from static/geo/<dataset version>/, or None when not writable."""
+    from lib import leaflet
+
+    relative = f"geo/{manifest()['version']}/{kind}-{province or 'all'}.json"
+    try:
+        return leaflet.write_static_geojson(map_geometry(kind, province), STATIC_DIR, relative)
+    except OSError:
+        return None
+
+
+@st.cache_resource(max_entries=4)
+def merge_structure() -> pd.DataFrame:
+    """Predecessor counts per new commune (colour mode "merge")."""
+    from lib.mapstyle import merge_structure as compute
+
+    return compute(crosswalk())

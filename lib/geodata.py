@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,11 +13,16 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "geodata"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+# Another dataset folder of the same shape can be served with VNMAP_GEODATA_DIR.
+DEFAULT_DIR = Path(os.environ.get("VNMAP_GEODATA_DIR", PROJECT_DIR / "geodata"))
 MANIFEST = "manifest.json"
 CROSSWALK = "crosswalk.csv"
 CROSSWALK_PROVINCES = "crosswalk_provinces.csv"
 CROSSWALK_REJECTED = "crosswalk_rejected.csv"
+OLD_COMMUNE_LIST = "old/gso_communes.csv"
+OLD_DISTRICT_LIST = "old/gso_districts.csv"
+CACHE_DIR = Path(os.environ.get("VNMAP_CACHE_DIR", PROJECT_DIR / ".cache" / "layers"))
 # Reports of the old-commune reconstruction (issue 7).
 OLD_DISTRICT_IOU = "old/districts_iou.csv"
 OLD_POINTS_OUTSIDE = "old/points_outside.csv"
@@ -58,10 +66,37 @@ def read_layer(path: Path, *, string_fields: tuple[str, ...] = ()) -> gpd.GeoDat
     return gdf
 
 
+def _cache_path(path: Path) -> Path:
+    stat = path.stat()
+    key = hashlib.sha1(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+    return CACHE_DIR / f"{path.stem}-{key}.parquet"
+
+
+def read_layer_cached(path: Path, *, string_fields: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
+    """:func:`read_layer` through a GeoParquet copy kept under ``CACHE_DIR``.
+
+    Parsing GeoJSON costs about a second for the communes; the binary copy loads in a
+    fraction of that. The copy is keyed by path, size and modification time, so an
+    edited or rebuilt file is read afresh. Without a writable cache folder it just reads.
+    """
+    cached = _cache_path(path)
+    if cached.is_file():
+        return gpd.read_parquet(cached)
+    gdf = read_layer(path, string_fields=string_fields)
+    try:
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        gdf.to_parquet(partial)
+        partial.replace(cached)
+    except OSError as err:
+        logging.getLogger(__name__).warning("layer cache not written (%s)", err)
+    return gdf
+
+
 def load_layer(name: str, geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
     """Load one layer of :data:`LAYERS` from ``geodata_dir``."""
     layer = LAYERS[name]
-    return read_layer(Path(geodata_dir) / layer.path, string_fields=(layer.code_field, *layer.string_fields))
+    return read_layer_cached(Path(geodata_dir) / layer.path, string_fields=(layer.code_field, *layer.string_fields))
 
 
 def load_new_communes(geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
@@ -93,6 +128,16 @@ def read_code_table(path: Path, code_columns: list[str]) -> pd.DataFrame:
     """Read a CSV table with ``code_columns`` as text (the file may carry a UTF-8 BOM)."""
     return pd.read_csv(path, dtype={c: str for c in code_columns}, encoding="utf-8-sig", keep_default_na=False,
                        na_values={"area_km2": [""], "share_of_old": [""], "share_of_new": [""]})
+
+
+def load_old_commune_list(geodata_dir: Path = DEFAULT_DIR) -> pd.DataFrame:
+    """The GSO list of the 10,035 communes of 30/06/2025 (code, name, type, district, province)."""
+    return read_code_table(Path(geodata_dir) / OLD_COMMUNE_LIST, ["code", "district_code", "province_code"])
+
+
+def load_old_district_list(geodata_dir: Path = DEFAULT_DIR) -> pd.DataFrame:
+    """The GSO list of the districts of 30/06/2025."""
+    return read_code_table(Path(geodata_dir) / OLD_DISTRICT_LIST, ["code", "province_code"])
 
 
 def load_crosswalk(geodata_dir: Path = DEFAULT_DIR) -> pd.DataFrame:

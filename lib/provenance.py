@@ -54,6 +54,7 @@ Built by `python -m lib.cli build-geodata --sources ../shared/sources --out geod
 | `old/points_outside.csv` | geocoded old-commune points that fall outside their own rebuilt polygon, with the distance |
 | `old/holdout_iou.csv` | hold-out test: communes rebuilt without their 2009 shape, IoU against it |
 | `old/quality.txt` | the quality figures below, as printed by `python -m lib.cli quality` |
+| `old/gso_communes.csv`, `old/gso_districts.csv` | the GSO lists of 30/06/2025 (10,035 communes, 696 districts) |
 | `crosswalk.csv` | one row per (old unit, new commune) pair |
 | `crosswalk_provinces.csv` | one row per (old province, new province) pair (63 → 34) |
 | `crosswalk_rejected.csv` | pairs that only dvhcvn lists, not taken, with the reason |

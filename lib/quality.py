@@ -218,6 +218,16 @@ def dataset_report(geodata_dir) -> Figures:
     by_district = communes.groupby("district_code").size()
     f.add(f"  old districts: {len(districts):,} (communes' districts: {len(by_district):,}); old provinces: "
           f"{len(geodata.load_layer('old_provinces', geodata_dir))}")
+    from lib.validate import nesting_problems, tiling_problems
+
+    provinces = geodata.load_layer("old_provinces", geodata_dir)
+    for label, children, parents, key in (
+        ("old communes in their old district", communes, districts, "district_code"),
+        ("old districts in their old province", districts, provinces, "province_code"),
+    ):
+        problems = nesting_problems(children, parents, child_key=key) + tiling_problems(children, parents, child_key=key)
+        f.add(f"  {label} (nest and tile, tolerance 1e-6): {len(problems)} problems"
+              + (f", e.g. {problems[0]}" if problems else ""), not problems)
     report = geodata_dir / geodata.OLD_QUALITY
     if report.is_file():
         f.add("full-resolution figures written by the build (old/quality.txt):")

@@ -240,6 +240,8 @@ def read_dvhcvn_pairs(sources: Path) -> pd.DataFrame:
         ]
     except (KeyError, TypeError) as err:
         raise SourceError(f"{path}: unexpected structure ({err})") from None
+    if not rows:
+        raise SourceError(f"{path}: no (old, new) pairs found")
     frame = pd.DataFrame(rows)
     # Island districts appear with their 3-digit district code as the old id.
     frame["old_level"] = frame["old_code"].str.len().map({3: "district", 5: "commune"})

@@ -1,0 +1,37 @@
+"""Benchmark: loading the new communes layer (cold GeoJSON parse and warm cached load), validation."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import median_seconds, report  # noqa: E402
+from lib import geodata  # noqa: E402
+from lib.validate import validate_dataset  # noqa: E402
+
+
+def main() -> None:
+    path = geodata.DEFAULT_DIR / geodata.LAYERS["new_communes"].path
+    cache = Path(tempfile.mkdtemp(prefix="vnmap-bench-cache-"))
+    geodata.CACHE_DIR = cache
+    try:
+        median, times = median_seconds(
+            lambda: geodata.read_layer(path, string_fields=("code", "province_code")), runs=5)
+        report("new communes: parse GeoJSON (no layer cache)", median, times)
+        geodata.load_new_communes()  # fills the cache once
+        median, times = median_seconds(geodata.load_new_communes, runs=5)
+        report("new communes: load ready for display (warm)", median, times, target=1.0)
+        median, times = median_seconds(lambda: validate_dataset(geodata.DEFAULT_DIR), runs=3)
+        report("python -m lib.cli validate (whole dataset)", median, times)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    size = sum(p.stat().st_size for p in geodata.DEFAULT_DIR.rglob("*") if p.is_file())
+    print(f"{'geodata/ total size':<55} {size / 2**20:.1f} MB (target < 60 MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""One map view assembled from its parts: layers, colours, selection, legend; and what a click changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from lib import leaflet, mapstyle, unitinfo
+from lib.urlstate import ViewState, with_changes
+
+OLD_LINE_STYLES = {
+    "old_provinces": {"color": "#212121", "weight": 2.2, "fill": False, "dashArray": "6 4"},
+    "old_districts": {"color": "#424242", "weight": 1.4, "fill": False, "dashArray": "4 3"},
+    "old_communes": {"color": "#5d4037", "weight": 0.8, "fill": False, "dashArray": "2 3"},
+}
+
+
+@dataclass
+class BuiltView:
+    """A ready folium map with its legend and a title that says what it shows."""
+
+    map: folium.Map
+    legend: mapstyle.Legend
+    title: str
+
+
+def _title(view: ViewState, provinces: pd.DataFrame) -> str:
+    if view.province:
+        name = provinces.loc[provinces["code"] == view.province, "full_name"].iloc[0]
+        return f"{name} — {mapstyle.MODE_LABELS[view.mode].lower()}"
+    unit = "34 tỉnh, thành phố" if view.level == "province" else "3.321 xã, phường, đặc khu"
+    return f"Toàn quốc: {unit} — {mapstyle.MODE_LABELS[view.mode].lower()}"
+
+
+def build(
+    view: ViewState,
+    *,
+    communes: gpd.GeoDataFrame,
+    provinces: gpd.GeoDataFrame,
+    crosswalk: pd.DataFrame,
+    geometry: Callable[[str, str], str | None],
+    merge: pd.DataFrame,
+    status: pd.DataFrame | None,
+    old_communes: gpd.GeoDataFrame | None = None,
+    pick_old: bool = False,
+    tiles: tuple[str, str] | None = None,
+) -> BuiltView:
+    """Assemble the map for ``view``.
+
+    ``geometry(kind, province)`` returns where a layer's GeoJSON comes from: a URL path
+    ("/app/static/…", fetched by the browser) or the GeoJSON text itself (inlined). Either is
+    prepared once, so only the colour table changes when the colour mode does.
+    """
+    if view.province:
+        shown = communes[communes["province_code"] == view.province]
+        bounds = leaflet.bounds_of(provinces[provinces["code"] == view.province])
+    else:
+        shown, bounds = communes, None
+    m = leaflet.base_map(bounds=bounds, tiles=tiles)
+    if not view.province and view.level == "province":
+        colouring = mapstyle.colour_provinces(
+            view.mode, pd.Index(provinces["code"]), status=status,
+            commune_province=communes.set_index("code")["province_code"],
+            old_provinces=crosswalk.groupby("new_province_code")["old_province_code"].nunique(), as_of=view.date)
+        data, selected = geometry("national_provinces", ""), set()
+    else:
+        colouring = mapstyle.colour_communes(view.mode, pd.Index(shown["code"]), status=status, merge=merge,
+                                             as_of=view.date)
+        data = geometry("province_communes", view.province) if view.province else geometry("national_communes", "")
+        selected = {view.unit} if view.unit else set()
+    if view.old:
+        selected |= set(crosswalk.loc[crosswalk["old_code"] == view.old, "new_code"])
+    leaflet.UnitLayer(**_source(data), name="units", fill=colouring.fill, outlined=colouring.outlined, selected=selected,
+                      style={"color": "#ffffff", "weight": 0.5 if view.province else 0.25,
+                             "fillOpacity": 0.8, "fillColor": mapstyle.GREY},
+                      canvas=not view.province).add_to(m)  # canvas draws 3,321 polygons far faster than SVG
+    for kind in reversed(view.layers):  # provinces drawn last, on top
+        clickable = pick_old and kind == "old_communes"
+        style = {**OLD_LINE_STYLES[kind], "fill": True, "fillOpacity": 0.02} if clickable else OLD_LINE_STYLES[kind]
+        leaflet.UnitLayer(**_source(geometry(kind, view.province)), name=kind, style=style, interactive=clickable,
+                          selected={view.old} if clickable and view.old else set(),
+                          highlight={"color": "#ff6f00", "weight": 3}).add_to(m)
+    if view.unit and view.province:
+        predecessors = set(crosswalk.loc[crosswalk["new_code"] == view.unit, "old_code"])
+        if old_communes is not None and predecessors:
+            parts = old_communes[old_communes["code"].isin(predecessors)].assign(label=lambda d: d["name"])
+            leaflet.UnitLayer(leaflet.geojson_text(parts, {"code": "code", "label": "label"}, decimals=5),
+                              name="predecessors", interactive=False,
+                              style={"color": "#ff6f00", "weight": 2.5, "fill": False}).add_to(m)
+    return BuiltView(m, colouring.legend, _title(view, provinces))
+
+
+def _source(geometry: str) -> dict:
+    return {"url": geometry} if geometry.startswith("/") else {"data": geometry}
+
+
+def clicked_code(returned: dict | None) -> str | None:
+    """The unit code of the feature the user last clicked, from st_folium's return value."""
+    feature = (returned or {}).get("last_active_drawing") or {}
+    code = (feature.get("properties") or {}).get("code")
+    return str(code) if code else None
+
+
+def apply_click(view: ViewState, returned: dict | None, *, last: object = None) -> ViewState | None:
+    """The view after a click, or None when nothing new was clicked.
+
+    A click on a province opens it; on a new commune selects it (the panel shows it and its
+    predecessors are highlighted); on an old commune selects that (its new communes are
+    highlighted). A click already handled (``last``) changes nothing.
+    """
+    feature = (returned or {}).get("last_active_drawing") or {}
+    properties = feature.get("properties")
+    code = clicked_code(returned)
+    if not code or properties == last:
+        return None
+    kind = properties.get("kind", "commune")
+    if kind == "province":
+        return with_changes(view, province=code) if code != view.province else None
+    if kind == "old_communes":
+        return with_changes(view, old=code, unit="") if code != view.old else None
+    if kind != "commune" or code == view.unit:
+        return None
+    return with_changes(view, unit=code, old="")
+
+
+def panel_tables(view: ViewState, *, communes: pd.DataFrame, crosswalk: pd.DataFrame) -> dict:
+    """What the side panel shows for the selected unit(s): records and tables, no drawing."""
+    out: dict = {}
+    if view.unit:
+        out["commune"] = unitinfo.commune_record(communes, view.unit)
+        out["predecessors"] = unitinfo.predecessors(crosswalk, view.unit)
+    if view.old:
+        out["old"] = unitinfo.old_commune_record(crosswalk, view.old)
+        out["targets"] = unitinfo.targets(crosswalk, view.old)
+    return out

@@ -1,0 +1,50 @@
+"""The map in a real browser: polygons drawn, a click opens the panel, links reproduce the view, offline."""
+
+import time
+
+import pytest
+
+from tests.browser.conftest import artifact, click_latlng, units_on_map, wait_for_units
+
+pytestmark = pytest.mark.browser
+
+
+def test_national_view_draws_every_commune_offline(app_url, page):
+    started = time.monotonic()
+    page.goto(f"{app_url}/?level=commune")
+    frame = wait_for_units(page, 3321)
+    print(f"national communes drawn in {time.monotonic() - started:.1f} s")
+    assert units_on_map(frame) == 3321
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(artifact("map_national_communes.png")))
+    assert page.requests.foreign() == [], page.requests.foreign()
+    assert any("/app/static/leaflet/leaflet.js" in u for u in page.requests.urls)
+
+
+def test_click_commune_shows_predecessors_and_link_reproduces_view(app_url, page):
+    page.goto(f"{app_url}/?province=01&mode=merge")
+    frame = wait_for_units(page, 126)
+    assert units_on_map(frame) == 126
+    click_latlng(page, 21.0386, 105.8380)  # administrative centre of Phường Ba Đình
+    page.get_by_role("heading", name="Phường Ba Đình").wait_for(timeout=30_000)
+    panel = page.locator('[data-testid="stTable"]').last
+    panel.get_by_text("Phường Trúc Bạch").wait_for(timeout=30_000)  # predecessors listed
+    panel.get_by_text("Phường Quán Thánh").wait_for(timeout=10_000)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(artifact("map_province_hanoi.png")))
+    shared = page.url
+    assert "unit=00004" in shared and "province=01" in shared and "mode=merge" in shared
+
+    other = page.context.new_page()
+    other.goto(shared)
+    wait_for_units(other, 126)
+    other.get_by_role("heading", name="Phường Ba Đình").wait_for(timeout=60_000)
+    other.get_by_text("Số xã cũ hợp thành").wait_for(timeout=10_000)  # the merge-mode legend
+    assert page.requests.foreign() == []
+
+
+def test_bad_url_falls_back_with_message(app_url, page):
+    page.goto(f"{app_url}/?province=99&mode=rainbow&date=2025-13-45")
+    wait_for_units(page, 34)
+    page.get_by_text("không hợp lệ", exact=False).first.wait_for(timeout=30_000)
+    assert page.get_by_text("Toàn quốc: 34 tỉnh", exact=False).count() == 1

@@ -1,0 +1,84 @@
+"""The map page through AppTest: URL parsing, mode switching, province choice, text shown as text."""
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def open_map(**params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def heading(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**") and "—" in m.value)
+
+
+def test_default_is_national_provinces():
+    at = open_map()
+    assert not at.exception
+    assert heading(at) == "**Toàn quốc: 34 tỉnh, thành phố — tiến độ thực hiện nhiệm vụ**"
+    assert not at.warning
+
+
+def test_url_sets_the_view():
+    at = open_map(province="01", mode="merge", unit="00004")
+    assert not at.exception
+    assert at.selectbox(key="map_province_select").value == "01"
+    assert at.radio(key="map_mode").value == "merge"
+    assert heading(at) == "**Thành phố Hà Nội — cấu trúc sáp nhập**"
+    assert any(h.value == "Phường Ba Đình" for h in at.subheader)
+
+
+def test_bad_url_values_fall_back_with_messages():
+    at = open_map(province="99", mode="rainbow", unit="abc", date="2025-02-30")
+    assert not at.exception
+    messages = [w.value for w in at.warning]
+    assert len(messages) == 4
+    assert heading(at).startswith("**Toàn quốc")
+
+
+def test_switching_mode_and_province():
+    at = open_map()
+    at.radio(key="map_mode").set_value("centre").run()
+    assert "trung tâm phục vụ hành chính công" in heading(at)
+    at.selectbox(key="map_province_select").set_value("79").run()
+    assert heading(at) == "**Thành phố Hồ Chí Minh — trung tâm phục vụ hành chính công**"
+    assert not at.exception
+
+
+def test_national_commune_level():
+    at = open_map(level="commune", mode="merge")
+    assert heading(at).startswith("**Toàn quốc: 3.321 xã")
+    legend = next(m.value for m in at.markdown if "Số xã cũ hợp thành" in m.value)
+    assert "(3.321)" not in legend  # counts are split across bins
+    assert not at.exception
+
+
+def panel_script():
+    import pandas as pd
+
+    from lib import widgets
+
+    evil = 'Xã <script>alert("x")</script> *đậm*'
+    widgets.unit_panel({
+        "commune": {"full_name": evil, "code": "00001", "type": "Xã", "province_name": "Tỉnh <b>A</b>",
+                    "area_km2": 1.5, "population": 1234, "admin_centre": "<img src=x onerror=alert(1)>"},
+        "predecessors": pd.DataFrame({"old_code": ["10001"], "old_name": [evil], "old_district_name": ["H"],
+                                      "old_province_name": ["T"], "part": ["toàn bộ"], "share_of_new": [0.5],
+                                      "relation": ["sáp nhập"]}),
+    })
+
+
+def test_names_with_markup_are_shown_as_text():
+    at = AppTest.from_function(panel_script).run()
+    assert not at.exception
+    shown = at.subheader[0].value
+    assert "\\<script\\>" in shown and "\\*đậm\\*" in shown  # escaped, so markdown shows the characters
+    tables = [t.value for t in at.table]
+    assert any('Xã <script>alert("x")</script> *đậm*' in table.index for table in tables)
+    assert any("<img src=x onerror=alert(1)>" in table.to_string() for table in tables)

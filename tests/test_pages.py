@@ -1,0 +1,50 @@
+"""Every page runs without an exception (AppTest), and shows what it is for."""
+
+import ast
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def registered_pages() -> list[str]:
+    """Page files named in app.py's PAGES list."""
+    tree = ast.parse(Path(APP).read_text(encoding="utf-8"))
+    return [node.args[0].value for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "Page"]
+
+
+def run(page: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    if page != "pages/map.py":
+        at.switch_page(page).run()
+    return at
+
+
+@pytest.mark.parametrize("page", registered_pages())
+def test_page_runs(page):
+    at = run(page)
+    assert not at.exception, at.exception
+    assert at.title, f"{page} shows no title"
+
+
+def test_overview_counts():
+    at = run("pages/overview.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Tỉnh, thành phố"] == "34"
+    assert metrics["Xã, phường, đặc khu"] == "3.321"
+    assert metrics["Xã cũ"] == "10.035"
+    table = at.dataframe[0].value
+    assert len(table) == 34 and table["communes"].sum() == 3321
+    hanoi = table.set_index("code").loc["01"]
+    assert hanoi["communes"] == 126 and hanoi["old_provinces"] == "Thành phố Hà Nội"
+
+
+def test_data_page_validates_dataset():
+    at = run("pages/data.py")
+    at.button(key="data_validate").click().run()
+    assert not at.exception
+    assert at.success and "đạt" in at.success[0].value
+    assert "RESULT: all checks passed" in at.code[0].value
