@@ -31,9 +31,10 @@ inputs = Inputs(new[["code", "geometry"]], xw, points_from_table(sources.read_co
                 dict(zip(m["old_code"], census.geometry.loc[m["census_index"]].values)))
 print(f"inputs {time.monotonic() - t:.1f} s")
 only = None if PROVINCES == ["all"] else set(new.loc[new["province_code"].isin(PROVINCES), "code"])
-t = time.monotonic()
+t, cpu = time.monotonic(), time.process_time()
 pieces = rebuild_pieces(inputs, only_new=only, progress=print)
-print(f"partition of {len(only) if only else len(new)} new communes: {time.monotonic() - t:.1f} s, {len(pieces)} pieces")
+print(f"partition of {len(only) if only else len(new)} new communes: {time.monotonic() - t:.1f} s wall, "
+      f"{time.process_time() - cpu:.1f} s CPU, {len(pieces)} pieces")
 units = summarise_units(pieces)
 print(units["method"].value_counts())
 print(units["confidence"].describe())

@@ -59,7 +59,8 @@ def points_from_table(points: pd.DataFrame) -> dict[str, BaseGeometry]:
 
 
 def rebuild_pieces(inputs: Inputs, *, holdout: frozenset[str] = frozenset(), progress: Progress | None = None,
-                   only_new: set[str] | None = None, district_cache: dict | None = None) -> pd.DataFrame:
+                   only_new: set[str] | None = None, district_cache: dict | None = None,
+                   previous: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (old unit, new commune) piece at full resolution.
 
     Parameters
@@ -71,6 +72,9 @@ def rebuild_pieces(inputs: Inputs, *, holdout: frozenset[str] = frozenset(), pro
     district_cache
         A dict filled with (and reused for) the first-level cut of each new commune among
         old districts, which does not depend on the 2009 shapes.
+    previous
+        Pieces of an earlier run with the same inputs: a district piece none of whose old
+        communes is held out is copied from it instead of being cut again.
 
     Returns
     -------
@@ -89,9 +93,13 @@ def rebuild_pieces(inputs: Inputs, *, holdout: frozenset[str] = frozenset(), pro
     if missing:
         raise ValueError(f"new commune(s) in the crosswalk without a polygon: {', '.join(missing[:10])}")
     rows: list[dict] = []
+    reuse = None
+    if previous is not None:
+        reuse = {key: frame.to_dict("records") for key, frame in previous.groupby("new_code")}
     started, total = time.monotonic(), groups.ngroups
     for n, (new_code, group) in enumerate(groups, start=1):
-        rows.extend(_partition_new_commune(new_code, geoms[new_code], group, inputs, holdout, district_cache))
+        earlier = reuse.get(new_code) if reuse is not None else None
+        rows.extend(_partition_new_commune(new_code, geoms[new_code], group, inputs, holdout, district_cache, earlier))
         if progress and (n % 500 == 0 or n == total):
             progress(f"  old communes: {n:,}/{total:,} new communes partitioned ({time.monotonic() - started:.0f} s)")
     frame = pd.DataFrame(rows)
@@ -101,7 +109,7 @@ def rebuild_pieces(inputs: Inputs, *, holdout: frozenset[str] = frozenset(), pro
 
 
 def _partition_new_commune(new_code: str, region: BaseGeometry, group: pd.DataFrame, inputs: Inputs,
-                           holdout: frozenset[str], cache: dict | None) -> list[dict]:
+                           holdout: frozenset[str], cache: dict | None, earlier: list[dict] | None = None) -> list[dict]:
     region = shapely.make_valid(region)
     owners = group[["old_code", "old_district_code", "old_level"]].drop_duplicates("old_code")
     if len(owners) == 1:
@@ -126,6 +134,10 @@ def _partition_new_commune(new_code: str, region: BaseGeometry, group: pd.DataFr
     rows = []
     for d, district_region in regions.items():
         sub = owners[owners["old_district_code"].eq(d)]
+        if earlier is not None and not holdout.intersection(sub["old_code"]):
+            codes = set(sub["old_code"])
+            rows.extend(row for row in earlier if row["old_code"] in codes)
+            continue
         seeds = {}
         for code in sub["old_code"]:
             shape = inputs.census.get(code) if code not in holdout else None
@@ -227,17 +239,33 @@ def display_pieces(pieces: pd.DataFrame, new_display: dict[str, BaseGeometry],
         slivers = [p for p in shapely.get_parts(rest) if shapely.get_type_id(p) == 3 and p.area > 0]
         if slivers:
             tree = shapely.STRtree(clipped)
-            nearest = tree.query_nearest(slivers, all_matches=False)[1]
+            touching = tree.query(slivers, predicate="intersects")
+            owner = np.full(len(slivers), -1)
+            owner[touching[0][::-1]] = touching[1][::-1]  # first touching piece
+            alone = np.flatnonzero(owner < 0)
+            if len(alone):
+                owner[alone] = tree.query_nearest(np.array(slivers, dtype=object)[alone], all_matches=False)[1]
             extra: dict[int, list] = {}
-            for sliver, k in zip(slivers, nearest, strict=True):
+            for sliver, k in zip(slivers, owner, strict=True):
                 extra.setdefault(int(k), []).append(sliver)
             for k, parts in extra.items():
-                clipped[k] = shapely.union_all([clipped[k], *parts])
+                clipped[k] = _merge([clipped[k], *parts])
         simplified = shapely.coverage_simplify(np.array(clipped, dtype=object), tolerance, simplify_boundary=False)
         snapped = shapely.set_precision(simplified, COORDINATE_GRID_DEG, mode="valid_output")
         for k, i in enumerate(index):
             out[i] = snapped[k]
     return out
+
+
+def _merge(parts: list[BaseGeometry]) -> BaseGeometry:
+    """Union of adjacent polygons: fast coverage union where they are noded alike, else full."""
+    try:
+        merged = shapely.coverage_union_all(parts)
+        if shapely.is_valid(merged) and abs(shapely.area(merged) - sum(shapely.area(p) for p in parts)) <= 1e-12:
+            return merged
+    except shapely.errors.GEOSException:
+        pass
+    return shapely.union_all(parts)
 
 
 def _polygonal_parts(geom: BaseGeometry) -> BaseGeometry:

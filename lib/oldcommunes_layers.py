@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from lib import quality, sources
-from lib.geometry import to_multipolygons
+from lib.geometry import simplify_coverage, to_multipolygons
 from lib.oldcommunes import (
     Inputs, display_pieces, display_units, fill_crosswalk_areas, piece_areas, points_from_table, rebuild_pieces,
     summarise_units,
@@ -91,7 +91,7 @@ def build_old_layers(sources_dir: Path, *, crosswalk: pd.DataFrame, new_display:
     held = holdout_codes(list(census_shapes))
     touched = set(pieces.loc[pieces["old_code"].isin(held), "new_code"])
     say(f"hold-out rebuild: {len(held):,} 2009 shapes hidden, {len(touched):,} new communes")
-    held_pieces = rebuild_pieces(inputs, holdout=held, only_new=touched, district_cache=cache)
+    held_pieces = rebuild_pieces(inputs, holdout=held, only_new=touched, district_cache=cache, previous=pieces)
     held_pieces["area_km2"] = piece_areas(held_pieces)
     held_units = summarise_units(held_pieces)
     # An old commune cut between several new communes is scored on all of its pieces.
@@ -100,10 +100,6 @@ def build_old_layers(sources_dir: Path, *, crosswalk: pd.DataFrame, new_display:
     say("quality figures")
     new_geoms = dict(zip(new_full["code"], new_full.geometry.to_numpy(), strict=True))
     tiles = quality.tiling(pieces, new_geoms)
-    district_of = {**dict(zip(old_communes["code"], old_communes["district_code"], strict=True)),
-                   **{c: c for c in old_districts["code"]}}
-    iou = quality.district_iou(units, district_of, inputs.districts)
-    iou = _explain_districts(iou, old_districts)
     scores = quality.holdout_scores(held_units, census_shapes, set(held))
     inside = quality.points_inside(units[units["old_code"].isin(old_communes["code"])], points)
 
@@ -116,10 +112,17 @@ def build_old_layers(sources_dir: Path, *, crosswalk: pd.DataFrame, new_display:
     equal = quality.one_to_one_equal(crosswalk, shown.to_dict(), display_new)
     communes = _communes_layer(units, shown, old_communes, pieces)
     invalid = int((~shapely.is_valid(communes.geometry.to_numpy()) | shapely.is_empty(communes.geometry.to_numpy())).sum())
+    districts = _districts_layer(units, shown, old_communes, old_districts)
+    say("display geometry: districts done; district IoU")
+    # Both sides at display resolution: the rebuilt districts are unions of display communes,
+    # the outlines are simplified the same way (a full-resolution union costs minutes).
+    outlines = simplify_coverage(district_outlines.geometry.to_numpy())
+    iou = quality.district_iou(districts.rename(columns={"code": "old_code"}), {c: c for c in districts["code"]},
+                               dict(zip(district_outlines["code"], outlines, strict=True)))
+    iou = _explain_districts(iou, old_districts)
+    districts["iou_gis"] = districts["code"].map(iou.set_index("district_code")["iou"].round(4))
     figures = quality.summarise(units_count=len(communes), invalid=invalid, tiles=tiles, districts=iou,
                                 holdout=scores, inside=inside, equal=equal, expected_units=len(old_communes))
-    districts = _districts_layer(units, shown, old_communes, old_districts, iou)
-    say("display geometry: districts done")
     provinces = _provinces_layer(districts, old_communes)
     outside = inside[~inside["inside"]].merge(
         old_communes[["code", "name", "district_name", "province_name"]], left_on="old_code", right_on="code"
@@ -176,7 +179,7 @@ def _communes_layer(units: pd.DataFrame, shown: pd.Series, old_communes: pd.Data
 
 
 def _districts_layer(units: pd.DataFrame, shown: pd.Series, old_communes: pd.DataFrame,
-                     old_districts: pd.DataFrame, iou: pd.DataFrame) -> gpd.GeoDataFrame:
+                     old_districts: pd.DataFrame) -> gpd.GeoDataFrame:
     district_of = {**dict(zip(old_communes["code"], old_communes["district_code"], strict=True)),
                    **{c: c for c in old_districts["code"]}}
     frame = pd.DataFrame({"district": shown.index.map(district_of), "geometry": shown.to_numpy()})
@@ -193,7 +196,7 @@ def _districts_layer(units: pd.DataFrame, shown: pd.Series, old_communes: pd.Dat
             "province_name": info["province_name"].reindex(codes).to_numpy(),
             "communes": counts.reindex(codes).fillna(0).astype("Int64").to_numpy(),
             "area_km2": areas.reindex(codes).round(2).to_numpy(),
-            "iou_gis": iou.set_index("district_code")["iou"].reindex(codes).round(4).to_numpy(),
+            "iou_gis": np.nan,
             "outline_source": "union of the reconstructed old communes", "reconstructed": True,
         },
         geometry=to_multipolygons(geoms.reindex(codes).to_numpy()), crs="EPSG:4326",

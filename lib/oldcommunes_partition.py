@@ -102,37 +102,42 @@ def partition_region(region: BaseGeometry, seeds: dict[str, Seed], *,
                      spacing: float = SAMPLE_SPACING_DEG) -> Partition:
     """Split ``region`` into one piece per owner of ``seeds``, the pieces tiling the region.
 
-    1. Cores: each owner's polygon seed clipped to the region, overlaps given to the owner
-       listed first. A core that holds the point of an owner without a core is shared with
+    1. Cores: each owner's polygon seed clipped to the region, overlaps between seeds given
+       to the owner listed first. A core that holds the point of an owner without a core is shared with
        it by nearest point (the polygon seed is outdated there). 2. Each hole left between
        the cores that holds points of owners without a core goes to those points (nearest
        point); the remaining holes and slivers go to the nearest seed (a Voronoi diagram of
        points sampled along the pieces' outlines, plus the point seeds). 3. An owner left
        without area (no seed, or its point buried in another core) gets a small disc around
        its point (or the region's representative point) carved from the others: a fallback.
-    The largest piece is finally recomputed as the region minus all others, so the pieces
-    add up to the region exactly.
+    Where the pieces do not add up to the region (within 1e-10 of its area), the largest is
+    recomputed as the region minus all others, so the pieces tile the region.
     """
     owners = list(seeds)
     if len(owners) == 1:
         return Partition({owners[0]: region}, {owners[0]: EMPTY})
     regridded = 0
+    # Overlaps between polygon seeds are resolved on the (light) seeds before clipping, so
+    # each owner costs one overlay with the (heavy) region.
     cores: dict[str, BaseGeometry] = {}
-    claimed = EMPTY
+    taken = EMPTY
+    bbox = shapely.box(*shapely.bounds(region))
     for owner in owners:
         polygon = seeds[owner].polygon
         core = EMPTY
-        if polygon is not None and not polygon.is_empty:
-            core, r1 = checked_intersection(region, polygon)
-            core = _polygonal(core)
-            if not claimed.is_empty and not core.is_empty:
-                core, r2 = checked_difference(core, claimed)
-                core = _polygonal(core)
+        if polygon is not None and not polygon.is_empty and shapely.intersects(polygon, bbox):
+            own = polygon
+            if not taken.is_empty and shapely.intersects(own, taken):
+                own, r2 = checked_difference(own, taken)
+                own = _polygonal(own)
                 regridded += r2
-            regridded += r1
-            if not core.is_empty:
-                claimed = shapely.union(claimed, core) if not claimed.is_empty else core
+            if not own.is_empty:
+                taken = own if taken.is_empty else shapely.union(taken, own)
+                core, r1 = checked_intersection(region, own)
+                core = _polygonal(core)
+                regridded += r1
         cores[owner] = core
+    claimed = taken
     unclaimed, r = checked_difference(region, claimed) if not claimed.is_empty else (region, False)
     unclaimed = _polygonal(unclaimed)
     regridded += r
@@ -295,7 +300,10 @@ def _carve_discs(region: BaseGeometry, pieces: dict[str, BaseGeometry], empty: l
 
 
 def _close(region: BaseGeometry, pieces: dict[str, BaseGeometry]) -> tuple[dict[str, BaseGeometry], int]:
-    """Recompute the largest piece as the region minus the others, so the pieces tile it."""
+    """Recompute the largest piece as the region minus the others, unless they already tile it."""
+    total = sum(_area(g) for g in pieces.values())
+    if abs(total - _area(region)) <= _area(region) * 1e-10 and all(shapely.is_valid(g) for g in pieces.values()):
+        return pieces, 0
     largest = max(pieces, key=lambda o: _area(pieces[o]))
     others = [g for o, g in pieces.items() if o != largest and not g.is_empty]
     if not others:

@@ -79,9 +79,12 @@ UTF-8 with a BOM so that Excel shows Vietnamese correctly.
   **Code aliases** accepted when reading a new code: {aliases} (Ia Mơ, Gia Lai: letter 1027
   gives 23737, which is the old code of Ia Mơ Nông, merged into Ia Ly; the polygons,
   vietnamadminunits and the unchanged old commune 23938 agree on 23938, so that is kept).
-- **Old districts**: label repairs {repairs}; polygons of districts that no longer existed in
-  2025 dropped ({dropped}); districts of the GSO list without a polygon: {missing}. District
-  outlines are of mixed vintage and were surveyed separately from the 2025 communes.
+- **Old district outlines** (gis.chinhphu.vn; used as seeds of the reconstruction and as the
+  reference of the district IoU report, not shipped as a layer): label repairs {repairs} (a
+  repair list in `lib/build.py`, `DISTRICT_CODE_REPAIRS`: two pairs of neighbouring districts
+  carry each other's codes); polygons of districts that no longer existed in 2025 dropped
+  ({dropped}); districts of the GSO list without a polygon: {missing}. District outlines are
+  of mixed vintage and were surveyed separately from the 2025 communes.
 - **Old communes, districts, provinces**: reconstructed, see the next section. Districts and
   provinces are unions of the reconstructed communes, so the three old levels nest exactly,
   and their outer lines are those of the new communes.

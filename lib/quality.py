@@ -100,9 +100,11 @@ def points_inside(units: pd.DataFrame, points: dict[str, BaseGeometry]) -> pd.Da
     pts = np.array([points[c] for c in frame["old_code"]], dtype=object)
     geoms = frame["geometry"].to_numpy()
     inside = shapely.covers(geoms, pts)
-    projected_pts = gpd.GeoSeries(pts, crs="EPSG:4326").to_crs(EQUAL_AREA_CRS)
-    projected = gpd.GeoSeries(geoms, crs="EPSG:4326").to_crs(EQUAL_AREA_CRS)
-    distance = np.where(inside, 0.0, projected.distance(projected_pts, align=False).to_numpy())
+    distance = np.zeros(len(frame))
+    if (~inside).any():
+        projected_pts = gpd.GeoSeries(pts[~inside], crs="EPSG:4326").to_crs(EQUAL_AREA_CRS)
+        projected = gpd.GeoSeries(geoms[~inside], crs="EPSG:4326").to_crs(EQUAL_AREA_CRS)
+        distance[~inside] = projected.distance(projected_pts, align=False).to_numpy()
     return pd.DataFrame({"old_code": frame["old_code"].to_numpy(), "inside": inside,
                          "distance_m": distance.round(0)})
 
