@@ -30,10 +30,10 @@ COLUMN_DOCS = {
     "relation": "unchanged (1:1, same name), renamed (1:1, other name or type), merged (the new commune has "
     "several predecessors), split (the old commune went to several new communes)",
     "part": "whole: all of the old unit went to this new commune; part: only part of it did",
-    "area_km2": "area of the old unit that lies in the new commune (km², equal-area projection); empty until "
-    "old-commune boundaries exist",
-    "share_of_old": "area_km2 as a share of the old unit's area (0–1)",
-    "share_of_new": "area_km2 as a share of the new commune's area (0–1)",
+    "area_km2": "area of the old unit that lies in the new commune (km², Albers equal-area projection), measured "
+    "on the reconstructed old-commune polygons at full resolution: approximate wherever the pair is not 1:1",
+    "share_of_old": "area_km2 as a share of the old unit's (reconstructed) area (0–1; adds up to 1 per old unit)",
+    "share_of_new": "area_km2 as a share of the new commune's area (0–1; adds up to 1 per new commune)",
     "sources": "which mapping sources list this pair: vietnamadminunits, dvhcvn, or both (joined by '+')",
     "part_source": "where 'part' comes from: dvhcvn (resolution texts) or derived (number of targets)",
     "disagreement": "empty when the sources agree; otherwise what differs",

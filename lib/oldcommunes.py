@@ -116,9 +116,9 @@ def _partition_new_commune(new_code: str, region: BaseGeometry, group: pd.DataFr
         return [_row(owners["old_code"].iloc[0], new_code, region, exact=True)]
     districts = sorted(owners["old_district_code"].unique())
     regions: dict[str, BaseGeometry]
-    regridded = 0
+    regridded, placed = 0, set()
     if cache is not None and new_code in cache:
-        regions, regridded = cache[new_code]
+        regions, regridded, placed = cache[new_code]
     elif len(districts) > 1:
         seeds = {}
         for d in districts:
@@ -126,11 +126,11 @@ def _partition_new_commune(new_code: str, region: BaseGeometry, group: pd.DataFr
             pts = [inputs.points[c] for c in codes if c in inputs.points]
             seeds[d] = Seed(polygon=inputs.districts.get(d), point=shapely.multipoints(pts) if pts else None)
         level1 = partition_region(region, seeds)
-        regions, regridded = level1.pieces, level1.regridded
+        regions, regridded, placed = level1.pieces, level1.regridded, level1.fallback
     else:
         regions = {districts[0]: region}
     if cache is not None:
-        cache[new_code] = (regions, regridded)
+        cache[new_code] = (regions, regridded, placed)
     rows = []
     for d, district_region in regions.items():
         sub = owners[owners["old_district_code"].eq(d)]
@@ -147,7 +147,7 @@ def _partition_new_commune(new_code: str, region: BaseGeometry, group: pd.DataFr
             core = level2.cores.get(code, EMPTY)
             fraction = float(shapely.area(core) / shapely.area(piece)) if shapely.area(piece) > 0 else 0.0
             rows.append(_row(code, new_code, piece, exact=False, core_fraction=min(fraction, 1.0),
-                             fallback=code in level2.fallback, district_level=len(districts) > 1,
+                             fallback=code in level2.fallback or d in placed, district_level=len(districts) > 1,
                              regridded=regridded + level2.regridded))
     return rows
 
@@ -220,9 +220,10 @@ def display_pieces(pieces: pd.DataFrame, new_display: dict[str, BaseGeometry],
     """Display geometry of each piece: tiles the simplified new commune, outer lines identical to it.
 
     A piece that is its whole new commune takes the simplified commune as is. The others are
-    first thinned as one coverage at a quarter of the tolerance (cheap, keeps them tiling),
-    clipped to the simplified commune, the slivers between the two outlines given to the
-    nearest piece, and their inner lines simplified as a coverage with the outer line kept.
+    first thinned as one coverage at a quarter of the tolerance, then cut from the simplified
+    commune (:func:`_faces_by_piece`: the slivers between the two outlines go to the piece
+    they touch), and their inner lines simplified as a coverage with the outer line kept
+    (vertices within ~0.1 m of a straight line dropped first).
     """
     out = np.empty(len(pieces), dtype=object)
     groups = pieces.groupby("new_code").indices
@@ -234,26 +235,54 @@ def display_pieces(pieces: pd.DataFrame, new_display: dict[str, BaseGeometry],
         if len(index) == 1:
             out[index[0]] = outline
             continue
-        clipped = [_polygonal_parts(shapely.intersection(outline, g)) for g in thinned[index]]
-        rest = shapely.difference(outline, shapely.union_all(thinned[index]))
-        slivers = [p for p in shapely.get_parts(rest) if shapely.get_type_id(p) == 3 and p.area > 0]
-        if slivers:
-            tree = shapely.STRtree(clipped)
-            touching = tree.query(slivers, predicate="intersects")
-            owner = np.full(len(slivers), -1)
-            owner[touching[0][::-1]] = touching[1][::-1]  # first touching piece
-            alone = np.flatnonzero(owner < 0)
-            if len(alone):
-                owner[alone] = tree.query_nearest(np.array(slivers, dtype=object)[alone], all_matches=False)[1]
-            extra: dict[int, list] = {}
-            for sliver, k in zip(slivers, owner, strict=True):
-                extra.setdefault(int(k), []).append(sliver)
-            for k, parts in extra.items():
-                clipped[k] = _merge([clipped[k], *parts])
-        simplified = shapely.coverage_simplify(np.array(clipped, dtype=object), tolerance, simplify_boundary=False)
+        clipped = _faces_by_piece(outline, thinned[index])
+        # Noding the two outlines adds collinear vertices along the outer line: a first pass
+        # at ~0.1 m drops them, then the inner lines are simplified with the outer line kept.
+        cleaned = shapely.coverage_simplify(np.array(clipped, dtype=object), 1e-6, simplify_boundary=True)
+        simplified = shapely.coverage_simplify(cleaned, tolerance, simplify_boundary=False)
         snapped = shapely.set_precision(simplified, COORDINATE_GRID_DEG, mode="valid_output")
         for k, i in enumerate(index):
+            # A piece too small to survive simplification keeps its unsimplified shape,
+            # carved out of its neighbours.
+            if shapely.is_empty(snapped[k]) or shapely.area(snapped[k]) <= 0:
+                small = shapely.set_precision(clipped[k], COORDINATE_GRID_DEG, mode="valid_output")
+                for j in range(len(index)):
+                    if j != k and shapely.intersects(snapped[j], small):
+                        snapped[j] = _polygonal_parts(shapely.difference(snapped[j], small))
+                snapped[k] = small
+        for k, i in enumerate(index):
             out[i] = snapped[k]
+    return out
+
+
+def _faces_by_piece(outline: BaseGeometry, thinned: np.ndarray) -> list[BaseGeometry]:
+    """Cut ``outline`` into one part per thinned piece, properly noded so that they form a coverage.
+
+    The outline and the pieces' outlines are noded together and polygonized; each face inside
+    the outline goes to the piece that holds it, or (a sliver between the two outlines) to
+    the piece it touches or lies nearest to. Faces are merged per piece by coverage union.
+    """
+    lines = shapely.union_all([shapely.boundary(outline), *shapely.boundary(thinned)])
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(lines)))
+    faces = faces[shapely.area(faces) > 0]
+    inner = shapely.point_on_surface(faces)
+    keep = shapely.contains_properly(outline, inner) | shapely.covers(outline, inner)
+    faces, inner = faces[keep], inner[keep]
+    tree = shapely.STRtree(thinned)
+    owner = np.full(len(faces), -1)
+    hit = tree.query(inner, predicate="within")
+    owner[hit[0][::-1]] = hit[1][::-1]
+    loose = np.flatnonzero(owner < 0)
+    if len(loose):
+        touching = tree.query(faces[loose], predicate="intersects")
+        owner[loose[touching[0][::-1]]] = touching[1][::-1]
+        still = loose[owner[loose] < 0]
+        if len(still):
+            owner[still] = tree.query_nearest(faces[still], all_matches=False)[1]
+    out = []
+    for k in range(len(thinned)):
+        mine = faces[owner == k]
+        out.append(_merge(list(mine)) if len(mine) else EMPTY)
     return out
 
 
