@@ -1,0 +1,250 @@
+"""Writers of the crosswalk exports (CSV with BOM, XLSX, GeoJSON, GeoParquet) with their column documentation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import xlsxwriter
+
+from lib.crosswalk import COLUMN_DOCS
+from lib.i18n import format_date
+from lib.lineage import SUMMARY_DOCS
+
+FORMATS = ("csv", "xlsx", "geojson", "parquet")
+MEDIA_TYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "geojson": "application/geo+json",
+    "parquet": "application/vnd.apache.parquet",
+}
+SOURCE_TEXT = ("Bảng chuyển đổi xã cũ → xã mới của bộ dữ liệu đi kèm ứng dụng (geodata/crosswalk.csv), "
+               "dựng từ danh mục GSO 30/06/2025, vietnamadminunits và dvhcvn; nguồn và giấy phép: geodata/SOURCES.md")
+
+# Columns every export appends so that a file read on its own still says where it came from.
+META_DOCS = {
+    "dataset_version": "version id of the bundled dataset the rows come from (geodata/manifest.json)",
+    "export_date": "date the file was written (yyyy-mm-dd)",
+}
+GEOMETRY_DOCS = {
+    "geometry_of": "whose polygon the feature carries: 'new_commune' = the boundary of the NEW commune of "
+    "the pair (geodata/new/communes.geojson), so every pair of one new commune has the same polygon",
+}
+PROVINCE_DOCS = {
+    "old_province_code": "GSO code of the old province (2 digits, one of 63)",
+    "old_province_name": "name of the old province",
+    "new_province_code": "GSO code of the new province (2 digits, one of 34)",
+    "new_province_name": "name of the new province",
+    "old_units": "number of old communes (and island districts) of the old province that went to the new one",
+    "new_communes": "number of new communes of the new province that received them",
+    "part": "whole: all of the old province went to this new province; part: only part of it did",
+    "relation": "unchanged, merged (the new province has several predecessors) or split",
+}
+SHEETS = {"pairs": "old_to_new", "summary": "new_to_old", "provinces": "provinces", "about": "about"}
+CODE_SUFFIX = "_code"
+_MAX_WIDTH, _MIN_WIDTH = 60, 6
+
+
+@dataclass(frozen=True)
+class ExportInfo:
+    """What every export states about itself: dataset version, date, source, selection."""
+
+    version: str
+    date: dt.date
+    selection: str = "toàn bộ bảng chuyển đổi"
+    source: str = SOURCE_TEXT
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def export_info(manifest: dict, *, selection: str = "toàn bộ bảng chuyển đổi", date: dt.date | None = None) -> ExportInfo:
+    """An :class:`ExportInfo` from ``lib.geodata.load_manifest()`` (date defaults to today)."""
+    return ExportInfo(version=str(manifest["version"]), date=date or dt.date.today(), selection=selection)
+
+
+def column_docs(columns: list[str] | pd.Index) -> dict[str, str]:
+    """Meaning of each column; a column nobody documented says so instead of vanishing."""
+    known = {**COLUMN_DOCS, **SUMMARY_DOCS, **PROVINCE_DOCS, **META_DOCS, **GEOMETRY_DOCS}
+    return {column: known.get(column, "(not documented: column added after this export module was written)")
+            for column in columns}
+
+
+def with_meta(table: pd.DataFrame, info: ExportInfo) -> pd.DataFrame:
+    """``table`` with the ``dataset_version`` and ``export_date`` columns appended."""
+    _check_codes(table)
+    return table.assign(dataset_version=info.version, export_date=info.date.isoformat())
+
+
+def csv_bytes(table: pd.DataFrame, info: ExportInfo) -> bytes:
+    """UTF-8 CSV with a BOM (Excel then shows Vietnamese correctly); codes written as text."""
+    buffer = io.StringIO()
+    with_meta(table, info).to_csv(buffer, index=False, lineterminator="\r\n")
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def xlsx_bytes(sheets: dict[str, pd.DataFrame], info: ExportInfo) -> bytes:
+    """An XLSX workbook: one sheet per table (frozen header, filters, widths), then an 'about' sheet.
+
+    The dataset version and date are stated once, on the 'about' sheet (not repeated on
+    every row as in the single-table formats). Every cell of a text column is written as text (codes keep their zeros; nothing
+    becomes a formula or a number), and code columns carry the text number format.
+    """
+    buffer = io.BytesIO()
+    options = {"in_memory": True, "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+    with xlsxwriter.Workbook(buffer, options) as workbook:
+        formats = {"header": workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
+                   "text": workbook.add_format({"num_format": "@"}),
+                   "wrap": workbook.add_format({"text_wrap": True, "valign": "top"})}
+        documented: list[tuple[str, dict[str, str]]] = []
+        for sheet_name, table in sheets.items():
+            _check_codes(table)
+            _write_table(workbook.add_worksheet(sheet_name), table, formats)
+            documented.append((sheet_name, column_docs(table.columns)))
+        _write_about(workbook.add_worksheet(SHEETS["about"]), info, documented, formats)
+    return buffer.getvalue()
+
+
+def crosswalk_workbook(pairs: pd.DataFrame, summary: pd.DataFrame, provinces: pd.DataFrame, info: ExportInfo) -> bytes:
+    """The planners' workbook: old→new pairs, new→old summary, province level, about."""
+    return xlsx_bytes({SHEETS["pairs"]: pairs, SHEETS["summary"]: summary, SHEETS["provinces"]: provinces}, info)
+
+
+def with_geometry(pairs: pd.DataFrame, new_communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Each pair with the polygon of its NEW commune (``geometry_of`` = 'new_commune').
+
+    Raises ``ValueError`` naming the new codes that have no polygon in ``new_communes``.
+    """
+    polygons = new_communes[["code", "geometry"]].rename(columns={"code": "new_code"})
+    joined = pairs.merge(polygons, on="new_code", how="left")
+    missing = sorted(set(joined.loc[joined["geometry"].isna(), "new_code"]))
+    if missing:
+        raise ValueError(f"new commune code(s) without a polygon in the new-commune layer: {', '.join(missing[:10])}")
+    joined["geometry_of"] = "new_commune"
+    return gpd.GeoDataFrame(joined, geometry="geometry", crs=new_communes.crs)
+
+
+def geojson_bytes(features: gpd.GeoDataFrame, info: ExportInfo) -> bytes:
+    """GeoJSON (EPSG:4326, 5 decimals ≈ 1 m, finer than the simplified polygons) with every attribute as written in the table."""
+    table = with_meta(features, info).to_crs(4326)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.geojson"
+        pyogrio.write_dataframe(table, path, driver="GeoJSON", layer_options={"COORDINATE_PRECISION": 5, "RFC7946": "YES"})
+        return path.read_bytes()
+
+
+def parquet_bytes(features: gpd.GeoDataFrame, info: ExportInfo) -> bytes:
+    """GeoParquet (WKB geometry, GeoParquet metadata written by geopandas); codes stay strings."""
+    buffer = io.BytesIO()
+    with_meta(features, info).to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def export_bytes(fmt: str, pairs: pd.DataFrame, info: ExportInfo, *, summary: pd.DataFrame | None = None,
+                 provinces: pd.DataFrame | None = None, new_communes: gpd.GeoDataFrame | None = None) -> bytes:
+    """The crosswalk rows ``pairs`` in format ``fmt`` (one of :data:`FORMATS`).
+
+    ``summary`` and ``provinces`` are needed for XLSX, ``new_communes`` (polygons) for
+    GeoJSON and GeoParquet; a missing one raises ``ValueError`` saying which.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if fmt == "csv":
+        return csv_bytes(pairs, info)
+    if fmt == "xlsx":
+        if summary is None or provinces is None:
+            raise ValueError("the XLSX export needs the new→old summary and the province table")
+        return crosswalk_workbook(pairs, summary, provinces, info)
+    if new_communes is None:
+        raise ValueError(f"the {fmt} export needs the new-commune polygons")
+    features = with_geometry(pairs, new_communes)
+    return geojson_bytes(features, info) if fmt == "geojson" else parquet_bytes(features, info)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file, so an error never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _check_codes(table: pd.DataFrame) -> None:
+    """Code columns must hold text: a float code (1.0) or int (1) has already lost its zeros."""
+    for column in table.columns:
+        if _is_code(column):
+            values = table[column].dropna()
+            if len(values) and not (pd.api.types.is_string_dtype(values) and values.map(type).eq(str).all()):
+                raise ValueError(f"column {column!r} must hold codes as text (e.g. '00001'), found {values.dtype}; "
+                                 "read the table with lib.geodata loaders, which keep codes as strings")
+
+
+def _write_table(sheet, table: pd.DataFrame, formats: dict) -> None:
+    """Write ``table`` row by row (the workbook runs in constant-memory mode)."""
+    columns = [str(column) for column in table.columns]
+    cell_formats = [formats["text"] if _is_code(column) else None for column in columns]
+    for col, column in enumerate(columns):
+        sheet.set_column(col, col, _width(column, table.iloc[:, col]), cell_formats[col])
+    sheet.write_row(0, 0, columns, formats["header"])
+    for row, values in enumerate(table.astype(object).to_numpy(), start=1):
+        for col, value in enumerate(values):
+            if isinstance(value, str):
+                if value:
+                    sheet.write_string(row, col, value, cell_formats[col])
+            elif value is None or value != value:  # None, NaN, NA: blank cell
+                continue
+            elif isinstance(value, (bool, np.bool_)):
+                sheet.write_boolean(row, col, bool(value))
+            elif isinstance(value, (int, float, np.integer, np.floating)):
+                sheet.write_number(row, col, float(value))
+            else:
+                sheet.write_string(row, col, str(value), cell_formats[col])
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(len(table), 1), max(len(columns) - 1, 0))
+
+
+def _is_code(column: str) -> bool:
+    return str(column).endswith(CODE_SUFFIX) or column in ("code", "old_code", "new_code")
+
+
+def _width(column: str, values: pd.Series) -> int:
+    """Column width from the header and the 95th percentile of the text lengths, within bounds."""
+    lengths = values.head(5000).dropna().astype(str).str.len().dropna()
+    typical = int(lengths.quantile(0.95)) if len(lengths) else 0
+    return max(_MIN_WIDTH, min(_MAX_WIDTH, max(len(column), typical) + 2))
+
+
+def _write_about(sheet, info: ExportInfo, documented: list[tuple[str, dict[str, str]]], formats: dict) -> None:
+    rows = [
+        ("Nguồn (source)", info.source),
+        ("Phiên bản dữ liệu (dataset version)", info.version),
+        ("Ngày xuất (export date)", f"{format_date(info.date)} ({info.date.isoformat()})"),
+        ("Phạm vi (selection)", info.selection),
+        ("Mã (codes)", "Mọi cột mã là văn bản, giữ số 0 ở đầu (00001); codes are text with their leading zeros"),
+        *[("Ghi chú (note)", note) for note in info.notes],
+    ]
+    for row, (label, text) in enumerate(rows):
+        sheet.write_string(row, 0, label, formats["header"])
+        sheet.merge_range(row, 1, row, 2, text, formats["wrap"])
+    start = len(rows) + 1
+    sheet.write_row(start, 0, ["sheet", "column", "meaning"], formats["header"])
+    row = start + 1
+    for sheet_name, docs in documented:
+        for column, meaning in docs.items():
+            sheet.write_row(row, 0, [sheet_name, column, meaning])
+            row += 1
+    sheet.set_column(0, 0, 36)
+    sheet.set_column(1, 1, 28)
+    sheet.set_column(2, 2, 100, formats["wrap"])
