@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, field
 from functools import lru_cache
 import unicodedata
@@ -139,6 +140,12 @@ def _narrow(candidates: list[str], name: str, index: _Index) -> list[str]:
     return candidates
 
 
+def _records(frame: pd.DataFrame) -> list:
+    """Rows of ``frame`` as named tuples of plain Python values (iterating Arrow columns is slow)."""
+    Row = namedtuple("Row", [str(c) for c in frame.columns], rename=True)
+    return [Row(*values) for values in zip(*(frame[c].tolist() for c in frame.columns))]
+
+
 def _attributes(geodata_dir: Path, layer_name: str) -> pd.DataFrame:
     """Attribute table of a layer without its geometry (much faster than reading the polygons)."""
     layer = geodata.LAYERS[layer_name]
@@ -166,12 +173,12 @@ class UnitResolver:
         # Scopes already computed for a (province, district) text; bounded by the distinct values seen.
         self._memo: dict[tuple[str, ...], tuple[set[str] | None, str, Match | None]] = {}
         self._new_prov = _Index()
-        for row in new_provinces.itertuples(index=False):
+        for row in _records(new_provinces):
             names = [row.name, row.full_name, getattr(row, "name_en", "") or ""]
             self._new_prov.add(row.code, row.full_name, getattr(row, "type", ""), *names)
         self._new_comm = _Index()
         self._new_comm_province: dict[str, str] = {}
-        for row in new_communes.itertuples(index=False):
+        for row in _records(new_communes):
             label = f"{row.full_name} ({row.province_name})"
             self._new_comm.add(row.code, label, row.type, row.name, row.full_name)
             self._new_comm_province[row.code] = row.province_code
@@ -182,18 +189,18 @@ class UnitResolver:
 
     def _build_old(self, cw: pd.DataFrame) -> None:
         self._old_prov = _Index()
-        for row in cw.drop_duplicates("old_province_code").itertuples(index=False):
+        for row in _records(cw.drop_duplicates("old_province_code")):
             self._old_prov.add(row.old_province_code, row.old_province_name, "", row.old_province_name)
         self._old_dist = _Index()
         self._old_dist_province: dict[str, str] = {}
-        for row in cw.drop_duplicates("old_district_code").itertuples(index=False):
+        for row in _records(cw.drop_duplicates("old_district_code")):
             self._old_dist.add(row.old_district_code, f"{row.old_district_name} ({row.old_province_name})", "",
                                row.old_district_name)
             self._old_dist_province[row.old_district_code] = row.old_province_code
         self._old_comm = _Index()
         self._old_comm_parent: dict[str, tuple[str, str]] = {}
         self._old_level: dict[str, str] = {}
-        for row in cw.drop_duplicates("old_code").itertuples(index=False):
+        for row in _records(cw.drop_duplicates("old_code")):
             if row.old_level == "district":
                 label = f"{row.old_name} ({row.old_province_name})"
             else:
@@ -206,15 +213,19 @@ class UnitResolver:
         for code, (prov, dist) in self._old_comm_parent.items():
             self._old_comm_by_prov.setdefault(prov, set()).add(code)
             self._old_comm_by_dist.setdefault(dist, set()).add(code)
-        # Which new communes received (part of) each old province, and the reverse.
-        pairs = cw[["old_province_code", "new_province_code", "new_code", "old_code"]]
-        self._new_comm_of_old_prov = pairs.groupby("old_province_code")["new_code"].agg(set).to_dict()
-        self._old_comm_of_new_prov = pairs.groupby("new_province_code")["old_code"].agg(set).to_dict()
-        self._rows_of_old = {code: idx.to_numpy() for code, idx in cw.groupby("old_code").groups.items()}
+        # Which new communes received (part of) each old province, the reverse, and the rows of each old unit.
+        self._new_comm_of_old_prov: dict[str, set[str]] = {}
+        self._old_comm_of_new_prov: dict[str, set[str]] = {}
+        self._rows_of_old: dict[str, list[int]] = {}
+        columns = [cw[c].tolist() for c in ("old_province_code", "new_province_code", "new_code", "old_code")]
+        for position, (old_prov, new_prov, new_code, old_code) in enumerate(zip(*columns)):
+            self._new_comm_of_old_prov.setdefault(old_prov, set()).add(new_code)
+            self._old_comm_of_new_prov.setdefault(new_prov, set()).add(old_code)
+            self._rows_of_old.setdefault(old_code, []).append(position)
 
     @classmethod
     def from_geodata(cls, geodata_dir: Path = geodata.DEFAULT_DIR) -> "UnitResolver":
-        """Build a resolver from the bundled dataset (attributes only; ~1 s)."""
+        """Build a resolver from the bundled dataset (attributes only, no polygons; ~2 s)."""
         communes = _attributes(Path(geodata_dir), "new_communes")
         provinces = _attributes(Path(geodata_dir), "new_provinces")
         return cls(geodata.load_crosswalk(geodata_dir), communes, provinces)
