@@ -33,3 +33,31 @@ def province_crosswalk(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFr
 def manifest(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> dict:
     """Version and counts of the dataset."""
     return geodata.load_manifest(Path(geodata_dir))
+
+
+@st.cache_resource(show_spinner="Đang dựng chỉ mục tìm kiếm…")
+def search_index(geodata_dir: str = str(geodata.DEFAULT_DIR)):
+    """The lookup search index over old and new units (one per process, read-only)."""
+    from lib.search import SearchIndex
+
+    attributes = {name: layer(name, geodata_dir).drop(columns="geometry") for name in ("new_communes", "new_provinces")}
+    return SearchIndex.from_tables(crosswalk(geodata_dir), attributes["new_communes"], attributes["new_provinces"])
+
+
+@st.cache_data(max_entries=4)
+def new_to_old_summary(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFrame:
+    """One row per new commune with its predecessors listed."""
+    from lib.lineage import new_to_old_summary as summarise
+
+    return summarise(crosswalk(geodata_dir))
+
+
+@st.cache_resource(show_spinner="Đang chuẩn bị bộ chuyển đổi…")
+def converter(geodata_dir: str = str(geodata.DEFAULT_DIR)):
+    """The batch converter of old-unit lists (resolver indexes built once per process)."""
+    from lib.convert import Converter
+    from lib.resolve import UnitResolver
+
+    attributes = {name: layer(name, geodata_dir).drop(columns="geometry") for name in ("new_communes", "new_provinces")}
+    table = crosswalk(geodata_dir)
+    return Converter(UnitResolver(table, attributes["new_communes"], attributes["new_provinces"]), table)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lib.export import ExportInfo, csv_bytes, xlsx_bytes
 from lib.names import fold, name_key
 from lib.resolve import AMBIGUOUS, RESOLVED, UNKNOWN, Match, UnitResolver
 
@@ -93,11 +94,15 @@ class Conversion:
     counts: dict[str, int] = field(default_factory=dict)
 
     @property
+    def given_rows(self) -> int:
+        """Input rows that name a unit (not empty)."""
+        return sum(self.counts.values()) - self.counts.get("empty", 0)
+
+    @property
     def match_rate(self) -> float:
-        """Share of non-empty rows resolved to one old unit (0–1)."""
-        given = len(self.table) - self.counts.get("empty", 0)
+        """Share of non-empty input rows resolved to one old unit (0–1)."""
         resolved = sum(self.counts.get(q, 0) for q in ("code", "name", "address"))
-        return resolved / given if given else 0.0
+        return resolved / self.given_rows if self.given_rows else 0.0
 
     def summary(self) -> pd.DataFrame:
         """Rows per match quality (every quality listed, zero included)."""
@@ -239,6 +244,7 @@ class Converter:
         districts = crosswalk.drop_duplicates("old_district_code")
         self._district_keys = set(districts["old_district_name"].map(name_key))
         units = crosswalk.drop_duplicates("old_code")
+        self._island_districts = set(units.loc[units["old_level"].eq("district"), "old_code"])
         self._old_label = dict(zip(units["old_code"], units["old_name"] + " (" + units["old_district_name"] + ", "
                                    + units["old_province_name"] + ")"))
         self._targets: dict[str, tuple[tuple[str, ...], ...]] = {}
@@ -297,6 +303,11 @@ class Converter:
         return "empty", Match(UNKNOWN, (), "", "Dòng không có mã, tên hay địa chỉ")
 
     def _quality(self, match: Match, how: str, name: str, province: str, district: str) -> tuple[str, Match]:
+        higher = (_header_key(name) + " ").startswith(tuple(f"{word} " for word in _HIGHER_TYPES))
+        if higher and not (match.status == RESOLVED and match.codes[0] in self._island_districts):
+            # "Quận Ba Đình" must not match the communes called Ba Đình; only island districts are old units.
+            return "wrong_level", replace(match, status=UNKNOWN, codes=(),
+                                          message=f"“{name}” là tên huyện/quận/thị xã/thành phố hoặc tỉnh, không phải xã")
         if match.status == RESOLVED:
             return how, match
         if match.status == AMBIGUOUS:
@@ -360,3 +371,14 @@ def convert_file(data: bytes, filename: str, converter: Converter, *, sheet: str
         raise ConvertError(f"“{filename}” có {len(table):,} dòng; tối đa {MAX_ROWS:,} dòng mỗi lần: hãy chia nhỏ tệp.")
     columns = detect_columns(list(table.columns), overrides=overrides)
     return converter.convert(table, columns=columns, expand=expand)
+
+
+def conversion_bytes(conversion: Conversion, fmt: str, info: ExportInfo) -> bytes:
+    """The converted table as CSV (BOM) or XLSX (converted rows, problems, summary, about)."""
+    if fmt == "csv":
+        return csv_bytes(conversion.table, info)
+    if fmt != "xlsx":
+        raise ValueError(f"the converted table is written as csv or xlsx, not {fmt!r}")
+    sheets = {"converted": conversion.table, "problems": conversion.problems, "summary": conversion.summary()}
+    docs = {**OUTPUT_DOCS, "rows": "number of input rows with that match quality"}
+    return xlsx_bytes(sheets, info, docs=docs, undocumented="column of the uploaded file, unchanged")

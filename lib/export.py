@@ -17,7 +17,7 @@ import xlsxwriter
 
 from lib.crosswalk import COLUMN_DOCS
 from lib.i18n import format_date
-from lib.lineage import SUMMARY_DOCS
+from lib.lineage import SUMMARY_DOCS, filter_province_crosswalk, new_to_old_summary
 
 FORMATS = ("csv", "xlsx", "geojson", "parquet")
 MEDIA_TYPES = {
@@ -69,11 +69,14 @@ def export_info(manifest: dict, *, selection: str = "toàn bộ bảng chuyển 
     return ExportInfo(version=str(manifest["version"]), date=date or dt.date.today(), selection=selection)
 
 
-def column_docs(columns: list[str] | pd.Index) -> dict[str, str]:
+UNDOCUMENTED = "(not documented: column added after this export module was written)"
+
+
+def column_docs(columns: list[str] | pd.Index, *, extra: dict[str, str] | None = None,
+                default: str = UNDOCUMENTED) -> dict[str, str]:
     """Meaning of each column; a column nobody documented says so instead of vanishing."""
-    known = {**COLUMN_DOCS, **SUMMARY_DOCS, **PROVINCE_DOCS, **META_DOCS, **GEOMETRY_DOCS}
-    return {column: known.get(column, "(not documented: column added after this export module was written)")
-            for column in columns}
+    known = {**COLUMN_DOCS, **SUMMARY_DOCS, **PROVINCE_DOCS, **META_DOCS, **GEOMETRY_DOCS, **(extra or {})}
+    return {column: known.get(column, default) for column in columns}
 
 
 def with_meta(table: pd.DataFrame, info: ExportInfo) -> pd.DataFrame:
@@ -89,7 +92,8 @@ def csv_bytes(table: pd.DataFrame, info: ExportInfo) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def xlsx_bytes(sheets: dict[str, pd.DataFrame], info: ExportInfo) -> bytes:
+def xlsx_bytes(sheets: dict[str, pd.DataFrame], info: ExportInfo, *, docs: dict[str, str] | None = None,
+               undocumented: str = UNDOCUMENTED) -> bytes:
     """An XLSX workbook: one sheet per table (frozen header, filters, widths), then an 'about' sheet.
 
     The dataset version and date are stated once, on the 'about' sheet (not repeated on
@@ -106,7 +110,7 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame], info: ExportInfo) -> bytes:
         for sheet_name, table in sheets.items():
             _check_codes(table)
             _write_table(workbook.add_worksheet(sheet_name), table, formats)
-            documented.append((sheet_name, column_docs(table.columns)))
+            documented.append((sheet_name, column_docs(table.columns, extra=docs, default=undocumented)))
         _write_about(workbook.add_worksheet(SHEETS["about"]), info, documented, formats)
     return buffer.getvalue()
 
@@ -165,6 +169,19 @@ def export_bytes(fmt: str, pairs: pd.DataFrame, info: ExportInfo, *, summary: pd
         raise ValueError(f"the {fmt} export needs the new-commune polygons")
     features = with_geometry(pairs, new_communes)
     return geojson_bytes(features, info) if fmt == "geojson" else parquet_bytes(features, info)
+
+
+def crosswalk_export(fmt: str, selected: pd.DataFrame, *, crosswalk: pd.DataFrame, province_crosswalk: pd.DataFrame,
+                     manifest: dict, new_communes: gpd.GeoDataFrame | None = None,
+                     selection: str = "toàn bộ bảng chuyển đổi") -> bytes:
+    """Export the ``selected`` crosswalk rows; the XLSX new→old sheet lists every predecessor of the
+    selected new communes (taken from the whole ``crosswalk``, not only the selection)."""
+    info = export_info(manifest, selection=selection)
+    summary = provinces = None
+    if fmt == "xlsx":
+        summary = new_to_old_summary(crosswalk[crosswalk["new_code"].isin(set(selected["new_code"]))])
+        provinces = filter_province_crosswalk(province_crosswalk, selected)
+    return export_bytes(fmt, selected, info, summary=summary, provinces=provinces, new_communes=new_communes)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

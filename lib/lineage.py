@@ -163,3 +163,53 @@ def choices(crosswalk: pd.DataFrame, code_column: str, name_column: str) -> dict
     """``{code: "code – name"}`` for a filter select box, sorted by code."""
     pairs = crosswalk[[code_column, name_column]].drop_duplicates(code_column).sort_values(code_column)
     return {code: f"{code} – {name}" for code, name in zip(pairs[code_column], pairs[name_column])}
+
+
+# Vietnamese labels of the unit kinds and of the columns shown on the lookup page.
+KIND_LABELS = {
+    "new_commune": "Xã mới", "old_commune": "Xã cũ", "new_province": "Tỉnh mới",
+    "old_province": "Tỉnh cũ", "old_district": "Huyện cũ",
+}
+COLUMN_LABELS = {
+    "old_code": "Mã cũ", "old_name": "Đơn vị cũ", "old_district_name": "Huyện cũ", "old_province_name": "Tỉnh cũ",
+    "new_code": "Mã mới", "new_name": "Xã mới", "new_province_name": "Tỉnh mới", "relation": "Quan hệ",
+    "part": "Toàn bộ/một phần", "share_of_old": "Tỷ lệ diện tích xã cũ", "disagreement": "Nguồn khác nhau",
+}
+RELATION_LABELS = {"unchanged": "giữ nguyên", "renamed": "đổi tên", "merged": "sáp nhập", "split": "chia tách"}
+_MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~$"
+
+
+def md_escape(text: object) -> str:
+    """``text`` with every Markdown/HTML special character escaped, for st.markdown and friends."""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in str(text))
+
+
+def describe(item: Lineage) -> str:
+    """One Vietnamese sentence on where the unit went or came from (plain text, not escaped)."""
+    pairs = item.pairs
+    if item.kind == "old_commune":
+        targets = [f"{name}{' (một phần)' if part == 'part' else ''}" for name, part in zip(pairs["new_name"], pairs["part"])]
+        if len(targets) == 1:
+            return f"{item.name} ({pairs['old_district_name'].iloc[0]}, {pairs['old_province_name'].iloc[0]}) " \
+                   f"nay thuộc {targets[0]}, {pairs['new_province_name'].iloc[0]}."
+        return f"{item.name} được chia cho {len(targets)} xã mới: {'; '.join(targets)}."
+    if item.kind == "new_commune":
+        parts = int(pairs["part"].eq("part").sum())
+        extra = f", trong đó {parts} đơn vị chỉ một phần" if parts else ""
+        return f"{item.name} ({pairs['new_province_name'].iloc[0]}) được hình thành từ {len(pairs)} đơn vị cũ{extra}."
+    olds, news = pairs["old_code"].nunique(), pairs["new_code"].nunique()
+    if item.kind == "new_province":
+        return f"{item.name}: {news} xã mới, hình thành từ {olds} xã cũ của {pairs['old_province_code'].nunique()} tỉnh cũ."
+    return f"{item.name} ({KIND_LABELS[item.kind].lower()}): {olds} xã cũ, nay thuộc {news} xã mới " \
+           f"của {pairs['new_province_code'].nunique()} tỉnh mới."
+
+
+def describe_filters(*, new_province: str | None = None, old_province: str | None = None,
+                     old_district: str | None = None, relations: tuple[str, ...] | list[str] = (),
+                     only_split: bool = False, only_disagreement: bool = False) -> str:
+    """The filters in words, for the 'about' sheet of an export ("toàn bộ" when none)."""
+    words = [f"tỉnh mới {new_province}" if new_province else "", f"tỉnh cũ {old_province}" if old_province else "",
+             f"huyện cũ {old_district}" if old_district else "",
+             "quan hệ " + ", ".join(RELATION_LABELS[r] for r in relations) if relations else "",
+             "chỉ xã bị chia tách" if only_split else "", "chỉ cặp các nguồn khác nhau" if only_disagreement else ""]
+    return "; ".join(w for w in words if w) or "toàn bộ bảng chuyển đổi"
