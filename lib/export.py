@@ -173,10 +173,10 @@ def export_bytes(fmt: str, pairs: pd.DataFrame, info: ExportInfo, *, summary: pd
 
 def crosswalk_export(fmt: str, selected: pd.DataFrame, *, crosswalk: pd.DataFrame, province_crosswalk: pd.DataFrame,
                      manifest: dict, new_communes: gpd.GeoDataFrame | None = None,
-                     selection: str = "toàn bộ bảng chuyển đổi") -> bytes:
-    """Export the ``selected`` crosswalk rows; the XLSX new→old sheet lists every predecessor of the
+                     selection: str = "toàn bộ bảng chuyển đổi", date: dt.date | None = None) -> bytes:
+    """Export the ``selected`` crosswalk rows (``date`` defaults to today); the XLSX new→old sheet lists every predecessor of the
     selected new communes (taken from the whole ``crosswalk``, not only the selection)."""
-    info = export_info(manifest, selection=selection)
+    info = export_info(manifest, selection=selection, date=date)
     summary = provinces = None
     if fmt == "xlsx":
         summary = new_to_old_summary(crosswalk[crosswalk["new_code"].isin(set(selected["new_code"]))])
