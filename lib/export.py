@@ -10,14 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
-import xlsxwriter
 
 from lib.crosswalk import COLUMN_DOCS
 from lib.i18n import format_date
 from lib.lineage import SUMMARY_DOCS, filter_province_crosswalk, new_to_old_summary
+from lib.xlsx import Sheet, write_xlsx
 
 FORMATS = ("csv", "xlsx", "geojson", "parquet")
 MEDIA_TYPES = {
@@ -97,22 +96,20 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame], info: ExportInfo, *, docs: dict[
     """An XLSX workbook: one sheet per table (frozen header, filters, widths), then an 'about' sheet.
 
     The dataset version and date are stated once, on the 'about' sheet (not repeated on
-    every row as in the single-table formats). Every cell of a text column is written as text (codes keep their zeros; nothing
-    becomes a formula or a number), and code columns carry the text number format.
+    every row as in the single-table formats). Every text cell is written as text (codes
+    keep their zeros; nothing becomes a formula or a number) and code columns carry the
+    text number format '@'.
     """
-    buffer = io.BytesIO()
-    options = {"in_memory": True, "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
-    with xlsxwriter.Workbook(buffer, options) as workbook:
-        formats = {"header": workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
-                   "text": workbook.add_format({"num_format": "@"}),
-                   "wrap": workbook.add_format({"text_wrap": True, "valign": "top"})}
-        documented: list[tuple[str, dict[str, str]]] = []
-        for sheet_name, table in sheets.items():
-            _check_codes(table)
-            _write_table(workbook.add_worksheet(sheet_name), table, formats)
-            documented.append((sheet_name, column_docs(table.columns, extra=docs, default=undocumented)))
-        _write_about(workbook.add_worksheet(SHEETS["about"]), info, documented, formats)
-    return buffer.getvalue()
+    written, documented = [], []
+    for sheet_name, table in sheets.items():
+        _check_codes(table)
+        columns = [str(column) for column in table.columns]
+        rows = [columns, *table.astype(object).to_numpy().tolist()]
+        written.append(Sheet(sheet_name, rows, widths=[_width(c, table.iloc[:, i]) for i, c in enumerate(columns)],
+                             column_styles=["text" if _is_code(c) else None for c in columns]))
+        documented.append((sheet_name, column_docs(table.columns, extra=docs, default=undocumented)))
+    written.append(_about_sheet(info, documented))
+    return write_xlsx(written)
 
 
 def crosswalk_workbook(pairs: pd.DataFrame, summary: pd.DataFrame, provinces: pd.DataFrame, info: ExportInfo) -> bytes:
@@ -208,30 +205,6 @@ def _check_codes(table: pd.DataFrame) -> None:
                                  "read the table with lib.geodata loaders, which keep codes as strings")
 
 
-def _write_table(sheet, table: pd.DataFrame, formats: dict) -> None:
-    """Write ``table`` row by row (the workbook runs in constant-memory mode)."""
-    columns = [str(column) for column in table.columns]
-    cell_formats = [formats["text"] if _is_code(column) else None for column in columns]
-    for col, column in enumerate(columns):
-        sheet.set_column(col, col, _width(column, table.iloc[:, col]), cell_formats[col])
-    sheet.write_row(0, 0, columns, formats["header"])
-    for row, values in enumerate(table.astype(object).to_numpy(), start=1):
-        for col, value in enumerate(values):
-            if isinstance(value, str):
-                if value:
-                    sheet.write_string(row, col, value, cell_formats[col])
-            elif value is None or value != value:  # None, NaN, NA: blank cell
-                continue
-            elif isinstance(value, (bool, np.bool_)):
-                sheet.write_boolean(row, col, bool(value))
-            elif isinstance(value, (int, float, np.integer, np.floating)):
-                sheet.write_number(row, col, float(value))
-            else:
-                sheet.write_string(row, col, str(value), cell_formats[col])
-    sheet.freeze_panes(1, 0)
-    sheet.autofilter(0, 0, max(len(table), 1), max(len(columns) - 1, 0))
-
-
 def _is_code(column: str) -> bool:
     return str(column).endswith(CODE_SUFFIX) or column in ("code", "old_code", "new_code")
 
@@ -243,8 +216,8 @@ def _width(column: str, values: pd.Series) -> int:
     return max(_MIN_WIDTH, min(_MAX_WIDTH, max(len(column), typical) + 2))
 
 
-def _write_about(sheet, info: ExportInfo, documented: list[tuple[str, dict[str, str]]], formats: dict) -> None:
-    rows = [
+def _about_sheet(info: ExportInfo, documented: list[tuple[str, dict[str, str]]]) -> Sheet:
+    facts = [
         ("Nguồn (source)", info.source),
         ("Phiên bản dữ liệu (dataset version)", info.version),
         ("Ngày xuất (export date)", f"{format_date(info.date)} ({info.date.isoformat()})"),
@@ -252,16 +225,12 @@ def _write_about(sheet, info: ExportInfo, documented: list[tuple[str, dict[str, 
         ("Mã (codes)", "Mọi cột mã là văn bản, giữ số 0 ở đầu (00001); codes are text with their leading zeros"),
         *[("Ghi chú (note)", note) for note in info.notes],
     ]
-    for row, (label, text) in enumerate(rows):
-        sheet.write_string(row, 0, label, formats["header"])
-        sheet.merge_range(row, 1, row, 2, text, formats["wrap"])
-    start = len(rows) + 1
-    sheet.write_row(start, 0, ["sheet", "column", "meaning"], formats["header"])
-    row = start + 1
-    for sheet_name, docs in documented:
-        for column, meaning in docs.items():
-            sheet.write_row(row, 0, [sheet_name, column, meaning])
-            row += 1
-    sheet.set_column(0, 0, 36)
-    sheet.set_column(1, 1, 28)
-    sheet.set_column(2, 2, 100, formats["wrap"])
+    rows: list[list[object]] = [[label, text, None] for label, text in facts]
+    styles = {(r, 0): "header" for r in range(len(facts))} | {(r, 1): "wrap" for r in range(len(facts))}
+    merges = [f"B{r + 1}:C{r + 1}" for r in range(len(facts))]
+    rows.append([])
+    styles |= {(len(rows), c): "header" for c in range(3)}
+    rows.append(["sheet", "column", "meaning"])
+    rows += [[sheet_name, column, meaning] for sheet_name, docs in documented for column, meaning in docs.items()]
+    return Sheet(SHEETS["about"], rows, widths=[36, 28, 100], column_styles=[None, None, "wrap"], cell_styles=styles,
+                 header_rows=0, autofilter=False, merges=merges)

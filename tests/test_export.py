@@ -188,3 +188,46 @@ def test_whole_dataset_crosswalk_round_trips_in_csv_and_xlsx():
     assert len(sheets["provinces"]) == len(geodata.load_province_crosswalk())
     assert sheets["old_to_new"]["old_code"].tolist() == crosswalk["old_code"].tolist()
     assert FORMATS == ("csv", "xlsx", "geojson", "parquet")
+
+
+# ---------------------------------------------------------------- lib.xlsx, the writer under the XLSX export
+def test_xlsx_writer_parts_are_well_formed_and_values_survive():
+    import math
+    import zipfile
+    import xml.etree.ElementTree as ET
+
+    from lib.xlsx import Sheet, column_letter, write_xlsx
+
+    rows = [["code", "text", "number", "flag"],
+            ["00001", "A & B <c> \"q\"", 1.5, True],
+            ["=SUM(A1)", "  leading space", 3, False],
+            ["0123", "bell\x07 removed", math.nan, None],
+            ["", "Đặc khu Côn Đảo", -2.25e-7, None]]
+    data = write_xlsx([Sheet("data", rows, widths=[8, 20, 10, 6], column_styles=["text", None, None, None]),
+                       Sheet("second's", [["a"], ["b"]], merges=["A1:B1"], autofilter=False)])
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            if name.endswith((".xml", ".rels")):
+                ET.fromstring(archive.read(name))  # raises on malformed XML
+        workbook = archive.read("xl/workbook.xml").decode()
+    assert "_xlnm._FilterDatabase" in workbook and "'data'!$A$1:$D$5" in workbook
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = book["data"]
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert values[1] == ["00001", "A & B <c> \"q\"", 1.5, True]
+    assert values[2] == ["=SUM(A1)", "  leading space", 3, False] and sheet["A3"].data_type == "s"
+    assert values[3] == ["0123", "bell removed", None, None]
+    assert values[4] == [None, "Đặc khu Côn Đảo", -2.25e-7, None]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:D5"
+    assert sheet["A2"].number_format == "@" and sheet["A1"].font.b
+    assert sheet.column_dimensions["B"].width == 20
+    assert book["second's"].merged_cells.ranges and book.sheetnames == ["data", "second's"]
+    assert [column_letter(i) for i in (0, 25, 26, 701)] == ["A", "Z", "AA", "ZZ"]
+
+
+@pytest.mark.parametrize("names", [["a/b"], ["x" * 32], [""], ["Same", "same"]])
+def test_xlsx_writer_refuses_sheet_names_excel_refuses(names):
+    from lib.xlsx import Sheet, write_xlsx
+
+    with pytest.raises(ValueError, match="sheet name"):
+        write_xlsx([Sheet(name, [["a"]]) for name in names])
