@@ -198,9 +198,13 @@ def parse_address(address: str, *, is_province=None) -> dict[str, str]:
     "district": "quận Ba Đình", "province": "Hà Nội"}. Parts are taken by their unit-type
     word ("xã", "P.", "quận", "TP." ...); untyped parts are placed from the right
     (a known province name first; ``is_province(text) -> bool`` decides that).
-    Street, house-number and village parts are skipped.
+    Street, house-number and village parts are skipped. Parts are separated by commas,
+    semicolons or new lines, or by " - " when there is none of those.
     """
-    parts = [part.strip() for part in re.split(r"[,;\n]| - ", str(address)) if part.strip()]
+    text = str(address)
+    # " - " separates parts only in addresses without commas: names such as "Bà Rịa - Vũng Tàu" contain it.
+    separators = r"[,;\n]" if re.search(r"[,;\n]", text) else r" - "
+    parts = [part.strip() for part in re.split(separators, text) if part.strip()]
     slots: dict[str, str] = {}
     untyped: list[int] = []
     for index, part in enumerate(parts):

@@ -186,6 +186,10 @@ def test_input_columns_named_like_output_columns_are_kept(converter):
     ("Phường Phúc Xá, Ba Đình", {"commune": "Phường Phúc Xá", "district": "Ba Đình"}),
     ("Phường 1 - Quận 5 - Thành phố Hồ Chí Minh",
      {"commune": "Phường 1", "district": "Quận 5", "province": "Thành phố Hồ Chí Minh"}),
+    ("Số 1, Phường Văn Miếu - Quốc Tử Giám, Quận Đống Đa, Hà Nội",
+     {"commune": "Phường Văn Miếu - Quốc Tử Giám", "district": "Quận Đống Đa", "province": "Hà Nội"}),
+    ("Phường 1, Thành phố Vũng Tàu, Tỉnh Bà Rịa - Vũng Tàu",
+     {"commune": "Phường 1", "district": "Thành phố Vũng Tàu", "province": "Tỉnh Bà Rịa - Vũng Tàu"}),
 ])
 def test_parse_address(address, expected):
     known = {"Hà Nội", "Tiền Giang"}
