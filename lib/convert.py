@@ -48,7 +48,16 @@ OUTPUT_DOCS = {
     "match_note": "why a row did not resolve, or which new communes a split commune went to (Vietnamese)",
 }
 OUTPUT_COLUMNS = list(OUTPUT_DOCS)
-QUALITIES = ("code", "name", "address", "ambiguous", "unknown", "wrong_level", "empty")
+QUALITY_LABELS = {
+    "code": "khớp theo mã xã cũ",
+    "name": "khớp theo tên (kèm huyện, tỉnh nếu có)",
+    "address": "khớp theo địa chỉ",
+    "ambiguous": "nhiều xã cũ trùng tên: cần thêm huyện/tỉnh hoặc mã",
+    "unknown": "không tìm thấy xã cũ",
+    "wrong_level": "không phải xã cũ (huyện, tỉnh hoặc xã mới)",
+    "empty": "dòng trống",
+}
+QUALITIES = tuple(QUALITY_LABELS)
 MAX_ROWS = 200_000
 
 _SKIP_PART = re.compile(
@@ -86,7 +95,7 @@ class ColumnMap:
 
 @dataclass
 class Conversion:
-    """Result of :func:`convert_table`: the table with appended columns and what went wrong."""
+    """Result of :meth:`Converter.convert`: the table with appended columns and what went wrong."""
 
     table: pd.DataFrame
     columns: ColumnMap
@@ -105,8 +114,9 @@ class Conversion:
         return resolved / self.given_rows if self.given_rows else 0.0
 
     def summary(self) -> pd.DataFrame:
-        """Rows per match quality (every quality listed, zero included)."""
-        return pd.DataFrame({"match_quality": list(QUALITIES), "rows": [self.counts.get(q, 0) for q in QUALITIES]})
+        """Rows per match quality (every quality listed, zero included) with its meaning in Vietnamese."""
+        return pd.DataFrame({"match_quality": list(QUALITIES), "rows": [self.counts.get(q, 0) for q in QUALITIES],
+                             "meaning": [QUALITY_LABELS[q] for q in QUALITIES]})
 
 
 def read_table(data: bytes, filename: str, *, sheet: str | int = 0) -> pd.DataFrame:
@@ -118,6 +128,8 @@ def read_table(data: bytes, filename: str, *, sheet: str | int = 0) -> pd.DataFr
     if not data or not data.strip():
         raise ConvertError(f"Tệp “{filename}” rỗng: hãy tải lên một tệp CSV hoặc XLSX có dòng tiêu đề và dữ liệu.")
     suffix = Path(filename).suffix.lower()
+    if data[:5] == b"%PDF-" or data[:8] == b"\x89PNG\r\n\x1a\n" or data[:3] == b"\xff\xd8\xff":
+        raise ConvertError(f"“{filename}” là tệp PDF hoặc ảnh, không phải bảng tính: hãy tải lên tệp CSV hoặc XLSX.")
     if data[:4] == b"PK\x03\x04":
         table = _read_xlsx(data, filename, sheet)
     elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or suffix == ".xls":
@@ -373,8 +385,28 @@ def convert_file(data: bytes, filename: str, converter: Converter, *, sheet: str
     table = read_table(data, filename, sheet=sheet)
     if len(table) > MAX_ROWS:
         raise ConvertError(f"“{filename}” có {len(table):,} dòng; tối đa {MAX_ROWS:,} dòng mỗi lần: hãy chia nhỏ tệp.")
+    if not overrides:
+        table = find_header(table)
     columns = detect_columns(list(table.columns), overrides=overrides)
     return converter.convert(table, columns=columns, expand=expand)
+
+
+def find_header(table: pd.DataFrame, *, scan: int = 10) -> pd.DataFrame:
+    """Use a lower row as the header when the sheet opens with a title ("DANH SÁCH ...", blank rows).
+
+    Keeps ``table`` as it is when its own header already names a code, name or address
+    column, or when none of the first ``scan`` rows does.
+    """
+    wanted = {alias for role in ("code", "name", "address") for alias in HEADER_ALIASES[role]}
+    if any(_header_key(str(column)) in wanted for column in table.columns):
+        return table
+    for position in range(min(scan, len(table))):
+        cells = ["" if v is None or v != v else str(v).strip() for v in table.iloc[position].tolist()]
+        if any(_header_key(cell) in wanted for cell in cells):
+            body = table.iloc[position + 1:].reset_index(drop=True)
+            body.columns = [cell or f"cột {i + 1}" for i, cell in enumerate(cells)]
+            return body.dropna(how="all").reset_index(drop=True)
+    return table
 
 
 def conversion_bytes(conversion: Conversion, fmt: str, info: ExportInfo) -> bytes:

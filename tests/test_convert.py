@@ -81,6 +81,7 @@ def test_overrides_win_and_bad_overrides_are_named():
     (_csv("Tên xã,Huyện\n"), "list.csv", "không có dòng dữ liệu"),
     (_csv("Tên xã,Huyện\n,\n,\n"), "list.csv", "không có dòng dữ liệu"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "photo.png", "không phải bảng tính"),
+    (b"GIF89a\x01\x00\x01\x00\x00\x00\x00", "anim.gif", "không phải bảng tính"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", "old.xls", "Excel cũ"),
     (b"this is not a zip", "list.xlsx", "không phải tệp Excel hợp lệ"),
     (b"PK\x03\x04broken zip", "list.xlsx", "Không đọc được"),
@@ -96,9 +97,20 @@ def test_wrong_columns_are_refused_listing_the_columns_found(converter):
         convert_file(_csv("Họ tên,Số điện thoại\nAn,0901\n"), "people.csv", converter)
 
 
-def test_a_pdf_is_not_taken_for_a_list(converter):
-    with pytest.raises(ConvertError):
-        convert_file(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", "report.pdf", converter)
+@pytest.mark.parametrize("data", [b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
+                                  b"\xff\xd8\xff\xe0\x00\x10JFIF"])
+def test_a_pdf_or_image_is_not_taken_for_a_list(converter, data):
+    with pytest.raises(ConvertError, match="PDF hoặc ảnh"):
+        convert_file(data, "danh_sach.csv", converter)
+
+
+def test_title_rows_above_the_header_are_skipped(converter):
+    data = _xlsx([["DANH SÁCH XÃ CẦN CHUYỂN ĐỔI"], [], ["STT", "Tên xã", "Quận/Huyện", "Tỉnh"],
+                  [1, "Phường Phúc Xá", "Ba Đình", "Hà Nội"], [2, "Phường 2", "Quận 5", "Hồ Chí Minh"]])
+    result = convert_file(data, "ds.xlsx", converter)
+    assert result.columns.name == "Tên xã" and result.columns.district == "Quận/Huyện"
+    assert result.table["old_code_matched"].tolist() == ["00001", "27307"]
+    assert result.table["STT"].tolist() == ["1", "2"]
 
 
 def test_mixed_levels_are_flagged_row_by_row(converter):
