@@ -59,6 +59,7 @@ QUALITY_LABELS = {
 }
 QUALITIES = tuple(QUALITY_LABELS)
 MAX_ROWS = 200_000
+_MEMO_LIMIT = 250_000
 
 _SKIP_PART = re.compile(
     r"^(\d|so |so\d|duong |pho |ngo |ngach |hem |kiet |to |to dan pho |tdp |thon |ap |ban |khu |khom |xom |kp |"
@@ -253,7 +254,11 @@ def _unabbreviate(part: str) -> str:
 
 
 class Converter:
-    """Convert tables of old units with one :class:`lib.resolve.UnitResolver` (build once, reuse)."""
+    """Convert tables of old units with one :class:`lib.resolve.UnitResolver` (build once, reuse).
+
+    It remembers the outcome of each distinct (code, name, district, province, address)
+    row, so repeated values cost nothing; the memo is cleared past 250,000 entries.
+    """
 
     def __init__(self, resolver: UnitResolver, crosswalk: pd.DataFrame) -> None:
         self._resolver = resolver
@@ -289,6 +294,8 @@ class Converter:
 
     def _row(self, code: str, name: str, district: str, province: str, address: str) -> tuple:
         key = (code, name, district, province, address)
+        if len(self._memo) > _MEMO_LIMIT:  # one converter serves every session: keep its memory bounded
+            self._memo.clear()
         if key not in self._memo:
             self._memo[key] = self._resolve(code, name, district, province, address)
         quality, match = self._memo[key]

@@ -7,6 +7,7 @@ import re
 import pandas as pd
 
 from lib.names import fold, name_key, split_unit_type
+from lib.resolve import PROVINCE_ALIASES
 
 # Result kinds, in the order they are listed when scores tie (higher levels first, new before old).
 KINDS = ("new_province", "old_province", "new_commune", "old_district", "old_commune")
@@ -93,7 +94,7 @@ class SearchIndex:
 
     def _text_scores(self, text: str) -> pd.Series:
         head, *context = [part for part in text.split(",") if part.strip()] or [text]
-        key = name_key(head)
+        key = _alias(name_key(head))
         if not key:
             return pd.Series(0, index=self._entries.index)
         tokens = key.split()
@@ -107,7 +108,7 @@ class SearchIndex:
             scores[spread] = _SPREAD
         matched = scores > 0
         for part in context:
-            part_key = name_key(part)
+            part_key = _alias(name_key(part))
             if part_key:
                 hit = self._padded_context.str.contains(" " + part_key + " ", regex=False)
                 scores[matched] += hit[matched].map({True: _CONTEXT_HIT, False: _CONTEXT_MISS})
@@ -115,6 +116,11 @@ class SearchIndex:
         if unit_type:
             scores[matched & self._entries["type_key"].eq(unit_type)] += _TYPE_HIT
         return scores.where(matched, 0).clip(lower=0)
+
+
+def _alias(key: str) -> str:
+    """Province spellings real sheets use ("tp hcm", "hn", "thua thien hue") → the key of the official name."""
+    return PROVINCE_ALIASES.get(key, PROVINCE_ALIASES.get(key.replace(" ", ""), key))
 
 
 def _all_tokens(padded: pd.Series, tokens: list[str]) -> pd.Series:

@@ -129,3 +129,14 @@ def test_every_old_commune_code_finds_itself_first_in_the_dataset():
         assert code in set(by_name.loc[by_name["score"].eq(by_name["score"].max()), "code"]), (code, name)
     top = index.search("phuc xa").iloc[0]
     assert (top["code"], top["new_codes"]) == ("00001", ("00097",))
+
+
+@pytest.mark.parametrize("query, code", [("TP HCM", "79"), ("tphcm", "79"), ("HN", "01"), ("Sài Gòn", "79")])
+def test_province_aliases(index, query, code):
+    top = index.search(query).iloc[0]
+    assert (top["kind"], top["code"]) == ("new_province", code)
+
+
+def test_alias_in_context(index):
+    top = index.search("Phường 2, Quận 5, TP HCM").iloc[0]
+    assert top["code"] == "27307" and top["score"] >= 110
