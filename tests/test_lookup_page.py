@@ -41,3 +41,14 @@ def test_filters_and_csv_export(page):
     made = page.session_state["lookup_export"]
     assert made[0][0] == "csv" and made[1].startswith(b"\xef\xbb\xbf")
     assert "tỉnh mới 01" in made[0][1] and "chỉ xã bị chia tách" in made[0][1]
+
+
+@pytest.mark.dataset
+def test_a_new_query_resets_the_chosen_result(page):
+    page.text_input(key="lookup_query").input("phu").run()
+    page.radio(key="lookup_choice").set_value(25).run()
+    assert not page.exception
+    page.text_input(key="lookup_query").input("phuc xa").run()
+    assert not page.exception
+    assert page.radio(key="lookup_choice").value == 0
+    assert [s.value for s in page.subheader][0] == "Phường Phúc Xá"
