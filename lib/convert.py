@@ -266,6 +266,7 @@ class Converter:
         self._district_keys = set(districts["old_district_name"].map(name_key))
         units = crosswalk.drop_duplicates("old_code")
         self._island_districts = set(units.loc[units["old_level"].eq("district"), "old_code"])
+        self._old_key = dict(zip(units["old_code"], units["old_name"].map(name_key)))
         self._old_label = dict(zip(units["old_code"], units["old_name"] + " (" + units["old_district_name"] + ", "
                                    + units["old_province_name"] + ")"))
         self._targets: dict[str, tuple[tuple[str, ...], ...]] = {}
@@ -307,6 +308,11 @@ class Converter:
                 return "wrong_level", Match(UNKNOWN, (), "code", f"Mã “{code}” có {len(code)} chữ số: là mã huyện/tỉnh, "
                                             "không phải mã xã (5 chữ số)")
             match = self._resolver.old_commune(code=code)
+            if match.status == RESOLVED and name and name_key(name) != self._old_key.get(match.codes[0]):
+                # The code wins, but a name that contradicts it is worth a look.
+                label = self._old_label.get(match.codes[0], match.codes[0])
+                return "code", replace(match, message=f"Tên “{name}” khác tên của mã {match.codes[0]} ({label}): "
+                                                      "hãy kiểm tra lại mã hoặc tên")
             if match.status == RESOLVED or not (name or address):
                 return ("code" if match.status == RESOLVED else "unknown"), match
         if name:
@@ -366,9 +372,11 @@ class Converter:
         old_code = match.codes[0]
         targets = self._targets.get(old_code, ())
         joined = ["; ".join(column) for column in zip(*targets)] if targets else [""] * 5
-        note = ""
+        notes = [match.message] if match.message else []
         if len(targets) > 1:
-            note = f"Xã cũ được chia cho {len(targets)} xã mới: {'; '.join(t[1] for t in targets)} — xem mọi phương án"
+            notes.append(f"Xã cũ được chia cho {len(targets)} xã mới: {'; '.join(t[1] for t in targets)} "
+                         "— xem mọi phương án")
+        note = ". ".join(notes)
         return (quality, match.method, old_code, self._old_label.get(old_code, ""), len(targets), *joined, note)
 
 

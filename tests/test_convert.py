@@ -182,6 +182,14 @@ def test_bad_code_falls_back_to_the_name(converter):
     assert "không phải là số" in result.table.loc[1, "match_note"]
 
 
+def test_a_name_contradicting_the_code_is_pointed_out(converter):
+    table = pd.DataFrame({"Mã xã": ["00001", "00001", "1"], "Tên xã": ["Phường Trúc Bạch", "phuc xa", ""]})
+    out = converter.convert(table).table
+    assert out["match_quality"].tolist() == ["code"] * 3 and out["new_code"].tolist() == ["00097"] * 3
+    assert "khác tên của mã 00001" in out.loc[0, "match_note"]
+    assert out.loc[1, "match_note"] == "" and out.loc[2, "match_note"] == ""
+
+
 def test_input_columns_named_like_output_columns_are_kept(converter):
     result = converter.convert(pd.DataFrame({"Mã xã": ["00001"], "new_code": ["mine"]}))
     assert result.table.loc[0, "new_code (gốc)"] == "mine" and result.table.loc[0, "new_code"] == "00097"
