@@ -52,6 +52,11 @@ class Lineage:
         return tuple(sorted(set(self.pairs["new_code"])))
 
     @property
+    def disagreements(self) -> int:
+        """How many of the unit's pairs the mapping sources disagree on."""
+        return int(self.pairs["disagreement"].fillna("").astype(str).ne("").sum())
+
+    @property
     def old_codes(self) -> tuple[str, ...]:
         """The old units this unit comes from or is."""
         return tuple(sorted(set(self.pairs["old_code"])))
@@ -159,8 +164,11 @@ def filter_province_crosswalk(province_crosswalk: pd.DataFrame, crosswalk: pd.Da
     return province_crosswalk.merge(keys, on=["old_province_code", "new_province_code"], how="inner")
 
 
-def choices(crosswalk: pd.DataFrame, code_column: str, name_column: str) -> dict[str, str]:
-    """``{code: "code – name"}`` for a filter select box, sorted by code."""
+def choices(crosswalk: pd.DataFrame, code_column: str, name_column: str, *,
+            old_province: str | None = None) -> dict[str, str]:
+    """``{code: "code – name"}`` for a filter select box, sorted by code (only in ``old_province`` if given)."""
+    if old_province:
+        crosswalk = crosswalk[crosswalk["old_province_code"].eq(str(old_province))]
     pairs = crosswalk[[code_column, name_column]].drop_duplicates(code_column).sort_values(code_column)
     return {code: f"{code} – {name}" for code, name in zip(pairs[code_column], pairs[name_column])}
 
@@ -213,3 +221,11 @@ def describe_filters(*, new_province: str | None = None, old_province: str | Non
              "quan hệ " + ", ".join(RELATION_LABELS[r] for r in relations) if relations else "",
              "chỉ xã bị chia tách" if only_split else "", "chỉ cặp các nguồn khác nhau" if only_disagreement else ""]
     return "; ".join(w for w in words if w) or "toàn bộ bảng chuyển đổi"
+
+
+def result_labels(results: pd.DataFrame) -> list[str]:
+    """One line per search result: "Xã cũ · Phường Phúc Xá · Quận Ba Đình · Thành phố Hà Nội [00001]"."""
+    return [f"{KIND_LABELS[kind]} · {name}{' · ' + district if district else ''}"
+            f"{' · ' + province if province and province != name else ''} [{code}]"
+            for kind, name, district, province, code
+            in results[["kind", "name", "district_name", "province_name", "code"]].itertuples(index=False)]

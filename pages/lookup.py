@@ -21,8 +21,7 @@ with search_tab:
     if results is not None and results.empty:
         st.info("Không tìm thấy đơn vị nào. Hãy thử bỏ bớt từ hoặc nhập mã.")
     elif results is not None:
-        labels = [f"{lineage.KIND_LABELS[k]} · {n}{' · ' + d if d else ''} · {p} [{c}]"
-                  for k, n, d, p, c in results[["kind", "name", "district_name", "province_name", "code"]].itertuples(index=False)]
+        labels = lineage.result_labels(results)
         choice = st.radio("Kết quả", range(len(labels)), format_func=labels.__getitem__, key="lookup_choice")
         picked = results.iloc[choice if choice is not None and choice < len(results) else 0]
         item = lineage.lineage(crosswalk, kind=picked["kind"], code=picked["code"])
@@ -31,7 +30,7 @@ with search_tab:
         cols = st.columns(3)
         cols[0].metric("Đơn vị cũ", format_int(len(item.old_codes)))
         cols[1].metric("Xã mới", format_int(len(item.new_codes)))
-        cols[2].metric("Cặp các nguồn khác nhau", format_int(int(item.pairs["disagreement"].ne("").sum())))
+        cols[2].metric("Cặp các nguồn khác nhau", format_int(item.disagreements))
         st.dataframe(item.pairs[shown], hide_index=True, width="stretch", column_config=columns)
         if not item.related.empty:
             related = "Các đơn vị cũ khác cùng vào những xã mới này" if item.kind.startswith("old") \
@@ -47,8 +46,7 @@ with table_tab:
                                   key="lookup_new_province")
     old_province = middle.selectbox("Tỉnh cũ", [None, *old_options], format_func=lambda c: old_options.get(c, "Tất cả"),
                                     key="lookup_old_province")
-    in_province = crosswalk[crosswalk["old_province_code"].eq(old_province)] if old_province else crosswalk
-    district_options = lineage.choices(in_province, "old_district_code", "old_district_name")
+    district_options = lineage.choices(crosswalk, "old_district_code", "old_district_name", old_province=old_province)
     old_district = right.selectbox("Huyện cũ", [None, *district_options],
                                    format_func=lambda c: district_options.get(c, "Tất cả"), key="lookup_old_district")
     relations = st.multiselect("Quan hệ", lineage.RELATIONS, format_func=lineage.RELATION_LABELS.get,
@@ -72,7 +70,8 @@ with table_tab:
     selection = lineage.describe_filters(**filters) if scope == "filtered" else "toàn bộ bảng chuyển đổi"
     request = (fmt, selection, len(rows))
     if fmt in ("geojson", "parquet"):
-        st.caption("Hình học: mỗi cặp mang ranh giới của XÃ MỚI (cột geometry_of = new_commune).")
+        st.caption("Hình học: mỗi cặp mang ranh giới của XÃ MỚI (cột geometry_of = new_commune). "
+                   "GeoJSON của toàn bộ bảng nặng khoảng 50 MB; GeoParquet khoảng 12 MB.")
     if rows.empty:
         st.warning("Bộ lọc không chọn cặp nào: không có gì để xuất.")
     elif st.button("Tạo tệp", key="lookup_export_make"):

@@ -117,6 +117,20 @@ def test_describe_filters():
     assert text == "tỉnh mới 01; quan hệ chia tách; chỉ cặp các nguồn khác nhau"
 
 
+def test_result_labels_and_district_choices(crosswalk):
+    from lib.lineage import choices, result_labels
+    from lib.search import SearchIndex
+
+    new_communes = pd.read_csv(DATA / "new_communes.csv", dtype=str)
+    new_provinces = pd.read_csv(DATA / "new_provinces.csv", dtype=str)
+    results = SearchIndex.from_tables(crosswalk, new_communes, new_provinces).search("phuc xa")
+    assert result_labels(results)[0] == "Xã cũ · Phường Phúc Xá · Quận Ba Đình · Thành phố Hà Nội [00001]"
+    assert result_labels(results.iloc[0:0]) == []
+    assert choices(crosswalk, "old_district_code", "old_district_name", old_province="79") == {
+        "770": "770 – Quận 3", "774": "774 – Quận 5"}
+    assert lineage(crosswalk, kind="old_commune", code="00019").disagreements == 1
+
+
 def test_md_escape_neutralises_markup():
     assert md_escape("*Xã* <b>[x](y)</b>") == r"\*Xã\* \<b\>\[x\]\(y\)\</b\>"
 
