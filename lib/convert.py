@@ -263,17 +263,16 @@ class Converter:
     def __init__(self, resolver: UnitResolver, crosswalk: pd.DataFrame) -> None:
         self._resolver = resolver
         districts = crosswalk.drop_duplicates("old_district_code")
-        self._district_keys = set(districts["old_district_name"].map(name_key))
+        self._district_keys = {name_key(name) for name in districts["old_district_name"].tolist()}
         units = crosswalk.drop_duplicates("old_code")
         self._island_districts = set(units.loc[units["old_level"].eq("district"), "old_code"])
-        self._old_key = dict(zip(units["old_code"], units["old_name"].map(name_key)))
-        self._old_label = dict(zip(units["old_code"], units["old_name"] + " (" + units["old_district_name"] + ", "
-                                   + units["old_province_name"] + ")"))
-        self._targets: dict[str, tuple[tuple[str, ...], ...]] = {}
+        self._old_name = dict(zip(units["old_code"].tolist(), units["old_name"].tolist()))
+        labels = units["old_name"] + " (" + units["old_district_name"] + ", " + units["old_province_name"] + ")"
+        self._old_label = dict(zip(units["old_code"].tolist(), labels.tolist()))
+        self._targets: dict[str, list[tuple[str, ...]]] = {}
         columns = ["old_code", "new_code", "new_name", "new_province_code", "new_province_name", "part"]
         for old_code, *values in zip(*(crosswalk[c].tolist() for c in columns)):
-            self._targets.setdefault(old_code, ())
-            self._targets[old_code] += (tuple(values),)
+            self._targets.setdefault(old_code, []).append(tuple(values))
         self._memo: dict[tuple, tuple[str, Match]] = {}
 
     def convert(self, table: pd.DataFrame, *, columns: ColumnMap | None = None, expand: bool = False) -> Conversion:
@@ -308,7 +307,7 @@ class Converter:
                 return "wrong_level", Match(UNKNOWN, (), "code", f"Mã “{code}” có {len(code)} chữ số: là mã huyện/tỉnh, "
                                             "không phải mã xã (5 chữ số)")
             match = self._resolver.old_commune(code=code)
-            if match.status == RESOLVED and name and name_key(name) != self._old_key.get(match.codes[0]):
+            if match.status == RESOLVED and name and name_key(name) != name_key(self._old_name.get(match.codes[0])):
                 # The code wins, but a name that contradicts it is worth a look.
                 label = self._old_label.get(match.codes[0], match.codes[0])
                 return "code", replace(match, message=f"Tên “{name}” khác tên của mã {match.codes[0]} ({label}): "
