@@ -56,8 +56,5 @@ def new_to_old_summary(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFr
 def converter(geodata_dir: str = str(geodata.DEFAULT_DIR)):
     """The batch converter of old-unit lists (resolver indexes built once per process)."""
     from lib.convert import Converter
-    from lib.resolve import UnitResolver
 
-    attributes = {name: layer(name, geodata_dir).drop(columns="geometry") for name in ("new_communes", "new_provinces")}
-    table = crosswalk(geodata_dir)
-    return Converter(UnitResolver(table, attributes["new_communes"], attributes["new_provinces"]), table)
+    return Converter.from_crosswalk(crosswalk(geodata_dir))

@@ -50,7 +50,6 @@ def _export(args: argparse.Namespace) -> int:
 def _convert(args: argparse.Namespace) -> int:
     from lib.convert import ConvertError, Converter, conversion_bytes, convert_file
     from lib.export import export_info, write_atomic
-    from lib.resolve import UnitResolver
 
     source, out = Path(args.file), Path(args.out)
     fmt = out.suffix.lower().lstrip(".")
@@ -63,7 +62,7 @@ def _convert(args: argparse.Namespace) -> int:
         print("error: --column takes ROLE=HEADER, e.g. --column name='Tên xã'", file=sys.stderr)
         return 2
     folder = Path(args.geodata)
-    converter = Converter(UnitResolver.from_geodata(folder), geodata.load_crosswalk(folder))
+    converter = Converter.from_crosswalk(geodata.load_crosswalk(folder))
     try:
         result = convert_file(source.read_bytes(), source.name, converter, sheet=args.sheet or 0,
                               overrides=overrides, expand=args.one_row_per_candidate)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from lib.export import ExportInfo, csv_bytes, xlsx_bytes
-from lib.names import fold, name_key
+from lib.names import fold, name_key, split_unit_type
 from lib.resolve import AMBIGUOUS, RESOLVED, UNKNOWN, Match, UnitResolver
 
 # Header spellings (folded, punctuation → space) that name each role; Vietnamese and English.
@@ -274,6 +274,29 @@ class Converter:
         for old_code, *values in zip(*(crosswalk[c].tolist() for c in columns)):
             self._targets.setdefault(old_code, []).append(tuple(values))
         self._memo: dict[tuple, tuple[str, Match]] = {}
+
+    @classmethod
+    def from_crosswalk(cls, crosswalk: pd.DataFrame) -> "Converter":
+        """A converter whose resolver takes the new units' attributes from the crosswalk itself.
+
+        Every new commune and province occurs in the crosswalk with its code, full name,
+        type and province, so the 15 MB new-commune GeoJSON need not be read (saves ~1.5 s
+        in the CLI). Only the provinces' English names (name_en) are missing from it.
+        """
+        communes = crosswalk.drop_duplicates("new_code")
+        new_communes = pd.DataFrame({
+            "code": communes["new_code"].tolist(), "full_name": communes["new_name"].tolist(),
+            "name": [split_unit_type(name)[1] for name in communes["new_name"].tolist()],
+            "type": communes["new_type"].tolist(), "province_code": communes["new_province_code"].tolist(),
+            "province_name": communes["new_province_name"].tolist(),
+        })
+        provinces = crosswalk.drop_duplicates("new_province_code")
+        new_provinces = pd.DataFrame({
+            "code": provinces["new_province_code"].tolist(), "full_name": provinces["new_province_name"].tolist(),
+            "name": [split_unit_type(name)[1] for name in provinces["new_province_name"].tolist()],
+            "type": [split_unit_type(name)[0] for name in provinces["new_province_name"].tolist()],
+        })
+        return cls(UnitResolver(crosswalk, new_communes, new_provinces), crosswalk)
 
     def convert(self, table: pd.DataFrame, *, columns: ColumnMap | None = None, expand: bool = False) -> Conversion:
         """Append :data:`OUTPUT_COLUMNS` to ``table`` (one row per input row, or per candidate if ``expand``)."""

@@ -241,6 +241,13 @@ def test_outputs_read_back(converter):
         conversion_bytes(result, "geojson", INFO)
 
 
+def test_converter_from_the_crosswalk_alone_gives_the_same_answers(converter):
+    table = pd.DataFrame({"Tên xã": ["Phường Phúc Xá", "Phường 1", "Phường Chợ Quán", "Quận 5", "Cống Vị"],
+                          "Tỉnh": ["Hà Nội", "", "Hồ Chí Minh", "", "Hà Nội"]})
+    alone = Converter.from_crosswalk(_read("crosswalk.csv")).convert(table).table
+    pd.testing.assert_frame_equal(alone, converter.convert(table).table)
+
+
 # ---------------------------------------------------------------- the committed dataset
 @pytest.mark.dataset
 def test_every_gso_old_commune_resolves_by_names_and_the_cli_writes_the_file(tmp_path):
