@@ -10,8 +10,8 @@ import argparse
 import os
 import statistics
 import subprocess
-import tempfile
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,7 +22,6 @@ import pandas as pd  # noqa: E402
 from lib import geodata  # noqa: E402
 from lib.convert import Converter  # noqa: E402
 from lib.export import crosswalk_export  # noqa: E402
-from lib.resolve import UnitResolver  # noqa: E402
 from lib.search import SearchIndex  # noqa: E402
 
 QUERIES = ["phuc xa", "Phúc Xá", "00001", "Phường Phúc Xá, Ba Đình", "tan phu", "Phường 1, Quận 3", "ha noi", "ba"]
@@ -98,8 +97,8 @@ def main() -> int:
                                                                  new_communes=communes), max(1, runs // 2))
             print(f"export whole crosswalk {fmt}: {seconds:.2f} s ({cpu()}), {len(data):,} bytes")
 
-    seconds, converter = timed(lambda: Converter(UnitResolver(crosswalk, attributes, new_provinces), crosswalk), runs)
-    print(f"converter build (resolver indexes): {seconds:.2f} s ({cpu()})")
+    seconds, converter = timed(lambda: Converter.from_crosswalk(crosswalk), runs)
+    print(f"converter build (resolver indexes, as the app and CLI build it): {seconds:.2f} s ({cpu()})")
     old, origin = old_commune_list(Path(args.sources), crosswalk)
     cases = {
         "name + district + province": pd.DataFrame({"Tên xã": old["name"], "Huyện": old["district_name"],
@@ -112,8 +111,7 @@ def main() -> int:
     print(f"conversion of {len(old):,} old communes from the {origin}:")
     for label, table in cases.items():
         # A fresh converter per run: its memo of already-seen rows must not flatter the timing.
-        fresh = lambda t=table: Converter(UnitResolver(crosswalk, attributes, new_provinces), crosswalk)  # noqa: E731
-        converters = [fresh() for _ in range(runs)]
+        converters = [Converter.from_crosswalk(crosswalk) for _ in range(runs)]
         seconds, result = timed(lambda t=table: converters.pop().convert(t), runs)
         right = (result.table["old_code_matched"] == old["code"].to_numpy()).sum()
         verdict = "OK" if seconds < 10 else "OVER TARGET"

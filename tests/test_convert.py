@@ -12,7 +12,14 @@ import pandas as pd
 import pytest
 
 from lib.convert import (
-    OUTPUT_COLUMNS, ConvertError, Converter, conversion_bytes, convert_file, detect_columns, parse_address, read_table,
+    OUTPUT_COLUMNS,
+    Converter,
+    ConvertError,
+    conversion_bytes,
+    convert_file,
+    detect_columns,
+    parse_address,
+    read_table,
 )
 from lib.export import ExportInfo
 from lib.resolve import UnitResolver

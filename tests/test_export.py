@@ -17,11 +17,21 @@ from shapely.geometry import box
 
 from lib.crosswalk import COLUMN_DOCS, build_province_crosswalk
 from lib.export import (
-    FORMATS, SHEETS, UNDOCUMENTED, ExportInfo, crosswalk_export, csv_bytes, export_bytes, geojson_bytes,
-    parquet_bytes, with_geometry, write_atomic, xlsx_bytes,
+    FORMATS,
+    SHEETS,
+    UNDOCUMENTED,
+    ExportInfo,
+    crosswalk_export,
+    csv_bytes,
+    export_bytes,
+    geojson_bytes,
+    parquet_bytes,
+    with_geometry,
+    write_atomic,
+    xlsx_bytes,
 )
-from lib.geodata import read_code_table, CROSSWALK_CODE_COLUMNS
-from lib.lineage import SUMMARY_COLUMNS, new_to_old_summary
+from lib.geodata import CROSSWALK_CODE_COLUMNS, read_code_table
+from lib.lineage import SUMMARY_COLUMNS
 
 DATA = Path(__file__).parent / "data" / "lookup"
 INFO = ExportInfo(version="test-1234", date=dt.date(2025, 7, 1))
@@ -193,8 +203,8 @@ def test_whole_dataset_crosswalk_round_trips_in_csv_and_xlsx():
 # ---------------------------------------------------------------- lib.xlsx, the writer under the XLSX export
 def test_xlsx_writer_parts_are_well_formed_and_values_survive():
     import math
-    import zipfile
     import xml.etree.ElementTree as ET
+    import zipfile
 
     from lib.xlsx import Sheet, column_letter, write_xlsx
 

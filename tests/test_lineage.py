@@ -9,8 +9,15 @@ import pytest
 
 from lib.crosswalk import build_province_crosswalk
 from lib.lineage import (
-    PART_MARK, SUMMARY_COLUMNS, describe, describe_filters, filter_crosswalk, filter_province_crosswalk, lineage,
-    md_escape, new_to_old_summary,
+    PART_MARK,
+    SUMMARY_COLUMNS,
+    describe,
+    describe_filters,
+    filter_crosswalk,
+    filter_province_crosswalk,
+    lineage,
+    md_escape,
+    new_to_old_summary,
 )
 
 DATA = Path(__file__).parent / "data" / "lookup"
