@@ -414,6 +414,11 @@ class UnitResolver:
             return self._crosswalk.iloc[0:0]
         return self._crosswalk.iloc[rows]
 
+    def new_provinces_of_old(self, old_province_code: str) -> list[str]:
+        """Codes of the new provinces an old province went into (one for every real case)."""
+        communes = self._new_comm_of_old_prov.get(str(old_province_code), set())
+        return sorted({self._new_comm_province[c] for c in communes if c in self._new_comm_province})
+
     def new_province_of(self, new_code: str) -> str | None:
         """Province code of a new commune."""
         return self._new_comm_province.get(new_code)
