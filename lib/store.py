@@ -119,7 +119,11 @@ class StatusStore:
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs = {"connect_args": {"timeout": 60}} if self.is_sqlite else {"pool_pre_ping": True}
-        self.engine = sa.create_engine(parsed, **kwargs)
+        try:
+            self.engine = sa.create_engine(parsed, **kwargs)
+        except (sa.exc.NoSuchModuleError, ImportError) as err:
+            raise StoreError(f"Không có trình điều khiển cho cơ sở dữ liệu {parsed.drivername!r}: {err} — "
+                             "với PostgreSQL dùng postgresql+psycopg://… (gói psycopg)") from None
         if self.is_sqlite:
             _sqlite_setup(self.engine)
         self._create_tables()
@@ -295,5 +299,5 @@ def _rows(reports: pd.DataFrame, *, sqlite: bool) -> list[tuple]:
         elif column in ("gaps", "note", "via_old_code"):
             columns.append(values.astype(object).where(values.notna(), "").astype(str).tolist())
         else:
-            columns.append(values.astype(str).tolist())
+            columns.append([None if pd.isna(v) else str(v) for v in values.astype(object).tolist()])
     return list(zip(*columns))
