@@ -38,7 +38,7 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
                                      "report date", "reported at", "updated at", "timestamp")),
     "tasks_total": ("Tổng số nhiệm vụ", ("tong so nhiem vu", "so nhiem vu", "tong nhiem vu", "nhiem vu",
                                          "nhiem vu duoc giao", "so nhiem vu duoc giao", "tasks total", "total tasks",
-                                         "tasks", "tasks_total", "assigned tasks")),
+                                         "tasks", "tasks_total", "assigned tasks", "total")),
     "tasks_done": ("Đã hoàn thành", ("da hoan thanh", "hoan thanh", "so nhiem vu hoan thanh", "nhiem vu hoan thanh",
                                      "so da hoan thanh", "tasks done", "done", "completed", "tasks_done",
                                      "tasks completed")),
@@ -530,8 +530,9 @@ def _row_values(get: dict[str, str], mapping: Mapping, file_row: int, issues: li
     col = mapping.columns.get
     if unreadable:
         pass  # the counts cannot be checked against each other
-    elif (done is not None or overdue is not None) and total is None and "tasks_total" in mapping.columns:
-        issues.append(Issue("invalid", file_row, col("tasks_total"), "thiếu tổng số nhiệm vụ"))
+    elif (done is not None or overdue is not None) and total is None:
+        issues.append(Issue("invalid", file_row, col("tasks_total") or col("tasks_done") or col("tasks_overdue"),
+                            "thiếu tổng số nhiệm vụ"))
     elif total is not None and done is None:
         issues.append(Issue("invalid", file_row, col("tasks_done") or col("tasks_total"), "thiếu số nhiệm vụ đã hoàn thành"))
     if total is not None and done is not None and done > total:

@@ -108,11 +108,14 @@ class _Index:
         self.label[code] = label
         self.utype[code] = fold(utype)
         for name in names:
-            if name:
-                self.exact.setdefault(code, _exact(name))
-            key = _key(name) if name else ""
-            if key and code not in self.by_key.setdefault(key, []):
-                self.by_key[key].append(code)
+            if not name:
+                continue
+            self.exact.setdefault(code, _exact(name))
+            # The bare name too: "Quán Thánh" keys as "thanh" ("quan" reads as Quận) while
+            # "Phường Quán Thánh" keys as "quan thanh"; both must find the unit.
+            for key in {_key(name), _key(split_unit_type(name)[1])}:
+                if key and code not in self.by_key.setdefault(key, []):
+                    self.by_key[key].append(code)
 
     def lookup(self, name: str, *, alias: bool = False) -> list[str]:
         key = _key(name)
