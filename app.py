@@ -9,6 +9,7 @@ st.set_page_config(page_title="Bản đồ chính quyền hai cấp", page_icon=
 # One entry per page; each page file is thin and draws from lib/.
 PAGES = [
     st.Page("pages/overview.py", title="Tổng quan", icon="🏛️", default=True, url_path="overview"),
+    st.Page("pages/status.py", title="Tình hình", icon="📊", url_path="status"),
 ]
 
 page = st.navigation(PAGES)

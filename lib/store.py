@@ -217,6 +217,11 @@ class StatusStore:
         frame["is_demo"] = frame["is_demo"].astype(bool)
         return frame
 
+    def revision(self) -> int:
+        """Id of the newest batch (0 when empty): changes after every import, for cache keys."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.max(batches_table.c.id))).scalar_one() or 0)
+
     def count_reports(self) -> int:
         """Number of stored report rows."""
         with self.engine.connect() as conn:

@@ -189,3 +189,35 @@ def test_demo_history_is_seeded_and_complete(tmp_path):
     assert all(counts.get(c, 0) > 30 for c in status.TASK_CLASSES), counts
     assert (view["conflict"] != "").sum() >= 1
     assert set(view["centre_class"]) == set(status.CENTRE_CLASSES)
+
+
+# ---------------------------------------------------------------------- the page (AppTest)
+APP = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "app.py")
+
+
+def _page(monkeypatch, db_path, *, password: str | None = None):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("VNMAP_STATUS_DB", f"sqlite:///{db_path}")
+    if password is None:
+        monkeypatch.delenv("VNMAP_IMPORT_PASSWORD", raising=False)
+    else:
+        monkeypatch.setenv("VNMAP_IMPORT_PASSWORD", password)
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.switch_page("pages/status.py").run()
+    return at
+
+
+@pytest.mark.dataset
+def test_page_first_run_loads_labelled_demo_data(monkeypatch, tmp_path):
+    at = _page(monkeypatch, tmp_path / "first.sqlite")
+    assert not at.exception, at.exception
+    assert any(status.DEMO_MARK in w.value for w in at.warning)
+    labels = [m.label for m in at.metric]
+    assert status.TASK_LABELS["green"] in labels and "Trung tâm: Hoạt động" in labels
+    communes = at.dataframe[1].value
+    assert len(communes) == 3321 and (communes["data_source"] == status.DEMO_MARK).sum() > 3000
+    assert at.date_input(key="status_day").value == demo.DEMO_END
+    # browsing works without a password; importing says how to enable it
+    assert any("VNMAP_IMPORT_PASSWORD" in i.value for i in at.info)
+    assert not at.text_input  # no password box when no credential is set
