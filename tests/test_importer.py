@@ -472,3 +472,37 @@ def test_import_page_column_mapping_step(monkeypatch, tmp_path):
     at.selectbox(key="status_map_commune_code").select("Đơn vị").run()
     assert not at.error, [e.value for e in at.error]
     assert any("hợp lệ 1" in m.value for m in at.markdown)
+
+
+# ---------------------------------------------------------------------- command line
+@pytest.mark.dataset
+def test_cli_ingest_exit_codes_and_report(tmp_path, capsys):
+    from lib import cli
+
+    db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    good = tmp_path / "good.csv"
+    good.write_bytes(_csv("""
+    Tỉnh,Xã,Tổng số nhiệm vụ,Đã hoàn thành,Quá hạn
+    Hà Nội,Ba Đình,10,8,1
+    Hà Nội,Không Có,10,8,1
+    """, bom=True))
+    assert cli.main(["ingest", str(good), "--as-of", "20/11/2025 15:00", "--db", db, "--by", "cli"]) == 0
+    out = capsys.readouterr().out
+    assert "hợp lệ 1" in out and "dòng 3" in out and "Không Có" in out and "Đã ghi lô 1" in out
+    assert cli.main(["ingest", str(good), "--as-of", "20/11/2025 15:00", "--db", db, "--all-or-nothing"]) == 1
+    assert cli.main(["ingest", str(good), "--as-of", "20/11/2025 15:00", "--db", db, "--dry-run"]) == 0
+    assert StatusStore(db).count_reports() == 1
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(_csv("""
+    Tỉnh,Xã,Tổng số nhiệm vụ,Đã hoàn thành
+    Hà Nội,Không Có,10,8
+    """))
+    assert cli.main(["ingest", str(bad), "--as-of", "20/11/2025", "--db", db]) == 1
+    assert "Không có dòng hợp lệ" in capsys.readouterr().err
+    assert cli.main(["ingest", str(good), "--db", db]) == 2  # no time column and no --as-of
+    assert "--map" in capsys.readouterr().err
+    assert cli.main(["ingest", str(good), "--as-of", "hôm qua", "--db", db]) == 2
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert cli.main(["ingest", str(empty), "--db", db]) == 2
+    assert StatusStore(db).count_reports() == 1

@@ -221,3 +221,25 @@ def test_page_first_run_loads_labelled_demo_data(monkeypatch, tmp_path):
     # browsing works without a password; importing says how to enable it
     assert any("VNMAP_IMPORT_PASSWORD" in i.value for i in at.info)
     assert not at.text_input  # no password box when no credential is set
+
+
+@pytest.mark.dataset
+def test_cli_status_csv_export_labels_demo_data(tmp_path, capsys):
+    from lib import cli
+
+    store = StatusStore(tmp_path / "demo.sqlite")
+    _put(store, _rows("00004", _t(20, 9), 10), demo_batch=True)
+    out = tmp_path / "state.csv"
+    assert cli.main(["status", "--db", str(tmp_path / "demo.sqlite"), "--as-of", "20/11/2025 18:00",
+                     "--format", "csv", "--out", str(out)]) == 0
+    assert status.DEMO_MARK in capsys.readouterr().err
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    table = pd.read_csv(out, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    assert len(table) == 3321
+    row = table.set_index("code").loc["00004"]
+    assert (row["task_class"], row["data_source"], row["reported_at"]) == ("green", status.DEMO_MARK, "20/11/2025 09:00")
+    assert cli.main(["status", "--db", str(tmp_path / "demo.sqlite"), "--level", "province", "--format", "csv",
+                     "--as-of", "2025-11-20T18:00"]) == 0
+    provinces = capsys.readouterr().out
+    assert provinces.count("\n") == 35 and "Thành phố Hà Nội" in provinces
