@@ -10,6 +10,7 @@ st.set_page_config(page_title="Bản đồ chính quyền hai cấp", page_icon=
 PAGES = [
     st.Page("pages/overview.py", title="Tổng quan", icon="🏛️", default=True, url_path="overview"),
     st.Page("pages/lookup.py", title="Tra cứu xã cũ ↔ mới", icon="🔎", url_path="lookup"),
+    st.Page("pages/status.py", title="Tình hình", icon="📊", url_path="status"),
 ]
 
 page = st.navigation(PAGES)

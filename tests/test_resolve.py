@@ -187,6 +187,9 @@ def test_new_targets_of_split_commune(resolver):
     targets = resolver.new_targets("20001")
     assert sorted(targets["new_code"]) == ["20100", "20200"]
     assert resolver.new_targets("77777").empty
+    assert sorted(resolver.new_codes_of_old("20001")) == ["20100", "20200"]
+    assert resolver.new_codes_of_old("77777") == []
+    assert resolver.new_provinces_of_old("82") == ["82"]
 
 
 @pytest.mark.dataset
@@ -197,9 +200,10 @@ def test_bundled_data_resolves_every_old_commune_by_names_fast():
     cw = geodata.load_crosswalk()
     old = cw[cw["old_level"] == "commune"].drop_duplicates("old_code")
     assert len(old) == 10035
+    rows = list(zip(old["old_name"].tolist(), old["old_district_name"].tolist(), old["old_province_name"].tolist()))
     start = time.perf_counter()
-    matches = [resolver.old_commune(name=r.old_name, district=r.old_district_name, province=r.old_province_name)
-               for r in old.itertuples(index=False)]
+    matches = [resolver.old_commune(name=name, district=district, province=province)
+               for name, district, province in rows]
     elapsed = time.perf_counter() - start
     resolved = [m.codes[0] for m in matches if m.status == RESOLVED]
     wrong = [(m, c) for m, c in zip(matches, old["old_code"]) if m.status == RESOLVED and m.codes[0] != c]
@@ -217,9 +221,9 @@ def test_bundled_data_resolves_every_new_commune_by_code_and_name():
     communes = pd.DataFrame(geodata.load_new_communes().drop(columns="geometry"))
     by_code = [resolver.new_commune(code=c).code for c in communes["code"]]
     assert by_code == list(communes["code"])
+    rows = list(zip(communes["full_name"].tolist(), communes["province_name"].tolist()))
     start = time.perf_counter()
-    by_name = [resolver.new_commune(name=r.full_name, province=r.province_name).code
-               for r in communes.itertuples(index=False)]
+    by_name = [resolver.new_commune(name=name, province=province).code for name, province in rows]
     elapsed = time.perf_counter() - start
     assert by_name == list(communes["code"])
     assert elapsed < 0.5
