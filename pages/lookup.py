@@ -85,7 +85,9 @@ with table_tab:
         st.download_button(f"Tải xuống ({format_int(len(made[1]) / 1024)} KB)", made[1],
                            file_name=f"chuyen_doi_xa_{manifest['version']}.{fmt}", mime=MEDIA_TYPES[fmt],
                            key="lookup_export_download")
-    st.caption(f"Dữ liệu phiên bản {manifest['version']}; mã luôn là văn bản (giữ số 0 ở đầu).")
+    st.caption(f"Dữ liệu phiên bản {manifest['version']}; mã luôn là văn bản (giữ số 0 ở đầu). Mở bằng Excel: nên "
+               "dùng XLSX — Excel mở thẳng tệp CSV sẽ đổi mã 00001 thành số 1 (hãy nhập qua Data → From Text/CSV, "
+               "kiểu Text).")
 
 with convert_tab:
     st.markdown("Tải lên danh sách đơn vị cũ (CSV hoặc XLSX) có cột **Mã xã**, hoặc **Tên xã** (kèm **Huyện**, "
