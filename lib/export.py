@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
+import numpy as np
+import shapely
 
 from lib.crosswalk import COLUMN_DOCS
 from lib.i18n import format_date
@@ -49,6 +51,7 @@ PROVINCE_DOCS = {
 }
 SHEETS = {"pairs": "old_to_new", "summary": "new_to_old", "provinces": "provinces", "about": "about"}
 CODE_SUFFIX = "_code"
+_PRECISION = 5  # GeoJSON decimals: 1e-5 degree ≈ 1 m, finer than the simplified polygons
 _MAX_WIDTH, _MIN_WIDTH = 60, 6
 
 
@@ -132,12 +135,24 @@ def with_geometry(pairs: pd.DataFrame, new_communes: gpd.GeoDataFrame) -> gpd.Ge
 
 
 def geojson_bytes(features: gpd.GeoDataFrame, info: ExportInfo) -> bytes:
-    """GeoJSON (EPSG:4326, 5 decimals ≈ 1 m, finer than the simplified polygons) with every attribute as written in the table."""
+    """RFC 7946 GeoJSON (EPSG:4326, 5 decimals ≈ 1 m, exterior rings counter-clockwise), every attribute as
+    in the table (codes as strings, empty values as null).
+
+    Written directly (shapely.to_geojson + json) rather than through GDAL: the whole crosswalk,
+    10,602 features, takes ~2 s instead of ~10 s.
+    """
     table = with_meta(features, info).to_crs(4326)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "export.geojson"
-        pyogrio.write_dataframe(table, path, driver="GeoJSON", layer_options={"COORDINATE_PRECISION": 5, "RFC7946": "YES"})
-        return path.read_bytes()
+    rounded = shapely.transform(table.geometry.to_numpy(), lambda xy: np.round(xy, _PRECISION))
+    geometries = shapely.to_geojson(shapely.orient_polygons(rounded, exterior_cw=False))
+    properties = pd.DataFrame(table.drop(columns=table.geometry.name))
+    columns = [str(c) for c in properties.columns]
+    values = [properties[c].astype(object).where(properties[c].notna(), None).tolist() for c in properties.columns]
+    features_json = [
+        '{"type":"Feature","properties":' + json.dumps(dict(zip(columns, row)), ensure_ascii=False, default=str)
+        + ',"geometry":' + (geometry if geometry is not None else "null") + "}"
+        for row, geometry in zip(zip(*values), geometries)
+    ]
+    return ('{"type":"FeatureCollection","features":[\n' + ",\n".join(features_json) + "\n]}\n").encode("utf-8")
 
 
 def parquet_bytes(features: gpd.GeoDataFrame, info: ExportInfo) -> bytes:

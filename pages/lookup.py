@@ -71,7 +71,7 @@ with table_tab:
     request = (fmt, selection, len(rows))
     if fmt in ("geojson", "parquet"):
         st.caption("Hình học: mỗi cặp mang ranh giới của XÃ MỚI (cột geometry_of = new_commune). "
-                   "GeoJSON của toàn bộ bảng nặng khoảng 50 MB; GeoParquet khoảng 12 MB.")
+                   "GeoJSON của toàn bộ bảng nặng khoảng 43 MB; GeoParquet khoảng 12 MB.")
     if rows.empty:
         st.warning("Bộ lọc không chọn cặp nào: không có gì để xuất.")
     elif st.button("Tạo tệp", key="lookup_export_make"):

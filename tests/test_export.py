@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pyogrio
 import pytest
+import shapely
 from shapely.geometry import box
 
 from lib.crosswalk import COLUMN_DOCS, build_province_crosswalk
@@ -47,7 +48,8 @@ def crosswalk() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def polygons() -> gpd.GeoDataFrame:
     communes = pd.read_csv(DATA / "new_communes.csv", dtype=str)
-    shapes = [box(105 + i * 0.01, 21, 105.005 + i * 0.01, 21.005) for i in range(len(communes))]
+    # Every other square is drawn clockwise: GeoJSON (RFC 7946) wants exterior rings counter-clockwise.
+    shapes = [box(105 + i * 0.01, 21, 105.005 + i * 0.01, 21.005, ccw=i % 2 == 0) for i in range(len(communes))]
     return gpd.GeoDataFrame(communes, geometry=shapes, crs=4326)
 
 
@@ -143,7 +145,10 @@ def test_geojson_reads_back_with_text_codes_and_new_commune_polygons(crosswalk, 
         assert back[column].tolist() == crosswalk[column].tolist(), column
     assert set(back["geometry_of"]) == {"new_commune"} and set(back["dataset_version"]) == {"test-1234"}
     expected = crosswalk[["new_code"]].merge(polygons[["code", "geometry"]], left_on="new_code", right_on="code")
-    assert back.geometry.geom_equals_exact(gpd.GeoSeries(expected["geometry"], crs=4326), tolerance=1e-5).all()
+    assert shapely.equals_exact(shapely.normalize(back.geometry.to_numpy()),
+                                shapely.normalize(expected["geometry"].to_numpy()), tolerance=1e-5).all()
+    assert shapely.is_ccw(shapely.get_exterior_ring(back.geometry.to_numpy())).all()
+    assert "crs" not in json.loads(data)  # RFC 7946: WGS 84 implied
 
 
 def test_geoparquet_reads_back_equal(crosswalk, polygons):
