@@ -148,7 +148,8 @@ def geojson_bytes(features: gpd.GeoDataFrame, info: ExportInfo) -> bytes:
     columns = [str(c) for c in properties.columns]
     values = [properties[c].astype(object).where(properties[c].notna(), None).tolist() for c in properties.columns]
     features_json = [
-        '{"type":"Feature","properties":' + json.dumps(dict(zip(columns, row)), ensure_ascii=False, default=str)
+        '{"type":"Feature","properties":' + json.dumps(dict(zip(columns, row)), ensure_ascii=False, default=str,
+                                                          separators=(",", ":"))
         + ',"geometry":' + (geometry if geometry is not None else "null") + "}"
         for row, geometry in zip(zip(*values), geometries)
     ]
