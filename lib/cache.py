@@ -140,3 +140,14 @@ def status_table(url: str, as_of: str, revision: int, level: str = "commune") ->
 
     return status.export_frame(status_store(url), as_of=dt.datetime.fromisoformat(as_of), level=level,
                                crosswalk=crosswalk())
+
+
+@st.cache_data(show_spinner="Đang tính tình hình…", max_entries=32)
+def commune_status(url: str, as_of: str, revision: int) -> pd.DataFrame:
+    """``lib.status.commune_status`` at ISO time ``as_of`` (one row per new commune, for the map)."""
+    import datetime as dt
+
+    from lib import status
+
+    codes = sorted(crosswalk()["new_code"].unique())
+    return status.commune_status(status_store(url), as_of=dt.datetime.fromisoformat(as_of), codes=codes)
