@@ -147,26 +147,32 @@ def _reference_time(as_of: dt.datetime | None, now: dt.datetime | None) -> dt.da
 
 
 def commune_status(store, *, as_of: dt.datetime | None = None, now: dt.datetime | None = None,
-                   codes: Iterable[str] | None = None) -> pd.DataFrame:
+                   codes: Iterable[str] | None = None, include_demo: bool | None = None) -> pd.DataFrame:
     """Status of every new commune as of ``as_of`` (default: now), one row per code.
 
     Staleness is judged at ``as_of`` when given, else at ``now`` (default: the clock). ``codes``
-    defaults to the 3,321 communes of the bundled crosswalk. Columns: :data:`STATUS_COLUMNS`.
+    defaults to the 3,321 communes of the bundled crosswalk. Demonstration data is used only
+    while the store holds no real report (``include_demo=None``), so that it never mixes with
+    real data; pass True or False to decide. Columns: :data:`STATUS_COLUMNS`.
     """
     reference = _reference_time(as_of, now)
     if codes is None:
         codes = sorted(geodata.load_crosswalk()["new_code"].unique())
-    reports = store.state_as_of(reference, level="commune")
+    if include_demo is None:
+        include_demo = not store.has_real_data()
+    reports = store.state_as_of(reference, level="commune", include_demo=include_demo)
     return unit_status(reports, codes, now=reference)
 
 
 def province_reported_status(store, *, as_of: dt.datetime | None = None, now: dt.datetime | None = None,
-                             codes: Iterable[str] | None = None) -> pd.DataFrame:
+                             codes: Iterable[str] | None = None, include_demo: bool | None = None) -> pd.DataFrame:
     """Status reported for the provinces themselves (province-level rows), like :func:`commune_status`."""
     reference = _reference_time(as_of, now)
     if codes is None:
         codes = sorted(geodata.load_crosswalk()["new_province_code"].unique())
-    reports = store.state_as_of(reference, level="province")
+    if include_demo is None:
+        include_demo = not store.has_real_data()
+    reports = store.state_as_of(reference, level="province", include_demo=include_demo)
     return unit_status(reports, codes, now=reference)
 
 

@@ -243,3 +243,15 @@ def test_cli_status_csv_export_labels_demo_data(tmp_path, capsys):
                      "--as-of", "2025-11-20T18:00"]) == 0
     provinces = capsys.readouterr().out
     assert provinces.count("\n") == 35 and "Thành phố Hà Nội" in provinces
+
+
+def test_demo_data_is_hidden_once_real_reports_exist(store):
+    _put(store, _rows("00004", _t(20, 9), 10), _rows("00008", _t(20, 9), 10), demo_batch=True)
+    before = status.commune_status(store, now=_t(20, 10), codes=["00004", "00008"])
+    assert list(before["task_class"]) == ["green", "green"] and before["is_demo"].all()
+    _put(store, _rows("00004", _t(19, 9), 4))  # real, and older than the demo report
+    after = status.commune_status(store, now=_t(20, 10), codes=["00004", "00008"]).set_index("code")
+    assert after.loc["00004", "tasks_done"] == 4 and not after.loc["00004", "is_demo"]
+    assert after.loc["00008", "task_class"] == "grey" and not after["is_demo"].any()
+    shown = status.commune_status(store, now=_t(20, 10), codes=["00004"], include_demo=True)
+    assert shown["is_demo"].all()  # asked for explicitly
