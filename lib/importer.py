@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from lib.names import name_key
-from lib.resolve import AMBIGUOUS, RESOLVED, UNKNOWN, Match, UnitResolver
+from lib.resolve import RESOLVED, Match, UnitResolver
 from lib.status import TIMEZONE
 
 # Canonical fields a sheet may carry, with the headers (as ``name_key(..., strip_type=False)``)
