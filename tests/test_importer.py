@@ -506,3 +506,29 @@ def test_cli_ingest_exit_codes_and_report(tmp_path, capsys):
     empty.write_bytes(b"")
     assert cli.main(["ingest", str(empty), "--db", db]) == 2
     assert StatusStore(db).count_reports() == 1
+
+
+@pytest.mark.dataset
+def test_several_processes_importing_at_once_lose_no_rows(tmp_path):
+    """Four `lib.cli ingest` processes on four sheets at the same time: every batch and row is kept."""
+    from lib import geodata
+
+    codes = sorted(geodata.load_crosswalk()["new_code"].unique())
+    db = f"sqlite:///{tmp_path / 'busy.sqlite'}"
+    StatusStore(db).close()
+    files = []
+    for worker in range(4):
+        path = tmp_path / f"sheet{worker}.csv"
+        pd.DataFrame({"Mã xã": codes, "Tổng số nhiệm vụ": 10, "Đã hoàn thành": worker,
+                      "Ngày": f"20/11/2025 1{worker}:00"}).to_csv(path, index=False, encoding="utf-8-sig")
+        files.append(path)
+    procs = [subprocess.Popen([sys.executable, "-m", "lib.cli", "ingest", str(path), "--db", db, "--by", f"p{i}"],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i, path in enumerate(files)]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [err[-500:] for _, err in outputs]
+    store = StatusStore(db)
+    assert sorted(store.batches()["imported_by"]) == ["p0", "p1", "p2", "p3"]
+    assert store.count_reports() == 4 * 3321
+    latest = store.state_as_of()
+    assert len(latest) == 3321 and (latest["tasks_done"] == 3).all()  # the 13:00 sheet is the newest

@@ -218,6 +218,11 @@ def test_page_first_run_loads_labelled_demo_data(monkeypatch, tmp_path):
     communes = at.dataframe[1].value
     assert len(communes) == 3321 and (communes["data_source"] == status.DEMO_MARK).sum() > 3000
     assert at.date_input(key="status_day").value == demo.DEMO_END
+    history = at.dataframe[2].value  # the first commune's reports, oldest first
+    assert len(history) > 20 and history["as_of"].is_monotonic_increasing
+    assert (history["data_source"] == status.DEMO_MARK).all()
+    batches = at.dataframe[3].value
+    assert len(batches) == 1 and bool(batches["is_demo"].iloc[0])
     # browsing works without a password; importing says how to enable it
     assert any("VNMAP_IMPORT_PASSWORD" in i.value for i in at.info)
     assert not at.text_input  # no password box when no credential is set
