@@ -396,6 +396,29 @@ def test_full_sheets_of_the_bundled_data(tmp_path):
     assert set(report.records["unit_code"]) == set(old["new_code"]) | set(cw.loc[cw["old_code"].isin(old["old_code"]), "new_code"])
 
 
+def test_import_password_from_env_or_secrets(monkeypatch):
+    monkeypatch.delenv("VNMAP_IMPORT_PASSWORD", raising=False)
+    assert importer.import_password() is None
+    assert importer.import_password({"import_password": "s3"}) == "s3"
+    assert importer.import_password({"other": "x"}) is None
+
+    class MissingSecrets:
+        def get(self, key):
+            raise FileNotFoundError("no secrets.toml")
+
+    assert importer.import_password(MissingSecrets()) is None
+    monkeypatch.setenv("VNMAP_IMPORT_PASSWORD", "env")
+    assert importer.import_password({"import_password": "s3"}) == "env"
+
+
+@pytest.mark.parametrize("given, expected, ok", [
+    ("pw", "pw", True), ("pw ", "pw", False), ("", "pw", False), (None, "pw", False), ("pw", None, False),
+    ("", "", False), ("mật khẩu", "mật khẩu", True),
+])
+def test_password_check(given, expected, ok):
+    assert importer.password_ok(given, expected) is ok
+
+
 # ---------------------------------------------------------------------- the import page (AppTest)
 def _seeded_store(path: Path) -> None:
     StatusStore(path).append(pd.DataFrame({
@@ -442,9 +465,10 @@ def test_import_page_validates_then_commits_valid_rows(monkeypatch, tmp_path):
     00008,10,4,1,20/11/2025 15:00
     99999,10,4,1,20/11/2025 15:00
     """, bom=True)
-    at.file_uploader(key="status_file").upload("bc.csv", sheet, "text/csv").run()
+    at.file_uploader(key="status_file").upload("bc_<b>*.csv", sheet, "text/csv").run()
     assert not at.exception, at.exception
-    assert any("hợp lệ 1" in m.value for m in at.markdown)
+    summary = next(m.value for m in at.markdown if "hợp lệ 1" in m.value)
+    assert r"bc\_\<b\>\*\.csv" in summary  # the file name is shown as written, not as markup
     issues = [d.value for d in at.dataframe if "message" in d.value.columns]
     assert issues and "99999" in issues[0]["message"].iloc[0]
     assert StatusStore(db).count_reports() == 1  # nothing written before the button
