@@ -556,3 +556,23 @@ def test_several_processes_importing_at_once_lose_no_rows(tmp_path):
     assert store.count_reports() == 4 * 3321
     latest = store.state_as_of()
     assert len(latest) == 3321 and (latest["tasks_done"] == 3).all()  # the 13:00 sheet is the newest
+
+
+def test_xlsx_row_numbers_match_excel(resolver):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet["B2"] = "BÁO CÁO TIẾN ĐỘ"  # a title, then an empty row 3–4
+    for column, header in zip("ABCD", ["Mã xã", "Tổng số nhiệm vụ", "Đã hoàn thành", "Ngày"]):
+        sheet[f"{column}5"] = header
+    sheet.append(["00004", 10, 5, dt.datetime(2025, 11, 20, 15, 0)])  # row 6
+    sheet["A8"], sheet["B8"], sheet["C8"], sheet["D8"] = 4.0, 10, "abc", dt.datetime(2025, 11, 20, 15)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    loaded = read_sheet(buffer.getvalue(), name="t.xlsx")
+    assert loaded.header_row == 5
+    report = validate(loaded, guess_mapping(list(loaded.frame.columns)), resolver, now=NOW)
+    assert [(i.row, i.column) for i in report.issues] == [(8, "Đã hoàn thành")]
+    assert list(report.records["unit_code"]) == ["00004"]
+    assert report.records["as_of"].iloc[0] == pd.Timestamp(dt.datetime(2025, 11, 20, 15), tz=TIMEZONE)
