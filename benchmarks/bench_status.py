@@ -69,6 +69,12 @@ def main() -> None:
     _timed("build UnitResolver from geodata/ (once per process)",
            lambda: holder.__setitem__("resolver", UnitResolver.from_geodata()), args.runs)
     resolver = holder["resolver"]
+    old = crosswalk[crosswalk["old_level"] == "commune"].drop_duplicates("old_code")
+    names = list(zip(old["old_name"].tolist(), old["old_district_name"].tolist(), old["old_province_name"].tolist()))
+    _timed("resolve 10,035 old communes by names (province, district, commune)",
+           lambda: [resolver.old_commune(name=n, district=d, province=p) for n, d, p in names], args.runs, target=1)
+    codes = sorted(crosswalk["new_code"].unique())
+    _timed("resolve 3,321 new communes by code", lambda: [resolver.new_commune(code=c) for c in codes], args.runs)
     with tempfile.TemporaryDirectory() as tmp:
         store = StatusStore(Path(tmp) / "bench.sqlite")
         results = {}
