@@ -552,6 +552,16 @@ def _resolve_row(get: dict[str, str], mapping: Mapping, resolver: UnitResolver, 
                             match.codes))
         return level, match, []
     code = match.codes[0]
+    if level == "commune" and get.get("commune_code") and get.get("commune_name"):
+        by_name = (resolver.old_commune(province=province, district=get.get("district_code") or get.get("district_name"),
+                                        name=get.get("commune_name")) if old
+                   else resolver.new_commune(province=province, name=get.get("commune_name")))
+        if by_name.status == RESOLVED and by_name.codes[0] != code:
+            kind = "old_commune" if old else "new_commune"
+            issues.append(Issue("invalid", file_row, mapping.columns["commune_code"],
+                                f"mã {code} là {resolver.label(kind, code)} nhưng tên “{get['commune_name']}” là "
+                                f"{resolver.label(kind, by_name.codes[0])} — sửa mã hoặc tên"))
+            return level, match, []
     if not old:
         return level, match, [(code, "")]
     if level == "commune":

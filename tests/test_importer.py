@@ -576,3 +576,17 @@ def test_xlsx_row_numbers_match_excel(resolver):
     assert [(i.row, i.column) for i in report.issues] == [(8, "Đã hoàn thành")]
     assert list(report.records["unit_code"]) == ["00004"]
     assert report.records["as_of"].iloc[0] == pd.Timestamp(dt.datetime(2025, 11, 20, 15), tz=TIMEZONE)
+
+
+def test_code_and_name_that_name_different_units_are_refused(resolver):
+    sheet = read_sheet(_csv("""
+    Tỉnh,Mã xã,Tên xã,Tổng số nhiệm vụ,Đã hoàn thành
+    Hà Nội,00004,Phường Hồng Hà,10,5
+    Hà Nội,00004,Phường Ba Đình,10,5
+    Hà Nội,00097,Tên Cũ Không Có Trong Danh Sách,10,5
+    """))
+    report = validate(sheet, guess_mapping(list(sheet.frame.columns)), resolver, as_of=NOW, now=NOW)
+    (issue,) = report.issues
+    assert (issue.kind, issue.row, issue.column) == ("invalid", 2, "Mã xã")
+    assert "00004" in issue.message and "Hồng Hà" in issue.message and "Ba Đình" in issue.message
+    assert sorted(report.records["unit_code"]) == ["00004", "00097"]  # an unknown name does not overrule the code
