@@ -70,7 +70,7 @@ def centre_class(state: pd.Series, gaps: pd.Series) -> pd.Series:
     return state.where(state.isin(CENTRE_CLASSES), "unknown")
 
 
-def _describe(row: pd.Series) -> str:
+def _describe(row: dict) -> str:
     counts = "?" if pd.isna(row["tasks_total"]) else f"{row['tasks_done']}/{row['tasks_total']} xong"
     overdue = "" if pd.isna(row["tasks_overdue"]) else f", {row['tasks_overdue']} quá hạn"
     gaps = f", thiếu: {row['gaps']}" if row["gaps"] else ""
@@ -110,9 +110,10 @@ def combine_reports(reports: pd.DataFrame) -> pd.DataFrame:
                                     na_position="last")
     chosen = worst_first.drop_duplicates("unit_code", keep="first").set_index("unit_code")
     disagreeing = frame[parts > 1]
-    conflicts = (disagreeing.groupby("unit_code")[list(frame.columns)]
-                 .apply(lambda g: "Báo cáo theo xã cũ không khớp — " + "; ".join(_describe(r) for _, r in g.iterrows()))
-                 if len(disagreeing) else pd.Series(dtype=str))
+    conflicts = pd.Series(dtype=str)
+    if len(disagreeing):
+        described = pd.Series([_describe(r) for r in disagreeing.to_dict("records")], index=disagreeing.index)
+        conflicts = "Báo cáo theo xã cũ không khớp — " + described.groupby(disagreeing["unit_code"]).agg("; ".join)
     chosen["conflict"] = conflicts.reindex(chosen.index).fillna("").astype(str)
     return chosen.reset_index()[["unit_code", *_VALUE_COLUMNS, "as_of", "is_demo", "conflict"]]
 
@@ -147,26 +148,32 @@ def _reference_time(as_of: dt.datetime | None, now: dt.datetime | None) -> dt.da
 
 
 def commune_status(store, *, as_of: dt.datetime | None = None, now: dt.datetime | None = None,
-                   codes: Iterable[str] | None = None) -> pd.DataFrame:
+                   codes: Iterable[str] | None = None, include_demo: bool | None = None) -> pd.DataFrame:
     """Status of every new commune as of ``as_of`` (default: now), one row per code.
 
     Staleness is judged at ``as_of`` when given, else at ``now`` (default: the clock). ``codes``
-    defaults to the 3,321 communes of the bundled crosswalk. Columns: :data:`STATUS_COLUMNS`.
+    defaults to the 3,321 communes of the bundled crosswalk. Demonstration data is used only
+    while the store holds no real report (``include_demo=None``), so that it never mixes with
+    real data; pass True or False to decide. Columns: :data:`STATUS_COLUMNS`.
     """
     reference = _reference_time(as_of, now)
     if codes is None:
         codes = sorted(geodata.load_crosswalk()["new_code"].unique())
-    reports = store.state_as_of(reference, level="commune")
+    if include_demo is None:
+        include_demo = not store.has_real_data()
+    reports = store.state_as_of(reference, level="commune", include_demo=include_demo)
     return unit_status(reports, codes, now=reference)
 
 
 def province_reported_status(store, *, as_of: dt.datetime | None = None, now: dt.datetime | None = None,
-                             codes: Iterable[str] | None = None) -> pd.DataFrame:
+                             codes: Iterable[str] | None = None, include_demo: bool | None = None) -> pd.DataFrame:
     """Status reported for the provinces themselves (province-level rows), like :func:`commune_status`."""
     reference = _reference_time(as_of, now)
     if codes is None:
         codes = sorted(geodata.load_crosswalk()["new_province_code"].unique())
-    reports = store.state_as_of(reference, level="province")
+    if include_demo is None:
+        include_demo = not store.has_real_data()
+    reports = store.state_as_of(reference, level="province", include_demo=include_demo)
     return unit_status(reports, codes, now=reference)
 
 

@@ -218,6 +218,11 @@ def test_page_first_run_loads_labelled_demo_data(monkeypatch, tmp_path):
     communes = at.dataframe[1].value
     assert len(communes) == 3321 and (communes["data_source"] == status.DEMO_MARK).sum() > 3000
     assert at.date_input(key="status_day").value == demo.DEMO_END
+    history = at.dataframe[2].value  # the first commune's reports, oldest first
+    assert len(history) > 20 and history["as_of"].is_monotonic_increasing
+    assert (history["data_source"] == status.DEMO_MARK).all()
+    batches = at.dataframe[3].value
+    assert len(batches) == 1 and bool(batches["is_demo"].iloc[0])
     # browsing works without a password; importing says how to enable it
     assert any("VNMAP_IMPORT_PASSWORD" in i.value for i in at.info)
     assert not at.text_input  # no password box when no credential is set
@@ -243,3 +248,15 @@ def test_cli_status_csv_export_labels_demo_data(tmp_path, capsys):
                      "--as-of", "2025-11-20T18:00"]) == 0
     provinces = capsys.readouterr().out
     assert provinces.count("\n") == 35 and "Thành phố Hà Nội" in provinces
+
+
+def test_demo_data_is_hidden_once_real_reports_exist(store):
+    _put(store, _rows("00004", _t(20, 9), 10), _rows("00008", _t(20, 9), 10), demo_batch=True)
+    before = status.commune_status(store, now=_t(20, 10), codes=["00004", "00008"])
+    assert list(before["task_class"]) == ["green", "green"] and before["is_demo"].all()
+    _put(store, _rows("00004", _t(19, 9), 4))  # real, and older than the demo report
+    after = status.commune_status(store, now=_t(20, 10), codes=["00004", "00008"]).set_index("code")
+    assert after.loc["00004", "tasks_done"] == 4 and not after.loc["00004", "is_demo"]
+    assert after.loc["00008", "task_class"] == "grey" and not after["is_demo"].any()
+    shown = status.commune_status(store, now=_t(20, 10), codes=["00004"], include_demo=True)
+    assert shown["is_demo"].all()  # asked for explicitly
