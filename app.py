@@ -11,6 +11,8 @@ PAGES = [
     st.Page("pages/map.py", title="Bản đồ", icon=":material/map:", default=True, url_path="map"),
     st.Page("pages/overview.py", title="Tổng quan", icon=":material/account_balance:", url_path="overview"),
     st.Page("pages/data.py", title="Dữ liệu", icon=":material/dataset:", url_path="data"),
+    st.Page("pages/lookup.py", title="Tra cứu xã cũ ↔ mới", icon=":material/search:", url_path="lookup"),
+    st.Page("pages/status.py", title="Tình hình", icon=":material/monitoring:", url_path="status"),
 ]
 
 page = st.navigation(PAGES)

@@ -86,3 +86,68 @@ def merge_structure() -> pd.DataFrame:
     from lib.mapstyle import merge_structure as compute
 
     return compute(crosswalk())
+@st.cache_resource(show_spinner="Đang dựng chỉ mục tìm kiếm…")
+def search_index(geodata_dir: str = str(geodata.DEFAULT_DIR)):
+    """The lookup search index over old and new units (one per process, read-only)."""
+    from lib.search import SearchIndex
+
+    attributes = {name: layer(name, geodata_dir).drop(columns="geometry") for name in ("new_communes", "new_provinces")}
+    return SearchIndex.from_tables(crosswalk(geodata_dir), attributes["new_communes"], attributes["new_provinces"])
+
+
+@st.cache_data(max_entries=4)
+def new_to_old_summary(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFrame:
+    """One row per new commune with its predecessors listed."""
+    from lib.lineage import new_to_old_summary as summarise
+
+    return summarise(crosswalk(geodata_dir))
+
+
+@st.cache_resource(show_spinner="Đang chuẩn bị bộ chuyển đổi…")
+def converter(geodata_dir: str = str(geodata.DEFAULT_DIR)):
+    """The batch converter of old-unit lists (resolver indexes built once per process)."""
+    from lib.convert import Converter
+
+    return Converter(resolver(geodata_dir), crosswalk(geodata_dir))  # the resolver the status page shares
+
+
+@st.cache_resource(show_spinner="Đang mở kho báo cáo tình hình…", max_entries=4)
+def status_store(url: str):
+    """The status store at ``url`` (one engine per process); demonstration data is written on first run."""
+    from lib import demo
+    from lib.store import StatusStore
+
+    store = StatusStore(url)
+    if store.is_empty():
+        demo.load_demo(store)  # only_if_empty: a concurrent first run cannot load it twice
+    return store
+
+
+@st.cache_resource(show_spinner="Đang lập chỉ mục tên đơn vị…", max_entries=2)
+def resolver(geodata_dir: str = str(geodata.DEFAULT_DIR)):
+    """The unit resolver (codes, names, aliases) built once per process."""
+    from lib.resolve import UnitResolver
+
+    return UnitResolver.from_geodata(Path(geodata_dir))
+
+
+@st.cache_data(show_spinner="Đang tính tình hình…", max_entries=32)
+def status_table(url: str, as_of: str, revision: int, level: str = "commune") -> pd.DataFrame:
+    """``lib.status.export_frame`` at ISO time ``as_of``; ``revision`` (newest batch id) renews it after imports."""
+    import datetime as dt
+
+    from lib import status
+
+    return status.export_frame(status_store(url), as_of=dt.datetime.fromisoformat(as_of), level=level,
+                               crosswalk=crosswalk())
+
+
+@st.cache_data(show_spinner="Đang tính tình hình…", max_entries=32)
+def commune_status(url: str, as_of: str, revision: int) -> pd.DataFrame:
+    """``lib.status.commune_status`` at ISO time ``as_of`` (one row per new commune, for the map)."""
+    import datetime as dt
+
+    from lib import status
+
+    codes = sorted(crosswalk()["new_code"].unique())
+    return status.commune_status(status_store(url), as_of=dt.datetime.fromisoformat(as_of), codes=codes)

@@ -1,4 +1,4 @@
-"""Command line: python -m lib.cli {build-geodata,validate,quality} ..."""
+"""Command line: python -m lib.cli {build-geodata,validate,quality,export,convert,ingest,status} ..."""
 
 from __future__ import annotations
 
@@ -32,6 +32,117 @@ def _quality(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _export(args: argparse.Namespace) -> int:
+    from lib.export import crosswalk_export, write_atomic
+    from lib.lineage import filter_crosswalk
+
+    folder = Path(args.geodata)
+    crosswalk = geodata.load_crosswalk(folder)
+    selected = filter_crosswalk(crosswalk, new_province=args.province, old_province=args.old_province)
+    if selected.empty:
+        print(f"error: no crosswalk rows for province {args.province or args.old_province!r} "
+              "(use a 2-digit code, e.g. 01; --province is the NEW province, --old-province the old one)", file=sys.stderr)
+        return 2
+    polygons = geodata.load_new_communes(folder) if args.format in ("geojson", "parquet") else None
+    selection = (f"tỉnh mới {args.province}" if args.province else "") + (f" tỉnh cũ {args.old_province}"
+                                                                           if args.old_province else "")
+    data = crosswalk_export(args.format, selected, crosswalk=crosswalk,
+                            province_crosswalk=geodata.load_province_crosswalk(folder),
+                            manifest=geodata.load_manifest(folder), new_communes=polygons,
+                            selection=selection.strip() or "toàn bộ bảng chuyển đổi")
+    write_atomic(Path(args.out), data)
+    print(f"{len(selected)} pairs → {args.out} ({len(data):,} bytes)")
+    return 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from lib.convert import ConvertError, Converter, conversion_bytes, convert_file
+    from lib.export import export_info, write_atomic
+
+    source, out = Path(args.file), Path(args.out)
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "xlsx"):
+        print(f"error: --out must end in .csv or .xlsx, not {out.name!r}", file=sys.stderr)
+        return 2
+    try:
+        overrides = dict(item.split("=", 1) for item in args.column)
+    except ValueError:
+        print("error: --column takes ROLE=HEADER, e.g. --column name='Tên xã'", file=sys.stderr)
+        return 2
+    folder = Path(args.geodata)
+    converter = Converter.from_crosswalk(geodata.load_crosswalk(folder))
+    try:
+        result = convert_file(source.read_bytes(), source.name, converter, sheet=args.sheet or 0,
+                              overrides=overrides, expand=args.one_row_per_candidate)
+    except (ConvertError, OSError) as err:
+        print(f"error: {source}: {err}", file=sys.stderr)
+        return 2
+    info = export_info(geodata.load_manifest(folder), selection=f"chuyển đổi tệp {source.name}")
+    write_atomic(out, conversion_bytes(result, fmt, info))
+    print(f"columns: {result.columns.describe()}")
+    print(result.summary().to_string(index=False))
+    print(f"match rate: {result.match_rate:.1%} of {result.given_rows} non-empty rows → {out}")
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    import getpass
+
+    from lib import importer
+    from lib.resolve import UnitResolver
+    from lib.store import StatusStore, StoreError
+
+    as_of = importer.parse_time(args.as_of) if args.as_of else None
+    if args.as_of and as_of is None:
+        print(f"--as-of {args.as_of!r}: không phải ngày (dd/mm/yyyy [hh:mm] hoặc ISO)", file=sys.stderr)
+        return 2
+    overrides = dict(pair.split("=", 1) for pair in args.map)
+    try:
+        store = StatusStore(args.db)
+        resolver = UnitResolver.from_geodata(Path(args.geodata))
+        report, batch = importer.import_file(
+            store, Path(args.file), resolver, imported_by=args.by or getpass.getuser(), sheet=args.sheet,
+            keys=args.keys, as_of=as_of, overrides=overrides, all_or_nothing=args.all_or_nothing,
+            dry_run=args.dry_run)
+    except (importer.SheetError, StoreError) as err:
+        print(err, file=sys.stderr)
+        return 2
+    print(report.render(limit=args.limit))
+    if not report.ok:
+        print("Không có dòng hợp lệ nào — không ghi gì.", file=sys.stderr)
+        return 1
+    if batch is None:
+        print("Không ghi gì" + (" (--dry-run)." if args.dry_run else " (--all-or-nothing: còn dòng lỗi)."),
+              file=sys.stderr)
+        return 0 if args.dry_run else 1
+    print(f"Đã ghi lô {batch}: {len(report.records)} báo cáo vào {store!r}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from lib import importer, status
+    from lib.store import StatusStore
+
+    as_of = importer.parse_time(args.as_of) if args.as_of else None
+    if args.as_of and as_of is None:
+        print(f"--as-of {args.as_of!r}: không phải ngày (dd/mm/yyyy [hh:mm] hoặc ISO)", file=sys.stderr)
+        return 2
+    store = StatusStore(args.db)
+    frame = status.export_frame(store, as_of=as_of, level=args.level,
+                                crosswalk=geodata.load_crosswalk(Path(args.geodata)))
+    if frame["is_demo"].any():
+        print(f"Chú ý: {status.DEMO_MARK} — không phải số liệu thật.", file=sys.stderr)
+    if args.format == "csv":
+        data = status.to_csv_bytes(frame)
+        if args.out:
+            Path(args.out).write_bytes(data)
+        else:
+            sys.stdout.buffer.write(data)
+    else:
+        print(frame.to_string(index=False, max_rows=args.limit))
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The parser with one sub-command per task."""
     parser = argparse.ArgumentParser(prog="python -m lib.cli", description=__doc__)
@@ -49,6 +160,50 @@ def make_parser() -> argparse.ArgumentParser:
     quality = commands.add_parser("quality", help="print the quality figures of the reconstructed old communes")
     quality.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
     quality.set_defaults(func=_quality)
+
+    export = commands.add_parser("export", help="write the crosswalk as csv, xlsx, geojson or parquet")
+    export.add_argument("what", choices=["crosswalk"], help="what to export")
+    export.add_argument("--province", help="only this NEW province (2-digit code)")
+    export.add_argument("--old-province", help="only this OLD province (2-digit code)")
+    export.add_argument("--format", required=True, choices=["csv", "xlsx", "geojson", "parquet"])
+    export.add_argument("--out", required=True, help="output file")
+    export.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
+    export.set_defaults(func=_export)
+
+    convert = commands.add_parser("convert", help="append the new commune and province to a list of old units")
+    convert.add_argument("file", help="CSV or XLSX with old unit codes, names (+ district, province) or addresses")
+    convert.add_argument("--out", required=True, help="output .csv or .xlsx")
+    convert.add_argument("--sheet", help="sheet name of an XLSX input (default: the first)")
+    convert.add_argument("--column", action="append", default=[], metavar="ROLE=HEADER",
+                         help="say which column holds code, name, district, province or address")
+    convert.add_argument("--one-row-per-candidate", action="store_true",
+                         help="one output row per candidate new commune instead of '; '-joined lists")
+    convert.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
+    convert.set_defaults(func=_convert)
+
+    ingest = commands.add_parser("ingest", help="import a status sheet (CSV/XLSX) into the status store")
+    ingest.add_argument("file", help="the sheet (.csv in UTF-8, or .xlsx)")
+    ingest.add_argument("--as-of", help="report time for rows without one (dd/mm/yyyy [hh:mm], Vietnam time)")
+    ingest.add_argument("--db", default=None, help="SQLAlchemy URL or SQLite path (default: $VNMAP_STATUS_DB or data/status.sqlite)")
+    ingest.add_argument("--sheet", default=None, help="XLSX sheet name or 0-based number (default: the first)")
+    ingest.add_argument("--keys", choices=["auto", "new", "old"], default="auto", help="unit columns name new or old units")
+    ingest.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN", help="map a column by hand")
+    ingest.add_argument("--by", default=None, help="who imports (default: the login name)")
+    ingest.add_argument("--all-or-nothing", action="store_true", help="write nothing unless every row is valid")
+    ingest.add_argument("--dry-run", action="store_true", help="validate and report only")
+    ingest.add_argument("--limit", type=int, default=50, help="issues to print (default 50)")
+    ingest.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
+    ingest.set_defaults(func=_ingest)
+
+    state = commands.add_parser("status", help="export the status of every commune (or province) at a time")
+    state.add_argument("--as-of", help="time to show (default: now)")
+    state.add_argument("--db", default=None, help="SQLAlchemy URL or SQLite path (default: $VNMAP_STATUS_DB or data/status.sqlite)")
+    state.add_argument("--level", choices=["commune", "province"], default="commune")
+    state.add_argument("--format", choices=["csv", "table"], default="table")
+    state.add_argument("--out", default=None, help="write the CSV to this file instead of stdout")
+    state.add_argument("--limit", type=int, default=60, help="rows to print with --format table")
+    state.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
+    state.set_defaults(func=_status)
     return parser
 
 

@@ -65,13 +65,13 @@ def merge_structure(crosswalk: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _as_of_note(status: pd.DataFrame | None, as_of: dt.date | None) -> list[str]:
+def _as_of_note(status: pd.DataFrame | None, as_of: dt.date | dt.datetime | None) -> list[str]:
     notes = []
     if status is None or status.empty:
         return ["Chưa có số liệu trạng thái."]
     latest = (pd.to_datetime(status["reported_at"], utc=True).max().tz_convert(LOCAL_TZ)
               if "reported_at" in status and status["reported_at"].notna().any() else None)
-    when = format_date(as_of) if as_of else "mới nhất"
+    when = format_date(as_of, with_time=isinstance(as_of, dt.datetime)) if as_of else "mới nhất"
     notes.append(f"Số liệu tính đến: {when}" + (f" (báo cáo gần nhất {format_date(latest.to_pydatetime(), with_time=True)})"
                                                   if latest is not None and not pd.isna(latest) else ""))
     if "is_demo" in status and bool(status["is_demo"].any()):

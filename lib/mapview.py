@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import folium
 import geopandas as gpd
@@ -12,6 +14,7 @@ import pandas as pd
 from lib import leaflet, mapstyle, unitinfo
 from lib.urlstate import ViewState, with_changes
 
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 OLD_LINE_STYLES = {
     "old_provinces": {"color": "#212121", "weight": 2.2, "fill": False, "dashArray": "6 4"},
     "old_districts": {"color": "#424242", "weight": 1.4, "fill": False, "dashArray": "4 3"},
@@ -48,6 +51,7 @@ def build(
     old_communes: gpd.GeoDataFrame | None = None,
     pick_old: bool = False,
     tiles: tuple[str, str] | None = None,
+    as_of: dt.datetime | None = None,
 ) -> BuiltView:
     """Assemble the map for ``view``.
 
@@ -65,11 +69,11 @@ def build(
         colouring = mapstyle.colour_provinces(
             view.mode, pd.Index(provinces["code"]), status=status,
             commune_province=communes.set_index("code")["province_code"],
-            old_provinces=crosswalk.groupby("new_province_code")["old_province_code"].nunique(), as_of=view.date)
+            old_provinces=crosswalk.groupby("new_province_code")["old_province_code"].nunique(), as_of=as_of)
         data, selected = geometry("national_provinces", ""), set()
     else:
         colouring = mapstyle.colour_communes(view.mode, pd.Index(shown["code"]), status=status, merge=merge,
-                                             as_of=view.date)
+                                             as_of=as_of)
         data = geometry("province_communes", view.province) if view.province else geometry("national_communes", "")
         selected = {view.unit} if view.unit else set()
     if view.old:
@@ -127,12 +131,55 @@ def apply_click(view: ViewState, returned: dict | None, *, last: object = None) 
     return with_changes(view, unit=code, old="")
 
 
-def panel_tables(view: ViewState, *, communes: pd.DataFrame, crosswalk: pd.DataFrame) -> dict:
+def as_of_time(date: dt.date | None, default: dt.datetime, *, now: dt.datetime | None = None) -> dt.datetime:
+    """The moment a view shows: the end of ``date`` in Vietnam (never after now), or ``default``."""
+    if date is None:
+        return default
+    now = now or dt.datetime.now(LOCAL_TZ)
+    return min(dt.datetime.combine(date, dt.time(23, 59), tzinfo=LOCAL_TZ), now)
+
+
+def view_for_result(view: ViewState, kind: str, code: str, new_codes: tuple[str, ...],
+                    commune_province: Mapping[str, str]) -> ViewState:
+    """The view that shows a search result: its province, with the unit selected.
+
+    An old commune is selected as such (its new communes are highlighted); a new commune as
+    the selected unit; a province (old or new) or an old district opens its new province.
+    """
+    if kind == "new_province":
+        return with_changes(view, province=code, unit="", old="")
+    province = commune_province.get(new_codes[0], "") if new_codes else ""
+    if kind == "new_commune":
+        return with_changes(view, province=commune_province.get(code, province), unit=code, old="")
+    if kind == "old_commune":
+        return with_changes(view, province=province, unit="", old=code)
+    return with_changes(view, province=province, unit="", old="")
+
+
+KIND_LABELS = {"new_province": "tỉnh, thành phố", "old_province": "tỉnh cũ", "new_commune": "",
+               "old_district": "huyện cũ", "old_commune": "xã cũ"}
+
+
+def search_labels(results: pd.DataFrame) -> list[str]:
+    """One line per search result: name, what it is, where, and its code."""
+    labels = []
+    for row in results.itertuples():
+        kind = KIND_LABELS.get(row.kind, "")
+        where = ", ".join(x for x in (row.district_name, row.province_name) if x and x != row.name)
+        labels.append(f"{row.name}" + (f" ({kind})" if kind else "") + (f" — {where}" if where else "") + f" · {row.code}")
+    return labels
+
+
+def panel_tables(view: ViewState, *, communes: pd.DataFrame, crosswalk: pd.DataFrame,
+                 status: pd.DataFrame | None = None) -> dict:
     """What the side panel shows for the selected unit(s): records and tables, no drawing."""
     out: dict = {}
     if view.unit:
         out["commune"] = unitinfo.commune_record(communes, view.unit)
         out["predecessors"] = unitinfo.predecessors(crosswalk, view.unit)
+        if status is not None:
+            rows = status[status["code"] == view.unit]
+            out["status"] = rows.iloc[0].to_dict() if len(rows) else None
     if view.old:
         out["old"] = unitinfo.old_commune_record(crosswalk, view.old)
         out["targets"] = unitinfo.targets(crosswalk, view.old)

@@ -7,8 +7,8 @@ import html
 import pandas as pd
 import streamlit as st
 
-from lib.i18n import format_int, format_number, format_percent
-from lib.mapstyle import Legend
+from lib.i18n import format_date, format_int, format_number, format_percent
+from lib.mapstyle import CENTRE_STYLES, LOCAL_TZ, TASK_STYLES, Legend
 
 
 _MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~$"
@@ -31,6 +31,32 @@ def legend(legend: Legend) -> None:
     st.markdown(f"**{html.escape(legend.title)}**<div>{rows}</div>{notes}", unsafe_allow_html=True)
 
 
+def status_lines(row: dict) -> None:
+    """The unit's current status: task class and counts, service centre and gaps, last report."""
+    task_colour, task_label = TASK_STYLES.get(row.get("task_class"), TASK_STYLES["grey"])
+    centre_colour, centre_label = CENTRE_STYLES.get(row.get("centre_class"), CENTRE_STYLES["unknown"])
+    reported = row.get("reported_at")
+    when = format_date(reported.tz_convert(LOCAL_TZ).to_pydatetime(), with_time=True) if isinstance(reported, pd.Timestamp) and not pd.isna(reported) else "chưa có"
+    counts = ""
+    if not pd.isna(row.get("tasks_total")):
+        counts = (f" — {format_int(row.get('tasks_done'))}/{format_int(row.get('tasks_total'))} nhiệm vụ xong, "
+                  f"{format_int(row.get('tasks_overdue'))} quá hạn")
+    gaps = f" (thiếu: {row['gaps']})" if row.get("gaps") else ""
+    lines = [
+        (task_colour, task_label + counts),
+        (centre_colour, "Trung tâm: " + centre_label + gaps),
+    ]
+    body = "".join(f'<div><span style="display:inline-block;width:12px;height:12px;background:{c};margin-right:6px"></span>'
+                   f"{html.escape(text)}</div>" for c, text in lines)
+    notes = [f"Báo cáo gần nhất: {when}" + (" (quá hạn cập nhật)" if row.get("stale") else "")]
+    if row.get("conflict"):
+        notes.append(f"Các phần không thống nhất: {row['conflict']}")
+    if row.get("is_demo"):
+        notes.append("DỮ LIỆU MINH HOẠ")
+    body += "".join(f'<div style="font-size:0.85em;color:#555">{html.escape(n)}</div>' for n in notes)
+    st.markdown(body, unsafe_allow_html=True)
+
+
 def unit_panel(tables: dict) -> None:
     """Details of the selected new commune (with predecessors) or old commune (with targets)."""
     commune = tables.get("commune")
@@ -43,6 +69,8 @@ def unit_panel(tables: dict) -> None:
             "Trụ sở": commune.get("admin_centre") or "",
         }
         st.table(pd.DataFrame({"": list(facts), "Giá trị": list(facts.values())}).set_index(""))
+        if tables.get("status"):
+            status_lines(tables["status"])
         predecessors = tables["predecessors"]
         st.markdown(f"**Hình thành từ {len(predecessors)} đơn vị cũ**")
         shown = predecessors.assign(share_of_new=predecessors["share_of_new"].map(format_percent))

@@ -15,7 +15,8 @@ def open_map(**params) -> AppTest:
 
 
 def heading(at: AppTest) -> str:
-    return next(m.value for m in at.markdown if m.value.startswith("**") and "—" in m.value)
+    """The map's title, unescaped (the page escapes it for markdown)."""
+    return "**" + at.subheader[0].value.replace("\\", "") + "**"
 
 
 def test_default_is_national_provinces():
@@ -82,3 +83,33 @@ def test_names_with_markup_are_shown_as_text():
     tables = [t.value for t in at.table]
     assert any('Xã <script>alert("x")</script> *đậm*' in table.index for table in tables)
     assert any("<img src=x onerror=alert(1)>" in table.to_string() for table in tables)
+
+
+def test_search_old_name_leads_to_its_new_commune():
+    for query in ("phuc xa", "Phúc Xá", "00001"):
+        at = open_map()
+        at.text_input(key="map_search").set_value(query).run()
+        options = at.selectbox(key="map_search_pick").options
+        index = next(i for i, label in enumerate(options) if label.startswith("Phường Phúc Xá (xã cũ)"))
+        at.selectbox(key="map_search_pick").set_value(index).run()
+        assert not at.exception
+        assert heading(at).startswith("**Thành phố Hà Nội")
+        assert any(s.value == "Phường Phúc Xá \\(cũ\\)" for s in at.subheader)
+        targets = at.table[-1].value
+        assert list(targets.index) == ["Phường Hồng Hà"]
+
+
+def test_search_without_result_says_so():
+    at = open_map()
+    at.text_input(key="map_search").set_value("zzzz qqqq").run()
+    assert any("Không tìm thấy" in c.value for c in at.caption)
+
+
+def test_status_shown_for_selected_commune_and_labelled_demo():
+    at = open_map(province="01", unit="00004", mode="task")
+    assert not at.exception
+    texts = " ".join(m.value for m in at.markdown)
+    assert "Trung tâm:" in texts and "nhiệm vụ xong" in texts
+    assert "DỮ LIỆU MINH HOẠ" in texts  # both in the legend notes and the panel
+    legend = next(m.value for m in at.markdown if m.value.startswith("**Tiến độ"))
+    assert "Số liệu tính đến" in legend
