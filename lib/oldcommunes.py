@@ -223,7 +223,7 @@ def display_pieces(pieces: pd.DataFrame, new_display: dict[str, BaseGeometry],
     first thinned as one coverage at a quarter of the tolerance, then cut from the simplified
     commune (:func:`_faces_by_piece`: the slivers between the two outlines go to the piece
     they touch), and their inner lines simplified as a coverage with the outer line kept
-    (vertices within ~0.1 m of a straight line dropped first).
+    (exactly collinear vertices dropped first).
     """
     out = np.empty(len(pieces), dtype=object)
     groups = pieces.groupby("new_code").indices
@@ -237,8 +237,8 @@ def display_pieces(pieces: pd.DataFrame, new_display: dict[str, BaseGeometry],
             continue
         clipped = _faces_by_piece(outline, thinned[index])
         # Noding the two outlines adds collinear vertices along the outer line: a first pass
-        # at ~0.1 m drops them, then the inner lines are simplified with the outer line kept.
-        cleaned = shapely.coverage_simplify(np.array(clipped, dtype=object), 1e-6, simplify_boundary=True)
+        # at 1e-8° drops them (and only exactly collinear ones), then the inner lines are simplified with the outer line kept.
+        cleaned = shapely.coverage_simplify(np.array(clipped, dtype=object), 1e-8, simplify_boundary=True)
         simplified = shapely.coverage_simplify(cleaned, tolerance, simplify_boundary=False)
         snapped = shapely.set_precision(simplified, COORDINATE_GRID_DEG, mode="valid_output")
         for k, i in enumerate(index):
@@ -252,6 +252,10 @@ def display_pieces(pieces: pd.DataFrame, new_display: dict[str, BaseGeometry],
                 snapped[k] = small
         for k, i in enumerate(index):
             out[i] = snapped[k]
+            if shapely.is_empty(out[i]):  # lost in the thinning: its own shape, clipped
+                full = pieces["geometry"].iloc[i]
+                out[i] = shapely.set_precision(_polygonal_parts(shapely.intersection(outline, full)),
+                                               COORDINATE_GRID_DEG, mode="valid_output")
     return out
 
 
@@ -308,5 +312,5 @@ def display_units(pieces: pd.DataFrame, display: np.ndarray) -> pd.Series:
     """Union of the display pieces per old unit, as MultiPolygons (index: old code)."""
     frame = pd.DataFrame({"old_code": pieces["old_code"].to_numpy(), "geometry": display})
     union = frame.groupby("old_code")["geometry"].agg(
-        lambda g: g.iloc[0] if len(g) == 1 else shapely.union_all(g.to_numpy()))
+        lambda g: g.iloc[0] if len(g) == 1 else shapely.union_all(g.to_numpy(), grid_size=COORDINATE_GRID_DEG))
     return pd.Series(to_multipolygons(union.to_numpy()), index=union.index)

@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from lib import quality, sources
-from lib.geometry import simplify_coverage, to_multipolygons
+from lib.geometry import COORDINATE_GRID_DEG, simplify_coverage, to_multipolygons
 from lib.oldcommunes import (
     Inputs, display_pieces, display_units, fill_crosswalk_areas, piece_areas, points_from_table, rebuild_pieces,
     summarise_units,
@@ -183,7 +183,8 @@ def _districts_layer(units: pd.DataFrame, shown: pd.Series, old_communes: pd.Dat
     district_of = {**dict(zip(old_communes["code"], old_communes["district_code"], strict=True)),
                    **{c: c for c in old_districts["code"]}}
     frame = pd.DataFrame({"district": shown.index.map(district_of), "geometry": shown.to_numpy()})
-    geoms = frame.groupby("district")["geometry"].agg(lambda g: shapely.union_all(g.to_numpy()))
+    geoms = frame.groupby("district")["geometry"].agg(
+        lambda g: shapely.union_all(g.to_numpy(), grid_size=COORDINATE_GRID_DEG))
     areas = units.assign(district=units["old_code"].map(district_of)).groupby("district")["area_km2"].sum()
     counts = old_communes.groupby("district_code").size()
     info = old_districts.set_index("code")
@@ -205,7 +206,8 @@ def _districts_layer(units: pd.DataFrame, shown: pd.Series, old_communes: pd.Dat
 
 
 def _provinces_layer(districts: gpd.GeoDataFrame, old_communes: pd.DataFrame) -> gpd.GeoDataFrame:
-    geoms = districts.groupby("province_code")["geometry"].agg(lambda g: shapely.union_all(g.to_numpy()))
+    geoms = districts.groupby("province_code")["geometry"].agg(
+        lambda g: shapely.union_all(g.to_numpy(), grid_size=COORDINATE_GRID_DEG))
     codes = sorted(geoms.index)
     names = old_communes.drop_duplicates("province_code").set_index("province_code")["province_name"]
     gdf = gpd.GeoDataFrame(

@@ -108,7 +108,8 @@ def partition_region(region: BaseGeometry, seeds: dict[str, Seed], *,
        the cores that holds points of owners without a core goes to those points (nearest
        point); the remaining holes and slivers go to the nearest seed (a Voronoi diagram of
        points sampled along the pieces' outlines, plus the point seeds). 3. An owner left
-       without area (no seed, or its point buried in another core) gets a small disc around
+       without area (under 1e-4 of a fair share: no seed, or its point buried in another
+       core) gets a small disc around
        its point (or the region's representative point) carved from the others: a fallback.
     Where the pieces do not add up to the region (within 1e-10 of its area), the largest is
     recomputed as the region minus all others, so the pieces tile the region.
@@ -144,6 +145,12 @@ def partition_region(region: BaseGeometry, seeds: dict[str, Seed], *,
 
     anchor = shapely.point_on_surface(region)
     has_point = {o: seeds[o].point is not None and not seeds[o].point.is_empty for o in owners}
+    # A core far smaller than a fair share is a sliver of an outdated polygon seed (e.g. a
+    # district outline that predates a boundary change): the owner is treated as coreless.
+    fair = _area(region) / len(owners)
+    for o in owners:
+        if not cores[o].is_empty and _area(cores[o]) < 0.01 * fair:
+            cores[o] = EMPTY
     coreless = [o for o in owners if cores[o].is_empty]
     extra: dict[str, list[BaseGeometry]] = {o: [] for o in owners}
 
@@ -216,7 +223,7 @@ def partition_region(region: BaseGeometry, seeds: dict[str, Seed], *,
             if not part.is_empty:
                 pieces[owner] = part if pieces[owner].is_empty else shapely.union(pieces[owner], part)
 
-    empty = [o for o in owners if pieces[o].is_empty or _area(pieces[o]) <= 0]
+    empty = [o for o in owners if pieces[o].is_empty or _area(pieces[o]) < 1e-4 * fair]
     if empty:
         pieces = _carve_discs(region, pieces, empty, seeds, anchor)
         fallback |= set(empty)
@@ -282,15 +289,22 @@ def _voronoi_owner_cells(xy: np.ndarray, label: np.ndarray, region: BaseGeometry
 def _carve_discs(region: BaseGeometry, pieces: dict[str, BaseGeometry], empty: list[str],
                  seeds: dict[str, Seed], anchor: BaseGeometry) -> dict[str, BaseGeometry]:
     radius = 0.25 * np.sqrt(_area(region) / np.pi / len(pieces))
+    outline = shapely.boundary(region)
     pieces = dict(pieces)
-    for k, owner in enumerate(empty):
+    used: list[BaseGeometry] = []
+    for owner in empty:
         point = seeds[owner].point
-        if point is None or point.is_empty:
-            centre = shapely.Point(anchor.x + 1e-4 * k, anchor.y)
-        elif region.contains(point):
-            centre = point
-        else:  # the nearest point of the region to the geocode
-            centre = shapely.get_point(shapely.shortest_line(region, point), 0)
+        if point is not None and not point.is_empty and region.contains(point):
+            centre = shapely.get_point(point, 0) if shapely.get_type_id(point) == 4 else point
+        else:  # the point of the region's outline nearest to the geocode (or its centre)
+            target = anchor if point is None or point.is_empty else point
+            centre = shapely.get_point(shapely.shortest_line(outline, target), 0)
+        # Owners placed at the same spot are spread along the outline, 2 radii apart.
+        step = 0
+        while any(shapely.distance(centre, c) < radius for c in used) and step < 50:
+            step += 1
+            centre = shapely.line_interpolate_point(outline, shapely.line_locate_point(outline, centre) + 2 * radius)
+        used.append(centre)
         disc = _polygonal(shapely.intersection(region, shapely.buffer(centre, radius)))
         for other in pieces:
             if other != owner and not pieces[other].is_empty:
