@@ -9,6 +9,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -369,6 +370,8 @@ def guess_mapping(columns: list[str], *, keys: str = "auto") -> Mapping:
 # ---------------------------------------------------------------------- values
 def _parse_count(text: str) -> tuple[int | None, str | None]:
     """(value, error) of a count cell: whole and non-negative; "" is missing."""
+    if text.isdigit():
+        return int(text), None
     value = text.strip().replace(" ", "").replace("\u00a0", "")
     if value == "":
         return None, None
@@ -410,10 +413,12 @@ def parse_time(text: str) -> pd.Timestamp | None:
     return stamp.tz_localize(TIMEZONE) if stamp.tzinfo is None else stamp.tz_convert(TIMEZONE)
 
 
+@lru_cache(maxsize=4096)
 def _centre(text: str) -> str | None:
     return _CENTRE_LOOKUP.get(name_key(text, strip_type=False))
 
 
+@lru_cache(maxsize=4096)
 def _truthy(text: str) -> bool | None:
     key = name_key(text, strip_type=False)
     return True if key in _TRUE else False if key in _FALSE else None
@@ -441,8 +446,9 @@ def validate(sheet: Sheet, mapping: Mapping, resolver: UnitResolver, *, as_of: d
     n = len(sheet.frame)
     time_cache: dict[str, pd.Timestamp | None] = {}
     rows, issues, records = [], [], []
+    file_rows = [sheet.file_row(int(position)) for position in sheet.frame.index]
     for i in range(n):
-        file_row = sheet.file_row(int(sheet.frame.index[i]))
+        file_row = file_rows[i]
         get = {f: values[i] for f, values in cells.items()}
         if not any(get.get(f, "") for f in (*UNIT_FIELDS, *NUMBER_FIELDS, "centre_state")):
             continue  # a blank or decorative row
@@ -510,7 +516,7 @@ def _resolve_row(get: dict[str, str], mapping: Mapping, resolver: UnitResolver, 
     if not old:
         return level, match, [(code, "")]
     if level == "commune":
-        targets = resolver.new_targets(code)["new_code"].tolist()
+        targets = resolver.new_codes_of_old(code)
     else:
         targets = resolver.new_provinces_of_old(code)
     return level, match, [(t, code) for t in dict.fromkeys(targets)]
@@ -566,24 +572,30 @@ def _row_values(get: dict[str, str], mapping: Mapping, file_row: int, issues: li
 
 def _row_time(text: str, column: str | None, file_row: int, issues: list[Issue], cache: dict,
               default_time: pd.Timestamp | None, now: pd.Timestamp) -> pd.Timestamp | None:
-    if not text:
-        if default_time is None:
-            issues.append(Issue("invalid", file_row, column, "thiếu thời điểm báo cáo"))
-        stamp = default_time
-    else:
-        if text not in cache:
-            cache[text] = parse_time(text)
-        stamp = cache[text]
-        if stamp is None:
-            issues.append(Issue("invalid", file_row, column, f"“{text}” không phải ngày (dùng dd/mm/yyyy [hh:mm])"))
-            return None
-    if stamp is not None and stamp > now + FUTURE_TOLERANCE:
-        issues.append(Issue("invalid", file_row, column,
-                            f"thời điểm {stamp:%d/%m/%Y %H:%M} ở tương lai (bây giờ {now.tz_convert(TIMEZONE):%d/%m/%Y %H:%M})"))
-    elif stamp is not None and stamp < EARLIEST:
-        issues.append(Issue("invalid", file_row, column,
-                            f"thời điểm {stamp:%d/%m/%Y} trước 01/7/2025, khi các đơn vị mới chưa hoạt động"))
+    if text not in cache:
+        cache[text] = _judge_time(text, default_time, now)
+    stamp, problem = cache[text]
+    if problem:
+        issues.append(Issue("invalid", file_row, column, problem))
     return stamp
+
+
+def _judge_time(text: str, default_time: pd.Timestamp | None, now: pd.Timestamp) -> tuple[pd.Timestamp | None, str]:
+    """(time, problem) of a report-time cell; the problem is "" when the time is acceptable."""
+    if not text:
+        stamp = default_time
+        if stamp is None:
+            return None, "thiếu thời điểm báo cáo"
+    else:
+        stamp = parse_time(text)
+        if stamp is None:
+            return None, f"“{text}” không phải ngày (dùng dd/mm/yyyy [hh:mm])"
+    if stamp > now + FUTURE_TOLERANCE:
+        return stamp, (f"thời điểm {stamp:%d/%m/%Y %H:%M} ở tương lai "
+                       f"(bây giờ {now.tz_convert(TIMEZONE):%d/%m/%Y %H:%M})")
+    if stamp < EARLIEST:
+        return stamp, f"thời điểm {stamp:%d/%m/%Y} trước 01/7/2025, khi các đơn vị mới chưa hoạt động"
+    return stamp, ""
 
 
 def _mark_duplicates(rows: pd.DataFrame, records: pd.DataFrame, mapping: Mapping,
@@ -592,8 +604,8 @@ def _mark_duplicates(rows: pd.DataFrame, records: pd.DataFrame, mapping: Mapping
     valid = rows[(rows["status"] == "valid")]
     if valid.empty:
         return rows, records
-    groups = valid.groupby(["level", "key", "as_of"])["row"].agg(list)
-    duplicated = groups[groups.map(len) > 1]
+    copies = valid[valid.duplicated(["level", "key", "as_of"], keep=False)]
+    duplicated = copies.groupby(["level", "key", "as_of"])["row"].agg(list) if len(copies) else pd.Series(dtype=object)
     bad_rows: set[int] = set()
     for (_, key, stamp), file_rows in duplicated.items():
         for file_row in file_rows:

@@ -220,11 +220,13 @@ class UnitResolver:
         self._new_comm_of_old_prov: dict[str, set[str]] = {}
         self._old_comm_of_new_prov: dict[str, set[str]] = {}
         self._rows_of_old: dict[str, list[int]] = {}
+        self._new_of_old: dict[str, list[str]] = {}
         columns = [cw[c].tolist() for c in ("old_province_code", "new_province_code", "new_code", "old_code")]
         for position, (old_prov, new_prov, new_code, old_code) in enumerate(zip(*columns)):
             self._new_comm_of_old_prov.setdefault(old_prov, set()).add(new_code)
             self._old_comm_of_new_prov.setdefault(new_prov, set()).add(old_code)
             self._rows_of_old.setdefault(old_code, []).append(position)
+            self._new_of_old.setdefault(old_code, []).append(new_code)
 
     @classmethod
     def from_geodata(cls, geodata_dir: Path = geodata.DEFAULT_DIR) -> "UnitResolver":
@@ -416,6 +418,10 @@ class UnitResolver:
         if rows is None:
             return self._crosswalk.iloc[0:0]
         return self._crosswalk.iloc[rows]
+
+    def new_codes_of_old(self, old_code: str) -> list[str]:
+        """Codes of the new communes an old unit went to (fast; [] if unknown)."""
+        return list(self._new_of_old.get(str(old_code), ()))
 
     def new_provinces_of_old(self, old_province_code: str) -> list[str]:
         """Codes of the new provinces an old province went into (one for every real case)."""

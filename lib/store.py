@@ -299,5 +299,6 @@ def _rows(reports: pd.DataFrame, *, sqlite: bool) -> list[tuple]:
         elif column in ("gaps", "note", "via_old_code"):
             columns.append(values.astype(object).where(values.notna(), "").astype(str).tolist())
         else:
-            columns.append([None if pd.isna(v) else str(v) for v in values.astype(object).tolist()])
+            missing_values = values.isna().tolist()
+            columns.append([None if m else str(v) for v, m in zip(values.astype(object).tolist(), missing_values)])
     return list(zip(*columns))

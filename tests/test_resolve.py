@@ -187,6 +187,9 @@ def test_new_targets_of_split_commune(resolver):
     targets = resolver.new_targets("20001")
     assert sorted(targets["new_code"]) == ["20100", "20200"]
     assert resolver.new_targets("77777").empty
+    assert sorted(resolver.new_codes_of_old("20001")) == ["20100", "20200"]
+    assert resolver.new_codes_of_old("77777") == []
+    assert resolver.new_provinces_of_old("82") == ["82"]
 
 
 @pytest.mark.dataset
