@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 import textwrap
@@ -30,8 +31,18 @@ FIGURE_SIZE = (12.0, 9.5)  # inches; 2400 px wide at PNG_DPI
 FONT = "DejaVu Sans"  # bundled with matplotlib, has every Vietnamese diacritic; never fetched
 CONFLICT_OUTLINE = "#c62828"
 TEXT = "#212121"
-matplotlib.rcParams["svg.fonttype"] = "none"  # SVG keeps text as <text>: searchable, editable in slides
-matplotlib.rcParams["pdf.fonttype"] = 42  # TrueType in the PDF: text stays extractable
+# Applied while saving: SVG keeps text as <text> (searchable, editable in slides); the PDF embeds
+# TrueType (Type 42) subsets, which print crisply and keep the text extractable.
+SAVE_RC = {"svg.fonttype": "none", "pdf.fonttype": 42}
+
+
+def with_font(func):
+    """Run ``func`` with :data:`FONT` as the font of every text it creates (not the process default)."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with matplotlib.rc_context({"font.family": FONT}):
+            return func(*args, **kwargs)
+    return wrapper
 
 
 class StaticMapError(ValueError):
@@ -144,11 +155,23 @@ def _units(view: ViewState, inputs: MapInputs) -> tuple[gpd.GeoDataFrame, gpd.Ge
     """(units coloured, province outlines drawn on top), projected to :data:`PLOT_CRS`."""
     if view.province:
         units = mapdata.communes_of_province(inputs.communes, view.province)
-        return units.to_crs(PLOT_CRS), inputs.provinces.to_crs(PLOT_CRS)
+        return units.to_crs(PLOT_CRS), _neighbourhood(inputs.provinces, view.province)
     provinces = mapdata.simplify_for_national(inputs.provinces).to_crs(PLOT_CRS)
     if view.level == "province":
         return provinces, provinces
     return mapdata.simplify_for_national(inputs.communes).to_crs(PLOT_CRS), provinces
+
+
+def _neighbourhood(provinces: gpd.GeoDataFrame, code: str) -> gpd.GeoDataFrame:
+    """Provinces around ``code``, cut to a box well beyond its extent, projected: drawing (and writing
+    to PDF/SVG) the whole country at full resolution behind one province is what made it slow."""
+    own = provinces[provinces["code"] == code]
+    minx, miny, maxx, maxy = own.total_bounds
+    margin = 0.6 * max(maxx - minx, maxy - miny)
+    box = (minx - margin, miny - margin, maxx + margin, maxy + margin)
+    near = provinces[provinces.intersects(shapely.box(*box))].copy()
+    near.geometry = shapely.clip_by_rect(near.geometry.values, *box)
+    return near[~near.geometry.is_empty].to_crs(PLOT_CRS)
 
 
 def _nice_length(span_m: float) -> float:
@@ -313,6 +336,7 @@ def draw_legend(ax, legend: mapstyle.Legend, *, width: int = 38, fontsize: float
         y -= step * (text.count("\n") + 1.8)
 
 
+@with_font
 def map_figure(view: ViewState, inputs: MapInputs, *, made: dt.date | None = None) -> Figure:
     """The whole static map: title, map with labels and scale bar, legend panel, footer."""
     check_view(view, inputs)
@@ -335,8 +359,9 @@ def save_figure(fig: Figure, out: Path, *, fmt: str | None = None, dpi: int = PN
         raise StaticMapError(f"Định dạng “{fmt}” không hỗ trợ cho bản đồ tĩnh; dùng png, svg hoặc pdf.")
     partial = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
-        fig.savefig(partial, format=fmt, dpi=dpi, facecolor="white",
-                    metadata={"Title": fig.texts[0].get_text() if fig.texts else None} if fmt in ("pdf", "svg") else None)
+        with matplotlib.rc_context(SAVE_RC):
+            fig.savefig(partial, format=fmt, dpi=dpi, facecolor="white",
+                        metadata={"Title": fig.texts[0].get_text() if fig.texts else None} if fmt in ("pdf", "svg") else None)
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
@@ -355,5 +380,6 @@ def figure_bytes(fig: Figure, fmt: str, *, dpi: int = PNG_DPI) -> bytes:
     if fmt not in FORMATS:
         raise StaticMapError(f"Định dạng “{fmt}” không hỗ trợ cho bản đồ tĩnh; dùng png, svg hoặc pdf.")
     buffer = io.BytesIO()
-    fig.savefig(buffer, format=fmt, dpi=dpi, facecolor="white")
+    with matplotlib.rc_context(SAVE_RC):
+        fig.savefig(buffer, format=fmt, dpi=dpi, facecolor="white")
     return buffer.getvalue()
