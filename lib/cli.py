@@ -1,4 +1,4 @@
-"""Command line: python -m lib.cli {build-geodata,validate} ..."""
+"""Command line: python -m lib.cli {build-geodata,validate,map,brief} ..."""
 
 from __future__ import annotations
 
@@ -24,6 +24,71 @@ def _validate(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _as_of(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"ngày “{text}” không đúng dạng YYYY-MM-DD") from None
+
+
+def _map_inputs(args: argparse.Namespace, scratch: str):
+    from lib import staticmap
+
+    store = staticmap.open_store(args.status_db, demo=args.demo, scratch=Path(scratch))
+    if store is None:
+        print("Chưa có số liệu trạng thái (kho trống hoặc chưa tạo): bản đồ ghi rõ điều đó.", file=sys.stderr)
+    return staticmap.load_inputs(store=store, date=args.as_of)
+
+
+def _map(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from lib import htmlexport, staticmap
+    from lib.urlstate import ViewState
+
+    fmt = args.format or Path(args.out).suffix.lstrip(".").lower()
+    if fmt not in (*staticmap.FORMATS, "html"):
+        print(f"Định dạng “{fmt}” không hỗ trợ: dùng --format png, svg, pdf hoặc html.", file=sys.stderr)
+        return 2
+    view = ViewState(province=args.province, level=args.level, mode=args.mode)
+    with tempfile.TemporaryDirectory() as scratch:
+        inputs = _map_inputs(args, scratch)
+        try:
+            if fmt == "html":
+                htmlexport.write_html(view, inputs, Path(args.out))
+            else:
+                staticmap.render_map(view, inputs, Path(args.out), fmt=fmt)
+        except (staticmap.StaticMapError, htmlexport.HtmlExportError) as err:
+            print(err, file=sys.stderr)
+            return 2
+    print(args.out)
+    return 0
+
+
+def _brief(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from lib import brief, staticmap
+
+    with tempfile.TemporaryDirectory() as scratch:
+        inputs = _map_inputs(args, scratch)
+        try:
+            brief.render_brief(args.province, inputs, Path(args.out))
+        except staticmap.StaticMapError as err:
+            print(err, file=sys.stderr)
+            return 2
+    print(args.out)
+    return 0
+
+
+def _status_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-of", type=_as_of, default=None, help="status at the end of this day (YYYY-MM-DD); default: latest")
+    parser.add_argument("--status-db", default=None, help="status store URL or SQLite file (default: $VNMAP_STATUS_DB or data/status.sqlite)")
+    parser.add_argument("--demo", action="store_true", help="use the seeded demonstration data instead of the store")
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The parser with one sub-command per task."""
     parser = argparse.ArgumentParser(prog="python -m lib.cli", description=__doc__)
@@ -37,6 +102,21 @@ def make_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check the bundled dataset and print a report")
     validate.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
     validate.set_defaults(func=_validate)
+
+    map_ = commands.add_parser("map", help="draw the national or a province map as PNG, SVG, PDF or interactive HTML")
+    map_.add_argument("--province", default="", help="new province code (2 digits); default: the whole country")
+    map_.add_argument("--level", choices=("province", "commune"), default="province", help="national map: colour provinces or communes")
+    map_.add_argument("--mode", choices=("task", "centre", "merge"), default="task", help="colour mode (default: task)")
+    map_.add_argument("--format", choices=("png", "svg", "pdf", "html"), default=None, help="default: from the file suffix")
+    map_.add_argument("--out", required=True, help="output file")
+    _status_options(map_)
+    map_.set_defaults(func=_map)
+
+    brief = commands.add_parser("brief", help="one-page A4 PDF brief of a province")
+    brief.add_argument("--province", required=True, help="new province code (2 digits)")
+    brief.add_argument("--out", required=True, help="output PDF file")
+    _status_options(brief)
+    brief.set_defaults(func=_brief)
     return parser
 
 

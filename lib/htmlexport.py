@@ -98,7 +98,7 @@ def render_html(view: ViewState, inputs: staticmap.MapInputs, *, leaflet_dir: Pa
     colours, title, legend and sources are all inside it; every text from data is escaped."""
     staticmap.check_view(view, inputs)
     js, css = _leaflet_assets(leaflet_dir)
-    view = dataclasses.replace(view, date=inputs.as_of)
+    view = dataclasses.replace(view, date=inputs.as_of, layers=tuple(k for k in view.layers if k in geodata.LAYERS))
     status = inputs.status
     if status is not None and view.province:
         status = status[status["code"].isin(set(inputs.communes.loc[inputs.communes["province_code"] == view.province,

@@ -97,6 +97,31 @@ def status_as_of(store, date: dt.date | None, *, now: dt.datetime | None = None,
     return frame, pd.Timestamp(moment).tz_convert(status_lib.TIMEZONE).date()
 
 
+def open_store(url: str | None = None, *, demo: bool = False, scratch: Path | None = None):
+    """The status store to draw from, or None when there is none yet.
+
+    ``url`` defaults to the app's store (``$VNMAP_STATUS_DB`` or data/status.sqlite); an SQLite file
+    that does not exist is not created (the output then says it has no status). With ``demo`` the
+    seeded demonstration data is written to a new SQLite file under ``scratch`` and used instead.
+    """
+    from lib import store as store_lib
+
+    if demo:
+        from lib import demo as demo_lib
+
+        if scratch is None:
+            raise StaticMapError("demonstration data needs a scratch folder")
+        store = store_lib.StatusStore(Path(scratch) / "demo-status.sqlite")
+        demo_lib.load_demo(store)
+        return store
+    text = url or store_lib.default_url()
+    if text.startswith("sqlite:///") and not Path(text[len("sqlite:///"):]).is_file():
+        return None
+    if "://" not in text and not Path(text).is_file():
+        return None
+    return store_lib.StatusStore(text)
+
+
 def load_inputs(*, store=None, date: dt.date | None = None, geodata_dir: Path = geodata.DEFAULT_DIR,
                 now: dt.datetime | None = None) -> MapInputs:
     """Load layers, crosswalk and (when ``store`` is given) the status at ``date`` for the outputs."""
