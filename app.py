@@ -11,6 +11,8 @@ PAGES = [
     st.Page("pages/map.py", title="Bản đồ", icon=":material/map:", default=True, url_path="map"),
     st.Page("pages/overview.py", title="Tổng quan", icon=":material/account_balance:", url_path="overview"),
     st.Page("pages/data.py", title="Dữ liệu", icon=":material/dataset:", url_path="data"),
+    st.Page("pages/status.py", title="Tình hình", icon="📊", url_path="status"),
+    st.Page("pages/briefing.py", title="Bản đồ cho báo cáo", icon=":material/print:", url_path="briefing"),
 ]
 
 page = st.navigation(PAGES)

@@ -1,4 +1,4 @@
-"""Command line: python -m lib.cli {build-geodata,validate,map,brief} ..."""
+"""Command line: python -m lib.cli {build-geodata,validate,ingest,status,map,brief} ..."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def _as_of(text: str):
 def _map_inputs(args: argparse.Namespace, scratch: str):
     from lib import staticmap
 
-    store = staticmap.open_store(args.status_db, demo=args.demo, scratch=Path(scratch))
+    store = staticmap.open_store(args.db, demo=args.demo, scratch=Path(scratch))
     if store is None:
         print("Chưa có số liệu trạng thái (kho trống hoặc chưa tạo): bản đồ ghi rõ điều đó.", file=sys.stderr)
     return staticmap.load_inputs(store=store, date=args.as_of)
@@ -85,8 +85,66 @@ def _brief(args: argparse.Namespace) -> int:
 
 def _status_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--as-of", type=_as_of, default=None, help="status at the end of this day (YYYY-MM-DD); default: latest")
-    parser.add_argument("--status-db", default=None, help="status store URL or SQLite file (default: $VNMAP_STATUS_DB or data/status.sqlite)")
+    parser.add_argument("--db", default=None, help="status store URL or SQLite file (default: $VNMAP_STATUS_DB or data/status.sqlite)")
     parser.add_argument("--demo", action="store_true", help="use the seeded demonstration data instead of the store")
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    import getpass
+
+    from lib import importer
+    from lib.resolve import UnitResolver
+    from lib.store import StatusStore, StoreError
+
+    as_of = importer.parse_time(args.as_of) if args.as_of else None
+    if args.as_of and as_of is None:
+        print(f"--as-of {args.as_of!r}: không phải ngày (dd/mm/yyyy [hh:mm] hoặc ISO)", file=sys.stderr)
+        return 2
+    overrides = dict(pair.split("=", 1) for pair in args.map)
+    try:
+        store = StatusStore(args.db)
+        resolver = UnitResolver.from_geodata(Path(args.geodata))
+        report, batch = importer.import_file(
+            store, Path(args.file), resolver, imported_by=args.by or getpass.getuser(), sheet=args.sheet,
+            keys=args.keys, as_of=as_of, overrides=overrides, all_or_nothing=args.all_or_nothing,
+            dry_run=args.dry_run)
+    except (importer.SheetError, StoreError) as err:
+        print(err, file=sys.stderr)
+        return 2
+    print(report.render(limit=args.limit))
+    if not report.ok:
+        print("Không có dòng hợp lệ nào — không ghi gì.", file=sys.stderr)
+        return 1
+    if batch is None:
+        print("Không ghi gì" + (" (--dry-run)." if args.dry_run else " (--all-or-nothing: còn dòng lỗi)."),
+              file=sys.stderr)
+        return 0 if args.dry_run else 1
+    print(f"Đã ghi lô {batch}: {len(report.records)} báo cáo vào {store!r}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from lib import importer, status
+    from lib.store import StatusStore
+
+    as_of = importer.parse_time(args.as_of) if args.as_of else None
+    if args.as_of and as_of is None:
+        print(f"--as-of {args.as_of!r}: không phải ngày (dd/mm/yyyy [hh:mm] hoặc ISO)", file=sys.stderr)
+        return 2
+    store = StatusStore(args.db)
+    frame = status.export_frame(store, as_of=as_of, level=args.level,
+                                crosswalk=geodata.load_crosswalk(Path(args.geodata)))
+    if frame["is_demo"].any():
+        print(f"Chú ý: {status.DEMO_MARK} — không phải số liệu thật.", file=sys.stderr)
+    if args.format == "csv":
+        data = status.to_csv_bytes(frame)
+        if args.out:
+            Path(args.out).write_bytes(data)
+        else:
+            sys.stdout.buffer.write(data)
+    else:
+        print(frame.to_string(index=False, max_rows=args.limit))
+    return 0
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -117,6 +175,30 @@ def make_parser() -> argparse.ArgumentParser:
     brief.add_argument("--out", required=True, help="output PDF file")
     _status_options(brief)
     brief.set_defaults(func=_brief)
+
+    ingest = commands.add_parser("ingest", help="import a status sheet (CSV/XLSX) into the status store")
+    ingest.add_argument("file", help="the sheet (.csv in UTF-8, or .xlsx)")
+    ingest.add_argument("--as-of", help="report time for rows without one (dd/mm/yyyy [hh:mm], Vietnam time)")
+    ingest.add_argument("--db", default=None, help="SQLAlchemy URL or SQLite path (default: $VNMAP_STATUS_DB or data/status.sqlite)")
+    ingest.add_argument("--sheet", default=None, help="XLSX sheet name or 0-based number (default: the first)")
+    ingest.add_argument("--keys", choices=["auto", "new", "old"], default="auto", help="unit columns name new or old units")
+    ingest.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN", help="map a column by hand")
+    ingest.add_argument("--by", default=None, help="who imports (default: the login name)")
+    ingest.add_argument("--all-or-nothing", action="store_true", help="write nothing unless every row is valid")
+    ingest.add_argument("--dry-run", action="store_true", help="validate and report only")
+    ingest.add_argument("--limit", type=int, default=50, help="issues to print (default 50)")
+    ingest.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
+    ingest.set_defaults(func=_ingest)
+
+    state = commands.add_parser("status", help="export the status of every commune (or province) at a time")
+    state.add_argument("--as-of", help="time to show (default: now)")
+    state.add_argument("--db", default=None, help="SQLAlchemy URL or SQLite path (default: $VNMAP_STATUS_DB or data/status.sqlite)")
+    state.add_argument("--level", choices=["commune", "province"], default="commune")
+    state.add_argument("--format", choices=["csv", "table"], default="table")
+    state.add_argument("--out", default=None, help="write the CSV to this file instead of stdout")
+    state.add_argument("--limit", type=int, default=60, help="rows to print with --format table")
+    state.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
+    state.set_defaults(func=_status)
     return parser
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import hmac
 import io
+import os
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -15,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from lib.names import name_key
-from lib.resolve import AMBIGUOUS, RESOLVED, UNKNOWN, Match, UnitResolver
+from lib.resolve import RESOLVED, Match, UnitResolver
 from lib.status import TIMEZONE
 
 # Canonical fields a sheet may carry, with the headers (as ``name_key(..., strip_type=False)``)
@@ -87,6 +89,34 @@ EARLIEST = pd.Timestamp("2025-07-01", tz=TIMEZONE)
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)
 _DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d-%m-%Y %H:%M", "%d-%m-%Y", "%d.%m.%Y",
                  "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M")
+
+
+ENV_PASSWORD = "VNMAP_IMPORT_PASSWORD"
+SECRET_PASSWORD = "import_password"
+
+
+def import_password(secrets: object = None) -> str | None:
+    """The import credential: ``$VNMAP_IMPORT_PASSWORD``, else ``secrets["import_password"]``; None = importing off.
+
+    ``secrets`` is a mapping such as ``st.secrets`` (a missing secrets file counts as unset).
+    """
+    value = os.environ.get(ENV_PASSWORD, "")
+    if value:
+        return value
+    if secrets is None:
+        return None
+    try:
+        value = secrets.get(SECRET_PASSWORD)  # type: ignore[attr-defined]
+    except (FileNotFoundError, KeyError):
+        return None
+    return str(value) if value else None
+
+
+def password_ok(given: str | None, expected: str | None) -> bool:
+    """True when a credential is set and ``given`` equals it (constant-time comparison)."""
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
 class SheetError(Exception):
@@ -434,7 +464,7 @@ def validate(sheet: Sheet, mapping: Mapping, resolver: UnitResolver, *, as_of: d
     """
     missing = mapping.missing(has_default_as_of=as_of is not None)
     if missing:
-        raise SheetError(f"{sheet.name}: chưa xác định cột cho: {'; '.join(missing)} — hãy ghép cột ở bước ánh xạ "
+        raise SheetError(f"{sheet.name}: chưa xác định cột cho: {'; '.join(missing)} — hãy ghép cột (trong ứng dụng: bước ghép cột; dòng lệnh: --map TRƯỜNG=CỘT) "
                          f"(tiêu đề hiện có: {', '.join(map(str, sheet.frame.columns))})")
     now_ts = pd.Timestamp(now) if now is not None else pd.Timestamp.now(tz=TIMEZONE)
     now_ts = now_ts.tz_localize(TIMEZONE) if now_ts.tzinfo is None else now_ts
@@ -638,10 +668,10 @@ def commit(store, report: ValidationReport, *, imported_by: str, is_demo: bool =
 def import_file(store, source: Path | bytes, resolver: UnitResolver, *, imported_by: str, name: str | None = None,
                 sheet: str | int | None = None, keys: str = "auto", as_of: dt.datetime | None = None,
                 now: dt.datetime | None = None, overrides: dict[str, str] | None = None,
-                all_or_nothing: bool = False) -> tuple[ValidationReport, int | None]:
+                all_or_nothing: bool = False, dry_run: bool = False) -> tuple[ValidationReport, int | None]:
     """Read, map, validate and (when something is valid) commit a file; returns (report, batch id or None).
 
-    With ``all_or_nothing`` nothing is written unless every row is valid.
+    With ``all_or_nothing`` nothing is written unless every row is valid; with ``dry_run`` nothing is.
     """
     loaded = read_sheet(source, name=name, sheet=sheet)
     mapping = guess_mapping(list(loaded.frame.columns), keys=keys)
@@ -652,6 +682,6 @@ def import_file(store, source: Path | bytes, resolver: UnitResolver, *, imported
             raise SheetError(f"{loaded.name}: không có cột “{column}”")
         mapping.columns[fieldname] = column
     report = validate(loaded, mapping, resolver, as_of=as_of, now=now)
-    if not report.ok or (all_or_nothing and not report.clean):
+    if dry_run or not report.ok or (all_or_nothing and not report.clean):
         return report, None
     return report, commit(store, report, imported_by=imported_by)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections import namedtuple
 from dataclasses import dataclass, field
 from functools import lru_cache
-import unicodedata
 from pathlib import Path
 
 import pandas as pd

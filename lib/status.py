@@ -147,26 +147,32 @@ def _reference_time(as_of: dt.datetime | None, now: dt.datetime | None) -> dt.da
 
 
 def commune_status(store, *, as_of: dt.datetime | None = None, now: dt.datetime | None = None,
-                   codes: Iterable[str] | None = None) -> pd.DataFrame:
+                   codes: Iterable[str] | None = None, include_demo: bool | None = None) -> pd.DataFrame:
     """Status of every new commune as of ``as_of`` (default: now), one row per code.
 
     Staleness is judged at ``as_of`` when given, else at ``now`` (default: the clock). ``codes``
-    defaults to the 3,321 communes of the bundled crosswalk. Columns: :data:`STATUS_COLUMNS`.
+    defaults to the 3,321 communes of the bundled crosswalk. Demonstration data is used only
+    while the store holds no real report (``include_demo=None``), so that it never mixes with
+    real data; pass True or False to decide. Columns: :data:`STATUS_COLUMNS`.
     """
     reference = _reference_time(as_of, now)
     if codes is None:
         codes = sorted(geodata.load_crosswalk()["new_code"].unique())
-    reports = store.state_as_of(reference, level="commune")
+    if include_demo is None:
+        include_demo = not store.has_real_data()
+    reports = store.state_as_of(reference, level="commune", include_demo=include_demo)
     return unit_status(reports, codes, now=reference)
 
 
 def province_reported_status(store, *, as_of: dt.datetime | None = None, now: dt.datetime | None = None,
-                             codes: Iterable[str] | None = None) -> pd.DataFrame:
+                             codes: Iterable[str] | None = None, include_demo: bool | None = None) -> pd.DataFrame:
     """Status reported for the provinces themselves (province-level rows), like :func:`commune_status`."""
     reference = _reference_time(as_of, now)
     if codes is None:
         codes = sorted(geodata.load_crosswalk()["new_province_code"].unique())
-    reports = store.state_as_of(reference, level="province")
+    if include_demo is None:
+        include_demo = not store.has_real_data()
+    reports = store.state_as_of(reference, level="province", include_demo=include_demo)
     return unit_status(reports, codes, now=reference)
 
 
@@ -204,3 +210,65 @@ def default_as_of(store, *, now: dt.datetime | None = None) -> dt.datetime:
         if latest is not None and latest.to_pydatetime() < now_aware:
             return latest.tz_convert(TIMEZONE).to_pydatetime()
     return pd.Timestamp(now_aware).tz_convert(TIMEZONE).to_pydatetime()
+
+
+DEMO_MARK = "DỮ LIỆU MINH HOẠ"
+
+
+def export_frame(store, *, as_of: dt.datetime | None = None, now: dt.datetime | None = None,
+                 level: str = "commune", crosswalk: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The state of every commune (or the per-province aggregation) with names, ready to export.
+
+    Every row carries ``data_source``: "DỮ LIỆU MINH HOẠ" for demonstration data, else "báo cáo".
+    """
+    crosswalk = geodata.load_crosswalk() if crosswalk is None else crosswalk
+    communes = crosswalk.drop_duplicates("new_code").set_index("new_code")
+    view = commune_status(store, as_of=as_of, now=now, codes=sorted(communes.index))
+    if level == "province":
+        provinces = crosswalk.drop_duplicates("new_province_code").set_index("new_province_code")
+        out = province_status(view, communes["new_province_code"])
+        out.insert(1, "province_name", out["province_code"].map(provinces["new_province_name"]))
+    else:
+        out = view.copy()
+        out.insert(1, "name", out["code"].map(communes["new_name"]))
+        out.insert(2, "province_code", out["code"].map(communes["new_province_code"]))
+        out.insert(3, "province_name", out["code"].map(communes["new_province_name"]))
+        out["reported_at"] = out["reported_at"].dt.strftime("%d/%m/%Y %H:%M").fillna("")
+    out["data_source"] = out["is_demo"].map({True: DEMO_MARK, False: "báo cáo"})
+    return out
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV in UTF-8 with BOM (opens correctly in Excel)."""
+    return frame.to_csv(index=False).encode("utf-8-sig")
+
+
+def commune_choices(crosswalk: pd.DataFrame) -> dict[str, str]:
+    """New commune code → "Phường Ba Đình — Thành phố Hà Nội (00004)", in code order."""
+    communes = crosswalk.drop_duplicates("new_code").sort_values("new_code")
+    return {code: f"{name} — {province} ({code})" for code, name, province in
+            zip(communes["new_code"], communes["new_name"], communes["new_province_name"])}
+
+
+def history_table(store, code: str, *, level: str = "commune") -> pd.DataFrame:
+    """Every report of one unit, oldest first, in Vietnam time with the batch it came in."""
+    history = store.history(code, level=level)
+    out = pd.DataFrame({
+        "as_of": history["as_of"].dt.tz_convert(TIMEZONE),
+        "tasks_total": history["tasks_total"], "tasks_done": history["tasks_done"],
+        "tasks_overdue": history["tasks_overdue"],
+        "centre": centre_class(history["centre_state"], history["gaps"]).map(CENTRE_LABELS),
+        "gaps": history["gaps"], "via_old_code": history["via_old_code"], "note": history["note"],
+        "batch_id": history["batch_id"], "source_name": history["source_name"],
+        "imported_by": history["imported_by"],
+        "imported_at": history["imported_at"].dt.tz_convert(TIMEZONE) if len(history) else history["imported_at"],
+        "data_source": history["is_demo"].map({True: DEMO_MARK, False: "báo cáo"}),
+    })
+    return out.reset_index(drop=True)
+
+
+def class_counts(communes: pd.DataFrame) -> dict[str, int]:
+    """Number of communes in each task class, then each centre class (keys "task_*", "centre_*")."""
+    out = {f"task_{c}": int((communes["task_class"] == c).sum()) for c in TASK_CLASSES}
+    out.update({f"centre_{c}": int((communes["centre_class"] == c).sum()) for c in CENTRE_CLASSES})
+    return out

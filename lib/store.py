@@ -217,6 +217,11 @@ class StatusStore:
         frame["is_demo"] = frame["is_demo"].astype(bool)
         return frame
 
+    def revision(self) -> int:
+        """Id of the newest batch (0 when empty): changes after every import, for cache keys."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.max(batches_table.c.id))).scalar_one() or 0)
+
     def count_reports(self) -> int:
         """Number of stored report rows."""
         with self.engine.connect() as conn:
@@ -229,17 +234,27 @@ class StatusStore:
             value = conn.execute(query).scalar_one()
         return None if value is None else pd.Timestamp(value).tz_localize("UTC")
 
-    def state_as_of(self, as_of: dt.datetime | None = None, *, level: str = "commune") -> pd.DataFrame:
+    def has_real_data(self) -> bool:
+        """True when at least one batch is not demonstration data."""
+        query = sa.select(batches_table.c.id).where(batches_table.c.is_demo == sa.false()).limit(1)
+        with self.engine.connect() as conn:
+            return conn.execute(query).first() is not None
+
+    def state_as_of(self, as_of: dt.datetime | None = None, *, level: str = "commune",
+                    include_demo: bool = True) -> pd.DataFrame:
         """Reports of each unit at its latest report time not after ``as_of`` (``None``: all time).
 
         Several rows per unit are returned when several were made for that time (corrections in
         later batches, or parts of old units carried to one new unit); ``lib.status`` decides.
-        Columns: those of the report table plus ``is_demo``; ``as_of`` tz-aware UTC.
+        Columns: those of the report table plus ``is_demo``; ``as_of`` tz-aware UTC. With
+        ``include_demo=False`` demonstration batches are ignored.
         """
-        r = reports_table
+        r, b = reports_table, batches_table
         latest = sa.select(r.c.unit_code, sa.func.max(r.c.as_of).label("latest")).where(r.c.level == level)
         if as_of is not None:
             latest = latest.where(r.c.as_of <= to_utc_naive(as_of))
+        if not include_demo:
+            latest = latest.where(r.c.batch_id.in_(sa.select(b.c.id).where(b.c.is_demo == sa.false())))
         latest = latest.group_by(r.c.unit_code).subquery()
         query = (
             sa.select(r, batches_table.c.is_demo)
@@ -248,6 +263,8 @@ class StatusStore:
             .where(r.c.level == level)
             .order_by(r.c.unit_code, r.c.batch_id, r.c.id)
         )
+        if not include_demo:
+            query = query.where(batches_table.c.is_demo == sa.false())
         return self._read(query)
 
     def history(self, unit_code: str, *, level: str = "commune") -> pd.DataFrame:

@@ -290,7 +290,7 @@ def test_unrecognised_headers_need_mapping(store, resolver):
     sheet = read_sheet(data)
     mapping = guess_mapping(list(sheet.frame.columns))
     assert mapping.missing(has_default_as_of=True)
-    with pytest.raises(SheetError, match="ánh xạ"):
+    with pytest.raises(SheetError, match="ghép cột"):
         validate(sheet, mapping, resolver, as_of=NOW, now=NOW)
     report, batch = _run(store, resolver, data, as_of=NOW, overrides={
         "commune_name": "Đơn vị hành chính cấp cơ sở", "tasks_total": "Chỉ tiêu A", "tasks_done": "Chỉ tiêu B"})
@@ -394,3 +394,141 @@ def test_full_sheets_of_the_bundled_data(tmp_path):
     assert report.mapping.keys == "old"
     assert report.counts["valid"] == 10035, report.render(limit=5)
     assert set(report.records["unit_code"]) == set(old["new_code"]) | set(cw.loc[cw["old_code"].isin(old["old_code"]), "new_code"])
+
+
+# ---------------------------------------------------------------------- the import page (AppTest)
+def _seeded_store(path: Path) -> None:
+    StatusStore(path).append(pd.DataFrame({
+        "level": ["commune"], "unit_code": ["00004"], "as_of": [NOW], "tasks_total": [1], "tasks_done": [1],
+        "tasks_overdue": [0], "centre_state": ["operating"], "gaps": [""], "note": [""]}),
+        imported_by="seed", source_name="seed.csv", source_sha256="0" * 64)
+
+
+def _page(monkeypatch, db_path: Path, password: str | None):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("VNMAP_STATUS_DB", f"sqlite:///{db_path}")
+    if password is None:
+        monkeypatch.delenv("VNMAP_IMPORT_PASSWORD", raising=False)
+    else:
+        monkeypatch.setenv("VNMAP_IMPORT_PASSWORD", password)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("pages/status.py").run()
+    return at
+
+
+@pytest.mark.dataset
+def test_import_page_needs_the_password(monkeypatch, tmp_path):
+    db = tmp_path / "s.sqlite"
+    _seeded_store(db)
+    at = _page(monkeypatch, db, "bí-mật")
+    assert not at.exception, at.exception
+    assert not at.file_uploader
+    at.text_input(key="status_password").input("sai").run()
+    assert any("Sai mật khẩu" in e.value for e in at.error) and not at.file_uploader
+    at.text_input(key="status_password").input("bí-mật").run()
+    assert at.file_uploader(key="status_file")
+
+
+@pytest.mark.dataset
+def test_import_page_validates_then_commits_valid_rows(monkeypatch, tmp_path):
+    db = tmp_path / "s.sqlite"
+    _seeded_store(db)
+    at = _page(monkeypatch, db, "pw")
+    at.text_input(key="status_password").input("pw").run()
+    at.text_input(key="status_who").input("Sở Nội vụ <script>").run()
+    sheet = _csv("""
+    Mã xã,Tổng số nhiệm vụ,Đã hoàn thành,Quá hạn,Ngày
+    00008,10,4,1,20/11/2025 15:00
+    99999,10,4,1,20/11/2025 15:00
+    """, bom=True)
+    at.file_uploader(key="status_file").upload("bc.csv", sheet, "text/csv").run()
+    assert not at.exception, at.exception
+    assert any("hợp lệ 1" in m.value for m in at.markdown)
+    issues = [d.value for d in at.dataframe if "message" in d.value.columns]
+    assert issues and "99999" in issues[0]["message"].iloc[0]
+    assert StatusStore(db).count_reports() == 1  # nothing written before the button
+    at.button(key="status_commit").click().run()
+    assert not at.exception, at.exception
+    assert any("Đã ghi lô" in s.value for s in at.success)
+    store = StatusStore(db)
+    assert store.count_reports() == 2 and store.batches()["imported_by"].iloc[0] == "Sở Nội vụ <script>"
+
+
+@pytest.mark.dataset
+def test_import_page_column_mapping_step(monkeypatch, tmp_path):
+    db = tmp_path / "s.sqlite"
+    _seeded_store(db)
+    at = _page(monkeypatch, db, "pw")
+    at.text_input(key="status_password").input("pw").run()
+    at.file_uploader(key="status_file").upload("x.csv", _csv("""
+    Đơn vị,Chỉ tiêu,Xong,Ngày
+    00008,10,4,20/11/2025
+    """), "text/csv").run()
+    assert any("ghép cột" in e.value for e in at.error)  # "Chỉ tiêu" is not a known header
+    at.selectbox(key="status_map_tasks_total").select("Chỉ tiêu").run()
+    at.selectbox(key="status_map_tasks_done").select("Xong").run()
+    at.selectbox(key="status_map_commune_name").select("—").run()  # "Đơn vị" was taken for a name column
+    at.selectbox(key="status_map_commune_code").select("Đơn vị").run()
+    assert not at.error, [e.value for e in at.error]
+    assert any("hợp lệ 1" in m.value for m in at.markdown)
+
+
+# ---------------------------------------------------------------------- command line
+@pytest.mark.dataset
+def test_cli_ingest_exit_codes_and_report(tmp_path, capsys):
+    from lib import cli
+
+    db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    good = tmp_path / "good.csv"
+    good.write_bytes(_csv("""
+    Tỉnh,Xã,Tổng số nhiệm vụ,Đã hoàn thành,Quá hạn
+    Hà Nội,Ba Đình,10,8,1
+    Hà Nội,Không Có,10,8,1
+    """, bom=True))
+    assert cli.main(["ingest", str(good), "--as-of", "20/11/2025 15:00", "--db", db, "--by", "cli"]) == 0
+    out = capsys.readouterr().out
+    assert "hợp lệ 1" in out and "dòng 3" in out and "Không Có" in out and "Đã ghi lô 1" in out
+    assert cli.main(["ingest", str(good), "--as-of", "20/11/2025 15:00", "--db", db, "--all-or-nothing"]) == 1
+    assert cli.main(["ingest", str(good), "--as-of", "20/11/2025 15:00", "--db", db, "--dry-run"]) == 0
+    assert StatusStore(db).count_reports() == 1
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(_csv("""
+    Tỉnh,Xã,Tổng số nhiệm vụ,Đã hoàn thành
+    Hà Nội,Không Có,10,8
+    """))
+    assert cli.main(["ingest", str(bad), "--as-of", "20/11/2025", "--db", db]) == 1
+    assert "Không có dòng hợp lệ" in capsys.readouterr().err
+    assert cli.main(["ingest", str(good), "--db", db]) == 2  # no time column and no --as-of
+    assert "--map" in capsys.readouterr().err
+    assert cli.main(["ingest", str(good), "--as-of", "hôm qua", "--db", db]) == 2
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert cli.main(["ingest", str(empty), "--db", db]) == 2
+    assert StatusStore(db).count_reports() == 1
+
+
+@pytest.mark.dataset
+def test_several_processes_importing_at_once_lose_no_rows(tmp_path):
+    """Four `lib.cli ingest` processes on four sheets at the same time: every batch and row is kept."""
+    from lib import geodata
+
+    codes = sorted(geodata.load_crosswalk()["new_code"].unique())
+    db = f"sqlite:///{tmp_path / 'busy.sqlite'}"
+    StatusStore(db).close()
+    files = []
+    for worker in range(4):
+        path = tmp_path / f"sheet{worker}.csv"
+        pd.DataFrame({"Mã xã": codes, "Tổng số nhiệm vụ": 10, "Đã hoàn thành": worker,
+                      "Ngày": f"20/11/2025 1{worker}:00"}).to_csv(path, index=False, encoding="utf-8-sig")
+        files.append(path)
+    procs = [subprocess.Popen([sys.executable, "-m", "lib.cli", "ingest", str(path), "--db", db, "--by", f"p{i}"],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i, path in enumerate(files)]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [err[-500:] for _, err in outputs]
+    store = StatusStore(db)
+    assert sorted(store.batches()["imported_by"]) == ["p0", "p1", "p2", "p3"]
+    assert store.count_reports() == 4 * 3321
+    latest = store.state_as_of()
+    assert len(latest) == 3321 and (latest["tasks_done"] == 3).all()  # the 13:00 sheet is the newest

@@ -189,3 +189,74 @@ def test_demo_history_is_seeded_and_complete(tmp_path):
     assert all(counts.get(c, 0) > 30 for c in status.TASK_CLASSES), counts
     assert (view["conflict"] != "").sum() >= 1
     assert set(view["centre_class"]) == set(status.CENTRE_CLASSES)
+
+
+# ---------------------------------------------------------------------- the page (AppTest)
+APP = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "app.py")
+
+
+def _page(monkeypatch, db_path, *, password: str | None = None):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("VNMAP_STATUS_DB", f"sqlite:///{db_path}")
+    if password is None:
+        monkeypatch.delenv("VNMAP_IMPORT_PASSWORD", raising=False)
+    else:
+        monkeypatch.setenv("VNMAP_IMPORT_PASSWORD", password)
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.switch_page("pages/status.py").run()
+    return at
+
+
+@pytest.mark.dataset
+def test_page_first_run_loads_labelled_demo_data(monkeypatch, tmp_path):
+    at = _page(monkeypatch, tmp_path / "first.sqlite")
+    assert not at.exception, at.exception
+    assert any(status.DEMO_MARK in w.value for w in at.warning)
+    labels = [m.label for m in at.metric]
+    assert status.TASK_LABELS["green"] in labels and "Trung tâm: Hoạt động" in labels
+    communes = at.dataframe[1].value
+    assert len(communes) == 3321 and (communes["data_source"] == status.DEMO_MARK).sum() > 3000
+    assert at.date_input(key="status_day").value == demo.DEMO_END
+    history = at.dataframe[2].value  # the first commune's reports, oldest first
+    assert len(history) > 20 and history["as_of"].is_monotonic_increasing
+    assert (history["data_source"] == status.DEMO_MARK).all()
+    batches = at.dataframe[3].value
+    assert len(batches) == 1 and bool(batches["is_demo"].iloc[0])
+    # browsing works without a password; importing says how to enable it
+    assert any("VNMAP_IMPORT_PASSWORD" in i.value for i in at.info)
+    assert not at.text_input  # no password box when no credential is set
+
+
+@pytest.mark.dataset
+def test_cli_status_csv_export_labels_demo_data(tmp_path, capsys):
+    from lib import cli
+
+    store = StatusStore(tmp_path / "demo.sqlite")
+    _put(store, _rows("00004", _t(20, 9), 10), demo_batch=True)
+    out = tmp_path / "state.csv"
+    assert cli.main(["status", "--db", str(tmp_path / "demo.sqlite"), "--as-of", "20/11/2025 18:00",
+                     "--format", "csv", "--out", str(out)]) == 0
+    assert status.DEMO_MARK in capsys.readouterr().err
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    table = pd.read_csv(out, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    assert len(table) == 3321
+    row = table.set_index("code").loc["00004"]
+    assert (row["task_class"], row["data_source"], row["reported_at"]) == ("green", status.DEMO_MARK, "20/11/2025 09:00")
+    assert cli.main(["status", "--db", str(tmp_path / "demo.sqlite"), "--level", "province", "--format", "csv",
+                     "--as-of", "2025-11-20T18:00"]) == 0
+    provinces = capsys.readouterr().out
+    assert provinces.count("\n") == 35 and "Thành phố Hà Nội" in provinces
+
+
+def test_demo_data_is_hidden_once_real_reports_exist(store):
+    _put(store, _rows("00004", _t(20, 9), 10), _rows("00008", _t(20, 9), 10), demo_batch=True)
+    before = status.commune_status(store, now=_t(20, 10), codes=["00004", "00008"])
+    assert list(before["task_class"]) == ["green", "green"] and before["is_demo"].all()
+    _put(store, _rows("00004", _t(19, 9), 4))  # real, and older than the demo report
+    after = status.commune_status(store, now=_t(20, 10), codes=["00004", "00008"]).set_index("code")
+    assert after.loc["00004", "tasks_done"] == 4 and not after.loc["00004", "is_demo"]
+    assert after.loc["00008", "task_class"] == "grey" and not after["is_demo"].any()
+    shown = status.commune_status(store, now=_t(20, 10), codes=["00004"], include_demo=True)
+    assert shown["is_demo"].all()  # asked for explicitly

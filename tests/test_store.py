@@ -227,3 +227,15 @@ def test_killed_import_leaves_store_unchanged(url, tmp_path):
     # and the store still takes writes (no lock left behind)
     _append(reopened, _reports(["00008"], dt.datetime(2025, 11, 4, 9, tzinfo=VN)))
     assert reopened.count_reports() == before[1] + 1
+
+
+def test_derived_status_reads_through_either_backend(store):
+    from lib import status
+
+    _append(store, _reports(["00004"], dt.datetime(2025, 11, 20, 9, tzinfo=VN), done=10))
+    _append(store, pd.concat([_reports(["00008"], dt.datetime(2025, 11, 20, 9, tzinfo=VN), done=10, via="00010"),
+                              _reports(["00008"], dt.datetime(2025, 11, 20, 9, tzinfo=VN), done=3, via="00011")]))
+    view = status.commune_status(store, now=dt.datetime(2025, 11, 20, 17, tzinfo=VN),
+                                 codes=["00004", "00008", "00025"]).set_index("code")
+    assert list(view["task_class"]) == ["green", "amber", "grey"]
+    assert "00010" in view.loc["00008", "conflict"] and "00011" in view.loc["00008", "conflict"]

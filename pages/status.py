@@ -1,0 +1,117 @@
+"""Tình hình: status at a chosen time, history of one commune, import of report sheets (password needed)."""
+
+import datetime as dt
+
+import streamlit as st
+
+from lib import cache, importer, status
+from lib.i18n import format_int, format_percent
+from lib.store import default_url
+
+URL = default_url()
+store = cache.status_store(URL)
+st.title("Tình hình thực hiện nhiệm vụ và trung tâm phục vụ hành chính công")
+
+start = status.default_as_of(store)
+left, right = st.columns(2)
+day = left.date_input("Xem tình hình tại ngày", value=start.date(), format="DD/MM/YYYY", key="status_day")
+clock = right.time_input("giờ", value=start.time().replace(second=0, microsecond=0), key="status_clock")
+as_of = dt.datetime.combine(day, clock, tzinfo=status.TIMEZONE)
+communes = cache.status_table(URL, as_of.isoformat(), store.revision(), "commune")
+provinces = cache.status_table(URL, as_of.isoformat(), store.revision(), "province")
+if communes["is_demo"].any():
+    st.warning(f"⚠️ {status.DEMO_MARK}: số liệu do chương trình sinh ra để trình diễn, không phải báo cáo thật. "
+               "Dữ liệu thật thay thế khi có báo cáo được nhập.")
+st.caption(f"Hạn cập nhật gần nhất: 16:00 ngày {status.latest_deadline(as_of):%d/%m/%Y} (giờ Việt Nam); "
+           "xã không có báo cáo sau hạn trước đó được tính là xám (quá hạn báo cáo).")
+
+counts, total = status.class_counts(communes), len(communes)
+for column, cls in zip(st.columns(4), status.TASK_CLASSES):
+    column.metric(status.TASK_LABELS[cls], format_int(counts[f"task_{cls}"]),
+                  format_percent(counts[f"task_{cls}"] / total), delta_color="off")
+for column, cls in zip(st.columns(4), status.CENTRE_CLASSES):
+    column.metric(f"Trung tâm: {status.CENTRE_LABELS[cls]}", format_int(counts[f"centre_{cls}"]))
+
+by_province, by_commune, history, upload, batches = st.tabs(
+    ["Theo tỉnh", "Theo xã", "Lịch sử một xã", "Nhập báo cáo", "Các lần nhập"])
+suffix = "-minh-hoa" if communes["is_demo"].any() else ""
+with by_province:
+    st.dataframe(provinces, hide_index=True, width="stretch")
+    st.download_button("Tải CSV theo tỉnh", status.to_csv_bytes(provinces), f"tinh-hinh-tinh{suffix}-{as_of:%Y%m%d-%H%M}.csv",
+                       mime="text/csv", key="status_dl_provinces")
+with by_commune:
+    st.dataframe(communes, hide_index=True, width="stretch")
+    st.download_button("Tải CSV theo xã", status.to_csv_bytes(communes), f"tinh-hinh-xa{suffix}-{as_of:%Y%m%d-%H%M}.csv",
+                       mime="text/csv", key="status_dl_communes")
+with history:
+    choices = status.commune_choices(cache.crosswalk())
+    code = st.selectbox("Xã, phường, đặc khu", list(choices), format_func=choices.get, key="status_history_code")
+    table = status.history_table(store, code)
+    st.caption(f"{format_int(len(table))} báo cáo, cũ nhất trước")
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _secrets():
+    try:
+        return st.secrets
+    except FileNotFoundError:
+        return None
+
+
+with upload:
+    expected = importer.import_password(_secrets())
+    if expected is None:
+        st.info("Chức năng nhập báo cáo đang tắt: chưa đặt mật khẩu (biến môi trường VNMAP_IMPORT_PASSWORD hoặc "
+                "`import_password` trong .streamlit/secrets.toml). Xem tình hình vẫn dùng bình thường.")
+    else:
+        given = st.text_input("Mật khẩu nhập dữ liệu", type="password", key="status_password")
+        if given and not importer.password_ok(given, expected):
+            st.error("Sai mật khẩu.")
+        if importer.password_ok(given, expected):
+            who = st.text_input("Người nhập (họ tên, đơn vị)", key="status_who")
+            file = st.file_uploader("Tệp báo cáo (.csv UTF-8 hoặc .xlsx)", type=["csv", "xlsx"], key="status_file")
+            if file is not None:
+                data = file.getvalue()
+                try:
+                    names = importer.sheet_names(data)
+                    sheet_name = st.selectbox("Trang tính", names, key="status_sheet") if len(names) > 1 else None
+                    sheet = importer.read_sheet(data, name=file.name, sheet=sheet_name)
+                except (importer.SheetError, ValueError, OSError) as err:
+                    st.error(str(err))
+                    st.stop()
+                keys = st.radio("Đơn vị trong tệp là", ["auto", "new", "old"], horizontal=True, key="status_keys",
+                                format_func={"auto": "tự nhận biết", "new": "đơn vị mới (từ 01/7/2025)",
+                                             "old": "đơn vị cũ (trước 01/7/2025)"}.get)
+                guess = importer.guess_mapping(list(sheet.frame.columns), keys=keys)
+                columns = ["—", *sheet.frame.columns]
+                with st.expander("Ghép cột của tệp với các trường", expanded=bool(guess.unrecognised)):
+                    if guess.unrecognised:
+                        st.caption("Cột chưa nhận ra: " + ", ".join(guess.unrecognised))
+                    chosen = {field: st.selectbox(label, columns, key=f"status_map_{field}",
+                                                  index=columns.index(guess.columns.get(field, "—")))
+                              for field, (label, _) in importer.FIELDS.items()}
+                mapping = importer.Mapping({f: c for f, c in chosen.items() if c != "—"}, guess.keys)
+                default_day = st.date_input("Thời điểm cho các dòng không ghi ngày", value=None, format="DD/MM/YYYY",
+                                            key="status_default_day")
+                default_time = dt.datetime.combine(default_day, dt.time(0), tzinfo=status.TIMEZONE) if default_day else None
+                try:
+                    report = importer.validate(sheet, mapping, cache.resolver(), as_of=default_time)
+                except importer.SheetError as err:
+                    st.error(str(err))
+                    st.stop()
+                c = report.counts
+                st.write(f"**Kiểm tra {file.name}**: {format_int(sum(c.values()))} dòng — hợp lệ {format_int(c['valid'])}, "
+                         f"không rõ đơn vị {format_int(c['unknown'])}, nhiều khả năng {format_int(c['ambiguous'])}, "
+                         f"giá trị sai {format_int(c['invalid'])}. Sẽ ghi {format_int(len(report.records))} báo cáo.")
+                if report.issues:
+                    st.dataframe(report.issues_frame(), hide_index=True, width="stretch")
+                if report.ok and st.button(f"Ghi {format_int(c['valid'])} dòng hợp lệ (bỏ các dòng lỗi)",
+                                           type="primary", disabled=not who.strip(), key="status_commit"):
+                    batch = importer.commit(store, report, imported_by=who.strip())
+                    st.success(f"Đã ghi lô {batch}: {format_int(len(report.records))} báo cáo.")
+                elif not report.ok:
+                    st.error("Không có dòng hợp lệ nào — không ghi gì. Sửa tệp theo danh sách lỗi rồi tải lại.")
+                if report.ok and not who.strip():
+                    st.caption("Ghi tên người nhập để bật nút ghi.")
+with batches:
+    st.dataframe(store.batches(), hide_index=True, width="stretch")
