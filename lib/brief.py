@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import textwrap
 from dataclasses import dataclass
@@ -230,16 +231,28 @@ def brief_figures(province: str, inputs: staticmap.MapInputs, *, made: dt.date |
     return pages
 
 
+def _write_pdf(pages: list[Figure], target, *, version: str) -> None:
+    with matplotlib.rc_context(staticmap.SAVE_RC), PdfPages(
+            target, metadata={"Title": pages[0].texts[0].get_text(), "Subject": f"bộ dữ liệu {version}"}) as pdf:
+        for page in pages:
+            pdf.savefig(page)
+
+
 def render_brief(province: str, inputs: staticmap.MapInputs, out: Path, *, made: dt.date | None = None) -> Path:
     """Write the brief of ``province`` to ``out`` (PDF, A4); written whole or not at all."""
     out = Path(out)
     pages = brief_figures(province, inputs, made=made)
     partial = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
-        with matplotlib.rc_context(staticmap.SAVE_RC), PdfPages(partial, metadata={"Title": f"{pages[0].texts[0].get_text()}", "Subject": inputs.version}) as pdf:
-            for page in pages:
-                pdf.savefig(page)
+        _write_pdf(pages, partial, version=inputs.version)
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
     return out
+
+
+def brief_bytes(province: str, inputs: staticmap.MapInputs, *, made: dt.date | None = None) -> bytes:
+    """The brief of ``province`` as PDF bytes (for a download button)."""
+    buffer = io.BytesIO()
+    _write_pdf(brief_figures(province, inputs, made=made), buffer, version=inputs.version)
+    return buffer.getvalue()

@@ -9,13 +9,14 @@ import html
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import pandas as pd
 from branca.element import Element
 
 from lib import geodata, leaflet, mapdata, mapview, staticmap
 from lib.i18n import format_date, format_int
-from lib.urlstate import ViewState
+from lib.urlstate import ViewState, to_params
 
 LEAFLET_DIR = geodata.PROJECT_DIR / "static" / "leaflet"
 OLD_KEYS = {"old_provinces": "old_province_code", "old_districts": "old_district_code", "old_communes": "old_code"}
@@ -133,3 +134,23 @@ def write_html(view: ViewState, inputs: staticmap.MapInputs, out: Path, **option
     finally:
         partial.unlink(missing_ok=True)
     return out
+
+
+def embed_link(view: ViewState, *, page_url: str | None, map_path: str = "map") -> str:
+    """URL of the app's map page showing ``view`` for an iframe: ``…/map?embed=true&province=…``.
+
+    ``page_url`` is the address of the page asking (``st.context.url``, without query); the map
+    page is its sibling. Without it the link is relative to the app's root.
+    """
+    query = urlencode({"embed": "true", **to_params(view)})
+    if not page_url:
+        return f"/{map_path}?{query}"
+    scheme, netloc, path, _, _ = urlsplit(page_url)
+    base = path.rsplit("/", 1)[0] if "/" in path else ""
+    return urlunsplit((scheme, netloc, f"{base}/{map_path}", query, ""))
+
+
+def iframe_snippet(url: str, *, height: int = 700) -> str:
+    """HTML of an iframe showing ``url`` (escaped), to paste into an intranet page."""
+    return (f'<iframe src="{html.escape(url, quote=True)}" width="100%" height="{int(height)}" '
+            f'style="border:0" title="Bản đồ chính quyền địa phương hai cấp"></iframe>')
