@@ -231,15 +231,19 @@ def _place_labels(ax, renderer, points: np.ndarray, texts: list[str], *, fontsiz
     each unit's (width, height) in pixels); returns how many were placed."""
     placed = [] if placed is None else placed
     count = 0
+    options = {"ha": "center", "va": "center", "fontsize": fontsize, "fontstyle": style, "fontweight": weight,
+               "clip_on": True}
     for i, (point, text) in enumerate(zip(points, texts)):
-        label = ax.text(point[0], point[1], text, ha="center", va="center", fontsize=fontsize, color=TEXT, zorder=7,
-                        fontstyle=style, fontweight=weight, clip_on=True,
-                        path_effects=[matplotlib.patheffects.withStroke(linewidth=1.6, foreground="white")])
+        label = ax.text(point[0], point[1], text, color=TEXT, zorder=7, **options)
         box = label.get_window_extent(renderer).expanded(1.05, 1.1)
         too_big = fit is not None and (box.width > fit[i][0] * 0.95 or box.height > fit[i][1] * 0.9)
         if too_big or _overlaps(box, placed):
             label.remove()
             continue
+        # A white halo drawn as outlines under the label, so the label itself stays text in SVG and PDF
+        # (a path effect on the label would turn it into curves: not searchable, not editable).
+        ax.text(point[0], point[1], text, color="white", zorder=6.9, **options,
+                path_effects=[matplotlib.patheffects.Stroke(linewidth=1.6, foreground="white")])
         placed.append(box)
         count += 1
     return count
