@@ -90,7 +90,8 @@ def predecessor_table(province: str, crosswalk: pd.DataFrame) -> pd.DataFrame:
     "*"; one from another old province than most of the commune's names that province in brackets.
     """
     pairs = crosswalk[crosswalk["new_province_code"] == province]
-    pairs = pairs.assign(_order=pairs["new_name"].map(lambda n: name_key(n))).sort_values(["_order", "new_code", "old_name"])
+    pairs = pairs.assign(_order=pairs["new_name"].map(name_key), _old=pairs["old_name"].map(name_key))
+    pairs = pairs.sort_values(["_order", "new_code", "_old"])
     if pairs.empty:
         return pd.DataFrame(columns=["code", "name", "predecessors", "count"])
     main_old = pairs.groupby("new_code")["old_province_name"].agg(lambda s: s.mode().iloc[0])
