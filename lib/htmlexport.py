@@ -136,18 +136,19 @@ def write_html(view: ViewState, inputs: staticmap.MapInputs, out: Path, **option
     return out
 
 
-def embed_link(view: ViewState, *, page_url: str | None, map_path: str = "map") -> str:
-    """URL of the app's map page showing ``view`` for an iframe: ``…/map?embed=true&province=…``.
+def embed_link(view: ViewState, *, page_url: str | None) -> str:
+    """URL of the app's map showing ``view`` for an iframe: ``…/?embed=true&province=…``.
 
-    ``page_url`` is the address of the page asking (``st.context.url``, without query); the map
-    page is its sibling. Without it the link is relative to the app's root.
+    The map is the app's default page, so the link points at the app's root: a page path such
+    as ``/map`` would be run by Streamlit without app.py's frame. ``page_url`` is the address of
+    the page asking (``st.context.url``, without query); without it the link is root-relative.
     """
     query = urlencode({"embed": "true", **to_params(view)})
     if not page_url:
-        return f"/{map_path}?{query}"
+        return f"/?{query}"
     scheme, netloc, path, _, _ = urlsplit(page_url)
     base = path.rsplit("/", 1)[0] if "/" in path else ""
-    return urlunsplit((scheme, netloc, f"{base}/{map_path}", query, ""))
+    return urlunsplit((scheme, netloc, f"{base}/", query, ""))
 
 
 def iframe_snippet(url: str, *, height: int = 700) -> str:

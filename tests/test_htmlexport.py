@@ -78,17 +78,17 @@ def test_national_html_colours_provinces_from_the_same_classes(tmp_path):
 
 
 @pytest.mark.parametrize("view, page_url, expected", [
-    (ViewState(), "http://127.0.0.1:8501/briefing", "http://127.0.0.1:8501/map?embed=true"),
+    (ViewState(), "http://127.0.0.1:8501/briefing", "http://127.0.0.1:8501/?embed=true"),
     (ViewState(province="01", mode="centre", date=dt.date(2025, 11, 1)), "https://intra.gov.vn/vnmap/briefing",
-     "https://intra.gov.vn/vnmap/map?embed=true&province=01&mode=centre&date=2025-11-01"),
-    (ViewState(level="commune", mode="merge"), None, "/map?embed=true&level=commune&mode=merge"),
+     "https://intra.gov.vn/vnmap/?embed=true&province=01&mode=centre&date=2025-11-01"),
+    (ViewState(level="commune", mode="merge"), None, "/?embed=true&level=commune&mode=merge"),
 ])
 def test_embed_link_carries_the_view(view, page_url, expected):
     assert htmlexport.embed_link(view, page_url=page_url) == expected
 
 
 def test_iframe_snippet_escapes_the_url():
-    snippet = htmlexport.iframe_snippet('/map?embed=true&x="><script>')
+    snippet = htmlexport.iframe_snippet('/?embed=true&x="><script>')
     assert "<script>" not in snippet and "&amp;x=&quot;&gt;&lt;script&gt;" in snippet
 
 
