@@ -88,6 +88,7 @@ html, body {height: 100%; margin: 0; font-family: 'DejaVu Sans', Arial, sans-ser
 .vn-note {font-size: 11px; color: #555; margin-top: 4px;}
 .vn-demo {font-size: 11px; color: #b71c1c; font-weight: bold; margin-top: 6px; border: 1px solid #b71c1c;
   background: #ffebee; padding: 3px 5px; border-radius: 3px;}
+.leaflet-bottom {bottom: 34px;}  /* scale and attribution stay above the footer */
 #vn-footer {position: absolute; bottom: 0; left: 0; right: 0; z-index: 1000; background: rgba(255,255,255,0.85);
   font-size: 10px; color: #555; padding: 2px 8px;}
 """

@@ -31,9 +31,10 @@ FIGURE_SIZE = (12.0, 9.5)  # inches; 2400 px wide at PNG_DPI
 FONT = "DejaVu Sans"  # bundled with matplotlib, has every Vietnamese diacritic; never fetched
 CONFLICT_OUTLINE = "#c62828"
 TEXT = "#212121"
-# Applied while saving: SVG keeps text as <text> (searchable, editable in slides); the PDF embeds
-# TrueType (Type 42) subsets, which print crisply and keep the text extractable.
-SAVE_RC = {"svg.fonttype": "none", "pdf.fonttype": 42}
+# Applied while saving: SVG keeps text as <text> (searchable, editable in slides). The PDF embeds
+# Type 3 glyph subsets (with a ToUnicode map, so text stays searchable and extractable): measured
+# ~40 % faster to write than TrueType (Type 42) subsets, which took 1 s per font face here.
+SAVE_RC = {"svg.fonttype": "none", "pdf.fonttype": 3}
 
 
 def with_font(func):
