@@ -30,6 +30,7 @@ PNG_DPI = 200
 FIGURE_SIZE = (12.0, 9.5)  # inches; 2400 px wide at PNG_DPI
 FONT = "DejaVu Sans"  # bundled with matplotlib, has every Vietnamese diacritic; never fetched
 CONFLICT_OUTLINE = "#c62828"
+OFFSHORE_LON = 110.5  # the mainland and near islands lie west of it; Hoàng Sa and Trường Sa east
 TEXT = "#212121"
 # Applied while saving: SVG keeps text as <text> (searchable, editable in slides). The PDF embeds
 # Type 3 glyph subsets (with a ToUnicode map, so text stays searchable and extractable): measured
@@ -181,23 +182,29 @@ def _units(view: ViewState, inputs: MapInputs) -> tuple[gpd.GeoDataFrame, gpd.Ge
     """(units coloured, province outlines drawn on top), projected to :data:`PLOT_CRS`."""
     if view.province:
         units = mapdata.communes_of_province(inputs.communes, view.province)
-        return units.to_crs(PLOT_CRS), _neighbourhood(inputs.provinces, view.province)
+        mainland = units[~units["code"].isin(offshore_codes(units))]
+        return units.to_crs(PLOT_CRS), _neighbourhood(inputs.provinces, tuple(mainland.total_bounds))
     provinces = mapdata.simplify_for_national(inputs.provinces).to_crs(PLOT_CRS)
     if view.level == "province":
         return provinces, provinces
     return mapdata.simplify_for_national(inputs.communes).to_crs(PLOT_CRS), provinces
 
 
-def _neighbourhood(provinces: gpd.GeoDataFrame, code: str) -> gpd.GeoDataFrame:
-    """Provinces around ``code``, cut to a box well beyond its extent, projected: drawing (and writing
-    to PDF/SVG) the whole country at full resolution behind one province is what made it slow."""
-    own = provinces[provinces["code"] == code]
-    minx, miny, maxx, maxy = own.total_bounds
+def _neighbourhood(provinces: gpd.GeoDataFrame, bounds: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
+    """Provinces around ``bounds`` (lon/lat), cut to a box well beyond it, projected: drawing (and
+    writing to PDF/SVG) the whole country at full resolution behind one province made it slow."""
+    minx, miny, maxx, maxy = bounds
     margin = 0.6 * max(maxx - minx, maxy - miny)
     box = (minx - margin, miny - margin, maxx + margin, maxy + margin)
     near = provinces[provinces.intersects(shapely.box(*box))].copy()
     near.geometry = shapely.clip_by_rect(near.geometry.values, *box)
     return near[~near.geometry.is_empty].to_crs(PLOT_CRS)
+
+
+def offshore_codes(communes: gpd.GeoDataFrame) -> set[str]:
+    """Codes of units reaching east of :data:`OFFSHORE_LON` (lon/lat): the Hoàng Sa and Trường Sa
+    archipelagos, which a province map shows in an inset rather than at the mainland's scale."""
+    return set(communes.loc[communes.geometry.bounds["maxx"] > OFFSHORE_LON, "code"])
 
 
 def _nice_length(span_m: float) -> float:
@@ -283,7 +290,7 @@ def offshore_zones(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Special zones reaching east of 110.5° E (the Hoàng Sa and Trường Sa archipelagos), with a label
     naming the zone and its province; projected to :data:`PLOT_CRS`."""
     bounds = communes.geometry.bounds
-    far = communes[bounds["maxx"] > 110.5].to_crs(PLOT_CRS)
+    far = communes[bounds["maxx"] > OFFSHORE_LON].to_crs(PLOT_CRS)
     boxes = far.geometry.bounds
     centres = gpd.points_from_xy((boxes["minx"] + boxes["maxx"]) / 2, (boxes["miny"] + boxes["maxy"]) / 2, crs=PLOT_CRS)
     return gpd.GeoDataFrame({"label": (far["full_name"] + "\n(" + far["province_name"] + ")").to_numpy()},
@@ -313,9 +320,9 @@ def draw_map(ax, view: ViewState, inputs: MapInputs, *, labels: bool = True) -> 
     """Draw ``view`` on ``ax`` (units, outlines, labels, scale bar); return the colouring used."""
     units, provinces = _units(view, inputs)
     colouring = colouring_of(view, inputs, units)
+    far = offshore_codes(inputs.communes[inputs.communes["code"].isin(set(units["code"]))]) if view.province else set()
     if view.province:
-        own = provinces[provinces["code"] == view.province]
-        minx, miny, maxx, maxy = own.total_bounds
+        minx, miny, maxx, maxy = units[~units["code"].isin(far)].total_bounds
         pad = 0.04 * max(maxx - minx, maxy - miny)
         provinces.plot(ax=ax, color="#eeeeee", edgecolor="#bdbdbd", linewidth=0.5, zorder=1)
     else:
@@ -333,10 +340,29 @@ def draw_map(ax, view: ViewState, inputs: MapInputs, *, labels: bool = True) -> 
     ax.set_axis_off()
     extent = (*ax.get_xlim(), *ax.get_ylim())
     _scale_bar(ax, (extent[0], extent[2], extent[1], extent[3]))
+    if far:
+        _inset(ax, units[units["code"].isin(far)], fills[units["code"].isin(far)])
     if labels:
         offshore = offshore_zones(inputs.communes) if not view.province else None
-        _labels(ax, ax.figure.canvas.get_renderer(), view, units, provinces, offshore)
+        _labels(ax, ax.figure.canvas.get_renderer(), view, units[~units["code"].isin(far)], provinces, offshore)
     return colouring
+
+
+def _inset(ax, far: gpd.GeoDataFrame, fills: pd.Series) -> None:
+    """The province's offshore archipelago in a framed inset at the map's lower right, at its own scale."""
+    inset = ax.inset_axes((0.64, 0.03, 0.34, 0.30))
+    far.plot(ax=inset, color=list(fills), edgecolor="#424242", linewidth=0.6)
+    minx, miny, maxx, maxy = far.total_bounds
+    pad = 0.06 * max(maxx - minx, maxy - miny)
+    _fit_extent(inset, (minx - pad, miny - pad, maxx + pad, maxy + pad))
+    inset.set_xticks([])
+    inset.set_yticks([])
+    inset.set_xlabel("")
+    inset.set_ylabel("")
+    inset.set_facecolor("white")
+    for spine in inset.spines.values():
+        spine.set_edgecolor("#757575")
+    inset.set_title(f"{', '.join(far['full_name'])} (khung riêng, tỉ lệ khác)", fontsize=6.5, color=TEXT, pad=3)
 
 
 def draw_legend(ax, legend: mapstyle.Legend, *, width: int = 38, fontsize: float = 8.5) -> None:
