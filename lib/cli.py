@@ -45,7 +45,7 @@ def _map_inputs(args: argparse.Namespace, scratch: str):
 def _map(args: argparse.Namespace) -> int:
     import tempfile
 
-    from lib import htmlexport, staticmap
+    from lib import staticmap
     from lib.urlstate import ViewState
 
     fmt = args.format or Path(args.out).suffix.lstrip(".").lower()
@@ -56,11 +56,13 @@ def _map(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         inputs = _map_inputs(args, scratch)
         try:
-            if fmt == "html":
+            if fmt == "html":  # imported only here: folium and the map assembly cost a second to import
+                from lib import htmlexport
+
                 htmlexport.write_html(view, inputs, Path(args.out))
             else:
                 staticmap.render_map(view, inputs, Path(args.out), fmt=fmt)
-        except (staticmap.StaticMapError, htmlexport.HtmlExportError) as err:
+        except staticmap.StaticMapError as err:  # also HtmlExportError: a request the data cannot answer
             print(err, file=sys.stderr)
             return 2
     print(args.out)

@@ -22,7 +22,7 @@ LEAFLET_DIR = geodata.PROJECT_DIR / "static" / "leaflet"
 OLD_KEYS = {"old_provinces": "old_province_code", "old_districts": "old_district_code", "old_communes": "old_code"}
 
 
-class HtmlExportError(ValueError):
+class HtmlExportError(staticmap.StaticMapError):
     """The HTML file cannot be made (Leaflet's files missing, unknown view)."""
 
 

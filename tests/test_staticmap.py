@@ -199,3 +199,35 @@ def test_national_png_of_the_bundled_dataset(tmp_path):
     for name in ("Hà Nội", "Hồ Chí Minh", "Cà Mau", "Lai Châu", "Đặc khu Hoàng Sa", "Đặc khu Trường Sa"):
         assert name in text
     assert inputs.version in text
+
+
+def test_fast_merge_structure_equals_mapstyle():
+    _, _, crosswalk = small_geodata()
+    pd.testing.assert_frame_equal(staticmap.merge_structure(crosswalk), mapstyle.merge_structure(crosswalk),
+                                  check_dtype=False)
+
+
+@pytest.mark.dataset
+def test_fast_merge_structure_equals_mapstyle_on_the_bundled_crosswalk():
+    from lib import geodata
+
+    crosswalk = geodata.load_crosswalk()
+    pd.testing.assert_frame_equal(staticmap.merge_structure(crosswalk), mapstyle.merge_structure(crosswalk),
+                                  check_dtype=False)
+
+
+@pytest.mark.dataset
+def test_cli_map_and_brief(tmp_path, capsys):
+    from lib.cli import main
+
+    missing = tmp_path / "no-store.sqlite"
+    assert main(["map", "--province", "46", "--mode", "merge", "--out", str(tmp_path / "hue.svg"), "--db", str(missing)]) == 0
+    assert "Thành phố Huế — cấu trúc sáp nhập" in svg_texts(tmp_path / "hue.svg")
+    assert not missing.exists()  # asking for a map never creates a store
+    assert main(["map", "--province", "99", "--out", str(tmp_path / "x.png"), "--db", str(missing)]) == 2
+    assert main(["map", "--out", str(tmp_path / "x.gif"), "--db", str(missing)]) == 2
+    assert not list(tmp_path.glob("x.*"))
+    assert "99" in capsys.readouterr().err
+    assert main(["brief", "--province", "46", "--out", str(tmp_path / "hue.pdf"), "--db", str(missing)]) == 0
+    reader, text = pdf_text(tmp_path / "hue.pdf")
+    assert len(reader.pages) == 1 and "Chưa có số liệu trạng thái." in text
