@@ -277,22 +277,31 @@ def sheet_names(data: bytes) -> list[str]:
 
 
 def _read_xlsx(data: bytes, name: str, sheet: str | int | None) -> tuple[pd.DataFrame, str]:
+    from openpyxl import load_workbook
+
     try:
-        names = sheet_names(data)
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
         raise SheetError(f"{name}: không phải tệp bảng tính .xlsx hợp lệ ({err}) — lưu lại bằng Excel") from None
-    if sheet is None:
-        chosen = names[0]
-    elif isinstance(sheet, int) or str(sheet).isdigit():
-        if int(sheet) >= len(names):
-            raise SheetError(f"{name}: không có trang tính số {int(sheet) + 1} (tệp có {len(names)}: {', '.join(names)})")
-        chosen = names[int(sheet)]
-    elif sheet in names:
-        chosen = str(sheet)
-    else:
-        raise SheetError(f"{name}: không có trang tính “{sheet}” (có: {', '.join(names)})")
-    frame = pd.read_excel(io.BytesIO(data), sheet_name=chosen, header=None, dtype=object, engine="openpyxl")
-    return frame.map(_cell_text), chosen
+    try:
+        names = list(workbook.sheetnames)
+        if sheet is None:
+            chosen = names[0]
+        elif isinstance(sheet, int) or str(sheet).isdigit():
+            if int(sheet) >= len(names):
+                raise SheetError(f"{name}: không có trang tính số {int(sheet) + 1} "
+                                 f"(tệp có {len(names)}: {', '.join(names)})")
+            chosen = names[int(sheet)]
+        elif sheet in names:
+            chosen = str(sheet)
+        else:
+            raise SheetError(f"{name}: không có trang tính “{sheet}” (có: {', '.join(names)})")
+        # Read-only streaming from row 1, so that frame row i is sheet row i + 1 (empty rows kept).
+        rows = [[_cell_text(v) for v in row] for row in workbook[chosen].iter_rows(min_row=1, values_only=True)]
+    finally:
+        workbook.close()
+    width = max((len(r) for r in rows), default=0)
+    return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object), chosen
 
 
 def _cell_text(value: object) -> str:
@@ -543,6 +552,16 @@ def _resolve_row(get: dict[str, str], mapping: Mapping, resolver: UnitResolver, 
                             match.codes))
         return level, match, []
     code = match.codes[0]
+    if level == "commune" and get.get("commune_code") and get.get("commune_name"):
+        by_name = (resolver.old_commune(province=province, district=get.get("district_code") or get.get("district_name"),
+                                        name=get.get("commune_name")) if old
+                   else resolver.new_commune(province=province, name=get.get("commune_name")))
+        if by_name.status == RESOLVED and by_name.codes[0] != code:
+            kind = "old_commune" if old else "new_commune"
+            issues.append(Issue("invalid", file_row, mapping.columns["commune_code"],
+                                f"mã {code} là {resolver.label(kind, code)} nhưng tên “{get['commune_name']}” là "
+                                f"{resolver.label(kind, by_name.codes[0])} — sửa mã hoặc tên"))
+            return level, match, []
     if not old:
         return level, match, [(code, "")]
     if level == "commune":

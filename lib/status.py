@@ -70,7 +70,7 @@ def centre_class(state: pd.Series, gaps: pd.Series) -> pd.Series:
     return state.where(state.isin(CENTRE_CLASSES), "unknown")
 
 
-def _describe(row: pd.Series) -> str:
+def _describe(row: dict) -> str:
     counts = "?" if pd.isna(row["tasks_total"]) else f"{row['tasks_done']}/{row['tasks_total']} xong"
     overdue = "" if pd.isna(row["tasks_overdue"]) else f", {row['tasks_overdue']} quá hạn"
     gaps = f", thiếu: {row['gaps']}" if row["gaps"] else ""
@@ -110,9 +110,10 @@ def combine_reports(reports: pd.DataFrame) -> pd.DataFrame:
                                     na_position="last")
     chosen = worst_first.drop_duplicates("unit_code", keep="first").set_index("unit_code")
     disagreeing = frame[parts > 1]
-    conflicts = (disagreeing.groupby("unit_code")[list(frame.columns)]
-                 .apply(lambda g: "Báo cáo theo xã cũ không khớp — " + "; ".join(_describe(r) for _, r in g.iterrows()))
-                 if len(disagreeing) else pd.Series(dtype=str))
+    conflicts = pd.Series(dtype=str)
+    if len(disagreeing):
+        described = pd.Series([_describe(r) for r in disagreeing.to_dict("records")], index=disagreeing.index)
+        conflicts = "Báo cáo theo xã cũ không khớp — " + described.groupby(disagreeing["unit_code"]).agg("; ".join)
     chosen["conflict"] = conflicts.reindex(chosen.index).fillna("").astype(str)
     return chosen.reset_index()[["unit_code", *_VALUE_COLUMNS, "as_of", "is_demo", "conflict"]]
 

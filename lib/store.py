@@ -250,17 +250,20 @@ class StatusStore:
         ``include_demo=False`` demonstration batches are ignored.
         """
         r, b = reports_table, batches_table
-        latest = sa.select(r.c.unit_code, sa.func.max(r.c.as_of).label("latest")).where(r.c.level == level)
+        latest = (sa.select(r.c.level, r.c.unit_code, sa.func.max(r.c.as_of).label("latest"))
+                  .where(r.c.level == level))
         if as_of is not None:
             latest = latest.where(r.c.as_of <= to_utc_naive(as_of))
         if not include_demo:
             latest = latest.where(r.c.batch_id.in_(sa.select(b.c.id).where(b.c.is_demo == sa.false())))
-        latest = latest.group_by(r.c.unit_code).subquery()
+        latest = latest.group_by(r.c.level, r.c.unit_code).subquery()
+        # Drive the join from the (few) latest times so the (level, unit_code, as_of) index finds the rows.
         query = (
-            sa.select(r, batches_table.c.is_demo)
-            .join(latest, sa.and_(r.c.unit_code == latest.c.unit_code, r.c.as_of == latest.c.latest))
-            .join(batches_table, batches_table.c.id == r.c.batch_id)
-            .where(r.c.level == level)
+            sa.select(r, b.c.is_demo)
+            .select_from(latest)
+            .join(r, sa.and_(r.c.level == latest.c.level, r.c.unit_code == latest.c.unit_code,
+                             r.c.as_of == latest.c.latest))
+            .join(b, b.c.id == r.c.batch_id)
             .order_by(r.c.unit_code, r.c.batch_id, r.c.id)
         )
         if not include_demo:

@@ -396,6 +396,29 @@ def test_full_sheets_of_the_bundled_data(tmp_path):
     assert set(report.records["unit_code"]) == set(old["new_code"]) | set(cw.loc[cw["old_code"].isin(old["old_code"]), "new_code"])
 
 
+def test_import_password_from_env_or_secrets(monkeypatch):
+    monkeypatch.delenv("VNMAP_IMPORT_PASSWORD", raising=False)
+    assert importer.import_password() is None
+    assert importer.import_password({"import_password": "s3"}) == "s3"
+    assert importer.import_password({"other": "x"}) is None
+
+    class MissingSecrets:
+        def get(self, key):
+            raise FileNotFoundError("no secrets.toml")
+
+    assert importer.import_password(MissingSecrets()) is None
+    monkeypatch.setenv("VNMAP_IMPORT_PASSWORD", "env")
+    assert importer.import_password({"import_password": "s3"}) == "env"
+
+
+@pytest.mark.parametrize("given, expected, ok", [
+    ("pw", "pw", True), ("pw ", "pw", False), ("", "pw", False), (None, "pw", False), ("pw", None, False),
+    ("", "", False), ("mật khẩu", "mật khẩu", True),
+])
+def test_password_check(given, expected, ok):
+    assert importer.password_ok(given, expected) is ok
+
+
 # ---------------------------------------------------------------------- the import page (AppTest)
 def _seeded_store(path: Path) -> None:
     StatusStore(path).append(pd.DataFrame({
@@ -442,9 +465,10 @@ def test_import_page_validates_then_commits_valid_rows(monkeypatch, tmp_path):
     00008,10,4,1,20/11/2025 15:00
     99999,10,4,1,20/11/2025 15:00
     """, bom=True)
-    at.file_uploader(key="status_file").upload("bc.csv", sheet, "text/csv").run()
+    at.file_uploader(key="status_file").upload("bc_<b>*.csv", sheet, "text/csv").run()
     assert not at.exception, at.exception
-    assert any("hợp lệ 1" in m.value for m in at.markdown)
+    summary = next(m.value for m in at.markdown if "hợp lệ 1" in m.value)
+    assert r"bc\_\<b\>\*\.csv" in summary  # the file name is shown as written, not as markup
     issues = [d.value for d in at.dataframe if "message" in d.value.columns]
     assert issues and "99999" in issues[0]["message"].iloc[0]
     assert StatusStore(db).count_reports() == 1  # nothing written before the button
@@ -532,3 +556,37 @@ def test_several_processes_importing_at_once_lose_no_rows(tmp_path):
     assert store.count_reports() == 4 * 3321
     latest = store.state_as_of()
     assert len(latest) == 3321 and (latest["tasks_done"] == 3).all()  # the 13:00 sheet is the newest
+
+
+def test_xlsx_row_numbers_match_excel(resolver):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet["B2"] = "BÁO CÁO TIẾN ĐỘ"  # a title, then an empty row 3–4
+    for column, header in zip("ABCD", ["Mã xã", "Tổng số nhiệm vụ", "Đã hoàn thành", "Ngày"]):
+        sheet[f"{column}5"] = header
+    sheet.append(["00004", 10, 5, dt.datetime(2025, 11, 20, 15, 0)])  # row 6
+    sheet["A8"], sheet["B8"], sheet["C8"], sheet["D8"] = 4.0, 10, "abc", dt.datetime(2025, 11, 20, 15)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    loaded = read_sheet(buffer.getvalue(), name="t.xlsx")
+    assert loaded.header_row == 5
+    report = validate(loaded, guess_mapping(list(loaded.frame.columns)), resolver, now=NOW)
+    assert [(i.row, i.column) for i in report.issues] == [(8, "Đã hoàn thành")]
+    assert list(report.records["unit_code"]) == ["00004"]
+    assert report.records["as_of"].iloc[0] == pd.Timestamp(dt.datetime(2025, 11, 20, 15), tz=TIMEZONE)
+
+
+def test_code_and_name_that_name_different_units_are_refused(resolver):
+    sheet = read_sheet(_csv("""
+    Tỉnh,Mã xã,Tên xã,Tổng số nhiệm vụ,Đã hoàn thành
+    Hà Nội,00004,Phường Hồng Hà,10,5
+    Hà Nội,00004,Phường Ba Đình,10,5
+    Hà Nội,00097,Tên Cũ Không Có Trong Danh Sách,10,5
+    """))
+    report = validate(sheet, guess_mapping(list(sheet.frame.columns)), resolver, as_of=NOW, now=NOW)
+    (issue,) = report.issues
+    assert (issue.kind, issue.row, issue.column) == ("invalid", 2, "Mã xã")
+    assert "00004" in issue.message and "Hồng Hà" in issue.message and "Ba Đình" in issue.message
+    assert sorted(report.records["unit_code"]) == ["00004", "00097"]  # an unknown name does not overrule the code

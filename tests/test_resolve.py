@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import unicodedata
 
 import pandas as pd
@@ -193,7 +192,7 @@ def test_new_targets_of_split_commune(resolver):
 
 
 @pytest.mark.dataset
-def test_bundled_data_resolves_every_old_commune_by_names_fast():
+def test_bundled_data_resolves_every_old_commune_by_names():
     resolver = UnitResolver.from_geodata()
     from lib import geodata
 
@@ -201,16 +200,13 @@ def test_bundled_data_resolves_every_old_commune_by_names_fast():
     old = cw[cw["old_level"] == "commune"].drop_duplicates("old_code")
     assert len(old) == 10035
     rows = list(zip(old["old_name"].tolist(), old["old_district_name"].tolist(), old["old_province_name"].tolist()))
-    start = time.perf_counter()
     matches = [resolver.old_commune(name=name, district=district, province=province)
                for name, district, province in rows]
-    elapsed = time.perf_counter() - start
     resolved = [m.codes[0] for m in matches if m.status == RESOLVED]
     wrong = [(m, c) for m, c in zip(matches, old["old_code"]) if m.status == RESOLVED and m.codes[0] != c]
     assert not wrong
     # Communes that share name *and* district are the only ones left ambiguous.
-    assert len(resolved) >= 10035 - 60
-    assert elapsed < 1.0, f"{elapsed:.2f} s for 10,035 old communes"
+    assert len(resolved) >= 10035 - 60  # speed: benchmarks/bench_status.py
 
 
 @pytest.mark.dataset
@@ -222,8 +218,5 @@ def test_bundled_data_resolves_every_new_commune_by_code_and_name():
     by_code = [resolver.new_commune(code=c).code for c in communes["code"]]
     assert by_code == list(communes["code"])
     rows = list(zip(communes["full_name"].tolist(), communes["province_name"].tolist()))
-    start = time.perf_counter()
     by_name = [resolver.new_commune(name=name, province=province).code for name, province in rows]
-    elapsed = time.perf_counter() - start
     assert by_name == list(communes["code"])
-    assert elapsed < 0.5
