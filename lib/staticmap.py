@@ -251,15 +251,23 @@ def _place_labels(ax, renderer, points: np.ndarray, texts: list[str], *, fontsiz
     for i, (point, text) in enumerate(zip(points, texts)):
         label = ax.text(point[0], point[1], text, color=TEXT, zorder=7, **options)
         box = label.get_window_extent(renderer).expanded(1.05, 1.1)
-        too_big = fit is not None and (box.width > fit[i][0] * 0.95 or box.height > fit[i][1] * 0.9)
-        if too_big or _overlaps(box, placed):
+        if fit is not None and (box.width > fit[i][0] * 0.95 or box.height > fit[i][1] * 0.9):
             label.remove()
             continue
+        # Labels that need not fit their unit may move beside their point (above, below, left, right).
+        shifts = [(0, 0)] if fit is not None else [(0, 0), (0, box.height), (0, -box.height), (0.6 * box.width, 0),
+                                                   (-0.6 * box.width, 0), (0, 2 * box.height), (0, -2 * box.height)]
+        shift = next((d for d in shifts if not _overlaps(box.translated(*d), placed)), None)
+        if shift is None:
+            label.remove()
+            continue
+        x, y = ax.transData.inverted().transform(ax.transData.transform(point) + np.asarray(shift))
+        label.set_position((x, y))
         # A white halo drawn as outlines under the label, so the label itself stays text in SVG and PDF
         # (a path effect on the label would turn it into curves: not searchable, not editable).
-        ax.text(point[0], point[1], text, color="white", zorder=6.9, **options,
+        ax.text(x, y, text, color="white", zorder=6.9, **options,
                 path_effects=[matplotlib.patheffects.Stroke(linewidth=1.6, foreground="white")])
-        placed.append(box)
+        placed.append(box.translated(*shift))
         count += 1
     return count
 
@@ -286,8 +294,9 @@ def _labels(ax, renderer, view: ViewState, units: gpd.GeoDataFrame, provinces: g
         _place_labels(ax, renderer, points[inside], list(others["name"][inside]), fontsize=7, style="italic",
                       placed=placed)
         return
-    points = shapely.get_coordinates(provinces.geometry.representative_point().values)
-    _place_labels(ax, renderer, points, list(provinces["name"]), fontsize=8, weight="bold", placed=placed)
+    smallest_first = provinces.loc[provinces.geometry.area.sort_values().index]  # they have the least room
+    points = shapely.get_coordinates(smallest_first.geometry.representative_point().values)
+    _place_labels(ax, renderer, points, list(smallest_first["name"]), fontsize=8, weight="bold", placed=placed)
     if len(offshore):
         points = shapely.get_coordinates(offshore.geometry.values)  # the middle of each archipelago
         _place_labels(ax, renderer, points, list(offshore["label"]), fontsize=7, style="italic", placed=placed)
