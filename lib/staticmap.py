@@ -357,16 +357,34 @@ def draw_map(ax, view: ViewState, inputs: MapInputs, *, labels: bool = True) -> 
     extent = (*ax.get_xlim(), *ax.get_ylim())
     _scale_bar(ax, (extent[0], extent[2], extent[1], extent[3]))
     if far:
-        _inset(ax, units[units["code"].isin(far)], fills[units["code"].isin(far)])
+        mainland = units[~units["code"].isin(far)]
+        _inset(ax, units[units["code"].isin(far)], fills[units["code"].isin(far)], avoid=mainland)
     if labels:
         offshore = offshore_zones(inputs.communes) if not view.province else None
         _labels(ax, ax.figure.canvas.get_renderer(), view, units[~units["code"].isin(far)], provinces, offshore)
     return colouring
 
 
-def _inset(ax, far: gpd.GeoDataFrame, fills: pd.Series) -> None:
-    """The province's offshore archipelago in a framed inset at the map's lower right, at its own scale."""
-    inset = ax.inset_axes((0.64, 0.03, 0.34, 0.30))
+INSET_CORNERS = ((0.64, 0.03), (0.64, 0.64), (0.02, 0.64))  # lower right, upper right, upper left (axes fraction)
+INSET_SIZE = (0.34, 0.30)
+
+
+def _inset_corner(ax, avoid: gpd.GeoDataFrame) -> tuple[float, float]:
+    """The inset corner that covers the least of ``avoid`` (the mainland), checked in data units."""
+    to_data = ax.transAxes + ax.transData.inverted()
+    geoms = avoid.geometry.values
+
+    def covered(corner: tuple[float, float]) -> float:
+        (x0, y0), (x1, y1) = to_data.transform([corner, (corner[0] + INSET_SIZE[0], corner[1] + INSET_SIZE[1] + 0.04)])
+        return float(shapely.area(shapely.intersection(geoms, shapely.box(x0, y0, x1, y1))).sum())
+
+    return min(INSET_CORNERS, key=covered)
+
+
+def _inset(ax, far: gpd.GeoDataFrame, fills: pd.Series, *, avoid: gpd.GeoDataFrame) -> None:
+    """The province's offshore archipelago in a framed inset, at its own scale, in the corner of the
+    map that hides the least of the mainland."""
+    inset = ax.inset_axes((*_inset_corner(ax, avoid), *INSET_SIZE), zorder=8)
     far.plot(ax=inset, color=list(fills), edgecolor="#424242", linewidth=0.6)
     minx, miny, maxx, maxy = far.total_bounds
     pad = 0.06 * max(maxx - minx, maxy - miny)

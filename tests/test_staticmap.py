@@ -231,3 +231,14 @@ def test_cli_map_and_brief(tmp_path, capsys):
     assert main(["brief", "--province", "46", "--out", str(tmp_path / "hue.pdf"), "--db", str(missing)]) == 0
     reader, text = pdf_text(tmp_path / "hue.pdf")
     assert len(reader.pages) == 1 and "Chưa có số liệu trạng thái." in text
+
+
+def test_offshore_zone_of_a_province_goes_to_an_inset(tmp_path):
+    inputs = small_inputs(tmp_path, with_status=False)
+    fig = staticmap.map_figure(ViewState(province="02", mode="merge"), inputs)
+    main = fig.axes[0]
+    far_x = gpd.GeoSeries([shapely.Point(112.0, 16.0)], crs="EPSG:4326").to_crs(staticmap.PLOT_CRS).x.iloc[0]
+    assert main.get_xlim()[1] < far_x  # the mainland keeps its scale
+    insets = [a for a in main.child_axes]
+    assert len(insets) == 1 and insets[0].get_title().startswith("Đặc khu Hoàng Sa")
+    assert staticmap.offshore_codes(inputs.communes) == {"00005"}
