@@ -13,9 +13,13 @@ PAGES = [
     st.Page("pages/data.py", title="Dữ liệu", icon=":material/dataset:", url_path="data"),
     st.Page("pages/lookup.py", title="Tra cứu xã cũ ↔ mới", icon=":material/search:", url_path="lookup"),
     st.Page("pages/status.py", title="Tình hình", icon=":material/monitoring:", url_path="status"),
+    st.Page("pages/briefing.py", title="Bản đồ cho báo cáo", icon=":material/print:", url_path="briefing"),
 ]
 
-page = st.navigation(PAGES)
+embedded = bool(st.context.is_embedded)  # ?embed=true: an iframe on an intranet page
+page = st.navigation(PAGES, position="hidden" if embedded else "sidebar")
+if embedded:  # Streamlit 1.67 keeps the sidebar in embed mode: hide it (and its opener), the page shows only its content
+    st.html("<style>[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl']{display:none}</style>")
 with st.sidebar:
     info = cache.manifest()
     st.caption(f"Dữ liệu: phiên bản {info['version']}")
