@@ -11,11 +11,10 @@ import re
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-import pandas as pd
 from branca.element import Element
 
 from lib import geodata, leaflet, mapdata, mapview, staticmap
-from lib.i18n import format_date, format_int
+from lib.i18n import format_int
 from lib.urlstate import ViewState, to_params
 
 LEAFLET_DIR = geodata.PROJECT_DIR / "static" / "leaflet"
@@ -111,7 +110,7 @@ def render_html(view: ViewState, inputs: staticmap.MapInputs, *, leaflet_dir: Pa
         old_communes = geodata.load_layer("old_communes", geodata_dir)
     built = mapview.build(view, communes=inputs.communes, provinces=inputs.provinces, crosswalk=inputs.crosswalk,
                           geometry=lambda kind, prov: geometry_text(kind, prov, inputs, geodata_dir=geodata_dir),
-                          merge=inputs.merge, status=status, old_communes=old_communes)
+                          merge=inputs.merge, status=status, old_communes=old_communes, as_of=inputs.as_of)
     m = built.map
     m.default_js, m.default_css = [], []  # Leaflet goes in inline instead of from the app's static files
     root = m.get_root()

@@ -201,21 +201,6 @@ def test_national_png_of_the_bundled_dataset(tmp_path):
     assert inputs.version in text
 
 
-def test_fast_merge_structure_equals_mapstyle():
-    _, _, crosswalk = small_geodata()
-    pd.testing.assert_frame_equal(staticmap.merge_structure(crosswalk), mapstyle.merge_structure(crosswalk),
-                                  check_dtype=False)
-
-
-@pytest.mark.dataset
-def test_fast_merge_structure_equals_mapstyle_on_the_bundled_crosswalk():
-    from lib import geodata
-
-    crosswalk = geodata.load_crosswalk()
-    pd.testing.assert_frame_equal(staticmap.merge_structure(crosswalk), mapstyle.merge_structure(crosswalk),
-                                  check_dtype=False)
-
-
 @pytest.mark.dataset
 def test_cli_map_and_brief(tmp_path, capsys):
     from lib.cli import main
