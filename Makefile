@@ -17,17 +17,23 @@ $(VENV)/.installed: requirements.txt
 	$(VENV)/bin/pip install --quiet -r requirements.txt
 	touch $@
 
-# Debian's Chromium for the browser tests (never a browser download).
+# Debian's Chromium for the browser tests (never a browser download) and PostgreSQL for the
+# store tests' second database.
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
 
 run: setup
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
+# The whole suite; the store tests also run against a throw-away PostgreSQL on 127.0.0.1.
 test: setup system-deps
-	$(PY) -m pytest
+	PYTHON=$(PY) bash scripts/test_postgres.sh run $(PY) -m pytest $(PYTEST_ARGS)
 
 build-geodata: setup
 	$(PY) -m lib.cli build-geodata --sources $(SOURCES) --out geodata

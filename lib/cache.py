@@ -151,3 +151,41 @@ def commune_status(url: str, as_of: str, revision: int) -> pd.DataFrame:
 
     codes = sorted(crosswalk()["new_code"].unique())
     return status.commune_status(status_store(url), as_of=dt.datetime.fromisoformat(as_of), codes=codes)
+@st.cache_data(show_spinner="Đang tính tình hình…", max_entries=16)
+def status_on_day(url: str, day: str, revision: int) -> tuple[pd.DataFrame | None, str]:
+    """Commune status at the end of ISO ``day`` ("" = the store's default time) and the day shown;
+    ``revision`` (newest batch id) renews it after imports."""
+    import datetime as dt
+
+    from lib import staticmap
+
+    frame, shown = staticmap.status_as_of(status_store(url), dt.date.fromisoformat(day) if day else None,
+                                          codes=sorted(layer("new_communes")["code"]))
+    return frame, shown.isoformat() if shown else ""
+
+
+def briefing_inputs(url: str, day: str, revision: int):
+    """Inputs of the briefing outputs from the cached layers and status (see ``lib.staticmap.MapInputs``)."""
+    import datetime as dt
+
+    from lib import staticmap
+
+    frame, shown = status_on_day(url, day, revision)
+    return staticmap.MapInputs(communes=layer("new_communes"), provinces=layer("new_provinces"), crosswalk=crosswalk(),
+                               merge=merge_structure(), status=frame, as_of=dt.date.fromisoformat(shown) if shown else None,
+                               version=manifest()["version"], sources=staticmap.source_names(geodata.DEFAULT_DIR))
+
+
+@st.cache_data(show_spinner=False, max_entries=48)  # also called from download buttons, where no spinner may draw
+def briefing_output(kind: str, province: str, level: str, mode: str, url: str, day: str, revision: int) -> bytes:
+    """Bytes of one briefing output: ``kind`` is png, svg, pdf, html or brief."""
+    from lib import brief, htmlexport, staticmap
+    from lib.urlstate import ViewState
+
+    inputs = briefing_inputs(url, day, revision)
+    view = ViewState(province=province, level=level, mode=mode)
+    if kind == "html":
+        return htmlexport.render_html(view, inputs).encode("utf-8")
+    if kind == "brief":
+        return brief.brief_bytes(province, inputs)
+    return staticmap.figure_bytes(staticmap.map_figure(view, inputs), kind)

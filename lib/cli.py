@@ -1,4 +1,4 @@
-"""Command line: python -m lib.cli {build-geodata,validate,quality,export,convert,ingest,status} ..."""
+"""Command line: python -m lib.cli {build-geodata,validate,quality,export,convert,ingest,status,map,brief} ..."""
 
 from __future__ import annotations
 
@@ -83,6 +83,73 @@ def _convert(args: argparse.Namespace) -> int:
     print(result.summary().to_string(index=False))
     print(f"match rate: {result.match_rate:.1%} of {result.given_rows} non-empty rows → {out}")
     return 0
+
+
+def _as_of(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"ngày “{text}” không đúng dạng YYYY-MM-DD") from None
+
+
+def _map_inputs(args: argparse.Namespace, scratch: str):
+    from lib import staticmap
+
+    store = staticmap.open_store(args.db, demo=args.demo, scratch=Path(scratch))
+    if store is None:
+        print("Chưa có số liệu trạng thái (kho trống hoặc chưa tạo): bản đồ ghi rõ điều đó.", file=sys.stderr)
+    return staticmap.load_inputs(store=store, date=args.as_of)
+
+
+def _map(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from lib import staticmap
+    from lib.urlstate import ViewState
+
+    fmt = args.format or Path(args.out).suffix.lstrip(".").lower()
+    if fmt not in (*staticmap.FORMATS, "html"):
+        print(f"Định dạng “{fmt}” không hỗ trợ: dùng --format png, svg, pdf hoặc html.", file=sys.stderr)
+        return 2
+    view = ViewState(province=args.province, level=args.level, mode=args.mode)
+    with tempfile.TemporaryDirectory() as scratch:
+        inputs = _map_inputs(args, scratch)
+        try:
+            if fmt == "html":  # imported only here: folium and the map assembly cost a second to import
+                from lib import htmlexport
+
+                htmlexport.write_html(view, inputs, Path(args.out))
+            else:
+                staticmap.render_map(view, inputs, Path(args.out), fmt=fmt)
+        except staticmap.StaticMapError as err:  # also HtmlExportError: a request the data cannot answer
+            print(err, file=sys.stderr)
+            return 2
+    print(args.out)
+    return 0
+
+
+def _brief(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from lib import brief, staticmap
+
+    with tempfile.TemporaryDirectory() as scratch:
+        inputs = _map_inputs(args, scratch)
+        try:
+            brief.render_brief(args.province, inputs, Path(args.out))
+        except staticmap.StaticMapError as err:
+            print(err, file=sys.stderr)
+            return 2
+    print(args.out)
+    return 0
+
+
+def _status_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-of", type=_as_of, default=None, help="status at the end of this day (YYYY-MM-DD); default: latest")
+    parser.add_argument("--db", default=None, help="status store URL or SQLite file (default: $VNMAP_STATUS_DB or data/status.sqlite)")
+    parser.add_argument("--demo", action="store_true", help="use the seeded demonstration data instead of the store")
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -180,6 +247,20 @@ def make_parser() -> argparse.ArgumentParser:
                          help="one output row per candidate new commune instead of '; '-joined lists")
     convert.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
     convert.set_defaults(func=_convert)
+    map_ = commands.add_parser("map", help="draw the national or a province map as PNG, SVG, PDF or interactive HTML")
+    map_.add_argument("--province", default="", help="new province code (2 digits); default: the whole country")
+    map_.add_argument("--level", choices=("province", "commune"), default="province", help="national map: colour provinces or communes")
+    map_.add_argument("--mode", choices=("task", "centre", "merge"), default="task", help="colour mode (default: task)")
+    map_.add_argument("--format", choices=("png", "svg", "pdf", "html"), default=None, help="default: from the file suffix")
+    map_.add_argument("--out", required=True, help="output file")
+    _status_options(map_)
+    map_.set_defaults(func=_map)
+
+    brief = commands.add_parser("brief", help="one-page A4 PDF brief of a province")
+    brief.add_argument("--province", required=True, help="new province code (2 digits)")
+    brief.add_argument("--out", required=True, help="output PDF file")
+    _status_options(brief)
+    brief.set_defaults(func=_brief)
 
     ingest = commands.add_parser("ingest", help="import a status sheet (CSV/XLSX) into the status store")
     ingest.add_argument("file", help="the sheet (.csv in UTF-8, or .xlsx)")

@@ -47,25 +47,30 @@ class Legend:
     notes: list[str] = field(default_factory=list)
 
 
+CONFLICT_OUTLINE = "#d50000"
+
+
 @dataclass
 class Colouring:
-    """Fill colour per unit code, codes to outline specially, and the legend."""
+    """Fill colour per unit code, codes to outline specially (and the outline's colour), and the legend."""
 
     fill: dict[str, str]
     legend: Legend
     outlined: set[str] = field(default_factory=set)
+    outline_colour: str = SPLIT_OUTLINE
 
 
 def merge_structure(crosswalk: pd.DataFrame) -> pd.DataFrame:
     """Per new commune: how many old communes formed it, and whether one of them was split."""
-    grouped = crosswalk.groupby("new_code")
     return pd.DataFrame({
-        "predecessors": grouped["old_code"].nunique(),
-        "has_split_part": grouped["part"].agg(lambda p: bool((p == "part").any())),
+        "predecessors": crosswalk.groupby("new_code")["old_code"].nunique(),
+        "has_split_part": crosswalk["part"].eq("part").groupby(crosswalk["new_code"]).any(),
     })
 
 
-def _as_of_note(status: pd.DataFrame | None, as_of: dt.date | dt.datetime | None) -> list[str]:
+def _as_of_note(status: pd.DataFrame | None, as_of: dt.date | dt.datetime | None,
+                shown: pd.Index | None = None) -> list[str]:
+    """Date and demonstration notes of the status shown; conflicts counted among ``shown`` codes only."""
     notes = []
     if status is None or status.empty:
         return ["Chưa có số liệu trạng thái."]
@@ -76,8 +81,11 @@ def _as_of_note(status: pd.DataFrame | None, as_of: dt.date | dt.datetime | None
                                                   if latest is not None and not pd.isna(latest) else ""))
     if "is_demo" in status and bool(status["is_demo"].any()):
         notes.append("DỮ LIỆU MINH HOẠ — không phải số liệu thật.")
-    if "conflict" in status and status["conflict"].fillna("").ne("").any():
-        notes.append(f"{int(status['conflict'].fillna('').ne('').sum())} xã có báo cáo các phần không thống nhất (viền đỏ).")
+    conflicts = status["conflict"].fillna("").ne("") if "conflict" in status else pd.Series(False, index=status.index)
+    if shown is not None:
+        conflicts &= status["code"].isin(shown)
+    if conflicts.any():
+        notes.append(f"{int(conflicts.sum())} xã có báo cáo các phần không thống nhất (viền đỏ).")
     return notes
 
 
@@ -118,10 +126,11 @@ def colour_communes(mode: str, codes: pd.Index, *, status: pd.DataFrame | None, 
         colouring.legend.entries.append((SPLIT_OUTLINE, "Viền tím: có phần của xã cũ bị chia tách",
                                          len(colouring.outlined)))
         return colouring
-    notes = _as_of_note(status, as_of)
+    notes = _as_of_note(status, as_of, shown=codes)
     column, styles = ("task_class", TASK_STYLES) if mode == "task" else ("centre_class", CENTRE_STYLES)
     classes = status.set_index("code")[column] if status is not None and not status.empty else pd.Series(dtype=object)
     colouring = _class_colouring(codes, classes, styles, MODE_LABELS[mode], notes)
+    colouring.outline_colour = CONFLICT_OUTLINE
     if status is not None and "conflict" in status:
         colouring.outlined = set(status.loc[status["conflict"].fillna("").ne(""), "code"]) & set(codes)
     return colouring

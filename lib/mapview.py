@@ -79,6 +79,7 @@ def build(
     if view.old:
         selected |= set(crosswalk.loc[crosswalk["old_code"] == view.old, "new_code"])
     leaflet.UnitLayer(**_source(data), name="units", fill=colouring.fill, outlined=colouring.outlined, selected=selected,
+                      outline={"color": colouring.outline_colour, "weight": 1.5},
                       style={"color": "#ffffff", "weight": 0.5 if view.province else 0.25,
                              "fillOpacity": 0.8, "fillColor": mapstyle.GREY},
                       canvas=not view.province).add_to(m)  # canvas draws 3,321 polygons far faster than SVG

@@ -7,27 +7,18 @@ import unicodedata
 
 import pandas as pd
 
-# Unit-type words that may open a Vietnamese unit name, longest first so that
-# "thị xã" is removed before "xã" could be.
-UNIT_TYPE_PREFIXES = (
-    "thanh pho truc thuoc trung uong",
-    "thanh pho",
-    "thu do",
-    "thi xa",
-    "thi tran",
-    "dac khu",
-    "huyen",
-    "quan",
-    "tinh",
-    "phuong",
-    "xa",
-    "tp.",
-    "tp",
-    "tt.",
-    "tt",
-    "p.",
-    "x.",
+# Unit-type words that may open a Vietnamese unit name, longest first so that "thị xã" is
+# removed before "xã" could be. They are matched with their diacritics: folded, "quận" and
+# "phường" would also eat real names ("Quán Thánh", "Phương Mai"). Text typed without any
+# diacritics loses only the type words that hardly start a name ("quan", "phuong", "tinh" do), and
+# the abbreviations.
+UNIT_TYPE_WORDS = (
+    "thành phố trực thuộc trung ương", "thành phố", "thủ đô", "thị xã", "thị trấn", "đặc khu",
+    "huyện", "quận", "tỉnh", "phường", "xã",
 )
+ASCII_UNIT_TYPE_WORDS = ("thanh pho", "thu do", "thi xa", "thi tran", "dac khu", "huyen", "xa")
+AMBIGUOUS_ASCII_TYPE_WORDS = ("phuong", "quan", "tinh")
+ABBREVIATIONS = ("tp.", "tx.", "tt.", "p.", "x.", "q.", "h.", "tp", "tt")
 
 # Full type names as they appear before a commune/district/province name (NFC, capitalised).
 UNIT_TYPES = ("Đặc khu", "Thị trấn", "Thị xã", "Thành phố", "Phường", "Quận", "Huyện", "Tỉnh", "Xã")
@@ -47,22 +38,42 @@ def fold(text: str) -> str:
 def name_key(text: str | None, *, strip_type: bool = True) -> str:
     """Matching key of a unit name.
 
-    NFC → lower case → diacritics and đ folded → leading unit-type word removed →
-    punctuation removed → zero-padded numbers unpadded ("Phường 01" → "1").
+    NFC → lower case → leading unit-type word removed (see ``UNIT_TYPE_WORDS``) → diacritics
+    and đ folded → punctuation removed → zero-padded numbers unpadded ("Phường 01" → "1").
     Two names denote the same unit when their keys are equal.
     """
     if text is None or (isinstance(text, float) and pd.isna(text)):
         return ""
-    key = fold(unicodedata.normalize("NFC", str(text))).strip()
-    key = key.replace("'", "").replace("’", "")
+    lowered = _SPACES.sub(" ", unicodedata.normalize("NFC", str(text)).lower().strip())
+    lowered = lowered.replace("'", "").replace("’", "")
     if strip_type:
-        for prefix in UNIT_TYPE_PREFIXES:
-            if key.startswith(prefix + " ") or (prefix.endswith(".") and key.startswith(prefix)):
-                key = key[len(prefix):]
-                break
-    key = _PUNCT.sub(" ", key)
+        lowered = _strip_type_word(lowered)
+    key = _PUNCT.sub(" ", fold(lowered))
     key = _LEADING_ZEROS.sub(r"\1", key)
     return _SPACES.sub(" ", key).strip()
+
+
+def name_keys(text: str | None) -> tuple[str, ...]:
+    """Keys to try, best first: :func:`name_key`, then, for text typed without diacritics that
+    opens with "phuong", "quan" or "tinh", the key without that word ("phuong ba dinh" is most
+    likely Phường Ba Đình, but "phuong mai" may be Phương Mai itself)."""
+    key = name_key(text)
+    lowered = str(text or "").strip().lower()
+    for word in AMBIGUOUS_ASCII_TYPE_WORDS:
+        if lowered.isascii() and key.startswith(word + " "):
+            return key, key[len(word) + 1:]
+    return (key,)
+
+
+def _strip_type_word(lowered: str) -> str:
+    words = UNIT_TYPE_WORDS + (ASCII_UNIT_TYPE_WORDS if lowered.isascii() else ())
+    for word in words:
+        if lowered.startswith(word + " "):
+            return lowered[len(word) + 1:]
+    for abbreviation in ABBREVIATIONS:
+        if lowered.startswith(abbreviation + " ") or (abbreviation.endswith(".") and lowered.startswith(abbreviation)):
+            return lowered[len(abbreviation):]
+    return lowered
 
 
 def split_unit_type(full_name: str) -> tuple[str, str]:

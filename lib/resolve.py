@@ -12,7 +12,7 @@ import pandas as pd
 import pyogrio
 
 from lib import geodata
-from lib.names import fold, name_key, pad_code, split_unit_type
+from lib.names import fold, name_key, name_keys, pad_code, split_unit_type
 from lib.sources import fix_new_code
 
 RESOLVED = "resolved"
@@ -111,17 +111,17 @@ class _Index:
             if not name:
                 continue
             self.exact.setdefault(code, _exact(name))
-            # The bare name too: "Quán Thánh" keys as "thanh" ("quan" reads as Quận) while
-            # "Phường Quán Thánh" keys as "quan thanh"; both must find the unit.
+            # The bare name too ("Phường Ba Đình" and "Ba Đình" must both find the unit).
             for key in {_key(name), _key(split_unit_type(name)[1])}:
                 if key and code not in self.by_key.setdefault(key, []):
                     self.by_key[key].append(code)
 
     def lookup(self, name: str, *, alias: bool = False) -> list[str]:
-        key = _key(name)
-        if alias:
-            key = _alias(key)
-        return list(self.by_key.get(key, ()))
+        for key in name_keys(name):  # "phuong ba dinh": as written first, then without "phuong"
+            found = self.by_key.get(_alias(key) if alias else key)
+            if found:
+                return list(found)
+        return []
 
     def describe(self, codes: list[str] | tuple[str, ...]) -> str:
         shown = [f"{self.label[c]} [{c}]" for c in list(codes)[:_MAX_LISTED]]

@@ -1,4 +1,4 @@
-"""AppTest smoke tests of pages/lookup.py: search, lineage, filters and the export button."""
+"""AppTest smoke tests of views/lookup.py: search, lineage, filters and the export button."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 def page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    at.switch_page("pages/lookup.py").run()
+    at.switch_page("views/lookup.py").run()
     assert not at.exception
     return at
 

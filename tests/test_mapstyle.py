@@ -81,3 +81,15 @@ def test_province_merge_mode():
                                  old_provinces=pd.Series({"01": 1, "79": 3}))
     labels = {label: n for _, label, n in colouring.legend.entries}
     assert labels["Giữ nguyên"] == 1 and labels["Hợp nhất 3 tỉnh trở lên"] == 1
+
+
+def test_conflicts_counted_among_shown_units_only_and_outlined_red():
+    frame = status(conflict=["", "phần A xanh, phần B đỏ", ""])
+    shown = pd.Index(["00001", "00003"])
+    colouring = colour_communes("task", shown, status=frame, merge=pd.DataFrame())
+    assert colouring.outlined == set()
+    assert not any("không thống nhất" in n for n in colouring.legend.notes)
+    assert any("MINH HOẠ" in n for n in colouring.legend.notes)  # the data is still demonstration data
+    everywhere = colour_communes("task", CODES, status=frame, merge=pd.DataFrame())
+    assert everywhere.outline_colour != colour_communes("merge", CODES, status=None, merge=pd.DataFrame({
+        "predecessors": [1, 1, 1, 1], "has_split_part": [False] * 4}, index=CODES)).outline_colour

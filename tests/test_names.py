@@ -36,6 +36,16 @@ def test_nfd_input_matches_nfc():
     assert name_key(nfd) == name_key("Xã Đồn Đạc") == "don dac"
 
 
+@pytest.mark.parametrize("name, key", [
+    ("Phường Quán Thánh", "quan thanh"), ("Quán Thánh", "quan thanh"), ("Phường Phương Mai", "phuong mai"),
+    ("Phương Mai", "phuong mai"), ("Quận Ba Đình", "ba dinh"), ("phuong mai", "phuong mai"),
+    ("thi xa son tay", "son tay"), ("TP. HCM", "hcm"), ("Q. Ba Đình", "ba dinh"), ("Tĩnh Gia", "tinh gia"),
+])
+def test_type_words_need_their_diacritics(name, key):
+    # Folded, "Quán" reads as "quận" and "Phương" as "phường": only the real type word is removed.
+    assert name_key(name) == key
+
+
 def test_type_word_only_removed_at_start():
     # "Xã" inside a name is part of the name; "Thị xã" must not leave "xa" behind.
     assert name_key("Xã Tân Xã") == "tan xa"
@@ -73,3 +83,11 @@ def test_pad_code_rejects(value):
 def test_pad_codes_names_the_bad_row():
     with pytest.raises(ValueError, match="row 2"):
         pad_codes(pd.Series(["1", "2", "x"]), 5)
+
+
+def test_name_keys_try_without_ambiguous_ascii_type_word():
+    from lib.names import name_keys
+
+    assert name_keys("phuong ba dinh") == ("phuong ba dinh", "ba dinh")
+    assert name_keys("Phương Mai") == ("phuong mai",)  # diacritics say it is a name
+    assert name_keys("Phường Ba Đình") == ("ba dinh",)

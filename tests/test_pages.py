@@ -18,7 +18,7 @@ def registered_pages() -> list[str]:
 
 def run(page: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120).run()
-    if page != "pages/map.py":
+    if page != "views/map.py":
         at.switch_page(page).run()
     return at
 
@@ -31,7 +31,7 @@ def test_page_runs(page):
 
 
 def test_overview_counts():
-    at = run("pages/overview.py")
+    at = run("views/overview.py")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Tỉnh, thành phố"] == "34"
     assert metrics["Xã, phường, đặc khu"] == "3.321"
@@ -43,7 +43,7 @@ def test_overview_counts():
 
 
 def test_data_page_validates_dataset():
-    at = run("pages/data.py")
+    at = run("views/data.py")
     at.button(key="data_validate").click().run()
     assert not at.exception
     assert at.success and "đạt" in at.success[0].value

@@ -204,7 +204,7 @@ def _page(monkeypatch, db_path, *, password: str | None = None):
     else:
         monkeypatch.setenv("VNMAP_IMPORT_PASSWORD", password)
     at = AppTest.from_file(APP, default_timeout=180).run()
-    at.switch_page("pages/status.py").run()
+    at.switch_page("views/status.py").run()
     return at
 
 

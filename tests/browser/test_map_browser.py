@@ -48,3 +48,11 @@ def test_bad_url_falls_back_with_message(app_url, page):
     wait_for_units(page, 34)
     page.get_by_text("không hợp lệ", exact=False).first.wait_for(timeout=30_000)
     assert page.get_by_text("Toàn quốc: 34 tỉnh", exact=False).count() == 1
+
+
+def test_page_path_goes_through_the_app_frame(app_url, page):
+    page.goto(f"{app_url}/map?province=01")
+    wait_for_units(page, 126)
+    page.get_by_text("Dữ liệu: phiên bản").wait_for(timeout=30_000)  # the shared sidebar of app.py
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert "Bản đồ" in nav and "Tra cứu" in nav

@@ -85,4 +85,5 @@ with map_col:
         st.rerun()
 with panel_col:
     widgets.legend(built.legend)
-    widgets.unit_panel(mapview.panel_tables(view, communes=communes, crosswalk=table, status=status_frame))
+    if not st.context.is_embedded:  # ?embed=true (iframe on an intranet page): only the map and its legend
+        widgets.unit_panel(mapview.panel_tables(view, communes=communes, crosswalk=table, status=status_frame))

@@ -1,0 +1,229 @@
+"""Static maps: valid PNG/SVG/PDF files with the title, legend, date, demo note, labels and footer in them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+from PIL import Image
+from pypdf import PdfReader
+
+from lib import mapstyle, staticmap
+from lib.status import TIMEZONE
+from lib.store import StatusStore
+from lib.urlstate import ViewState
+
+DAY = dt.date(2025, 11, 20)
+COMMUNES = [  # code, full name, province, box (lon/lat)
+    ("00001", "Phường Ba Đình", "01", (105.00, 20.0, 105.20, 20.3)),
+    ("00002", "Xã Sóc Sơn", "01", (105.20, 20.0, 105.40, 20.3)),
+    ("00003", "Xã Đông Hà", "02", (105.40, 20.0, 105.60, 20.3)),
+    ("00004", "Xã <b>Mỹ</b> & Co", "02", (105.60, 20.0, 105.80, 20.3)),
+    ("00005", "Đặc khu Hoàng Sa", "02", (112.00, 16.0, 112.30, 16.3)),
+]
+PROVINCES = {"01": ("Hà Nội", "Thành phố Hà Nội"), "02": ("Quảng Trị", "Tỉnh Quảng Trị")}
+CROSSWALK = [  # old code, old name, old province, new code, part
+    ("10001", "Phường Phúc Xá", ("01", "Thành phố Hà Nội"), "00001", "whole"),
+    ("10002", "Phường Trúc Bạch", ("01", "Thành phố Hà Nội"), "00001", "part"),
+    ("10002", "Phường Trúc Bạch", ("01", "Thành phố Hà Nội"), "00002", "part"),
+    ("10003", "Thị trấn Sóc Sơn", ("01", "Thành phố Hà Nội"), "00002", "whole"),
+    ("10004", "Xã Đông Lương", ("45", "Tỉnh Quảng Trị cũ"), "00003", "whole"),
+    ("10005", "Xã Triệu Long", ("45", "Tỉnh Quảng Trị cũ"), "00004", "whole"),
+    ("10006", "Xã Kim Thuỷ", ("44", "Tỉnh Quảng Bình"), "00004", "whole"),
+    ("10007", "Huyện Hoàng Sa", ("48", "Thành phố Đà Nẵng"), "00005", "whole"),
+]
+
+
+def small_geodata() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]:
+    """Five communes in two provinces (one far offshore) and their crosswalk, built inline."""
+    communes = gpd.GeoDataFrame({
+        "code": [c[0] for c in COMMUNES], "full_name": [c[1] for c in COMMUNES],
+        "name": [c[1].split(" ", 1)[1] if not c[1].startswith(("Đặc khu", "Thị trấn")) else c[1].split(" ", 2)[2]
+                 for c in COMMUNES],
+        "type": [c[1].split(" ")[0] if not c[1].startswith("Đặc khu") else "Đặc khu" for c in COMMUNES],
+        "province_code": [c[2] for c in COMMUNES], "province_name": [PROVINCES[c[2]][1] for c in COMMUNES],
+    }, geometry=[shapely.box(*c[3]) for c in COMMUNES], crs="EPSG:4326")
+    provinces = communes.dissolve("province_code").reset_index()[["province_code", "geometry"]]
+    provinces = provinces.rename(columns={"province_code": "code"}).assign(
+        name=lambda d: d["code"].map(lambda c: PROVINCES[c][0]), full_name=lambda d: d["code"].map(lambda c: PROVINCES[c][1]),
+        area_km2=[1234.5, 2345.6], population=[1_000_000.0, None])
+    new = communes.set_index("code")
+    crosswalk = pd.DataFrame([{
+        "old_code": old, "old_level": "district" if name.startswith("Huyện") else "commune", "old_name": name,
+        "old_district_code": f"9{old[-2:]}", "old_province_code": prov[0], "old_province_name": prov[1],
+        "new_code": code, "new_name": new.loc[code, "full_name"], "new_province_code": new.loc[code, "province_code"],
+        "new_province_name": new.loc[code, "province_name"], "relation": "merged", "part": part,
+    } for old, name, prov, code, part in CROSSWALK])
+    return communes, provinces, crosswalk
+
+
+def store_with_reports(path, *, demo: bool) -> StatusStore:
+    """A real SQLite store: 00001 green, 00002 amber, 00003 red with gaps; 00004 reported later; 00005 none."""
+    def at(day: dt.date, hour: int) -> pd.Timestamp:
+        return pd.Timestamp(dt.datetime.combine(day, dt.time(hour)), tz=TIMEZONE)
+
+    rows = pd.DataFrame([
+        ("00001", at(DAY, 9), 10, 10, 0, "operating", ""),
+        ("00002", at(DAY, 9), 10, 6, 0, "operating", "chữ ký số"),
+        ("00003", at(DAY, 10), 10, 4, 2, "not_operating", ""),
+        ("00004", at(DAY + dt.timedelta(days=3), 10), 10, 10, 0, "operating", ""),
+    ], columns=["unit_code", "as_of", "tasks_total", "tasks_done", "tasks_overdue", "centre_state", "gaps"])
+    rows = rows.assign(level="commune", note="", via_old_code="")
+    store = StatusStore(f"sqlite:///{path}")
+    store.append(rows, imported_by="test", source_name="test.xlsx", source_sha256="0" * 64, is_demo=demo)
+    return store
+
+
+def small_inputs(tmp_path, *, demo: bool = True, with_status: bool = True, date: dt.date | None = DAY):
+    communes, provinces, crosswalk = small_geodata()
+    store = store_with_reports(tmp_path / "status.sqlite", demo=demo) if with_status else None
+    status, as_of = staticmap.status_as_of(store, date, codes=list(communes["code"]))
+    return staticmap.MapInputs(communes=communes, provinces=provinces, crosswalk=crosswalk,
+                               merge=mapstyle.merge_structure(crosswalk), status=status, as_of=as_of,
+                               version="test-0001", sources=["Nguồn A", "Nguồn B"])
+
+
+def svg_texts(path) -> str:
+    """All text of an SVG's <text> elements, lines joined by spaces (wrapped text reads as written)."""
+    root = ET.parse(path).getroot()
+    texts = ["".join(el.itertext()) for el in root.iter() if el.tag.endswith("}text") or el.tag == "text"]
+    return re.sub(r"\s+", " ", " ".join(texts))
+
+
+def pdf_text(path) -> tuple[PdfReader, str]:
+    reader = PdfReader(path)
+    return reader, re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+
+
+def test_status_as_of_ignores_later_reports(tmp_path):
+    inputs = small_inputs(tmp_path)
+    classes = inputs.status.set_index("code")["task_class"]
+    assert inputs.as_of == DAY
+    assert classes.to_dict() == {"00001": "green", "00002": "amber", "00003": "red", "00004": "grey", "00005": "grey"}
+    (tmp_path / "later").mkdir()
+    later = small_inputs(tmp_path / "later", date=DAY + dt.timedelta(days=3))
+    assert later.status.set_index("code").loc["00004", "task_class"] == "green"
+
+
+def test_no_store_means_no_status(tmp_path):
+    assert staticmap.status_as_of(None, DAY) == (None, None)
+    empty = StatusStore(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    assert staticmap.status_as_of(empty, DAY) == (None, None)
+
+
+def test_open_store_does_not_create_a_missing_file(tmp_path):
+    missing = tmp_path / "none.sqlite"
+    assert staticmap.open_store(f"sqlite:///{missing}") is None
+    assert not missing.exists()
+
+
+def test_national_png_is_wide_enough(tmp_path):
+    out = staticmap.render_map(ViewState(), small_inputs(tmp_path), tmp_path / "national.png")
+    with Image.open(out) as image:
+        assert image.format == "PNG"
+        assert image.width >= 2000 and image.height >= 1500
+        colours = {c for _, c in image.convert("RGB").getcolors(1_000_000)}
+    assert (0xff, 0xeb, 0xee) in colours or (0xff, 0xcd, 0xd2) in colours  # share bins of mapstyle were painted
+
+
+def test_province_svg_has_title_legend_date_demo_labels_and_footer(tmp_path):
+    out = staticmap.render_map(ViewState(province="01"), small_inputs(tmp_path), tmp_path / "hanoi.svg")
+    root = ET.parse(out).getroot()
+    assert root.tag.endswith("svg")
+    text = svg_texts(out)
+    assert "Thành phố Hà Nội — tiến độ thực hiện nhiệm vụ" in text
+    assert "Xanh: mọi nhiệm vụ đã hoàn thành (1)" in text
+    assert "Vàng: còn nhiệm vụ đang làm, không quá hạn (1)" in text
+    assert "Đỏ: có nhiệm vụ quá hạn (0)" in text  # the red commune is in the other province
+    assert "Số liệu tính đến: 20/11/2025" in text
+    assert "DỮ LIỆU MINH HOẠ" in text
+    assert "Ba Đình" in text and "Sóc Sơn" in text  # commune labels fit their units
+    assert "bộ dữ liệu test-0001" in text and "Nguồn A; Nguồn B" in text
+    assert re.search(r"\b\d+ km\b", text)  # scale bar
+
+
+def test_national_pdf_text(tmp_path):
+    out = staticmap.render_map(ViewState(), small_inputs(tmp_path), tmp_path / "national.pdf")
+    reader, text = pdf_text(out)
+    assert len(reader.pages) == 1
+    assert "Toàn quốc: 2 tỉnh, thành phố — tiến độ thực hiện nhiệm vụ" in text
+    assert "Tỉ lệ xã “xanh”" in text and "DỮ LIỆU MINH HOẠ" in text and "20/11/2025" in text
+    assert "Hà Nội" in text and "Quảng Trị" in text  # province labels
+    assert "Đặc khu Hoàng Sa" in text  # the offshore zone is named on the national map
+
+
+def test_real_data_has_no_demo_note_and_merge_mode_needs_no_status(tmp_path):
+    real = small_inputs(tmp_path, demo=False)
+    text = svg_texts(staticmap.render_map(ViewState(mode="centre", province="02"), real, tmp_path / "c.svg"))
+    assert "MINH HOẠ" not in text
+    assert "Chưa hoạt động (1)" in text
+    none = small_inputs(tmp_path, with_status=False)
+    text = svg_texts(staticmap.render_map(ViewState(level="commune", mode="merge"), none, tmp_path / "m.svg"))
+    assert "Số xã cũ hợp thành" in text and "2 xã cũ (3)" in text
+    text = svg_texts(staticmap.render_map(ViewState(), none, tmp_path / "t.svg"))
+    assert "Chưa có số liệu trạng thái." in text and "Chưa có số liệu (2)" in text
+
+
+def test_bad_requests_fail_clearly_and_write_nothing(tmp_path):
+    inputs = small_inputs(tmp_path, with_status=False)
+    with pytest.raises(staticmap.StaticMapError, match="99"):
+        staticmap.render_map(ViewState(province="99"), inputs, tmp_path / "x.png")
+    with pytest.raises(staticmap.StaticMapError, match="tiff"):
+        staticmap.render_map(ViewState(), inputs, tmp_path / "x.tiff")
+    assert list(tmp_path.glob("x.*")) == [] and list(tmp_path.glob(".x.*")) == []
+
+
+@pytest.mark.parametrize("span, expected", [(1_000, 200), (9_000, 1_000), (60_000, 10_000), (1_500_000, 200_000)])
+def test_scale_bar_length_is_round(span, expected):
+    assert staticmap._nice_length(span) == expected
+
+
+def test_source_names_from_sources_table(tmp_path):
+    (tmp_path / "SOURCES.md").write_text(
+        "# x\n## Sources\n\n| source | files |\n|---|---|\n| A org (from b) | f |\n| C via D | g |\n| A org | h |\n"
+        "\n## Other\n| Z | z |\n", encoding="utf-8")
+    assert staticmap.source_names(tmp_path) == ["A org", "C"]
+
+
+@pytest.mark.dataset
+def test_national_png_of_the_bundled_dataset(tmp_path):
+    inputs = staticmap.load_inputs()
+    out = staticmap.render_map(ViewState(mode="merge"), inputs, tmp_path / "vn.svg")
+    text = svg_texts(out)
+    assert "Toàn quốc: 34 tỉnh, thành phố" in text and "Số tỉnh cũ hợp thành" in text
+    for name in ("Hà Nội", "Hồ Chí Minh", "Cà Mau", "Lai Châu", "Đặc khu Hoàng Sa", "Đặc khu Trường Sa"):
+        assert name in text
+    assert inputs.version in text
+
+
+@pytest.mark.dataset
+def test_cli_map_and_brief(tmp_path, capsys):
+    from lib.cli import main
+
+    missing = tmp_path / "no-store.sqlite"
+    assert main(["map", "--province", "46", "--mode", "merge", "--out", str(tmp_path / "hue.svg"), "--db", str(missing)]) == 0
+    assert "Thành phố Huế — cấu trúc sáp nhập" in svg_texts(tmp_path / "hue.svg")
+    assert not missing.exists()  # asking for a map never creates a store
+    assert main(["map", "--province", "99", "--out", str(tmp_path / "x.png"), "--db", str(missing)]) == 2
+    assert main(["map", "--out", str(tmp_path / "x.gif"), "--db", str(missing)]) == 2
+    assert not list(tmp_path.glob("x.*"))
+    assert "99" in capsys.readouterr().err
+    assert main(["brief", "--province", "46", "--out", str(tmp_path / "hue.pdf"), "--db", str(missing)]) == 0
+    reader, text = pdf_text(tmp_path / "hue.pdf")
+    assert len(reader.pages) == 1 and "Chưa có số liệu trạng thái." in text
+
+
+def test_offshore_zone_of_a_province_goes_to_an_inset(tmp_path):
+    inputs = small_inputs(tmp_path, with_status=False)
+    fig = staticmap.map_figure(ViewState(province="02", mode="merge"), inputs)
+    main = fig.axes[0]
+    far_x = gpd.GeoSeries([shapely.Point(112.0, 16.0)], crs="EPSG:4326").to_crs(staticmap.PLOT_CRS).x.iloc[0]
+    assert main.get_xlim()[1] < far_x  # the mainland keeps its scale
+    insets = [a for a in main.child_axes]
+    assert len(insets) == 1 and insets[0].get_title().startswith("Đặc khu Hoàng Sa")
+    assert staticmap.offshore_codes(inputs.communes) == {"00005"}
