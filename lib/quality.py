@@ -234,7 +234,9 @@ def dataset_report(geodata_dir) -> Figures:
     if report.is_file():
         f.add("full-resolution figures written by the build (old/quality.txt):")
         for line in report.read_text(encoding="utf-8").splitlines():
-            f.add("  " + line, False if "[FAIL]" in line else None)
+            f.add("  " + line)
+            if "[FAIL]" in line:
+                f.ok = False
     else:
         f.add(f"{report} is missing: rebuild with python -m lib.cli build-geodata", False)
     iou_path = geodata_dir / geodata.OLD_DISTRICT_IOU
