@@ -147,10 +147,12 @@ partitioned among the old units that the crosswalk says formed it:
    ({geometry.get('old_communes_regridded_overlays', 0):,} pieces needed it).
 6. Areas (crosswalk `area_km2`, `share_of_old`, `share_of_new`) are computed on the
    full-resolution pieces in the Albers equal-area projection of `lib.geometry`. Then for
-   display each piece is clipped to the simplified new commune (slivers between the two
-   outlines given to the nearest piece) and its inner lines simplified as a coverage
-   (0.0008°) with the outer line kept, so the old layers share every outer vertex with the
-   new communes and a 1:1 old commune is exactly its new commune.
+   display the pieces are thinned as one coverage (0.0002°), cut from the simplified new
+   commune (both outlines noded together; slivers between them go to the piece they touch),
+   and their inner lines simplified as a coverage (0.0008°) with the outer line kept (only
+   exactly collinear vertices dropped), so the old layers follow the new communes' outer
+   lines and a 1:1 old commune is exactly its new commune. Districts and provinces are
+   unions of these communes on the 0.00001° grid.
 
 **`method`** (how the boundary was obtained) — count of communes:
 
@@ -163,11 +165,15 @@ partitioned among the old units that the crosswalk says formed it:
 **Limits.** Inner lines come from the 2009 census (thinned to ~150 m, coarse in cities,
 outdated for units changed since 2009), from district outlines of mixed vintage, and from
 geocoded points (3.4 % outside their new commune); communes created since 2009 and not
-matched are shaped by nearest point only; method `fallback` polygons are placeholders. The
+matched are shaped by nearest point only; method `fallback` polygons are placeholders. At
+display resolution the old levels nest to within a fraction of a percent, not exactly:
+sub-metre slivers left by noding put up to ~0.05 % of a few hundred communes' area outside
+their district polygon (`python -m lib.cli quality` counts them). The
 hold-out score below is the honest measure for communes without a 2009 shape; the score of
 seeded communes against their own 2009 shape is not evidence and is not reported.
 
-**Quality figures** (full resolution; build of {geometry.get('old_communes_seconds', 0)} s for this step;
+**Quality figures** (full resolution, except the district IoU: rebuilt districts and
+gis.chinhphu.vn outlines both at display resolution; build of {geometry.get('old_communes_seconds', 0)} s for this step;
 hold-out: {geometry.get('holdout_communes', 0):,} communes, seed {geometry.get('holdout_seed', '')}):
 
 ```
