@@ -89,6 +89,8 @@ def build(
         leaflet.UnitLayer(**_source(geometry(kind, view.province)), name=kind, style=style, interactive=clickable,
                           selected={view.old} if clickable and view.old else set(),
                           highlight={"color": "#ff6f00", "weight": 3}).add_to(m)
+    if view.layers:
+        colouring.legend.notes.append("Ranh giới cũ (nét đứt) là ranh giới dựng lại, gần đúng: xem Dữ liệu › SOURCES.md.")
     if view.unit and view.province:
         predecessors = set(crosswalk.loc[crosswalk["new_code"] == view.unit, "old_code"])
         if old_communes is not None and predecessors:

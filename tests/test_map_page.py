@@ -113,3 +113,13 @@ def test_status_shown_for_selected_commune_and_labelled_demo():
     assert "DỮ LIỆU MINH HOẠ" in texts  # both in the legend notes and the panel
     legend = next(m.value for m in at.markdown if m.value.startswith("**Tiến độ"))
     assert "Số liệu tính đến" in legend
+
+
+def test_old_boundaries_are_labelled_reconstructed():
+    at = open_map(province="01", layers="old_communes,old_districts")
+    assert not at.exception
+    assert at.multiselect(key="map_layers").value == ["old_communes", "old_districts"]
+    notes = " ".join(m.value for m in at.markdown)
+    assert "dựng lại" in notes
+    at.radio(key="map_pick").set_value("old").run()
+    assert not at.exception

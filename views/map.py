@@ -14,7 +14,7 @@ table = cache.crosswalk()
 store = cache.status_store(default_url())
 province_names = dict(zip(provinces["code"], provinces["full_name"]))
 commune_province = dict(zip(communes["code"], communes["province_code"]))
-LAYER_LABELS = {"old_communes": "Xã cũ (dựng lại)", "old_districts": "Huyện cũ", "old_provinces": "Tỉnh cũ"}
+LAYER_LABELS = {"old_communes": "Xã cũ (dựng lại)", "old_districts": "Huyện cũ (dựng lại)", "old_provinces": "Tỉnh cũ (dựng lại)"}
 available_layers = [k for k in OLD_LAYERS if cache.has_layer(k)]
 
 # First run of a session: the URL decides; afterwards the widgets do, and the URL follows.

@@ -56,3 +56,17 @@ def test_page_path_goes_through_the_app_frame(app_url, page):
     page.get_by_text("Dữ liệu: phiên bản").wait_for(timeout=30_000)  # the shared sidebar of app.py
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
     assert "Bản đồ" in nav and "Tra cứu" in nav
+
+
+def test_click_old_commune_shows_where_it_went(app_url, page):
+    page.goto(f"{app_url}/?province=01&layers=old_communes")
+    wait_for_units(page, 126 + 400)  # new communes plus Hà Nội's old ones
+    page.get_by_text("xã cũ", exact=True).click()  # click mode: old communes
+    page.wait_for_timeout(1500)
+    wait_for_units(page, 126 + 400)
+    click_latlng(page, 21.0468, 105.8481)  # geocoded point of Phường Phúc Xá (old)
+    page.get_by_role("heading", name="Phường Phúc Xá (cũ)").wait_for(timeout=30_000)
+    page.locator('[data-testid="stTable"]').last.get_by_text("Phường Hồng Hà").wait_for(timeout=10_000)
+    assert "old=00001" in page.url
+    page.screenshot(path=str(artifact("map_old_commune_selected.png")))
+    assert page.requests.foreign() == []
