@@ -39,6 +39,10 @@ COLUMN_DOCS = {
     "disagreement": "empty when the sources agree; otherwise what differs",
 }
 
+# Values of the `relation` and `part` columns.
+RELATIONS = ("unchanged", "renamed", "merged", "split")
+PARTS = ("whole", "part")
+
 VAU = "vietnamadminunits"
 DVHCVN = "dvhcvn"
 

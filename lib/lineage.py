@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-RELATIONS = ("unchanged", "renamed", "merged", "split")
+from lib.crosswalk import RELATIONS
 
 # Columns of :func:`new_to_old_summary`, documented for the exports.
 SUMMARY_DOCS = {

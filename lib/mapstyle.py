@@ -8,14 +8,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from lib.i18n import format_date
+from lib.i18n import LOCAL_TZ, format_date
 
 MODE_LABELS = {
     "task": "Tiến độ thực hiện nhiệm vụ",
     "centre": "Trung tâm phục vụ hành chính công",
     "merge": "Cấu trúc sáp nhập",
 }
-LOCAL_TZ = "Asia/Ho_Chi_Minh"
 GREY = "#9e9e9e"
 TASK_STYLES = {
     "green": ("#2e7d32", "Xanh: mọi nhiệm vụ đã hoàn thành"),

@@ -5,16 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import folium
 import geopandas as gpd
 import pandas as pd
 
 from lib import leaflet, mapstyle, unitinfo
+from lib.i18n import LOCAL_TZ
 from lib.urlstate import ViewState, with_changes
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 OLD_LINE_STYLES = {
     "old_provinces": {"color": "#212121", "weight": 2.2, "fill": False, "dashArray": "6 4"},
     "old_districts": {"color": "#424242", "weight": 1.4, "fill": False, "dashArray": "4 3"},

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from lib import geodata
+from lib.i18n import LOCAL_TZ
 
 TASK_CLASSES = ("green", "amber", "red", "grey")
 CENTRE_CLASSES = ("operating", "gaps", "not_operating", "unknown")
-TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+TIMEZONE = LOCAL_TZ
 DEADLINE_HOUR = 16
 
 TASK_LABELS = {"green": "Xanh (hoàn thành)", "amber": "Vàng (đang làm, không quá hạn)",
@@ -156,24 +156,24 @@ def commune_status(store, *, as_of: dt.datetime | None = None, now: dt.datetime 
     while the store holds no real report (``include_demo=None``), so that it never mixes with
     real data; pass True or False to decide. Columns: :data:`STATUS_COLUMNS`.
     """
-    reference = _reference_time(as_of, now)
-    if codes is None:
-        codes = sorted(geodata.load_crosswalk()["new_code"].unique())
-    if include_demo is None:
-        include_demo = not store.has_real_data()
-    reports = store.state_as_of(reference, level="commune", include_demo=include_demo)
-    return unit_status(reports, codes, now=reference)
+    return _level_status(store, "commune", "new_code", as_of=as_of, now=now, codes=codes, include_demo=include_demo)
 
 
 def province_reported_status(store, *, as_of: dt.datetime | None = None, now: dt.datetime | None = None,
                              codes: Iterable[str] | None = None, include_demo: bool | None = None) -> pd.DataFrame:
     """Status reported for the provinces themselves (province-level rows), like :func:`commune_status`."""
+    return _level_status(store, "province", "new_province_code", as_of=as_of, now=now, codes=codes,
+                         include_demo=include_demo)
+
+
+def _level_status(store, level: str, code_column: str, *, as_of, now, codes, include_demo) -> pd.DataFrame:
+    """Status of every unit of ``level``; ``codes`` default to the crosswalk's ``code_column``."""
     reference = _reference_time(as_of, now)
     if codes is None:
-        codes = sorted(geodata.load_crosswalk()["new_province_code"].unique())
+        codes = sorted(geodata.load_crosswalk()[code_column].unique())
     if include_demo is None:
         include_demo = not store.has_real_data()
-    reports = store.state_as_of(reference, level="province", include_demo=include_demo)
+    reports = store.state_as_of(reference, level=level, include_demo=include_demo)
     return unit_status(reports, codes, now=reference)
 
 

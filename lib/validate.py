@@ -18,8 +18,6 @@ from lib import geodata
 # Vietnam with its islands (Hoàng Sa, Trường Sa) lies well inside this lon/lat box.
 VIETNAM_BOUNDS = (100.0, 6.0, 118.0, 24.0)
 EXPECTED = {"new_provinces": 34, "new_communes": 3321, "old_provinces": 63, "old_communes": 10035}
-RELATIONS = {"unchanged", "renamed", "merged", "split"}
-PARTS = {"whole", "part"}
 
 
 class LayerError(Exception):
@@ -211,7 +209,7 @@ def crosswalk_problems(table: pd.DataFrame, *, new_codes: set[str], old_codes: s
         absent_old = old_codes - set(table.loc[communes, "old_code"])
         if absent_old:
             problems.append(f"crosswalk.csv: {len(absent_old)} old communes have no target: {', '.join(sorted(absent_old)[:5])}")
-    for column, allowed in (("relation", RELATIONS), ("part", PARTS)):
+    for column, allowed in (("relation", set(cw.RELATIONS)), ("part", set(cw.PARTS))):
         bad = ~table[column].isin(allowed)
         if bad.any():
             problems.append(f"crosswalk.csv: {int(bad.sum())} rows with {column} not in {sorted(allowed)} ({where(bad)})")

@@ -7,8 +7,8 @@ import html
 import pandas as pd
 import streamlit as st
 
-from lib.i18n import format_date, format_int, format_number, format_percent
-from lib.mapstyle import CENTRE_STYLES, LOCAL_TZ, TASK_STYLES, Legend
+from lib.i18n import LOCAL_TZ, format_date, format_int, format_number, format_percent
+from lib.mapstyle import CENTRE_STYLES, TASK_STYLES, Legend
 
 
 _MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~$"
