@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from lib.export import ExportInfo, csv_bytes, xlsx_bytes
 from lib.names import fold, name_key, split_unit_type
 from lib.resolve import AMBIGUOUS, RESOLVED, UNKNOWN, Match, UnitResolver
+from lib.sheets import SheetError, header_key, read_grid, unique_names
 
 # Header spellings (folded, punctuation → space) that name each role; Vietnamese and English.
 HEADER_ALIASES = {
@@ -75,8 +73,8 @@ _ABBREVIATIONS = {"p": "Phường", "x": "Xã", "tt": "Thị trấn", "q": "Qu�
 _ABBREVIATED = re.compile(r"^(p|x|tt|q|h|tx|tp|t)(?:\.\s*|\s+)(?=\S)", re.IGNORECASE)
 
 
-class ConvertError(ValueError):
-    """The uploaded file cannot be converted: the message says what, where and what to do."""
+# The uploaded file cannot be read or converted: the message says what, where and what to do.
+ConvertError = SheetError
 
 
 @dataclass(frozen=True)
@@ -120,62 +118,28 @@ class Conversion:
                              "meaning": [QUALITY_LABELS[q] for q in QUALITIES]})
 
 
-def read_table(data: bytes, filename: str, *, sheet: str | int = 0) -> pd.DataFrame:
-    """Read an uploaded CSV or XLSX as text (codes keep their zeros).
+def read_table(data: bytes, filename: str, *, sheet: str | int | None = 0) -> pd.DataFrame:
+    """Read an uploaded CSV or XLSX through :func:`lib.sheets.read_grid`: the first non-empty row is
+    the header, every cell is text (codes keep their zeros), empty cells are missing (NaN).
 
-    Raises :class:`ConvertError` for an empty file, a file that is not a spreadsheet
-    (e.g. a PDF or image, or an old .xls), or a sheet without data rows.
+    Raises :class:`ConvertError` (= :class:`lib.sheets.SheetError`) for an unreadable file or a
+    sheet without data rows.
     """
-    if not data or not data.strip():
-        raise ConvertError(f"Tệp “{filename}” rỗng: hãy tải lên một tệp CSV hoặc XLSX có dòng tiêu đề và dữ liệu.")
-    suffix = Path(filename).suffix.lower()
-    if data[:5] == b"%PDF-" or data[:8] == b"\x89PNG\r\n\x1a\n" or data[:3] == b"\xff\xd8\xff":
-        raise ConvertError(f"“{filename}” là tệp PDF hoặc ảnh, không phải bảng tính: hãy tải lên tệp CSV hoặc XLSX.")
-    if data[:4] == b"PK\x03\x04":
-        table = _read_xlsx(data, filename, sheet)
-    elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or suffix == ".xls":
-        raise ConvertError(f"“{filename}” là tệp Excel cũ (.xls): hãy mở trong Excel và lưu lại dạng .xlsx hoặc CSV.")
-    elif suffix in (".xlsx", ".xlsm"):
-        raise ConvertError(f"“{filename}” có đuôi .xlsx nhưng không phải tệp Excel hợp lệ: hãy lưu lại từ Excel.")
-    else:
-        table = _read_csv(data, filename)
-    table = table.dropna(how="all")
+    cells = read_grid(data, filename, sheet=sheet).cells
+    cells = cells.apply(lambda column: column.str.strip()).replace("", np.nan).dropna(how="all")
+    if cells.empty:
+        raise ConvertError(f"{filename}: tệp không có ô nào có dữ liệu — hãy chọn tệp có dòng tiêu đề và dữ liệu")
+    header = ["" if value != value else str(value) for value in cells.iloc[0].tolist()]
+    table = cells.iloc[1:].dropna(how="all")
     if table.empty:
-        raise ConvertError(f"“{filename}” không có dòng dữ liệu nào dưới dòng tiêu đề.")
-    table.columns = [str(column).strip() for column in table.columns]
+        raise ConvertError(f"{filename}: không có dòng dữ liệu nào dưới dòng tiêu đề")
+    table.columns = unique_names([value or f"Cột {i + 1}" for i, value in enumerate(header)])
     return table.reset_index(drop=True)
 
 
-def _read_xlsx(data: bytes, filename: str, sheet: str | int) -> pd.DataFrame:
-    try:
-        return pd.read_excel(io.BytesIO(data), sheet_name=sheet, dtype=str, engine="openpyxl")
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
-        raise ConvertError(f"Không đọc được “{filename}” như tệp Excel ({err}): hãy lưu lại dạng .xlsx hoặc CSV.") from None
-
-
-def _read_csv(data: bytes, filename: str) -> pd.DataFrame:
-    if b"\x00" in data[:4096]:
-        raise ConvertError(f"“{filename}” không phải bảng tính (CSV hoặc XLSX): hãy xuất danh sách từ Excel.")
-    for encoding in ("utf-8-sig", "cp1258"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - cp1258 decodes almost anything
-        raise ConvertError(f"“{filename}” không phải văn bản UTF-8: hãy lưu lại dạng “CSV UTF-8”.")
-    try:
-        delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
-    try:
-        return pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_values=[""])
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise ConvertError(f"Không đọc được “{filename}” như CSV: {err}. Hãy kiểm tra dấu phân cách và dấu ngoặc kép.") from None
-
-
-def _header_key(header: str) -> str:
-    return " ".join(re.sub(r"[^\w]+", " ", fold(header)).split())
+def _part_key(text: str) -> str:
+    """Folded words of an address part or unit name ("P. 2" → "p 2"), for recognising unit-type words."""
+    return " ".join(re.sub(r"[^\w]+", " ", fold(text)).split())
 
 
 def detect_columns(columns: list[str], *, overrides: dict[str, str] | None = None) -> ColumnMap:
@@ -188,7 +152,7 @@ def detect_columns(columns: list[str], *, overrides: dict[str, str] | None = Non
     found: dict[str, str] = {}
     for role in ROLES:
         for column in columns:
-            if column not in found.values() and _header_key(column) in HEADER_ALIASES[role]:
+            if column not in found.values() and header_key(column) in HEADER_ALIASES[role]:
                 found[role] = column
                 break
     for role, column in (overrides or {}).items():
@@ -221,7 +185,7 @@ def parse_address(address: str, *, is_province=None) -> dict[str, str]:
     slots: dict[str, str] = {}
     untyped: list[int] = []
     for index, part in enumerate(parts):
-        key = _header_key(part) + " "
+        key = _part_key(part) + " "
         if _SKIP_PART.match(key):
             continue
         if key.startswith(_COMMUNE_WORDS):
@@ -232,7 +196,7 @@ def parse_address(address: str, *, is_province=None) -> dict[str, str]:
             slots.setdefault("province", part)
         elif key.startswith(_CITY_WORDS):
             # "Thành phố X": the province when it is the last part, else a provincial city (district level).
-            later = any(not _SKIP_PART.match(_header_key(p) + " ") for p in parts[index + 1:])
+            later = any(not _SKIP_PART.match(_part_key(p) + " ") for p in parts[index + 1:])
             slots.setdefault("district" if later else "province", part)
         else:
             untyped.append(index)
@@ -354,7 +318,7 @@ class Converter:
         return "empty", Match(UNKNOWN, (), "", "Dòng không có mã, tên hay địa chỉ")
 
     def _quality(self, match: Match, how: str, name: str, province: str, district: str) -> tuple[str, Match]:
-        higher = (_header_key(name) + " ").startswith(tuple(f"{word} " for word in _HIGHER_TYPES))
+        higher = (_part_key(name) + " ").startswith(tuple(f"{word} " for word in _HIGHER_TYPES))
         if higher and not (match.status == RESOLVED and match.codes[0] in self._island_districts):
             # "Quận Ba Đình" must not match the communes called Ba Đình; only island districts are old units.
             return "wrong_level", replace(match, status=UNKNOWN, codes=(),
@@ -370,7 +334,7 @@ class Converter:
 
     def _wrong_level(self, name: str, province: str, district: str) -> str:
         """Why an unresolved name is not an old commune (a district, province or NEW commune), or ""."""
-        folded = _header_key(name) + " "
+        folded = _part_key(name) + " "
         typed_commune = folded.startswith(_COMMUNE_WORDS)
         if folded.startswith(tuple(f"{word} " for word in _HIGHER_TYPES)):
             return "là tên huyện/quận/thị xã/thành phố hoặc tỉnh, không phải xã"
@@ -435,11 +399,11 @@ def find_header(table: pd.DataFrame, *, scan: int = 10) -> pd.DataFrame:
     column, or when none of the first ``scan`` rows does.
     """
     wanted = {alias for role in ("code", "name", "address") for alias in HEADER_ALIASES[role]}
-    if any(_header_key(str(column)) in wanted for column in table.columns):
+    if any(header_key(column) in wanted for column in table.columns):
         return table
     for position in range(min(scan, len(table))):
         cells = ["" if v is None or v != v else str(v).strip() for v in table.iloc[position].tolist()]
-        if any(_header_key(cell) in wanted for cell in cells):
+        if any(header_key(cell) in wanted for cell in cells):
             body = table.iloc[position + 1:].reset_index(drop=True)
             body.columns = [cell or f"cột {i + 1}" for i, cell in enumerate(cells)]
             return body.dropna(how="all").reset_index(drop=True)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import hmac
-import io
 import os
 import re
-import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +15,7 @@ import pandas as pd
 
 from lib.names import name_key
 from lib.resolve import RESOLVED, Match, UnitResolver
+from lib.sheets import SheetError, header_key, read_grid, sheet_names, unique_names  # noqa: F401 (re-exported)
 from lib.status import TIMEZONE
 
 # Canonical fields a sheet may carry, with the headers (as ``name_key(..., strip_type=False)``)
@@ -117,10 +115,6 @@ def password_ok(given: str | None, expected: str | None) -> bool:
     if not expected or not given:
         return False
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
-
-
-class SheetError(Exception):
-    """The file cannot be read as a status sheet; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -223,7 +217,7 @@ class ValidationReport:
 
 # ---------------------------------------------------------------------- reading
 def read_sheet(source: Path | bytes, *, name: str | None = None, sheet: str | int | None = None) -> Sheet:
-    """Read a CSV (UTF-8 with or without BOM, or UTF-16) or XLSX file into text cells.
+    """Read a CSV or XLSX file into text cells (see :mod:`lib.sheets` for the accepted encodings).
 
     ``sheet`` picks an XLSX sheet by name or 0-based position (default: the first). The header
     row is the row, among the first 15, that names the most known fields. Raises
@@ -237,16 +231,8 @@ def read_sheet(source: Path | bytes, *, name: str | None = None, sheet: str | in
             raise SheetError(f"Không tìm thấy tệp {path}")
         data, name = path.read_bytes(), name or path.name
     digest = hashlib.sha256(data).hexdigest()
-    if not data.strip().lstrip(b"\xef\xbb\xbf").strip():
-        raise SheetError(f"{name}: tệp rỗng — không có dòng nào để nhập")
-    if data.startswith(b"PK\x03\x04"):
-        raw, sheet_name = _read_xlsx(data, name, sheet)
-    elif data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise SheetError(f"{name}: tệp Excel 97-2003 (.xls) chưa được hỗ trợ — mở bằng Excel và lưu thành .xlsx "
-                         "hoặc “CSV UTF-8”")
-    else:
-        raw, sheet_name = _read_csv(data, name), None
-    raw = raw.fillna("").astype(str).apply(lambda col: col.str.strip())
+    grid = read_grid(data, name, sheet=sheet)
+    raw = grid.cells.fillna("").astype(str).apply(lambda col: col.str.strip())
     raw = raw.loc[:, (raw != "").any(axis=0)]
     raw = raw[(raw != "").any(axis=1)]
     if raw.empty:
@@ -254,101 +240,13 @@ def read_sheet(source: Path | bytes, *, name: str | None = None, sheet: str | in
     header_pos = _header_position(raw)
     header = [_header_text(v, i) for i, v in enumerate(raw.iloc[header_pos])]
     frame = raw.iloc[header_pos + 1:].copy()
-    frame.columns = _unique(header)
+    frame.columns = unique_names(header)
     if frame.empty:
         raise SheetError(f"{name}: chỉ có dòng tiêu đề, không có dòng dữ liệu nào")
     header_row = int(raw.index[header_pos]) + 1
     positions = [int(i) - header_row for i in frame.index]  # 0-based data positions relative to the header
     frame.index = pd.Index(positions)
-    return Sheet(name=name, sha256=digest, frame=frame, header_row=header_row, sheet_name=sheet_name)
-
-
-def sheet_names(data: bytes) -> list[str]:
-    """Names of the sheets of an XLSX file ([] for CSV)."""
-    if not data.startswith(b"PK\x03\x04"):
-        return []
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(io.BytesIO(data), read_only=True)
-    try:
-        return list(workbook.sheetnames)
-    finally:
-        workbook.close()
-
-
-def _read_xlsx(data: bytes, name: str, sheet: str | int | None) -> tuple[pd.DataFrame, str]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
-        raise SheetError(f"{name}: không phải tệp bảng tính .xlsx hợp lệ ({err}) — lưu lại bằng Excel") from None
-    try:
-        names = list(workbook.sheetnames)
-        if sheet is None:
-            chosen = names[0]
-        elif isinstance(sheet, int) or str(sheet).isdigit():
-            if int(sheet) >= len(names):
-                raise SheetError(f"{name}: không có trang tính số {int(sheet) + 1} "
-                                 f"(tệp có {len(names)}: {', '.join(names)})")
-            chosen = names[int(sheet)]
-        elif sheet in names:
-            chosen = str(sheet)
-        else:
-            raise SheetError(f"{name}: không có trang tính “{sheet}” (có: {', '.join(names)})")
-        # Read-only streaming from row 1, so that frame row i is sheet row i + 1 (empty rows kept).
-        rows = [[_cell_text(v) for v in row] for row in workbook[chosen].iter_rows(min_row=1, values_only=True)]
-    finally:
-        workbook.close()
-    width = max((len(r) for r in rows), default=0)
-    return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object), chosen
-
-
-def _cell_text(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dt.date):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _decode(data: bytes, name: str) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    head = data[:4096]
-    if b"\x00" in head or head.startswith((b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
-        raise SheetError(f"{name}: không phải bảng tính (CSV hoặc XLSX) — hãy chọn tệp .csv hoặc .xlsx")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data[:err.start].count(b"\n") + 1
-        raise SheetError(
-            f"{name}: dòng {line} không phải UTF-8 (có thể là mã cũ Windows-1258, TCVN3 hoặc VNI) — "
-            "mở tệp bằng Excel và lưu lại dạng “CSV UTF-8 (Comma delimited)” hoặc .xlsx, rồi nhập lại") from None
-
-
-def _read_csv(data: bytes, name: str) -> pd.DataFrame:
-    text = _decode(data, name)
-    sample = "\n".join(text.splitlines()[:20])
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as err:
-        raise SheetError(f"{name}: không đọc được như CSV ({err}) — kiểm tra dấu phân cách và dấu ngoặc kép") from None
-    width = max((len(r) for r in rows), default=0)
-    # One frame row per file line (blank lines kept) so that row numbers match the file.
-    return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
-
-
-def _header_key(text: str) -> str:
-    return name_key(re.sub(r"\(.*?\)|\[.*?\]", " ", str(text)), strip_type=False)
+    return Sheet(name=name, sha256=digest, frame=frame, header_row=header_row, sheet_name=grid.sheet_name)
 
 
 def _header_position(raw: pd.DataFrame) -> int:
@@ -364,18 +262,9 @@ def _header_text(value: str, position: int) -> str:
     return value if value else f"Cột {position + 1}"
 
 
-def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
-    return out
-
-
 def _match_header(header: str) -> tuple[str | None, bool]:
     """The field a header denotes (or None) and whether it marks old units."""
-    key = _header_key(header)
+    key = header_key(header)
     is_old = bool(_OLD_WORDS.search(key))
     bare = _NEW_WORDS.sub(" ", _OLD_WORDS.sub(" ", key))
     bare = " ".join(bare.split())

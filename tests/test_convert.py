@@ -91,9 +91,9 @@ def test_overrides_win_and_bad_overrides_are_named():
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "photo.png", "không phải bảng tính"),
     (b"GIF89a\x01\x00\x01\x00\x00\x00\x00", "anim.gif", "không phải bảng tính"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", "old.xls", "Excel cũ"),
-    (b"this is not a zip", "list.xlsx", "không phải tệp Excel hợp lệ"),
-    (b"PK\x03\x04broken zip", "list.xlsx", "Không đọc được"),
-    (_csv('Tên xã,Huyện\n"Phường Phúc Xá,Ba Đình\n'), "list.csv", "Không đọc được"),
+    (b"this is not a zip", "list.xlsx", "không phải tệp bảng tính .xlsx hợp lệ"),
+    (b"PK\x03\x04broken zip", "list.xlsx", "không phải tệp bảng tính .xlsx hợp lệ"),
+    (_csv('Tên xã,Huyện\n"Phường Phúc Xá,Ba Đình\n'), "list.csv", "không đọc được như CSV.*dòng 2"),
 ])
 def test_unreadable_files_are_refused_with_a_reason(converter, data, filename, message):
     with pytest.raises(ConvertError, match=message):
