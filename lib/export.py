@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,11 +15,12 @@ import geopandas as gpd
 import pandas as pd
 import numpy as np
 import shapely
+import xlsxwriter
+from xlsxwriter.exceptions import DuplicateWorksheetName, InvalidWorksheetName
 
 from lib.crosswalk import COLUMN_DOCS
 from lib.i18n import format_date
 from lib.lineage import SUMMARY_DOCS, filter_province_crosswalk, new_to_old_summary
-from lib.xlsx import Sheet, write_xlsx
 
 FORMATS = ("csv", "xlsx", "geojson", "parquet")
 MEDIA_TYPES = {
@@ -53,6 +55,12 @@ SHEETS = {"pairs": "old_to_new", "summary": "new_to_old", "provinces": "province
 CODE_SUFFIX = "_code"
 _PRECISION = 5  # GeoJSON decimals: 1e-5 degree ≈ 1 m, finer than the simplified polygons
 _MAX_WIDTH, _MIN_WIDTH = 60, 6
+# Excel's limits (Microsoft: "Excel specifications and limits").
+XLSX_MAX_ROWS = 1_048_576
+XLSX_MAX_COLUMNS = 16_384
+XLSX_MAX_TEXT = 32_767
+TRUNCATED_MARK = " …[đã cắt bớt: quá 32.767 ký tự]"
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -96,23 +104,114 @@ def csv_bytes(table: pd.DataFrame, info: ExportInfo) -> bytes:
 
 def xlsx_bytes(sheets: dict[str, pd.DataFrame], info: ExportInfo, *, docs: dict[str, str] | None = None,
                undocumented: str = UNDOCUMENTED) -> bytes:
-    """An XLSX workbook: one sheet per table (frozen header, filters, widths), then an 'about' sheet.
+    """An XLSX workbook (XlsxWriter): one sheet per table (frozen header, filters, widths), then an 'about' sheet.
 
     The dataset version and date are stated once, on the 'about' sheet (not repeated on
-    every row as in the single-table formats). Every text cell is written as text (codes
-    keep their zeros; nothing becomes a formula or a number) and code columns carry the
-    text number format '@'.
+    every row as in the single-table formats). Text is written as text (codes keep their
+    zeros; nothing becomes a formula, link or number), numbers as numbers; code columns
+    carry the text number format '@'. Raises ``ValueError`` for a table beyond Excel's
+    limits (:data:`XLSX_MAX_ROWS`, :data:`XLSX_MAX_COLUMNS`) or a sheet name Excel refuses;
+    text longer than :data:`XLSX_MAX_TEXT` characters is cut and marked.
     """
-    written, documented = [], []
-    for sheet_name, table in sheets.items():
-        _check_codes(table)
-        columns = [str(column) for column in table.columns]
-        rows = [columns, *table.astype(object).to_numpy().tolist()]
-        written.append(Sheet(sheet_name, rows, widths=[_width(c, table.iloc[:, i]) for i, c in enumerate(columns)],
-                             column_styles=["text" if _is_code(c) else None for c in columns]))
-        documented.append((sheet_name, column_docs(table.columns, extra=docs, default=undocumented)))
-    written.append(_about_sheet(info, documented))
-    return write_xlsx(written)
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                            "strings_to_numbers": False})
+    formats = {"header": workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
+               "text": workbook.add_format({"num_format": "@"}),
+               "wrap": workbook.add_format({"text_wrap": True, "valign": "top"})}
+    documented = []
+    try:
+        for sheet_name, table in sheets.items():
+            _check_codes(table)
+            check_excel_limits(sheet_name, len(table) + 1, len(table.columns))
+            _write_table(_add_sheet(workbook, sheet_name), table, formats)
+            documented.append((sheet_name, column_docs(table.columns, extra=docs, default=undocumented)))
+        _write_about(_add_sheet(workbook, SHEETS["about"]), info, documented, formats)
+    finally:
+        workbook.close()
+    return buffer.getvalue()
+
+
+def check_excel_limits(sheet_name: str, rows: int, columns: int) -> None:
+    """Raise ``ValueError`` when a sheet of ``rows`` rows (header included) and ``columns`` columns does not fit Excel."""
+    if rows > XLSX_MAX_ROWS:
+        raise ValueError(f"sheet {sheet_name!r} has {rows:,} rows; Excel holds at most {XLSX_MAX_ROWS:,} "
+                         "(header included): export a smaller selection or use CSV")
+    if columns > XLSX_MAX_COLUMNS:
+        raise ValueError(f"sheet {sheet_name!r} has {columns:,} columns; Excel holds at most {XLSX_MAX_COLUMNS:,}")
+
+
+def excel_text(value: str) -> str:
+    """``value`` as an Excel cell can hold it: XML-invalid control characters dropped, cut to
+    :data:`XLSX_MAX_TEXT` characters with :data:`TRUNCATED_MARK` at the end when longer."""
+    value = _INVALID_XML.sub("", value)
+    if len(value) > XLSX_MAX_TEXT:
+        value = value[:XLSX_MAX_TEXT - len(TRUNCATED_MARK)] + TRUNCATED_MARK
+    return value
+
+
+def _add_sheet(workbook, name: str):
+    try:
+        return workbook.add_worksheet(name)
+    except (InvalidWorksheetName, DuplicateWorksheetName) as err:
+        raise ValueError(f"invalid sheet name {name!r}: {err}") from None
+
+
+def _write_table(sheet, table: pd.DataFrame, formats: dict) -> None:
+    """Header row, then the cells column by column (text as text, numbers as numbers, missing as empty)."""
+    columns = [str(column) for column in table.columns]
+    for index, column in enumerate(columns):
+        code = _is_code(column)
+        sheet.write_string(0, index, excel_text(column), formats["header"])
+        sheet.set_column(index, index, _width(column, table.iloc[:, index]), formats["text"] if code else None)
+        _write_column(sheet, index, table.iloc[:, index], formats["text"] if code else None)
+    sheet.freeze_panes(1, 0)
+    if columns:
+        sheet.autofilter(0, 0, len(table), len(columns) - 1)
+
+
+def _write_column(sheet, index: int, values: pd.Series, cell_format) -> None:
+    missing = values.isna().to_numpy()
+    write_string, write_number = sheet.write_string, sheet.write_number
+    for row, (value, empty) in enumerate(zip(values.astype(object).to_numpy(), missing), start=1):
+        if empty:
+            continue
+        if isinstance(value, str):
+            if value:
+                write_string(row, index, excel_text(value), cell_format)
+        elif isinstance(value, (bool, np.bool_)):
+            sheet.write_boolean(row, index, bool(value), cell_format)
+        elif isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value):
+            write_number(row, index, value, cell_format)
+        else:
+            write_string(row, index, excel_text(str(value)), cell_format)
+
+
+def _write_about(sheet, info: ExportInfo, documented: list[tuple[str, dict[str, str]]], formats: dict) -> None:
+    facts = [
+        ("Nguồn (source)", info.source),
+        ("Phiên bản dữ liệu (dataset version)", info.version),
+        ("Ngày xuất (export date)", f"{format_date(info.date)} ({info.date.isoformat()})"),
+        ("Phạm vi (selection)", info.selection),
+        ("Mã (codes)", "Mọi cột mã là văn bản, giữ số 0 ở đầu (00001); codes are text with their leading zeros"),
+        *[("Ghi chú (note)", note) for note in info.notes],
+    ]
+    sheet.set_column(0, 0, 36)
+    sheet.set_column(1, 1, 28)
+    sheet.set_column(2, 2, 100, formats["wrap"])
+    for row, (label, text) in enumerate(facts):
+        sheet.write_string(row, 0, label, formats["header"])
+        sheet.merge_range(row, 1, row, 2, "", formats["wrap"])
+        sheet.write_string(row, 1, excel_text(text), formats["wrap"])
+    row = len(facts) + 1
+    for column, title in enumerate(("sheet", "column", "meaning")):
+        sheet.write_string(row, column, title, formats["header"])
+    for sheet_name, docs in documented:
+        for column, meaning in docs.items():
+            row += 1
+            sheet.write_string(row, 0, sheet_name)
+            sheet.write_string(row, 1, excel_text(str(column)))
+            sheet.write_string(row, 2, excel_text(meaning), formats["wrap"])
 
 
 def crosswalk_workbook(pairs: pd.DataFrame, summary: pd.DataFrame, provinces: pd.DataFrame, info: ExportInfo) -> bytes:
@@ -230,23 +329,3 @@ def _width(column: str, values: pd.Series) -> int:
     lengths = values.head(5000).dropna().astype(str).str.len().dropna()
     typical = int(lengths.quantile(0.95)) if len(lengths) else 0
     return max(_MIN_WIDTH, min(_MAX_WIDTH, max(len(column), typical) + 2))
-
-
-def _about_sheet(info: ExportInfo, documented: list[tuple[str, dict[str, str]]]) -> Sheet:
-    facts = [
-        ("Nguồn (source)", info.source),
-        ("Phiên bản dữ liệu (dataset version)", info.version),
-        ("Ngày xuất (export date)", f"{format_date(info.date)} ({info.date.isoformat()})"),
-        ("Phạm vi (selection)", info.selection),
-        ("Mã (codes)", "Mọi cột mã là văn bản, giữ số 0 ở đầu (00001); codes are text with their leading zeros"),
-        *[("Ghi chú (note)", note) for note in info.notes],
-    ]
-    rows: list[list[object]] = [[label, text, None] for label, text in facts]
-    styles = {(r, 0): "header" for r in range(len(facts))} | {(r, 1): "wrap" for r in range(len(facts))}
-    merges = [f"B{r + 1}:C{r + 1}" for r in range(len(facts))]
-    rows.append([])
-    styles |= {(len(rows), c): "header" for c in range(3)}
-    rows.append(["sheet", "column", "meaning"])
-    rows += [[sheet_name, column, meaning] for sheet_name, docs in documented for column, meaning in docs.items()]
-    return Sheet(SHEETS["about"], rows, widths=[36, 28, 100], column_styles=[None, None, "wrap"], cell_styles=styles,
-                 header_rows=0, autofilter=False, merges=merges)

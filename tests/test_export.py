@@ -20,7 +20,12 @@ from lib.crosswalk import COLUMN_DOCS, build_province_crosswalk
 from lib.export import (
     FORMATS,
     SHEETS,
+    TRUNCATED_MARK,
     UNDOCUMENTED,
+    XLSX_MAX_COLUMNS,
+    XLSX_MAX_ROWS,
+    XLSX_MAX_TEXT,
+    check_excel_limits,
     ExportInfo,
     crosswalk_export,
     csv_bytes,
@@ -205,44 +210,41 @@ def test_whole_dataset_crosswalk_round_trips_in_csv_and_xlsx():
     assert FORMATS == ("csv", "xlsx", "geojson", "parquet")
 
 
-# ---------------------------------------------------------------- lib.xlsx, the writer under the XLSX export
-def test_xlsx_writer_parts_are_well_formed_and_values_survive():
-    import math
-    import xml.etree.ElementTree as ET
-    import zipfile
-
-    from lib.xlsx import Sheet, column_letter, write_xlsx
-
-    rows = [["code", "text", "number", "flag"],
-            ["00001", "A & B <c> \"q\"", 1.5, True],
-            ["=SUM(A1)", "  leading space", 3, False],
-            ["0123", "bell\x07 removed", math.nan, None],
-            ["", "Đặc khu Côn Đảo", -2.25e-7, None]]
-    data = write_xlsx([Sheet("data", rows, widths=[8, 20, 10, 6], column_styles=["text", None, None, None]),
-                       Sheet("second's", [["a"], ["b"]], merges=["A1:B1"], autofilter=False)])
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for name in archive.namelist():
-            if name.endswith((".xml", ".rels")):
-                ET.fromstring(archive.read(name))  # raises on malformed XML
-        workbook = archive.read("xl/workbook.xml").decode()
-    assert "_xlnm._FilterDatabase" in workbook and "'data'!$A$1:$D$5" in workbook
-    book = openpyxl.load_workbook(io.BytesIO(data))
+# ---------------------------------------------------------------- the XLSX writer (XlsxWriter) and Excel's limits
+def test_xlsx_cells_keep_their_type_and_text_never_becomes_a_formula_or_link():
+    table = pd.DataFrame({"code": ["00001", "=SUM(A1)", "0123", None],
+                          "text": ["A & B <c> \"q\"", "https://example.org", "bell\x07 removed", "Đặc khu Côn Đảo"],
+                          "number": [1.5, 3, float("nan"), -2.25e-7],
+                          "count": pd.array([1, None, 3, 4], dtype="Int64")})
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes({"data": table}, INFO)))
     sheet = book["data"]
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
-    assert values[1] == ["00001", "A & B <c> \"q\"", 1.5, True]
-    assert values[2] == ["=SUM(A1)", "  leading space", 3, False] and sheet["A3"].data_type == "s"
-    assert values[3] == ["0123", "bell removed", None, None]
-    assert values[4] == [None, "Đặc khu Côn Đảo", -2.25e-7, None]
+    assert values[0] == ["code", "text", "number", "count"]
+    assert values[1] == ["00001", "A & B <c> \"q\"", 1.5, 1]
+    assert values[2] == ["=SUM(A1)", "https://example.org", 3, None] and sheet["A3"].data_type == "s"
+    assert sheet["B3"].hyperlink is None
+    assert values[3] == ["0123", "bell removed", None, 3]
+    assert values[4] == [None, "Đặc khu Côn Đảo", -2.25e-7, 4]
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:D5"
     assert sheet["A2"].number_format == "@" and sheet["A1"].font.b
-    assert sheet.column_dimensions["B"].width == 20
-    assert book["second's"].merged_cells.ranges and book.sheetnames == ["data", "second's"]
-    assert [column_letter(i) for i in (0, 25, 26, 701)] == ["A", "Z", "AA", "ZZ"]
 
 
-@pytest.mark.parametrize("names", [["a/b"], ["x" * 32], [""], ["Same", "same"]])
+def test_xlsx_text_over_excel_limit_is_cut_and_marked():
+    long = "x" * 40_000
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes({"data": pd.DataFrame({"note": [long]})}, INFO)))
+    value = book["data"]["A2"].value
+    assert len(value) == XLSX_MAX_TEXT and value.endswith(TRUNCATED_MARK)
+
+
+def test_excel_row_and_column_limits_are_checked():
+    check_excel_limits("ok", XLSX_MAX_ROWS, XLSX_MAX_COLUMNS)
+    with pytest.raises(ValueError, match="1,048,577 rows; Excel holds at most 1,048,576"):
+        check_excel_limits("big", XLSX_MAX_ROWS + 1, 3)
+    with pytest.raises(ValueError, match="16,385 columns"):
+        check_excel_limits("wide", 2, XLSX_MAX_COLUMNS + 1)
+
+
+@pytest.mark.parametrize("names", [["a/b"], ["x" * 32], ["Same", "same"]])
 def test_xlsx_writer_refuses_sheet_names_excel_refuses(names):
-    from lib.xlsx import Sheet, write_xlsx
-
     with pytest.raises(ValueError, match="sheet name"):
-        write_xlsx([Sheet(name, [["a"]]) for name in names])
+        xlsx_bytes({name: pd.DataFrame({"a": ["1"]}) for name in names}, INFO)
