@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from lib import mapstyle, staticmap, status as status_lib
+from lib.files import write_atomic
 from lib.i18n import format_date, format_int, format_number, format_percent
 from lib.names import name_key, split_unit_type
 from lib.urlstate import ViewState
@@ -243,13 +243,7 @@ def render_brief(province: str, inputs: staticmap.MapInputs, out: Path, *, made:
     """Write the brief of ``province`` to ``out`` (PDF, A4); written whole or not at all."""
     out = Path(out)
     pages = brief_figures(province, inputs, made=made)
-    partial = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        _write_pdf(pages, partial, version=inputs.version)
-        partial.replace(out)
-    finally:
-        partial.unlink(missing_ok=True)
-    return out
+    return write_atomic(out, lambda stream: _write_pdf(pages, stream, version=inputs.version))
 
 
 def brief_bytes(province: str, inputs: staticmap.MapInputs, *, made: dt.date | None = None) -> bytes:

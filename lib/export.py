@@ -5,11 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -19,6 +16,7 @@ import xlsxwriter
 from xlsxwriter.exceptions import DuplicateWorksheetName, InvalidWorksheetName
 
 from lib.crosswalk import COLUMN_DOCS
+from lib.files import write_atomic  # noqa: F401 (the writer of every export file; re-exported for callers)
 from lib.i18n import format_date
 from lib.lineage import SUMMARY_DOCS, filter_province_crosswalk, new_to_old_summary
 
@@ -294,20 +292,6 @@ def crosswalk_export(fmt: str, selected: pd.DataFrame, *, crosswalk: pd.DataFram
         summary = new_to_old_summary(crosswalk[crosswalk["new_code"].isin(set(selected["new_code"]))])
         provinces = filter_province_crosswalk(province_crosswalk, selected)
     return export_bytes(fmt, selected, info, summary=summary, provinces=provinces, new_communes=new_communes)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file, so an error never leaves half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _check_codes(table: pd.DataFrame) -> None:

@@ -6,7 +6,6 @@ import base64
 import dataclasses
 import datetime as dt
 import html
-import os
 import re
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -14,6 +13,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from branca.element import Element
 
 from lib import geodata, leaflet, mapdata, mapview, staticmap
+from lib.files import write_atomic
 from lib.i18n import format_int
 from lib.urlstate import ViewState, to_params
 
@@ -127,13 +127,7 @@ def write_html(view: ViewState, inputs: staticmap.MapInputs, out: Path, **option
     """Write :func:`render_html` to ``out`` (UTF-8); written whole or not at all."""
     out = Path(out)
     text = render_html(view, inputs, **options)
-    partial = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(out)
-    finally:
-        partial.unlink(missing_ok=True)
-    return out
+    return write_atomic(out, text.encode("utf-8"))
 
 
 def embed_link(view: ViewState, *, page_url: str | None) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 import re
 import textwrap
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from lib import geodata, mapdata, mapstyle, status as status_lib
+from lib.files import write_atomic
 from lib.i18n import format_date, format_int
 from lib.urlstate import ViewState
 
@@ -438,15 +438,13 @@ def save_figure(fig: Figure, out: Path, *, fmt: str | None = None, dpi: int = PN
     fmt = (fmt or out.suffix.lstrip(".")).lower()
     if fmt not in FORMATS:
         raise StaticMapError(f"Định dạng “{fmt}” không hỗ trợ cho bản đồ tĩnh; dùng png, svg hoặc pdf.")
-    partial = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
+    metadata = {"Title": fig.texts[0].get_text() if fig.texts else None} if fmt in ("pdf", "svg") else None
+
+    def save(stream) -> None:
         with matplotlib.rc_context(SAVE_RC):
-            fig.savefig(partial, format=fmt, dpi=dpi, facecolor="white",
-                        metadata={"Title": fig.texts[0].get_text() if fig.texts else None} if fmt in ("pdf", "svg") else None)
-        partial.replace(out)
-    finally:
-        partial.unlink(missing_ok=True)
-    return out
+            fig.savefig(stream, format=fmt, dpi=dpi, facecolor="white", metadata=metadata)
+
+    return write_atomic(out, save)
 
 
 def render_map(view: ViewState, inputs: MapInputs, out: Path, *, fmt: str | None = None) -> Path:

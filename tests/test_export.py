@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import stat
 from pathlib import Path
 
 import geopandas as gpd
@@ -186,6 +187,23 @@ def test_write_atomic_leaves_nothing_half_written(tmp_path):
         write_atomic(target, "not bytes")  # type: ignore[arg-type]
     assert target.read_bytes() == b"a,b\n"
     assert [p.name for p in target.parent.iterdir()] == ["x.csv"]
+
+
+def test_write_atomic_gives_0644_and_takes_a_writer_function(tmp_path):
+    target = write_atomic(tmp_path / "y.bin", lambda stream: stream.write(b"xyz"))
+    assert target.read_bytes() == b"xyz" and stat.S_IMODE(target.stat().st_mode) == 0o644
+    with pytest.raises(RuntimeError):
+        write_atomic(target, lambda stream: (stream.write(b"half"), (_ for _ in ()).throw(RuntimeError("boom"))))
+    assert target.read_bytes() == b"xyz" and [p.name for p in tmp_path.iterdir()] == ["y.bin"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_cli_export_output_is_readable_by_others(tmp_path, fmt):
+    from lib import cli
+
+    out = tmp_path / f"cw.{fmt}"
+    assert cli.main(["export", "crosswalk", "--province", "01", "--format", fmt, "--out", str(out)]) == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
 
 
 def test_geojson_bytes_accept_projected_input(crosswalk, polygons):
