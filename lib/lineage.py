@@ -184,14 +184,6 @@ COLUMN_LABELS = {
     "part": "Toàn bộ/một phần", "share_of_old": "Tỷ lệ diện tích xã cũ", "disagreement": "Nguồn khác nhau",
 }
 RELATION_LABELS = {"unchanged": "giữ nguyên", "renamed": "đổi tên", "merged": "sáp nhập", "split": "chia tách"}
-_MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~$"
-
-
-def md_escape(text: object) -> str:
-    """``text`` with every Markdown/HTML special character escaped, for st.markdown and friends."""
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in str(text))
-
-
 def describe(item: Lineage) -> str:
     """One Vietnamese sentence on where the unit went or came from (plain text, not escaped)."""
     pairs = item.pairs

@@ -9,14 +9,7 @@ import streamlit as st
 
 from lib.i18n import LOCAL_TZ, format_date, format_int, format_number, format_percent
 from lib.mapstyle import CENTRE_STYLES, TASK_STYLES, Legend
-
-
-_MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~$"
-
-
-def plain(text: object) -> str:
-    """``text`` escaped for Streamlit markdown, so a name shows exactly as written."""
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in str(text))
+from lib.text import md_escape
 
 
 def legend(legend: Legend) -> None:
@@ -61,8 +54,8 @@ def unit_panel(tables: dict) -> None:
     """Details of the selected new commune (with predecessors) or old commune (with targets)."""
     commune = tables.get("commune")
     if commune:
-        st.subheader(plain(commune["full_name"]), anchor=False)
-        st.caption(plain(f"Mã {commune['code']} · {commune['type']} · {commune['province_name']}"))
+        st.subheader(md_escape(commune["full_name"]), anchor=False)
+        st.caption(md_escape(f"Mã {commune['code']} · {commune['type']} · {commune['province_name']}"))
         facts = {
             "Diện tích": f"{format_number(commune.get('area_km2'), 2)} km²",
             "Dân số": format_int(commune.get("population")),
@@ -82,8 +75,8 @@ def unit_panel(tables: dict) -> None:
         st.table(shown.set_index("Xã cũ"))
     old = tables.get("old")
     if old:
-        st.subheader(plain(f"{old['old_name']} (cũ)"), anchor=False)
-        st.caption(plain(f"Mã {old['old_code']} · {old['old_district_name']} · {old['old_province_name']}"))
+        st.subheader(md_escape(f"{old['old_name']} (cũ)"), anchor=False)
+        st.caption(md_escape(f"Mã {old['old_code']} · {old['old_district_name']} · {old['old_province_name']}"))
         targets = tables["targets"]
         st.markdown(f"**Nay thuộc {len(targets)} đơn vị mới**")
         shown = targets.assign(share_of_old=targets["share_of_old"].map(format_percent)).rename(columns={

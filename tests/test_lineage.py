@@ -16,7 +16,6 @@ from lib.lineage import (
     filter_crosswalk,
     filter_province_crosswalk,
     lineage,
-    md_escape,
     new_to_old_summary,
 )
 
@@ -136,10 +135,6 @@ def test_result_labels_and_district_choices(crosswalk):
     assert choices(crosswalk, "old_district_code", "old_district_name", old_province="79") == {
         "770": "770 – Quận 3", "774": "774 – Quận 5"}
     assert lineage(crosswalk, kind="old_commune", code="00019").disagreements == 1
-
-
-def test_md_escape_neutralises_markup():
-    assert md_escape("*Xã* <b>[x](y)</b>") == r"\*Xã\* \<b\>\[x\]\(y\)\</b\>"
 
 
 @pytest.mark.dataset

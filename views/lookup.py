@@ -6,6 +6,7 @@ from lib import cache, lineage
 from lib.convert import ConvertError, conversion_bytes, convert_file
 from lib.export import FORMATS, MEDIA_TYPES, crosswalk_export, export_info
 from lib.i18n import format_int, format_percent
+from lib.text import md_escape
 
 st.title("Tra cứu xã cũ ↔ xã mới")
 crosswalk = cache.crosswalk()
@@ -25,8 +26,8 @@ with search_tab:
         choice = st.radio("Kết quả", range(len(labels)), format_func=labels.__getitem__, key="lookup_choice")
         picked = results.iloc[choice if choice is not None and choice < len(results) else 0]
         item = lineage.lineage(crosswalk, kind=picked["kind"], code=picked["code"])
-        st.subheader(lineage.md_escape(item.name))
-        st.markdown(lineage.md_escape(lineage.describe(item)))
+        st.subheader(md_escape(item.name))
+        st.markdown(md_escape(lineage.describe(item)))
         cols = st.columns(3)
         cols[0].metric("Đơn vị cũ", format_int(len(item.old_codes)))
         cols[1].metric("Xã mới", format_int(len(item.new_codes)))

@@ -6,6 +6,7 @@ from streamlit_folium import st_folium
 from lib import cache, leaflet, mapview, status, urlstate, widgets
 from lib.mapstyle import MODE_LABELS
 from lib.store import default_url
+from lib.text import md_escape
 from lib.urlstate import OLD_LAYERS, ViewState
 
 communes = cache.layer("new_communes")
@@ -74,7 +75,7 @@ built = mapview.build(view, communes=communes, provinces=provinces, crosswalk=ta
                       old_communes=cache.layer("old_communes") if "old_communes" in available_layers else None)
 map_col, panel_col = st.columns([3, 1.4])
 with map_col:
-    st.subheader(widgets.plain(built.title), anchor=False)
+    st.subheader(md_escape(built.title), anchor=False)
     clicked = st_folium(built.map, key="map", height=640, use_container_width=True,
                         returned_objects=["last_active_drawing"])
     new_view = mapview.apply_click(view, clicked, last=st.session_state.get("map_last_click"))

@@ -7,14 +7,9 @@ import streamlit as st
 from lib import cache, importer, status
 from lib.i18n import format_int, format_percent
 from lib.store import default_url
+from lib.text import md_escape
 
 URL = default_url()
-_MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~$"  # the same escaping as main's lib.widgets.plain (use it after merging)
-
-
-def _plain(text: object) -> str:
-    """``text`` escaped for Streamlit markdown (file names and cells come from users)."""
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in str(text))
 
 
 
@@ -86,7 +81,7 @@ with upload:
                     sheet_name = st.selectbox("Trang tính", names, key="status_sheet") if len(names) > 1 else None
                     sheet = importer.read_sheet(data, name=file.name, sheet=sheet_name)
                 except (importer.SheetError, ValueError, OSError) as err:
-                    st.error(_plain(err))
+                    st.error(md_escape(err))
                     st.stop()
                 keys = st.radio("Đơn vị trong tệp là", ["auto", "new", "old"], horizontal=True, key="status_keys",
                                 format_func={"auto": "tự nhận biết", "new": "đơn vị mới (từ 01/7/2025)",
@@ -106,10 +101,10 @@ with upload:
                 try:
                     report = importer.validate(sheet, mapping, cache.resolver(), as_of=default_time)
                 except importer.SheetError as err:
-                    st.error(_plain(err))
+                    st.error(md_escape(err))
                     st.stop()
                 c = report.counts
-                st.markdown(f"**Kiểm tra {_plain(file.name)}**: {format_int(sum(c.values()))} dòng — hợp lệ {format_int(c['valid'])}, "
+                st.markdown(f"**Kiểm tra {md_escape(file.name)}**: {format_int(sum(c.values()))} dòng — hợp lệ {format_int(c['valid'])}, "
                          f"không rõ đơn vị {format_int(c['unknown'])}, nhiều khả năng {format_int(c['ambiguous'])}, "
                          f"giá trị sai {format_int(c['invalid'])}. Sẽ ghi {format_int(len(report.records))} báo cáo.")
                 if report.issues:
