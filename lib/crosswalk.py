@@ -42,6 +42,29 @@ COLUMN_DOCS = {
 # Values of the `relation` and `part` columns.
 RELATIONS = ("unchanged", "renamed", "merged", "split")
 PARTS = ("whole", "part")
+RELATION_LABELS = {"unchanged": "giữ nguyên", "renamed": "đổi tên", "merged": "sáp nhập", "split": "chia tách"}
+PART_LABELS = {"whole": "toàn bộ", "part": "một phần"}
+
+
+def classify_relations(*, targets: pd.Series, predecessors: pd.Series, whole: pd.Series,
+                       same_name: pd.Series | bool = True, split: bool = True) -> pd.Series:
+    """The one rule for the ``relation`` of a pair, a province pair or a new commune.
+
+    Per row: ``targets`` = how many new units the old unit went to, ``predecessors`` = how
+    many old units formed the new one, ``whole`` = the old unit went there whole,
+    ``same_name`` = the old and new names are equal. One whole predecessor going to one
+    target is "unchanged" (same name) or "renamed"; an old unit that went to several
+    targets or only in part is "split" (when ``split``: seen from the old unit; a new
+    commune's summary has no split); everything else is "merged".
+    """
+    relation = pd.Series("merged", index=targets.index, dtype=object)
+    one_to_one = targets.eq(1) & predecessors.eq(1) & whole
+    same = same_name if isinstance(same_name, pd.Series) else pd.Series(same_name, index=targets.index)
+    relation[one_to_one & ~same] = "renamed"
+    relation[one_to_one & same] = "unchanged"
+    if split:
+        relation[targets.gt(1) | ~whole] = "split"
+    return relation
 
 VAU = "vietnamadminunits"
 DVHCVN = "dvhcvn"
@@ -163,12 +186,8 @@ def _attach_new(pairs: pd.DataFrame, new_communes: pd.DataFrame, new_provinces: 
 def _relation(pairs: pd.DataFrame) -> pd.Series:
     targets = pairs.groupby("old_code")["new_code"].transform("size")
     predecessors = pairs.groupby("new_code")["old_code"].transform("size")
-    relation = pd.Series("merged", index=pairs.index, dtype=object)
-    one_to_one = targets.eq(1) & predecessors.eq(1) & pairs["part"].eq("whole")
-    relation[one_to_one & pairs["old_name"].ne(pairs["new_name"])] = "renamed"
-    relation[one_to_one & pairs["old_name"].eq(pairs["new_name"])] = "unchanged"
-    relation[targets.gt(1) | pairs["part"].eq("part")] = "split"
-    return relation
+    return classify_relations(targets=targets, predecessors=predecessors, whole=pairs["part"].ne("part"),
+                              same_name=pairs["old_name"].eq(pairs["new_name"]))
 
 
 def build_province_crosswalk(crosswalk: pd.DataFrame) -> pd.DataFrame:
@@ -182,9 +201,7 @@ def build_province_crosswalk(crosswalk: pd.DataFrame) -> pd.DataFrame:
     targets = grouped.groupby("old_province_code")["new_province_code"].transform("size")
     predecessors = grouped.groupby("new_province_code")["old_province_code"].transform("size")
     grouped["part"] = targets.gt(1).map({True: "part", False: "whole"})
-    grouped["relation"] = "merged"
-    grouped.loc[predecessors.eq(1) & targets.eq(1), "relation"] = "unchanged"
-    grouped.loc[targets.gt(1), "relation"] = "split"
+    grouped["relation"] = classify_relations(targets=targets, predecessors=predecessors, whole=targets.eq(1))
     return grouped.sort_values(["old_province_code", "new_province_code"], ignore_index=True)
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from lib.crosswalk import RELATIONS
+from lib.crosswalk import RELATION_LABELS, RELATIONS, classify_relations  # noqa: F401 (RELATIONS re-exported)
 
 # Columns of :func:`new_to_old_summary`, documented for the exports.
 SUMMARY_DOCS = {
@@ -106,11 +106,9 @@ def new_to_old_summary(crosswalk: pd.DataFrame) -> pd.DataFrame:
     summary["partial_predecessor_count"] = grouped["_part"].sum().astype(int)
     summary["old_district_names"] = _joined(rows, "old_district_name", unique=True)
     summary["old_province_names"] = _joined(rows, "old_province_name", unique=True)
-    single_whole = summary["predecessor_count"].eq(1) & summary["partial_predecessor_count"].eq(0)
     same_name = grouped["old_name"].first().eq(summary["new_name"])
-    summary["relation"] = "merged"
-    summary.loc[single_whole & same_name, "relation"] = "unchanged"
-    summary.loc[single_whole & ~same_name, "relation"] = "renamed"
+    summary["relation"] = classify_relations(targets=pd.Series(1, index=summary.index), predecessors=summary["predecessor_count"],
+                                             whole=summary["partial_predecessor_count"].eq(0), same_name=same_name, split=False)
     summary["disagreeing_pairs"] = grouped["_disagrees"].sum().astype(int)
     return summary.reset_index()[SUMMARY_COLUMNS]
 
@@ -183,7 +181,6 @@ COLUMN_LABELS = {
     "new_code": "Mã mới", "new_name": "Xã mới", "new_province_name": "Tỉnh mới", "relation": "Quan hệ",
     "part": "Toàn bộ/một phần", "share_of_old": "Tỷ lệ diện tích xã cũ", "disagreement": "Nguồn khác nhau",
 }
-RELATION_LABELS = {"unchanged": "giữ nguyên", "renamed": "đổi tên", "merged": "sáp nhập", "split": "chia tách"}
 def describe(item: Lineage) -> str:
     """One Vietnamese sentence on where the unit went or came from (plain text, not escaped)."""
     pairs = item.pairs

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-PART_LABELS = {"whole": "toàn bộ", "part": "một phần"}
-RELATION_LABELS = {"unchanged": "giữ nguyên", "renamed": "đổi tên", "merged": "sáp nhập", "split": "chia tách"}
+from lib.crosswalk import PART_LABELS, RELATION_LABELS
 
 
 def predecessors(crosswalk: pd.DataFrame, new_code: str) -> pd.DataFrame:

@@ -217,6 +217,12 @@ def crosswalk_problems(table: pd.DataFrame, *, new_codes: set[str], old_codes: s
     silent_default = targets.gt(1) & table["part"].ne("part")
     if silent_default.any():
         problems.append(f"crosswalk.csv: {int(silent_default.sum())} rows of split communes are not marked part ({where(silent_default)})")
+    expected = cw.classify_relations(targets=targets, predecessors=table.groupby("new_code")["old_code"].transform("size"),
+                                     whole=table["part"].ne("part"), same_name=table["old_name"].eq(table["new_name"]))
+    off_rule = table["relation"].ne(expected)
+    if off_rule.any():
+        problems.append(f"crosswalk.csv: {int(off_rule.sum())} rows whose relation breaks the rule of "
+                        f"lib.crosswalk.classify_relations ({where(off_rule)})")
     for share, key in (("share_of_old", "old_code"), ("share_of_new", "new_code")):
         if table[share].notna().any():
             sums = table.groupby(key)[share].sum()

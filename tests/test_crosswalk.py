@@ -133,3 +133,16 @@ def test_summary_counts_split_and_new():
     summary = summarise(table)
     assert summary["old_communes"] == 4 and summary["old_units"] == 5
     assert summary["split_old_communes"] == 1 and summary["new_communes"] == 5
+
+
+def test_one_relation_rule_for_pairs_provinces_and_summaries():
+    from lib.crosswalk import RELATION_LABELS, RELATIONS, classify_relations
+
+    targets, predecessors = pd.Series([1, 1, 1, 2, 1]), pd.Series([1, 1, 3, 1, 2])
+    whole = pd.Series([True, True, True, False, False])
+    same = pd.Series([True, False, True, True, True])
+    assert classify_relations(targets=targets, predecessors=predecessors, whole=whole, same_name=same).tolist() == [
+        "unchanged", "renamed", "merged", "split", "split"]
+    assert classify_relations(targets=targets, predecessors=predecessors, whole=whole, same_name=same,
+                              split=False).tolist() == ["unchanged", "renamed", "merged", "merged", "merged"]
+    assert set(RELATION_LABELS) == set(RELATIONS)

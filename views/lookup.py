@@ -4,6 +4,7 @@ import streamlit as st
 
 from lib import cache, lineage
 from lib.convert import ConvertError, conversion_bytes, convert_file
+from lib.crosswalk import RELATION_LABELS, RELATIONS
 from lib.export import FORMATS, MEDIA_TYPES, crosswalk_export, export_info
 from lib.i18n import format_int, format_percent
 from lib.text import md_escape
@@ -50,7 +51,7 @@ with table_tab:
     district_options = lineage.choices(crosswalk, "old_district_code", "old_district_name", old_province=old_province)
     old_district = right.selectbox("Huyện cũ", [None, *district_options],
                                    format_func=lambda c: district_options.get(c, "Tất cả"), key="lookup_old_district")
-    relations = st.multiselect("Quan hệ", lineage.RELATIONS, format_func=lineage.RELATION_LABELS.get,
+    relations = st.multiselect("Quan hệ", RELATIONS, format_func=RELATION_LABELS.get,
                                key="lookup_relations")
     checks = st.columns(2)
     only_split = checks[0].checkbox("Chỉ xã cũ bị chia tách", key="lookup_only_split")
