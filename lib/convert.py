@@ -57,6 +57,9 @@ QUALITY_LABELS = {
 }
 QUALITIES = tuple(QUALITY_LABELS)
 MAX_ROWS = 200_000
+# A number cell of the user's table: no leading zero (that is a code), no thousands separators, ≤ 15 digits.
+_PLAIN_NUMBER = re.compile(r"-?(0|[1-9]\d{0,14})(\.\d{1,14})?")
+_CODE_HEADER = re.compile(r"\b(ma|code|id|so hieu|sdt|dien thoai|phone|cccd|cmnd)\b")
 _MEMO_LIMIT = 250_000
 
 _SKIP_PART = re.compile(
@@ -269,7 +272,8 @@ class Converter:
         records = [self._row(*(values[role][i] for role in ROLES)) for i in range(len(table))]
         appended = pd.DataFrame(records, columns=OUTPUT_COLUMNS[1:], index=table.index)
         appended.insert(0, "input_row", range(1, len(table) + 1))
-        out = table.rename(columns={c: f"{c} (gốc)" for c in table.columns if c in OUTPUT_COLUMNS}).join(appended)
+        out = numbers_as_numbers(table, keep=[getattr(columns, role) for role in ROLES])
+        out = out.rename(columns={c: f"{c} (gốc)" for c in table.columns if c in OUTPUT_COLUMNS}).join(appended)
         counts = out["match_quality"].value_counts().to_dict()
         problems = out.loc[~out["match_quality"].isin(["code", "name", "address"]),
                            ["input_row", *[c for c in (getattr(columns, r) for r in ROLES) if c],
@@ -364,6 +368,27 @@ class Converter:
                          "— xem mọi phương án")
         note = ". ".join(notes)
         return (quality, match.method, old_code, self._old_label.get(old_code, ""), len(targets), *joined, note)
+
+
+def numbers_as_numbers(table: pd.DataFrame, *, keep: list[str | None] = ()) -> pd.DataFrame:
+    """``table`` with its number columns as numbers (whole numbers as Int64), everything else as read.
+
+    A column is a number column when every non-empty cell is a plain decimal number without
+    a leading zero ("12", "-3", "0.25"; never "007", "1.234.567" or "1e5") of at most 15
+    digits, and its header does not name a code, identifier or phone number. Columns in
+    ``keep`` (the unit columns) stay text.
+    """
+    out = table.copy()
+    for column in table.columns:
+        if column in keep or _CODE_HEADER.search(header_key(column).replace("_", " ")):
+            continue
+        values = table[column].dropna()
+        if values.empty or not values.map(lambda v: isinstance(v, str) and bool(_PLAIN_NUMBER.fullmatch(v))).all():
+            continue
+        numbers = pd.to_numeric(table[column])
+        whole = values.map(lambda v: "." not in v).all()
+        out[column] = numbers.astype("Int64") if whole else numbers.astype(float)
+    return out
 
 
 def _cells(table: pd.DataFrame, column: str | None) -> list[str]:

@@ -118,7 +118,7 @@ def test_title_rows_above_the_header_are_skipped(converter):
     result = convert_file(data, "ds.xlsx", converter)
     assert result.columns.name == "Tên xã" and result.columns.district == "Quận/Huyện"
     assert result.table["old_code_matched"].tolist() == ["00001", "27307"]
-    assert result.table["STT"].tolist() == ["1", "2"]
+    assert result.table["STT"].tolist() == [1, 2]
 
 
 def test_mixed_levels_are_flagged_row_by_row(converter):
@@ -246,6 +246,29 @@ def test_outputs_read_back(converter):
     assert about["Ghi chú"] == "column of the uploaded file, unchanged" and "split" in about["new_count"]
     with pytest.raises(ValueError, match="csv or xlsx"):
         conversion_bytes(result, "geojson", INFO)
+
+
+def test_numbers_stay_numbers_and_codes_stay_text_in_both_outputs(converter):
+    data = _csv("STT,Mã xã,Dân số,Diện tích,Mã huyện,Số điện thoại,Ghi chú\n"
+                "1,00007,1200,1.5,001,0901234567,a\n2,00001,,2.25,002,0912345678,7\n10,00097,900,3,003,,b\n")
+    result = convert_file(data, "list.csv", converter)
+    table = result.table
+    assert table["STT"].tolist() == [1, 2, 10] and str(table["STT"].dtype) == "Int64"
+    assert table["Dân số"].tolist()[::2] == [1200, 900] and pd.isna(table["Dân số"][1])
+    assert table["Diện tích"].tolist() == [1.5, 2.25, 3.0]
+    for text in ("Mã xã", "Mã huyện", "Số điện thoại", "Ghi chú"):
+        assert all(isinstance(v, str) or pd.isna(v) for v in table[text]), text
+    back = pd.read_csv(io.BytesIO(conversion_bytes(result, "csv", INFO)), dtype=str, encoding="utf-8-sig",
+                       keep_default_na=False)
+    assert back["STT"].tolist() == ["1", "2", "10"] and back["Dân số"].tolist() == ["1200", "", "900"]
+    assert back["Mã xã"].tolist() == ["00007", "00001", "00097"] and back["Mã huyện"][0] == "001"
+    sheet = openpyxl.load_workbook(io.BytesIO(conversion_bytes(result, "xlsx", INFO)))["converted"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = list(rows[0])
+    first = dict(zip(header, rows[1]))
+    assert first["STT"] == 1 and first["Dân số"] == 1200 and first["Diện tích"] == 1.5
+    assert first["Mã xã"] == "00007" and first["Mã huyện"] == "001" and first["Số điện thoại"] == "0901234567"
+    assert dict(zip(header, rows[2]))["Ghi chú"] == "7"  # a mixed column stays text
 
 
 def test_converter_from_the_crosswalk_alone_gives_the_same_answers(converter):
