@@ -17,15 +17,18 @@ $(VENV)/.installed: requirements.txt
 	$(VENV)/bin/pip install --quiet -r requirements.txt
 	touch $@
 
-# Debian's Chromium for the browser tests (never a browser download) and PostgreSQL for the
-# store tests' second database.
+# Debian's Chromium for the browser tests (never a browser download), PostgreSQL for the
+# store tests' second database and LibreOffice Calc for the XLSX round-trip test.
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
-	if [ -n "$$missing" ]; then \
+	lean=""; command -v soffice >/dev/null 2>&1 || lean="libreoffice-calc"; \
+	if [ -n "$$missing$$lean" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	  $$SUDO apt-get update -q && \
+	  { [ -z "$$missing" ] || DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; } && \
+	  { [ -z "$$lean" ] || DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$lean; }; \
 	fi
 
 run: setup
