@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lib.i18n import format_int
 from lib.names import name_key
 from lib.resolve import RESOLVED, Match, UnitResolver
 from lib.sheets import SheetError, header_key, read_grid, sheet_names, unique_names  # noqa: F401 (re-exported)
@@ -557,6 +558,45 @@ def _mark_duplicates(rows: pd.DataFrame, records: pd.DataFrame, mapping: Mapping
         rows.loc[hit, "message"] = (rows.loc[hit, "message"] + "; trùng dòng").str.lstrip("; ")
         records = records[~records["source_row"].isin(bad_rows)].reset_index(drop=True)
     return rows, records
+
+
+# ---------------------------------------------------------------------- import wizard (the status page's steps)
+NO_COLUMN = "—"  # the choice "no column" in the page's column-mapping boxes
+KEY_CHOICES = {"auto": "tự nhận biết", "new": "đơn vị mới (từ 01/7/2025)", "old": "đơn vị cũ (trước 01/7/2025)"}
+
+
+def column_choices(sheet: Sheet) -> list[str]:
+    """The options of each column-mapping box: "no column", then every header of ``sheet``."""
+    return [NO_COLUMN, *map(str, sheet.frame.columns)]
+
+
+def mapping_choices(sheet: Sheet, guess: Mapping) -> dict[str, tuple[str, int]]:
+    """{field: (Vietnamese label, index of the guessed column in :func:`column_choices`)} for every field."""
+    choices = column_choices(sheet)
+    return {f: (label, choices.index(guess.columns.get(f, NO_COLUMN))) for f, (label, _) in FIELDS.items()}
+
+
+def mapping_from_choices(chosen: dict[str, str], keys: str) -> Mapping:
+    """The :class:`Mapping` the user chose (fields left at "no column" are dropped)."""
+    return Mapping({f: c for f, c in chosen.items() if c and c != NO_COLUMN}, keys)
+
+
+def default_time(day: dt.date | None) -> dt.datetime | None:
+    """Report time for rows without one: 00:00 Vietnam time on ``day`` (None when no day is given)."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=TIMEZONE) if day else None
+
+
+def check_summary(report: ValidationReport) -> str:
+    """One Vietnamese sentence on what validation found and what a commit would write (plain text)."""
+    c = report.counts
+    return (f"{format_int(sum(c.values()))} dòng — hợp lệ {format_int(c['valid'])}, "
+            f"không rõ đơn vị {format_int(c['unknown'])}, nhiều khả năng {format_int(c['ambiguous'])}, "
+            f"giá trị sai {format_int(c['invalid'])}. Sẽ ghi {format_int(len(report.records))} báo cáo.")
+
+
+def commit_label(report: ValidationReport) -> str:
+    """Text of the commit button."""
+    return f"Ghi {format_int(report.counts['valid'])} dòng hợp lệ (bỏ các dòng lỗi)"
 
 
 # ---------------------------------------------------------------------- commit

@@ -590,3 +590,36 @@ def test_code_and_name_that_name_different_units_are_refused(resolver):
     assert (issue.kind, issue.row, issue.column) == ("invalid", 2, "Mã xã")
     assert "00004" in issue.message and "Hồng Hà" in issue.message and "Ba Đình" in issue.message
     assert sorted(report.records["unit_code"]) == ["00004", "00097"]  # an unknown name does not overrule the code
+
+
+# ---------------------------------------------------------------------- import wizard steps (lib side of the page)
+def test_wizard_mapping_choices_and_summary(resolver):
+    from lib import importer
+
+    sheet = read_sheet(_csv("""
+    Đơn vị,Chỉ tiêu,Xong,Ngày
+    00004,10,4,20/11/2025
+    """))
+    guess = guess_mapping(list(sheet.frame.columns))
+    assert importer.column_choices(sheet) == [importer.NO_COLUMN, "Đơn vị", "Chỉ tiêu", "Xong", "Ngày"]
+    choices = importer.mapping_choices(sheet, guess)
+    assert set(choices) == set(importer.FIELDS)
+    assert choices["tasks_total"] == ("Tổng số nhiệm vụ", 0) and choices["as_of"][1] == 4
+    chosen = {f: importer.column_choices(sheet)[i] for f, (_, i) in choices.items()}
+    chosen |= {"tasks_total": "Chỉ tiêu", "tasks_done": "Xong", "commune_name": importer.NO_COLUMN,
+               "commune_code": "Đơn vị"}
+    mapping = importer.mapping_from_choices(chosen, guess.keys)
+    assert mapping.columns == {"commune_code": "Đơn vị", "as_of": "Ngày", "tasks_total": "Chỉ tiêu", "tasks_done": "Xong"}
+    report = validate(sheet, mapping, resolver, now=NOW)
+    assert importer.check_summary(report) == ("1 dòng — hợp lệ 1, không rõ đơn vị 0, nhiều khả năng 0, giá trị sai 0. "
+                                              "Sẽ ghi 1 báo cáo.")
+    assert importer.commit_label(report) == "Ghi 1 dòng hợp lệ (bỏ các dòng lỗi)"
+
+
+def test_wizard_default_time_is_midnight_vietnam_time():
+    from lib import importer
+    from lib.status import TIMEZONE
+
+    assert importer.default_time(None) is None
+    assert importer.default_time(dt.date(2025, 11, 20)) == dt.datetime(2025, 11, 20, 0, 0, tzinfo=TIMEZONE)
+    assert set(importer.KEY_CHOICES) == {"auto", "new", "old"}

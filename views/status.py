@@ -62,60 +62,61 @@ def _secrets():
         return None
 
 
-with upload:
+def _import_tab() -> None:
+    """Password, file, sheet, keys, column mapping, check, commit; every step's logic is in lib.importer."""
     expected = importer.import_password(_secrets())
     if expected is None:
         st.info("Chức năng nhập báo cáo đang tắt: chưa đặt mật khẩu (biến môi trường VNMAP_IMPORT_PASSWORD hoặc "
                 "`import_password` trong .streamlit/secrets.toml). Xem tình hình vẫn dùng bình thường.")
-    else:
-        given = st.text_input("Mật khẩu nhập dữ liệu", type="password", key="status_password")
-        if given and not importer.password_ok(given, expected):
+        return
+    given = st.text_input("Mật khẩu nhập dữ liệu", type="password", key="status_password")
+    if not importer.password_ok(given, expected):
+        if given:
             st.error("Sai mật khẩu.")
-        if importer.password_ok(given, expected):
-            who = st.text_input("Người nhập (họ tên, đơn vị)", key="status_who")
-            file = st.file_uploader("Tệp báo cáo (.csv UTF-8 hoặc .xlsx)", type=["csv", "xlsx"], key="status_file")
-            if file is not None:
-                data = file.getvalue()
-                try:
-                    names = importer.sheet_names(data)
-                    sheet_name = st.selectbox("Trang tính", names, key="status_sheet") if len(names) > 1 else None
-                    sheet = importer.read_sheet(data, name=file.name, sheet=sheet_name)
-                except (importer.SheetError, ValueError, OSError) as err:
-                    st.error(md_escape(err))
-                    st.stop()
-                keys = st.radio("Đơn vị trong tệp là", ["auto", "new", "old"], horizontal=True, key="status_keys",
-                                format_func={"auto": "tự nhận biết", "new": "đơn vị mới (từ 01/7/2025)",
-                                             "old": "đơn vị cũ (trước 01/7/2025)"}.get)
-                guess = importer.guess_mapping(list(sheet.frame.columns), keys=keys)
-                columns = ["—", *sheet.frame.columns]
-                with st.expander("Ghép cột của tệp với các trường", expanded=bool(guess.unrecognised)):
-                    if guess.unrecognised:
-                        st.caption("Cột chưa nhận ra: " + ", ".join(guess.unrecognised))
-                    chosen = {field: st.selectbox(label, columns, key=f"status_map_{field}",
-                                                  index=columns.index(guess.columns.get(field, "—")))
-                              for field, (label, _) in importer.FIELDS.items()}
-                mapping = importer.Mapping({f: c for f, c in chosen.items() if c != "—"}, guess.keys)
-                default_day = st.date_input("Thời điểm cho các dòng không ghi ngày", value=None, format="DD/MM/YYYY",
-                                            key="status_default_day")
-                default_time = dt.datetime.combine(default_day, dt.time(0), tzinfo=status.TIMEZONE) if default_day else None
-                try:
-                    report = importer.validate(sheet, mapping, cache.resolver(), as_of=default_time)
-                except importer.SheetError as err:
-                    st.error(md_escape(err))
-                    st.stop()
-                c = report.counts
-                st.markdown(f"**Kiểm tra {md_escape(file.name)}**: {format_int(sum(c.values()))} dòng — hợp lệ {format_int(c['valid'])}, "
-                         f"không rõ đơn vị {format_int(c['unknown'])}, nhiều khả năng {format_int(c['ambiguous'])}, "
-                         f"giá trị sai {format_int(c['invalid'])}. Sẽ ghi {format_int(len(report.records))} báo cáo.")
-                if report.issues:
-                    st.dataframe(report.issues_frame(), hide_index=True, width="stretch")
-                if report.ok and st.button(f"Ghi {format_int(c['valid'])} dòng hợp lệ (bỏ các dòng lỗi)",
-                                           type="primary", disabled=not who.strip(), key="status_commit"):
-                    batch = importer.commit(store, report, imported_by=who.strip())
-                    st.success(f"Đã ghi lô {batch}: {format_int(len(report.records))} báo cáo.")
-                elif not report.ok:
-                    st.error("Không có dòng hợp lệ nào — không ghi gì. Sửa tệp theo danh sách lỗi rồi tải lại.")
-                if report.ok and not who.strip():
-                    st.caption("Ghi tên người nhập để bật nút ghi.")
+        return
+    who = st.text_input("Người nhập (họ tên, đơn vị)", key="status_who").strip()
+    file = st.file_uploader("Tệp báo cáo (.csv UTF-8 hoặc .xlsx)", type=["csv", "xlsx"], key="status_file")
+    if file is None:
+        return
+    data = file.getvalue()
+    try:
+        names = importer.sheet_names(data)
+        sheet_name = st.selectbox("Trang tính", names, key="status_sheet") if len(names) > 1 else None
+        sheet = importer.read_sheet(data, name=file.name, sheet=sheet_name)
+    except (importer.SheetError, OSError) as err:
+        st.error(md_escape(err))
+        return
+    keys = st.radio("Đơn vị trong tệp là", list(importer.KEY_CHOICES), horizontal=True, key="status_keys",
+                    format_func=importer.KEY_CHOICES.get)
+    guess = importer.guess_mapping(list(sheet.frame.columns), keys=keys)
+    options = importer.column_choices(sheet)
+    with st.expander("Ghép cột của tệp với các trường", expanded=bool(guess.unrecognised)):
+        if guess.unrecognised:
+            st.caption("Cột chưa nhận ra: " + md_escape(", ".join(guess.unrecognised)))
+        chosen = {field: st.selectbox(label, options, index=index, key=f"status_map_{field}")
+                  for field, (label, index) in importer.mapping_choices(sheet, guess).items()}
+    day = st.date_input("Thời điểm cho các dòng không ghi ngày", value=None, format="DD/MM/YYYY",
+                        key="status_default_day")
+    try:
+        report = importer.validate(sheet, importer.mapping_from_choices(chosen, guess.keys), cache.resolver(),
+                                   as_of=importer.default_time(day))
+    except importer.SheetError as err:
+        st.error(md_escape(err))
+        return
+    st.markdown(f"**Kiểm tra {md_escape(file.name)}**: {md_escape(importer.check_summary(report))}")
+    if report.issues:
+        st.dataframe(report.issues_frame(), hide_index=True, width="stretch")
+    if not report.ok:
+        st.error("Không có dòng hợp lệ nào — không ghi gì. Sửa tệp theo danh sách lỗi rồi tải lại.")
+        return
+    if st.button(importer.commit_label(report), type="primary", disabled=not who, key="status_commit"):
+        batch = importer.commit(store, report, imported_by=who)
+        st.success(f"Đã ghi lô {batch}: {format_int(len(report.records))} báo cáo.")
+    if not who:
+        st.caption("Ghi tên người nhập để bật nút ghi.")
+
+
+with upload:
+    _import_tab()
 with batches:
     st.dataframe(store.batches(), hide_index=True, width="stretch")
