@@ -14,7 +14,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from lib import mapstyle, staticmap
-from lib.status import TIMEZONE
+from lib.i18n import LOCAL_TZ
 from lib.store import StatusStore
 from lib.urlstate import ViewState
 
@@ -65,7 +65,7 @@ def small_geodata() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]:
 def store_with_reports(path, *, demo: bool) -> StatusStore:
     """A real SQLite store: 00001 green, 00002 amber, 00003 red with gaps; 00004 reported later; 00005 none."""
     def at(day: dt.date, hour: int) -> pd.Timestamp:
-        return pd.Timestamp(dt.datetime.combine(day, dt.time(hour)), tz=TIMEZONE)
+        return pd.Timestamp(dt.datetime.combine(day, dt.time(hour)), tz=LOCAL_TZ)
 
     rows = pd.DataFrame([
         ("00001", at(DAY, 9), 10, 10, 0, "operating", ""),

@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 
 from lib import demo, status
-from lib.status import TIMEZONE, latest_deadline, stale_mask
+from lib.i18n import LOCAL_TZ
+from lib.status import latest_deadline, stale_mask
 from lib.store import StatusStore
 
-VN = TIMEZONE
+VN = LOCAL_TZ
 
 
 def _t(day: int, hour: int, minute: int = 0, month: int = 11) -> dt.datetime:

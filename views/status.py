@@ -5,7 +5,7 @@ import datetime as dt
 import streamlit as st
 
 from lib import cache, importer, status
-from lib.i18n import format_int, format_percent
+from lib.i18n import LOCAL_TZ, format_int, format_percent
 from lib.store import default_url
 
 URL = default_url()
@@ -25,7 +25,7 @@ start = status.default_as_of(store)
 left, right = st.columns(2)
 day = left.date_input("Xem tình hình tại ngày", value=start.date(), format="DD/MM/YYYY", key="status_day")
 clock = right.time_input("giờ", value=start.time().replace(second=0, microsecond=0), key="status_clock")
-as_of = dt.datetime.combine(day, clock, tzinfo=status.TIMEZONE)
+as_of = dt.datetime.combine(day, clock, tzinfo=LOCAL_TZ)
 communes = cache.status_table(URL, as_of.isoformat(), store.revision(), "commune")
 provinces = cache.status_table(URL, as_of.isoformat(), store.revision(), "province")
 if communes["is_demo"].any():
@@ -102,7 +102,7 @@ with upload:
                 mapping = importer.Mapping({f: c for f, c in chosen.items() if c != "—"}, guess.keys)
                 default_day = st.date_input("Thời điểm cho các dòng không ghi ngày", value=None, format="DD/MM/YYYY",
                                             key="status_default_day")
-                default_time = dt.datetime.combine(default_day, dt.time(0), tzinfo=status.TIMEZONE) if default_day else None
+                default_time = dt.datetime.combine(default_day, dt.time(0), tzinfo=LOCAL_TZ) if default_day else None
                 try:
                     report = importer.validate(sheet, mapping, cache.resolver(), as_of=default_time)
                 except importer.SheetError as err:
