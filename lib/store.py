@@ -18,7 +18,6 @@ DEFAULT_PATH = PROJECT_ROOT / "data" / "status.sqlite"
 ENV_URL = "VNMAP_STATUS_DB"
 
 LEVELS = ("province", "commune")
-CENTRE_STATES = ("operating", "gaps", "not_operating", "unknown")
 # Columns of a report as given to :meth:`StatusStore.append` (``via_old_code`` and ``source_row`` optional).
 REPORT_COLUMNS = ("level", "unit_code", "as_of", "tasks_total", "tasks_done", "tasks_overdue",
                   "centre_state", "gaps", "note", "via_old_code", "source_row")

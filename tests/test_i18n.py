@@ -34,11 +34,13 @@ def late_evening_utc(monkeypatch):
     monkeypatch.setattr(i18n, "dt", types.SimpleNamespace(datetime=_LateEveningUTC, date=dt.date))
 
 
-def test_today_is_vietnam_date_not_server_date(late_evening_utc):
+@pytest.mark.usefixtures("late_evening_utc")
+def test_today_is_vietnam_date_not_server_date():
     assert i18n.today() == dt.date(2025, 12, 1)
 
 
-def test_url_date_is_checked_against_vietnam_today(late_evening_utc):
+@pytest.mark.usefixtures("late_evening_utc")
+def test_url_date_is_checked_against_vietnam_today():
     view, messages = urlstate.parse_view({"date": "2025-12-01"}, provinces=(), communes=())
     assert view.date == dt.date(2025, 12, 1) and messages == []
     view, messages = urlstate.parse_view({"date": "2025-12-02"}, provinces=(), communes=())

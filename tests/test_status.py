@@ -38,10 +38,6 @@ def test_stale_window_around_the_deadline():
     assert list(stale_mask(times, now=_t(20, 10))) == [False, False, False, True]
 
 
-def _frame(**columns) -> pd.DataFrame:
-    return pd.DataFrame(columns)
-
-
 def test_task_classes():
     total = pd.Series([10, 10, 10, 0, None, 10], dtype="Int64")
     done = pd.Series([10, 6, 6, 0, None, 6], dtype="Int64")
