@@ -144,14 +144,8 @@ def check_view(view: ViewState, inputs: MapInputs) -> None:
 
 
 def title_of(view: ViewState, inputs: MapInputs) -> str:
-    """What the map shows, e.g. "Thành phố Hà Nội — tiến độ thực hiện nhiệm vụ"."""
-    mode = mapstyle.MODE_LABELS[view.mode].lower()
-    if view.province:
-        name = inputs.provinces.loc[inputs.provinces["code"] == view.province, "full_name"].iloc[0]
-        return f"{name} — {mode}"
-    if view.level == "province":
-        return f"Toàn quốc: {format_int(len(inputs.provinces))} tỉnh, thành phố — {mode}"
-    return f"Toàn quốc: {format_int(len(inputs.communes))} xã, phường, đặc khu — {mode}"
+    """What the map shows, e.g. "Thành phố Hà Nội — tiến độ thực hiện nhiệm vụ" (see :func:`mapstyle.map_title`)."""
+    return mapstyle.map_title(view, provinces=inputs.provinces, communes=inputs.communes)
 
 
 def colouring_of(view: ViewState, inputs: MapInputs, shown: pd.DataFrame) -> mapstyle.Colouring:
