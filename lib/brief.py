@@ -17,7 +17,7 @@ from matplotlib.patches import Rectangle
 
 from lib import mapstyle, staticmap, status as status_lib
 from lib.files import write_atomic
-from lib.i18n import format_date, format_int, format_number, format_percent
+from lib.i18n import format_date, format_int, format_number, format_percent, today
 from lib.names import name_key, split_unit_type
 from lib.urlstate import ViewState
 
@@ -201,7 +201,7 @@ def brief_figures(province: str, inputs: staticmap.MapInputs, *, made: dt.date |
     page.text(0.04, 0.975, f"{figures.name}: tóm tắt chính quyền địa phương hai cấp", fontsize=13.5, fontweight="bold",
               va="top", color=TEXT)
     subtitle = (f"Số liệu tính đến {format_date(inputs.as_of)} · " if inputs.as_of else "") + \
-        f"bộ dữ liệu ranh giới {inputs.version} · lập ngày {format_date(made or dt.date.today())}"
+        f"bộ dữ liệu ranh giới {inputs.version} · lập ngày {format_date(made or today())}"
     page.text(0.04, 0.952, subtitle, fontsize=7.5, va="top", color="#616161")
     if figures.is_demo:
         page.text(0.04, 0.937, "DỮ LIỆU MINH HOẠ — không phải số liệu thật", fontsize=8.5, fontweight="bold",

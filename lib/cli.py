@@ -146,6 +146,19 @@ def _brief(args: argparse.Namespace) -> int:
     return 0
 
 
+def _field_column(text: str) -> tuple[str, str]:
+    """``FIELD=COLUMN`` of ``ingest --map`` as a pair; argparse reports a bad one in one line (exit 2)."""
+    from lib.importer import FIELDS
+
+    fieldname, sep, column = text.partition("=")
+    fieldname, column = fieldname.strip(), column.strip()
+    if not sep or not fieldname or not column:
+        raise argparse.ArgumentTypeError(f"“{text}” không đúng dạng TRƯỜNG=CỘT (ví dụ tasks_total=Tổng số nhiệm vụ)")
+    if fieldname not in FIELDS:
+        raise argparse.ArgumentTypeError(f"trường “{fieldname}” không tồn tại (có: {', '.join(FIELDS)})")
+    return fieldname, column
+
+
 def _status_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--as-of", type=_as_of, default=None, help="status at the end of this day (YYYY-MM-DD); default: latest")
     parser.add_argument("--db", default=None, help="status store URL or SQLite file (default: $VNMAP_STATUS_DB or data/status.sqlite)")
@@ -163,7 +176,7 @@ def _ingest(args: argparse.Namespace) -> int:
     if args.as_of and as_of is None:
         print(f"--as-of {args.as_of!r}: không phải ngày (dd/mm/yyyy [hh:mm] hoặc ISO)", file=sys.stderr)
         return 2
-    overrides = dict(pair.split("=", 1) for pair in args.map)
+    overrides = dict(args.map)
     try:
         store = StatusStore(args.db)
         resolver = UnitResolver.from_geodata(Path(args.geodata))
@@ -187,16 +200,29 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    import pandas as pd
+    import sqlalchemy as sa
+
     from lib import importer, status
-    from lib.store import StatusStore
+    from lib.store import StatusStore, StoreError
 
     as_of = importer.parse_time(args.as_of) if args.as_of else None
     if args.as_of and as_of is None:
         print(f"--as-of {args.as_of!r}: không phải ngày (dd/mm/yyyy [hh:mm] hoặc ISO)", file=sys.stderr)
         return 2
-    store = StatusStore(args.db)
-    frame = status.export_frame(store, as_of=as_of, level=args.level,
-                                crosswalk=geodata.load_crosswalk(Path(args.geodata)))
+    crosswalk = geodata.load_crosswalk(Path(args.geodata))
+    try:
+        store = StatusStore(args.db)
+    except StoreError as err:
+        print(err, file=sys.stderr)
+        return 1
+    try:
+        frame = status.export_frame(store, as_of=as_of, level=args.level, crosswalk=crosswalk)
+    except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as err:  # a table missing or not readable
+        cause = err.__cause__ if isinstance(err, pd.errors.DatabaseError) and err.__cause__ else err
+        detail = (str(getattr(cause, "orig", None) or cause).strip().splitlines() or [type(err).__name__])[0]
+        print(f"Không đọc được kho trạng thái {store!r}: {detail}", file=sys.stderr)
+        return 1
     if frame["is_demo"].any():
         print(f"Chú ý: {status.DEMO_MARK} — không phải số liệu thật.", file=sys.stderr)
     if args.format == "csv":
@@ -268,7 +294,8 @@ def make_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--db", default=None, help="SQLAlchemy URL or SQLite path (default: $VNMAP_STATUS_DB or data/status.sqlite)")
     ingest.add_argument("--sheet", default=None, help="XLSX sheet name or 0-based number (default: the first)")
     ingest.add_argument("--keys", choices=["auto", "new", "old"], default="auto", help="unit columns name new or old units")
-    ingest.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN", help="map a column by hand")
+    ingest.add_argument("--map", action="append", default=[], type=_field_column, metavar="FIELD=COLUMN",
+                        help="map a column by hand (FIELD: one of lib.importer.FIELDS)")
     ingest.add_argument("--by", default=None, help="who imports (default: the login name)")
     ingest.add_argument("--all-or-nothing", action="store_true", help="write nothing unless every row is valid")
     ingest.add_argument("--dry-run", action="store_true", help="validate and report only")

@@ -9,7 +9,7 @@ import pandas as pd
 
 from lib import geodata
 from lib.importer import GAP_LABELS
-from lib.status import TIMEZONE
+from lib.i18n import LOCAL_TZ
 
 DEMO_SEED = 2025
 DEMO_START = dt.date(2025, 7, 1)
@@ -59,7 +59,7 @@ def generate(*, seed: int = DEMO_SEED, start: dt.date = DEMO_START, end: dt.date
 
 def _times(rng: np.random.Generator, days: list[dt.date], size: int) -> np.ndarray:
     """Report times: each unit reports between 07:30 and 15:55, one in twenty after 16:00."""
-    base = pd.DatetimeIndex([pd.Timestamp(d) for d in days]).tz_localize(TIMEZONE).tz_convert("UTC").tz_localize(None)
+    base = pd.DatetimeIndex([pd.Timestamp(d) for d in days]).tz_localize(LOCAL_TZ).tz_convert("UTC").tz_localize(None)
     minutes = rng.integers(450, 955, size=(len(days), size))
     late = rng.random((len(days), size)) < 0.05
     minutes = np.where(late, rng.integers(961, 1260, size=(len(days), size)), minutes)
@@ -117,8 +117,8 @@ def _with_old_keyed_conflicts(rng: np.random.Generator, communes: pd.DataFrame, 
     parts = merged.groupby("new_code")["old_code"].agg(list)
     parts = parts[parts.map(len) >= 2]
     chosen = rng.choice(parts.index.to_numpy(), size=min(8, len(parts)), replace=False)
-    day = pd.Timestamp(last_day).tz_localize(TIMEZONE)
-    is_last = communes["as_of"].dt.tz_convert(TIMEZONE).dt.normalize() == day
+    day = pd.Timestamp(last_day).tz_localize(LOCAL_TZ)
+    is_last = communes["as_of"].dt.tz_convert(LOCAL_TZ).dt.normalize() == day
     replaced = is_last & communes["unit_code"].isin(chosen)
     extra = []
     for _, row in communes[replaced].iterrows():

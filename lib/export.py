@@ -17,7 +17,7 @@ from xlsxwriter.exceptions import DuplicateWorksheetName, InvalidWorksheetName
 
 from lib.crosswalk import COLUMN_DOCS
 from lib.files import write_atomic  # noqa: F401 (the writer of every export file; re-exported for callers)
-from lib.i18n import format_date
+from lib.i18n import format_date, today
 from lib.lineage import SUMMARY_DOCS, filter_province_crosswalk, new_to_old_summary
 
 FORMATS = ("csv", "xlsx", "geojson", "parquet")
@@ -74,7 +74,7 @@ class ExportInfo:
 
 def export_info(manifest: dict, *, selection: str = "toàn bộ bảng chuyển đổi", date: dt.date | None = None) -> ExportInfo:
     """An :class:`ExportInfo` from ``lib.geodata.load_manifest()`` (date defaults to today)."""
-    return ExportInfo(version=str(manifest["version"]), date=date or dt.date.today(), selection=selection)
+    return ExportInfo(version=str(manifest["version"]), date=date or today(), selection=selection)
 
 
 UNDOCUMENTED = "(not documented: column added after this export module was written)"

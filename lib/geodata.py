@@ -109,21 +109,6 @@ def load_new_provinces(geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
     return load_layer("new_provinces", geodata_dir)
 
 
-def load_old_provinces(geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
-    """The 63 provinces in force until 30 June 2025."""
-    return load_layer("old_provinces", geodata_dir)
-
-
-def load_old_districts(geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
-    """The old districts with a polygon (see geodata/SOURCES.md for the gaps)."""
-    return load_layer("old_districts", geodata_dir)
-
-
-def load_old_communes(geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
-    """The 10,035 old communes, reconstructed (``method``, ``confidence``: see geodata/SOURCES.md)."""
-    return load_layer("old_communes", geodata_dir)
-
-
 def read_code_table(path: Path, code_columns: list[str]) -> pd.DataFrame:
     """Read a CSV table with ``code_columns`` as text (the file may carry a UTF-8 BOM)."""
     return pd.read_csv(path, dtype={c: str for c in code_columns}, encoding="utf-8-sig", keep_default_na=False,
@@ -133,11 +118,6 @@ def read_code_table(path: Path, code_columns: list[str]) -> pd.DataFrame:
 def load_old_commune_list(geodata_dir: Path = DEFAULT_DIR) -> pd.DataFrame:
     """The GSO list of the 10,035 communes of 30/06/2025 (code, name, type, district, province)."""
     return read_code_table(Path(geodata_dir) / OLD_COMMUNE_LIST, ["code", "district_code", "province_code"])
-
-
-def load_old_district_list(geodata_dir: Path = DEFAULT_DIR) -> pd.DataFrame:
-    """The GSO list of the districts of 30/06/2025."""
-    return read_code_table(Path(geodata_dir) / OLD_DISTRICT_LIST, ["code", "province_code"])
 
 
 def load_crosswalk(geodata_dir: Path = DEFAULT_DIR) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Vietnamese-first formatting of numbers and dates (1.234,5 and dd/mm/yyyy), English as second language."""
+"""Vietnamese formatting of numbers and dates (1.234,5 and dd/mm/yyyy) and Vietnam's time zone."""
 
 from __future__ import annotations
 
@@ -6,38 +6,37 @@ import datetime as dt
 import math
 from zoneinfo import ZoneInfo
 
-LANGUAGES = ("vi", "en")
 # Vietnam's time zone: report times, the 16:00 deadline and every date shown are in it.
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-def format_number(value: float | int | None, decimals: int = 0, *, lang: str = "vi") -> str:
-    """``1234.5`` → "1.234,5" in Vietnamese, "1,234.5" in English; "" for missing values."""
+def format_number(value: float | int | None, decimals: int = 0) -> str:
+    """``1234.5`` → "1.234,5"; "" for missing values."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     text = f"{value:,.{decimals}f}"
-    if lang == "vi":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
-def format_int(value: float | int | None, *, lang: str = "vi") -> str:
-    """Whole number with thousands separators."""
-    return format_number(value, 0, lang=lang)
+def format_int(value: float | int | None) -> str:
+    """Whole number with thousands separators (``3321`` → "3.321")."""
+    return format_number(value, 0)
 
 
-def format_percent(share: float | None, decimals: int = 1, *, lang: str = "vi") -> str:
-    """``0.456`` → "45,6 %" (Vietnamese) or "45.6%" (English)."""
+def format_percent(share: float | None, decimals: int = 1) -> str:
+    """``0.456`` → "45,6 %"; "" for missing values."""
     if share is None or (isinstance(share, float) and math.isnan(share)):
         return ""
-    number = format_number(100 * share, decimals, lang=lang)
-    return f"{number} %" if lang == "vi" else f"{number}%"
+    return f"{format_number(100 * share, decimals)} %"
 
 
-def format_date(value: dt.date | dt.datetime | None, *, with_time: bool = False, lang: str = "vi") -> str:
-    """dd/mm/yyyy (and HH:MM) in Vietnamese; yyyy-mm-dd in English."""
+def format_date(value: dt.date | dt.datetime | None, *, with_time: bool = False) -> str:
+    """dd/mm/yyyy (and HH:MM); "" for missing values."""
     if value is None:
         return ""
-    if lang == "vi":
-        return value.strftime("%d/%m/%Y %H:%M" if with_time else "%d/%m/%Y")
-    return value.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+    return value.strftime("%d/%m/%Y %H:%M" if with_time else "%d/%m/%Y")
+
+
+def today() -> dt.date:
+    """Today's date in Vietnam (not the server's time zone)."""
+    return dt.datetime.now(LOCAL_TZ).date()

@@ -17,7 +17,7 @@ from lib.i18n import format_int
 from lib.names import name_key
 from lib.resolve import RESOLVED, Match, UnitResolver
 from lib.sheets import SheetError, header_key, read_grid, sheet_names, unique_names  # noqa: F401 (re-exported)
-from lib.status import TIMEZONE
+from lib.i18n import LOCAL_TZ
 
 # Canonical fields a sheet may carry, with the headers (as ``name_key(..., strip_type=False)``)
 # that denote them. Headers naming old units ("cũ", "old", "trước sáp nhập") are detected apart.
@@ -84,7 +84,7 @@ LEVEL_VALUES = {"tinh": "province", "thanh pho": "province", "province": "provin
                 "xa": "commune", "phuong": "commune", "dac khu": "commune", "commune": "commune", "ward": "commune",
                 "xa phuong": "commune", "xa phuong dac khu": "commune"}
 # New units exist from 1 July 2025 (Vietnam time): a report before that cannot be about them.
-EARLIEST = pd.Timestamp("2025-07-01", tz=TIMEZONE)
+EARLIEST = pd.Timestamp("2025-07-01", tz=LOCAL_TZ)
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)
 _DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d-%m-%Y %H:%M", "%d-%m-%Y", "%d.%m.%Y",
                  "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M")
@@ -332,14 +332,14 @@ def parse_time(text: str) -> pd.Timestamp | None:
     for fmt in _DATE_FORMATS:
         try:
             stamp = pd.Timestamp(dt.datetime.strptime(value, fmt))
-            return stamp.tz_localize(TIMEZONE)
+            return stamp.tz_localize(LOCAL_TZ)
         except ValueError:
             continue
     try:
         stamp = pd.Timestamp(dt.datetime.fromisoformat(value))
     except ValueError:
         return None
-    return stamp.tz_localize(TIMEZONE) if stamp.tzinfo is None else stamp.tz_convert(TIMEZONE)
+    return stamp.tz_localize(LOCAL_TZ) if stamp.tzinfo is None else stamp.tz_convert(LOCAL_TZ)
 
 
 @lru_cache(maxsize=4096)
@@ -365,12 +365,12 @@ def validate(sheet: Sheet, mapping: Mapping, resolver: UnitResolver, *, as_of: d
     if missing:
         raise SheetError(f"{sheet.name}: chưa xác định cột cho: {'; '.join(missing)} — hãy ghép cột (trong ứng dụng: bước ghép cột; dòng lệnh: --map TRƯỜNG=CỘT) "
                          f"(tiêu đề hiện có: {', '.join(map(str, sheet.frame.columns))})")
-    now_ts = pd.Timestamp(now) if now is not None else pd.Timestamp.now(tz=TIMEZONE)
-    now_ts = now_ts.tz_localize(TIMEZONE) if now_ts.tzinfo is None else now_ts
+    now_ts = pd.Timestamp(now) if now is not None else pd.Timestamp.now(tz=LOCAL_TZ)
+    now_ts = now_ts.tz_localize(LOCAL_TZ) if now_ts.tzinfo is None else now_ts
     default_time = None
     if as_of is not None:
         default_time = pd.Timestamp(as_of)
-        default_time = default_time.tz_localize(TIMEZONE) if default_time.tzinfo is None else default_time
+        default_time = default_time.tz_localize(LOCAL_TZ) if default_time.tzinfo is None else default_time
     cells = {f: sheet.frame[c].tolist() for f, c in mapping.columns.items()}
     n = len(sheet.frame)
     time_cache: dict[str, pd.Timestamp | None] = {}
@@ -531,7 +531,7 @@ def _judge_time(text: str, default_time: pd.Timestamp | None, now: pd.Timestamp)
             return None, f"“{text}” không phải ngày (dùng dd/mm/yyyy [hh:mm])"
     if stamp > now + FUTURE_TOLERANCE:
         return stamp, (f"thời điểm {stamp:%d/%m/%Y %H:%M} ở tương lai "
-                       f"(bây giờ {now.tz_convert(TIMEZONE):%d/%m/%Y %H:%M})")
+                       f"(bây giờ {now.tz_convert(LOCAL_TZ):%d/%m/%Y %H:%M})")
     if stamp < EARLIEST:
         return stamp, f"thời điểm {stamp:%d/%m/%Y} trước 01/7/2025, khi các đơn vị mới chưa hoạt động"
     return stamp, ""
@@ -583,7 +583,7 @@ def mapping_from_choices(chosen: dict[str, str], keys: str) -> Mapping:
 
 def default_time(day: dt.date | None) -> dt.datetime | None:
     """Report time for rows without one: 00:00 Vietnam time on ``day`` (None when no day is given)."""
-    return dt.datetime.combine(day, dt.time(0), tzinfo=TIMEZONE) if day else None
+    return dt.datetime.combine(day, dt.time(0), tzinfo=LOCAL_TZ) if day else None
 
 
 def check_summary(report: ValidationReport) -> str:

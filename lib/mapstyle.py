@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from lib.i18n import LOCAL_TZ, format_date
+from lib.i18n import LOCAL_TZ, format_date, format_int
+from lib.urlstate import ViewState
 
 MODE_LABELS = {
     "task": "Tiến độ thực hiện nhiệm vụ",
@@ -57,6 +58,18 @@ class Colouring:
     legend: Legend
     outlined: set[str] = field(default_factory=set)
     outline_colour: str = SPLIT_OUTLINE
+
+
+def map_title(view: ViewState, *, provinces: pd.DataFrame, communes: pd.DataFrame) -> str:
+    """What a map shows: "Thành phố Hà Nội — …", or "Toàn quốc: 34 tỉnh, thành phố — …" with the
+    number of units in ``provinces`` or ``communes`` (the frames drawn), never a fixed figure."""
+    mode_label = MODE_LABELS[view.mode].lower()
+    if view.province:
+        name = provinces.loc[provinces["code"] == view.province, "full_name"].iloc[0]
+        return f"{name} — {mode_label}"
+    if view.level == "province":
+        return f"Toàn quốc: {format_int(len(provinces))} tỉnh, thành phố — {mode_label}"
+    return f"Toàn quốc: {format_int(len(communes))} xã, phường, đặc khu — {mode_label}"
 
 
 def merge_structure(crosswalk: pd.DataFrame) -> pd.DataFrame:

@@ -30,14 +30,6 @@ class BuiltView:
     title: str
 
 
-def _title(view: ViewState, provinces: pd.DataFrame) -> str:
-    if view.province:
-        name = provinces.loc[provinces["code"] == view.province, "full_name"].iloc[0]
-        return f"{name} — {mapstyle.MODE_LABELS[view.mode].lower()}"
-    unit = "34 tỉnh, thành phố" if view.level == "province" else "3.321 xã, phường, đặc khu"
-    return f"Toàn quốc: {unit} — {mapstyle.MODE_LABELS[view.mode].lower()}"
-
-
 def build(
     view: ViewState,
     *,
@@ -97,7 +89,8 @@ def build(
             leaflet.UnitLayer(leaflet.geojson_text(parts, {"code": "code", "label": "label"}, decimals=5),
                               name="predecessors", interactive=False,
                               style={"color": "#ff6f00", "weight": 2.5, "fill": False}).add_to(m)
-    return BuiltView(m, colouring.legend, _title(view, provinces))
+    title = mapstyle.map_title(view, provinces=provinces, communes=communes)
+    return BuiltView(m, colouring.legend, title)
 
 
 def _source(geometry: str) -> dict:

@@ -26,11 +26,13 @@ UNIT_TYPES = ("Đặc khu", "Thị trấn", "Thị xã", "Thành phố", "Phư�
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 _LEADING_ZEROS = re.compile(r"\b0+(\d)")
+# Icelandic eth (U+00D0/U+00F0) looks like Vietnamese Đ/đ (U+0110/U+0111) and turns up in typed lists.
+_LOOKALIKES = str.maketrans({"\u00d0": "\u0110", "\u00f0": "\u0111"})
 
 
 def fold(text: str) -> str:
-    """Lower-case ``text`` and strip Vietnamese diacritics (đ → d), keeping everything else."""
-    decomposed = unicodedata.normalize("NFD", str(text).lower())
+    """Lower-case ``text`` and strip Vietnamese diacritics (đ and its look-alike ð → d), keeping everything else."""
+    decomposed = unicodedata.normalize("NFD", str(text).translate(_LOOKALIKES).lower())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.replace("đ", "d")
 
@@ -38,13 +40,14 @@ def fold(text: str) -> str:
 def name_key(text: str | None, *, strip_type: bool = True) -> str:
     """Matching key of a unit name.
 
-    NFC → lower case → leading unit-type word removed (see ``UNIT_TYPE_WORDS``) → diacritics
-    and đ folded → punctuation removed → zero-padded numbers unpadded ("Phường 01" → "1").
+    Ð/ð (look-alikes of Đ/đ) read as Đ/đ → NFC → lower case → leading unit-type word removed
+    (see ``UNIT_TYPE_WORDS``) → diacritics and đ folded → punctuation removed → zero-padded
+    numbers unpadded ("Phường 01" → "1").
     Two names denote the same unit when their keys are equal.
     """
     if text is None or (isinstance(text, float) and pd.isna(text)):
         return ""
-    lowered = _SPACES.sub(" ", unicodedata.normalize("NFC", str(text)).lower().strip())
+    lowered = _SPACES.sub(" ", unicodedata.normalize("NFC", str(text).translate(_LOOKALIKES)).lower().strip())
     lowered = lowered.replace("'", "").replace("’", "")
     if strip_type:
         lowered = _strip_type_word(lowered)

@@ -428,10 +428,6 @@ class UnitResolver:
         communes = self._new_comm_of_old_prov.get(str(old_province_code), set())
         return sorted({self._new_comm_province[c] for c in communes if c in self._new_comm_province})
 
-    def new_province_of(self, new_code: str) -> str | None:
-        """Province code of a new commune."""
-        return self._new_comm_province.get(new_code)
-
     def label(self, kind: str, code: str) -> str:
         """Display label of a unit: ``kind`` is new_province, old_province, new_commune or old_commune."""
         index = {"new_province": self._new_prov, "old_province": self._old_prov,

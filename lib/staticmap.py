@@ -21,7 +21,7 @@ from matplotlib.patches import Rectangle
 
 from lib import geodata, mapdata, mapstyle, status as status_lib
 from lib.files import write_atomic
-from lib.i18n import format_date, format_int
+from lib.i18n import LOCAL_TZ, format_date, format_int, today
 from lib.urlstate import ViewState
 
 FORMATS = ("png", "svg", "pdf")
@@ -93,9 +93,9 @@ def status_as_of(store, date: dt.date | None, *, now: dt.datetime | None = None,
     if date is None:
         moment = status_lib.default_as_of(store, now=now)
     else:
-        moment = dt.datetime.combine(date, dt.time(23, 59, 59), tzinfo=status_lib.TIMEZONE)
+        moment = dt.datetime.combine(date, dt.time(23, 59, 59), tzinfo=LOCAL_TZ)
     frame = status_lib.commune_status(store, as_of=moment, codes=codes)
-    return frame, pd.Timestamp(moment).tz_convert(status_lib.TIMEZONE).date()
+    return frame, pd.Timestamp(moment).tz_convert(LOCAL_TZ).date()
 
 
 def open_store(url: str | None = None, *, demo: bool = False, scratch: Path | None = None):
@@ -144,14 +144,8 @@ def check_view(view: ViewState, inputs: MapInputs) -> None:
 
 
 def title_of(view: ViewState, inputs: MapInputs) -> str:
-    """What the map shows, e.g. "Thành phố Hà Nội — tiến độ thực hiện nhiệm vụ"."""
-    mode = mapstyle.MODE_LABELS[view.mode].lower()
-    if view.province:
-        name = inputs.provinces.loc[inputs.provinces["code"] == view.province, "full_name"].iloc[0]
-        return f"{name} — {mode}"
-    if view.level == "province":
-        return f"Toàn quốc: {format_int(len(inputs.provinces))} tỉnh, thành phố — {mode}"
-    return f"Toàn quốc: {format_int(len(inputs.communes))} xã, phường, đặc khu — {mode}"
+    """What the map shows, e.g. "Thành phố Hà Nội — tiến độ thực hiện nhiệm vụ" (see :func:`mapstyle.map_title`)."""
+    return mapstyle.map_title(view, provinces=inputs.provinces, communes=inputs.communes)
 
 
 def colouring_of(view: ViewState, inputs: MapInputs, shown: pd.DataFrame) -> mapstyle.Colouring:
@@ -171,7 +165,7 @@ def colouring_of(view: ViewState, inputs: MapInputs, shown: pd.DataFrame) -> map
 
 def footer_text(inputs: MapInputs, *, made: dt.date | None = None) -> str:
     """Dataset version, sources and the day the output was made."""
-    made = made or dt.date.today()
+    made = made or today()
     sources = "; ".join(inputs.sources) or "xem geodata/SOURCES.md"
     return (f"Ranh giới: bộ dữ liệu {inputs.version} (đơn vị hành chính từ 01/07/2025). Nguồn: {sources}. "
             f"Lập ngày {format_date(made)}.")

@@ -12,7 +12,6 @@ from lib.i18n import LOCAL_TZ
 
 TASK_CLASSES = ("green", "amber", "red", "grey")
 CENTRE_CLASSES = ("operating", "gaps", "not_operating", "unknown")
-TIMEZONE = LOCAL_TZ
 DEADLINE_HOUR = 16
 
 TASK_LABELS = {"green": "Xanh (hoàn thành)", "amber": "Vàng (đang làm, không quá hạn)",
@@ -28,12 +27,12 @@ _VALUE_COLUMNS = ["tasks_total", "tasks_done", "tasks_overdue", "centre_state", 
 def _aware(value: dt.datetime | pd.Timestamp) -> pd.Timestamp:
     """A tz-aware timestamp; naive times are taken as Vietnam local time."""
     stamp = pd.Timestamp(value)
-    return stamp.tz_localize(TIMEZONE) if stamp.tzinfo is None else stamp
+    return stamp.tz_localize(LOCAL_TZ) if stamp.tzinfo is None else stamp
 
 
 def latest_deadline(now: dt.datetime) -> dt.datetime:
     """The most recent 16:00 Asia/Ho_Chi_Minh at or before ``now`` (naive ``now`` is local time)."""
-    local = _aware(now).tz_convert(TIMEZONE).to_pydatetime()
+    local = _aware(now).tz_convert(LOCAL_TZ).to_pydatetime()
     deadline = local.replace(hour=DEADLINE_HOUR, minute=0, second=0, microsecond=0)
     if deadline > local:
         deadline -= dt.timedelta(days=1)
@@ -132,12 +131,12 @@ def unit_status(reports: pd.DataFrame, codes: Iterable[str], *, now: dt.datetime
         "tasks_done": out["tasks_done"].astype("Int64").array,
         "tasks_overdue": out["tasks_overdue"].astype("Int64").array,
         "gaps": out["gaps"].fillna("").astype(str).to_numpy(),
-        "reported_at": pd.to_datetime(out["as_of"], utc=True).dt.tz_convert(TIMEZONE).to_numpy(),
+        "reported_at": pd.to_datetime(out["as_of"], utc=True).dt.tz_convert(LOCAL_TZ).to_numpy(),
         "stale": stale.to_numpy(),
         "conflict": out["conflict"].fillna("").astype(str).to_numpy(),
         "is_demo": out["is_demo"].fillna(False).astype(bool).to_numpy(),
     })
-    result["reported_at"] = pd.to_datetime(result["reported_at"], utc=True).dt.tz_convert(TIMEZONE)
+    result["reported_at"] = pd.to_datetime(result["reported_at"], utc=True).dt.tz_convert(LOCAL_TZ)
     return result
 
 
@@ -209,8 +208,8 @@ def default_as_of(store, *, now: dt.datetime | None = None) -> dt.datetime:
     if len(batches) and batches["is_demo"].all():
         latest = store.latest_as_of()
         if latest is not None and latest.to_pydatetime() < now_aware:
-            return latest.tz_convert(TIMEZONE).to_pydatetime()
-    return pd.Timestamp(now_aware).tz_convert(TIMEZONE).to_pydatetime()
+            return latest.tz_convert(LOCAL_TZ).to_pydatetime()
+    return pd.Timestamp(now_aware).tz_convert(LOCAL_TZ).to_pydatetime()
 
 
 DEMO_MARK = "DỮ LIỆU MINH HOẠ"
@@ -255,14 +254,14 @@ def history_table(store, code: str, *, level: str = "commune") -> pd.DataFrame:
     """Every report of one unit, oldest first, in Vietnam time with the batch it came in."""
     history = store.history(code, level=level)
     out = pd.DataFrame({
-        "as_of": history["as_of"].dt.tz_convert(TIMEZONE),
+        "as_of": history["as_of"].dt.tz_convert(LOCAL_TZ),
         "tasks_total": history["tasks_total"], "tasks_done": history["tasks_done"],
         "tasks_overdue": history["tasks_overdue"],
         "centre": centre_class(history["centre_state"], history["gaps"]).map(CENTRE_LABELS),
         "gaps": history["gaps"], "via_old_code": history["via_old_code"], "note": history["note"],
         "batch_id": history["batch_id"], "source_name": history["source_name"],
         "imported_by": history["imported_by"],
-        "imported_at": history["imported_at"].dt.tz_convert(TIMEZONE) if len(history) else history["imported_at"],
+        "imported_at": history["imported_at"].dt.tz_convert(LOCAL_TZ) if len(history) else history["imported_at"],
         "data_source": history["is_demo"].map({True: DEMO_MARK, False: "báo cáo"}),
     })
     return out.reset_index(drop=True)

@@ -18,7 +18,6 @@ DEFAULT_PATH = PROJECT_ROOT / "data" / "status.sqlite"
 ENV_URL = "VNMAP_STATUS_DB"
 
 LEVELS = ("province", "commune")
-CENTRE_STATES = ("operating", "gaps", "not_operating", "unknown")
 # Columns of a report as given to :meth:`StatusStore.append` (``via_old_code`` and ``source_row`` optional).
 REPORT_COLUMNS = ("level", "unit_code", "as_of", "tasks_total", "tasks_done", "tasks_overdue",
                   "centre_state", "gaps", "note", "via_old_code", "source_row")
@@ -96,6 +95,23 @@ def _sqlite_setup(engine: sa.Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+# PostgreSQL SQLSTATEs: a concurrent CREATE TABLE loses with duplicate_table/duplicate_object, or with a
+# unique_violation on the catalogue (pg_type); insufficient_privilege is a missing right, not a race.
+_ALREADY_CREATED = {"42P07", "42710", "23505"}
+_INSUFFICIENT_PRIVILEGE = "42501"
+
+
+def _sqlstate(err: sa.exc.DBAPIError) -> str | None:
+    """The SQLSTATE of a driver error (psycopg 3 ``sqlstate``, psycopg2 ``pgcode``); None for SQLite."""
+    return getattr(err.orig, "sqlstate", None) or getattr(err.orig, "pgcode", None)
+
+
+def _first_line(err: sa.exc.DBAPIError) -> str:
+    """The driver's message without SQLAlchemy's statement dump."""
+    lines = str(err.orig).strip().splitlines()
+    return lines[0] if lines else type(err.orig).__name__
+
+
 class StatusStore:
     """Append-only store of status reports grouped in batches (one batch = one imported file).
 
@@ -139,11 +155,18 @@ class StatusStore:
                 return
             except sa.exc.OperationalError as err:
                 if attempt == 4:
-                    raise StoreError(f"Không mở được cơ sở dữ liệu {self!r}: {err.orig}") from None
+                    raise StoreError(f"Không mở được cơ sở dữ liệu {self!r}: {_first_line(err)}") from None
                 time.sleep(0.2 * (attempt + 1))
-            except (sa.exc.IntegrityError, sa.exc.ProgrammingError):
-                # Another process created the tables at the same moment (PostgreSQL); they exist now.
-                return
+            except sa.exc.DatabaseError as err:
+                if _sqlstate(err) in _ALREADY_CREATED:
+                    # Another process created the tables at the same moment (PostgreSQL) and committed.
+                    return
+                if _sqlstate(err) == _INSUFFICIENT_PRIVILEGE:
+                    raise StoreError(f"Tài khoản của {self!r} không có quyền tạo bảng trạng thái ({_first_line(err)}): "
+                                     "hãy cấp quyền CREATE trên schema, hoặc nhờ quản trị viên tạo bảng một lần "
+                                     "bằng một tài khoản có quyền.") from None
+                raise StoreError(f"Không mở được cơ sở dữ liệu {self!r}: {_first_line(err)} — kiểm tra địa chỉ "
+                                 "có trỏ đúng tới một cơ sở dữ liệu (tệp SQLite hoặc máy chủ) hay không.") from None
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:

@@ -7,6 +7,8 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 
+from lib import i18n
+
 MODES = ("task", "centre", "merge")
 LEVELS = ("province", "commune")
 OLD_LAYERS = ("old_communes", "old_districts", "old_provinces")
@@ -46,7 +48,7 @@ def parse_view(
     Vietnamese) to the returned list; nothing raises.
     """
     messages: list[str] = []
-    today = today or dt.date.today()
+    today = today or i18n.today()
 
     def pick(name: str, allowed: Collection[str], default: str, label: str) -> str:
         value = _first(params.get(name, ""))

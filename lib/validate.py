@@ -1,4 +1,9 @@
-"""Validation of polygon layers and of the whole dataset, with messages that name file and feature."""
+"""Validation of polygon layers and of the whole dataset, with messages that name file and feature.
+
+Messages about a layer (:func:`layer_problems`, :func:`read_user_layer`, the upload helpers) are in
+Vietnamese: the page *Dữ liệu* shows them to users. The whole-dataset report (:func:`validate_dataset`,
+the crosswalk, nesting and tiling checks) is for whoever builds ``geodata/`` and stays in English.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import shapely
 
 from lib import crosswalk as cw
 from lib import geodata
+from lib.i18n import format_int
 
 # Vietnam with its islands (Hoàng Sa, Trường Sa) lies well inside this lon/lat box.
 VIETNAM_BOUNDS = (100.0, 6.0, 118.0, 24.0)
@@ -21,7 +27,7 @@ EXPECTED = {"new_provinces": 34, "new_communes": 3321, "old_provinces": 63, "old
 
 
 class LayerError(Exception):
-    """A layer cannot be used; ``problems`` lists every reason, each naming the file and feature."""
+    """A layer cannot be used; ``problems`` lists every reason (in Vietnamese), each naming the file and feature."""
 
     def __init__(self, problems: list[str]):
         self.problems = problems
@@ -73,65 +79,66 @@ def layer_problems(
 
     Checks CRS (geographic lon/lat in EPSG:4326, coordinates inside Vietnam), the code and
     name fields, unique non-empty codes of ``code_width`` digits, and non-empty, valid,
-    polygonal geometries. Each message names ``source`` and the feature (index and code).
+    polygonal geometries. Each message (in Vietnamese) names ``source`` and the feature (index and code).
     """
     problems = []
     missing = [f for f in (code_field, name_field) if f and f not in gdf.columns]
     if missing:
         fields = ", ".join(c for c in gdf.columns if c != gdf.geometry.name)
-        return [f"{source}: field(s) {', '.join(missing)} not found; the layer has: {fields}"]
+        return [f"{source}: không có trường {', '.join(missing)}; các trường của lớp: {fields}"]
     problems += _crs_problems(gdf, source)
     codes = gdf[code_field].astype(object).where(gdf[code_field].notna(), "").astype(str).str.strip()
-    label = [f"{source}: feature {i} (code {c or '∅'})" for i, c in zip(range(len(gdf)), codes)]
+    label = [f"{source}: đối tượng {i} (mã {c or '∅'})" for i, c in zip(range(len(gdf)), codes)]
     for i in np.flatnonzero(codes.eq("").to_numpy()):
-        problems.append(f"{label[i]}: empty code")
+        problems.append(f"{label[i]}: thiếu mã")
     if code_width:
         bad = ~codes.str.fullmatch(rf"\d{{{code_width}}}") & codes.ne("")
         for i in np.flatnonzero(bad.to_numpy()):
-            problems.append(f"{label[i]}: code is not {code_width} digits (codes are text with leading zeros)")
+            problems.append(f"{label[i]}: mã không gồm đúng {code_width} chữ số (mã là văn bản, giữ các số 0 ở đầu)")
     duplicated = codes[codes.duplicated(keep=False) & codes.ne("")]
     for code, group in duplicated.groupby(duplicated):
         rows = ", ".join(str(gdf.index.get_loc(i)) for i in group.index)
-        problems.append(f"{source}: code {code} is used by {len(group)} features (features {rows})")
+        problems.append(f"{source}: mã {code} được dùng cho {len(group)} đối tượng (đối tượng {rows})")
     if name_field:
         for i in np.flatnonzero(gdf[name_field].isna().to_numpy() | gdf[name_field].astype(str).str.strip().eq("")):
-            problems.append(f"{label[i]}: empty name")
+            problems.append(f"{label[i]}: thiếu tên")
     geoms = gdf.geometry.values
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     for i in np.flatnonzero(empty):
-        problems.append(f"{label[i]}: empty or missing geometry")
+        problems.append(f"{label[i]}: không có hình học (rỗng hoặc thiếu)")
     types = shapely.get_type_id(geoms)
     for i in np.flatnonzero(~empty & ~np.isin(types, (3, 6))):
-        problems.append(f"{label[i]}: geometry is a {geoms[i].geom_type}, not a polygon")
+        problems.append(f"{label[i]}: hình học là {geoms[i].geom_type}, không phải đa giác (Polygon/MultiPolygon)")
     invalid = ~empty & ~shapely.is_valid(geoms)
     for i in np.flatnonzero(invalid):
-        problems.append(f"{label[i]}: invalid geometry ({shapely.is_valid_reason(geoms[i])})")
+        problems.append(f"{label[i]}: hình học không hợp lệ ({shapely.is_valid_reason(geoms[i])})")
     if expected_count is not None and len(gdf) != expected_count:
-        problems.append(f"{source}: {len(gdf):,} features, expected {expected_count:,}")
+        problems.append(f"{source}: có {format_int(len(gdf))} đối tượng, cần {format_int(expected_count)}")
     return problems
 
 
 def _crs_problems(gdf: gpd.GeoDataFrame, source: str) -> list[str]:
     if gdf.crs is not None and not gdf.crs.is_geographic:
-        return [f"{source}: coordinates are projected ({gdf.crs.name}); reproject to EPSG:4326 (lon/lat) first"]
+        return [f"{source}: toạ độ phẳng ({gdf.crs.name}); hãy chuyển sang EPSG:4326 (kinh độ/vĩ độ) trước khi tải lên"]
     if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
-        return [f"{source}: CRS is {gdf.crs.name}, expected EPSG:4326 (WGS 84 lon/lat)"]
+        return [f"{source}: hệ toạ độ là {gdf.crs.name}, cần EPSG:4326 (WGS 84, kinh độ/vĩ độ)"]
     present = ~(shapely.is_missing(gdf.geometry.values) | shapely.is_empty(gdf.geometry.values))
     if not present.any():
         return []
     minx, miny, maxx, maxy = shapely.total_bounds(gdf.geometry.values[present])
     west, south, east, north = VIETNAM_BOUNDS
     if minx < west or maxx > east or miny < south or maxy > north:
-        hint = (" — these look like projected metres (e.g. VN-2000 / UTM), not degrees"
+        hint = (" — có vẻ là mét của toạ độ phẳng (ví dụ VN-2000 / UTM), không phải độ"
                 if max(abs(minx), abs(maxy)) > 1000 else "")
-        return [f"{source}: coordinates ({minx:.4g}, {miny:.4g}) – ({maxx:.4g}, {maxy:.4g}) are outside Vietnam's "
-                f"lon/lat box{hint}; the layer must be EPSG:4326 with longitude first"]
+        return [f"{source}: toạ độ ({minx:.4g}, {miny:.4g}) – ({maxx:.4g}, {maxy:.4g}) nằm ngoài khung kinh độ/vĩ độ "
+                f"của Việt Nam{hint}; lớp phải ở EPSG:4326, kinh độ đứng trước"]
     return []
 
 
 def read_user_layer(
     path: Path | str,
     *,
+    source: str | None = None,
     code_field: str,
     name_field: str | None = None,
     code_width: int | None = None,
@@ -139,17 +146,18 @@ def read_user_layer(
 ) -> gpd.GeoDataFrame:
     """Read a user's layer (GeoJSON, GeoPackage, Shapefile …) and validate it.
 
-    Codes are read as text (a numeric code field is zero-padded to ``code_width``).
+    Codes are read as text (a numeric code field is zero-padded to ``code_width``). Messages
+    name the file as ``source`` (default: the file's name, never its folder).
     Raises :class:`LayerError` listing every problem, or returns the layer.
     """
     path = Path(path)
-    source = path.name
+    source = source or path.name
     if not path.is_file():
-        raise LayerError([f"{path}: file not found"])
+        raise LayerError([f"{source}: không tìm thấy tệp"])
     try:
         gdf = geodata.read_layer(path)
     except Exception as err:  # pyogrio raises several error types for unreadable files
-        raise LayerError([f"{source}: not a readable vector file ({err})"]) from None
+        raise LayerError([_unreadable(source, err, path)]) from None
     if code_field in gdf.columns and code_width and pd.api.types.is_numeric_dtype(gdf[code_field]):
         numeric = gdf[code_field]
         gdf[code_field] = numeric.map(lambda v: "" if pd.isna(v) else str(int(v)).zfill(code_width))
@@ -160,29 +168,40 @@ def read_user_layer(
     return gdf
 
 
+def _unreadable(source: str, err: Exception, path: Path) -> str:
+    """Message for a file GDAL cannot read; its detail names the file as ``source``, never the server's path."""
+    detail = str(err)
+    for text in (str(path.resolve()), str(path)):
+        detail = detail.replace(text, source)
+    folder = str(path.resolve().parent)
+    detail = detail.replace(folder, "…") if len(folder) > 1 else detail
+    detail = detail.split("; It might help")[0].rstrip(".")  # GDAL's hint about driver prefixes is no help here
+    return (f"{source}: không đọc được như một lớp ranh giới (GeoJSON, GeoPackage, Shapefile…); "
+            f"hãy kiểm tra tệp và định dạng (chi tiết: {detail})")
+
+
 def check_uploaded_layer(data: bytes, filename: str, **options) -> gpd.GeoDataFrame:
-    """:func:`read_user_layer` on an uploaded file's bytes (written to a private temporary folder)."""
-    suffix = Path(filename).suffix.lower() or ".geojson"
+    """:func:`read_user_layer` on an uploaded file's bytes (written to a private temporary folder).
+
+    Messages name the file as ``filename`` (the name the user uploaded), never the temporary path.
+    """
+    source = Path(filename).name
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / (Path(filename).stem + suffix)
+        path = Path(folder) / ("layer" + (Path(filename).suffix.lower() or ".geojson"))
         path.write_bytes(data)
-        try:
-            return read_user_layer(path, **options)
-        except LayerError as err:
-            # Name the file as the user knows it, not the temporary path.
-            raise LayerError([p.replace(str(path), filename) for p in err.problems]) from None
+        return read_user_layer(path, source=source, **options)
 
 
 def layer_fields(data: bytes, filename: str) -> list[str]:
     """Attribute field names of an uploaded layer (for choosing the code and name fields)."""
-    suffix = Path(filename).suffix.lower() or ".geojson"
+    source = Path(filename).name
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / ("layer" + suffix)
+        path = Path(folder) / ("layer" + (Path(filename).suffix.lower() or ".geojson"))
         path.write_bytes(data)
         try:
             return list(pyogrio.read_info(path)["fields"])
         except Exception as err:  # pyogrio raises several error types for unreadable files
-            raise LayerError([f"{filename}: not a readable vector file ({err})"]) from None
+            raise LayerError([_unreadable(source, err, path)]) from None
 
 
 def crosswalk_problems(table: pd.DataFrame, *, new_codes: set[str], old_codes: set[str] | None) -> list[str]:

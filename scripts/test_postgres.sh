@@ -3,7 +3,9 @@
 #
 #   scripts/test_postgres.sh start        start one; print its SQLAlchemy URL on stdout (all else on stderr)
 #   scripts/test_postgres.sh stop         stop the one started last and delete its files
-#   scripts/test_postgres.sh run CMD...   start, run CMD with VNMAP_TEST_PG_URL set, stop (even on failure)
+#   scripts/test_postgres.sh run CMD...   start, run CMD with VNMAP_TEST_PG_URL set, stop (even on failure);
+#                                         also sets VNMAP_TEST_PG_REQUIRED=1, so a pytest run in which no
+#                                         PostgreSQL test ran fails (tests/conftest.py)
 #
 # Installs `postgresql` with apt-get when no initdb is found (needs root, as on CI). The cluster
 # lives in a temporary folder, listens on 127.0.0.1 on a free port and runs as the `postgres` user.
@@ -66,7 +68,7 @@ case "${1:-start}" in
     shift
     url=$(start)
     trap stop EXIT
-    VNMAP_TEST_PG_URL="$url" "$@"
+    VNMAP_TEST_PG_URL="$url" VNMAP_TEST_PG_REQUIRED=1 "$@"
     ;;
   *) echo "usage: $0 [start|stop|run CMD...]" >&2; exit 2 ;;
 esac

@@ -5,13 +5,12 @@ from __future__ import annotations
 import pytest
 
 from lib import brief, staticmap
-from tests.test_staticmap import pdf_text, small_geodata, small_inputs
 
 A4_POINTS = (595, 842)
 
 
-def test_predecessor_table_marks_parts_and_other_provinces():
-    _, _, crosswalk = small_geodata()
+def test_predecessor_table_marks_parts_and_other_provinces(small_geodata):
+    _, _, crosswalk = small_geodata
     table = brief.predecessor_table("01", crosswalk).set_index("code")
     assert list(table.index) == ["00001", "00002"]  # ordered by name: Ba Đình, Sóc Sơn
     assert table.loc["00001", "predecessors"] == "Phúc Xá, Trúc Bạch*"
@@ -23,7 +22,7 @@ def test_predecessor_table_marks_parts_and_other_provinces():
     assert brief.predecessor_table("77", crosswalk).empty
 
 
-def test_key_figures_count_old_new_status_gaps_and_stale(tmp_path):
+def test_key_figures_count_old_new_status_gaps_and_stale(tmp_path, small_inputs):
     figures = brief.key_figures("01", small_inputs(tmp_path))
     assert figures.name == "Thành phố Hà Nội"
     assert (figures.old_communes, figures.split_old) == (3, 1)
@@ -39,7 +38,7 @@ def test_key_figures_count_old_new_status_gaps_and_stale(tmp_path):
     assert other.old_provinces == ["Thành phố Đà Nẵng", "Tỉnh Quảng Bình", "Tỉnh Quảng Trị cũ"]
 
 
-def test_brief_pdf_is_one_a4_page_with_figures_and_table(tmp_path):
+def test_brief_pdf_is_one_a4_page_with_figures_and_table(tmp_path, small_inputs, pdf_text):
     out = brief.render_brief("01", small_inputs(tmp_path), tmp_path / "brief.pdf")
     reader, text = pdf_text(out)
     assert len(reader.pages) == 1
@@ -55,7 +54,7 @@ def test_brief_pdf_is_one_a4_page_with_figures_and_table(tmp_path):
     assert reader.metadata.title.startswith("Thành phố Hà Nội")
 
 
-def test_brief_without_status_says_so(tmp_path):
+def test_brief_without_status_says_so(tmp_path, small_inputs, pdf_text):
     inputs = small_inputs(tmp_path, with_status=False)
     _, text = pdf_text(brief.render_brief("02", inputs, tmp_path / "b.pdf"))
     assert "Chưa có số liệu trạng thái." in text and "MINH HOẠ" not in text
@@ -63,13 +62,13 @@ def test_brief_without_status_says_so(tmp_path):
     assert "Xã &lt;b&gt;" not in text and "<b>Mỹ</b>" in text  # a PDF shows names as written
 
 
-def test_brief_of_unknown_province_fails_and_writes_nothing(tmp_path):
+def test_brief_of_unknown_province_fails_and_writes_nothing(tmp_path, small_inputs):
     with pytest.raises(staticmap.StaticMapError, match="88"):
         brief.render_brief("88", small_inputs(tmp_path, with_status=False), tmp_path / "b.pdf")
     assert not list(tmp_path.glob("*.pdf")) and not list(tmp_path.glob(".b.pdf*"))
 
 
-def test_long_tables_continue_overleaf(tmp_path):
+def test_long_tables_continue_overleaf(tmp_path, small_inputs, pdf_text):
     inputs = small_inputs(tmp_path, with_status=False)
     many = inputs.crosswalk.iloc[[0] * 400].assign(new_code=[f"2{i:04d}" for i in range(400)],
                                                    new_name=[f"Xã Thử Nghiệm Số {i}" for i in range(400)])
@@ -80,7 +79,7 @@ def test_long_tables_continue_overleaf(tmp_path):
 
 
 @pytest.mark.dataset
-def test_brief_of_a_real_province_fits_one_page(tmp_path):
+def test_brief_of_a_real_province_fits_one_page(tmp_path, pdf_text):
     inputs = staticmap.load_inputs()
     reader, text = pdf_text(brief.render_brief("46", inputs, tmp_path / "hue.pdf"))
     assert len(reader.pages) == 1

@@ -11,7 +11,6 @@ import pytest
 
 from lib import htmlexport, staticmap
 from lib.urlstate import ViewState
-from tests.test_staticmap import small_inputs
 
 
 class _References(HTMLParser):
@@ -41,7 +40,7 @@ def parse(text: str) -> _References:
     return parser
 
 
-def test_html_is_self_contained(tmp_path):
+def test_html_is_self_contained(tmp_path, small_inputs):
     out = htmlexport.write_html(ViewState(province="02", mode="centre"), small_inputs(tmp_path), tmp_path / "m.html")
     text = out.read_text(encoding="utf-8")
     doc = parse(text)
@@ -52,7 +51,7 @@ def test_html_is_self_contained(tmp_path):
     assert '"code":"00001"' not in text  # and only that province's
 
 
-def test_html_states_title_legend_date_demo_and_sources(tmp_path):
+def test_html_states_title_legend_date_demo_and_sources(tmp_path, small_inputs):
     text = htmlexport.render_html(ViewState(province="02", mode="centre"), small_inputs(tmp_path))
     assert "<title>Tỉnh Quảng Trị — trung tâm phục vụ hành chính công</title>" in text
     assert "Chưa hoạt động (1)" in text and "Chưa rõ (2)" in text
@@ -60,7 +59,7 @@ def test_html_states_title_legend_date_demo_and_sources(tmp_path):
     assert "bộ dữ liệu test-0001" in text
 
 
-def test_names_from_data_are_escaped(tmp_path):
+def test_names_from_data_are_escaped(tmp_path, small_inputs):
     text = htmlexport.render_html(ViewState(province="02"), small_inputs(tmp_path))
     assert "<b>Mỹ</b>" not in text  # neither as markup in the page nor raw inside a script
     start = text.index("L.geoJSON(") + len("L.geoJSON(")
@@ -69,7 +68,7 @@ def test_names_from_data_are_escaped(tmp_path):
     assert "Xã <b>Mỹ</b> & Co — Tỉnh Quảng Trị" in labels  # reads back as written (tooltips use textContent)
 
 
-def test_national_html_colours_provinces_from_the_same_classes(tmp_path):
+def test_national_html_colours_provinces_from_the_same_classes(tmp_path, small_inputs):
     inputs = small_inputs(tmp_path)
     text = htmlexport.render_html(ViewState(), inputs)
     fills = json.loads(re.search(r"var fill = (\{.*?\}), outlined", text).group(1))
@@ -92,7 +91,7 @@ def test_iframe_snippet_escapes_the_url():
     assert "<script>" not in snippet and "&amp;x=&quot;&gt;&lt;script&gt;" in snippet
 
 
-def test_missing_leaflet_is_a_clear_error(tmp_path):
+def test_missing_leaflet_is_a_clear_error(tmp_path, small_inputs):
     with pytest.raises(htmlexport.HtmlExportError, match="static/leaflet"):
         htmlexport.write_html(ViewState(), small_inputs(tmp_path, with_status=False), tmp_path / "x.html",
                               leaflet_dir=tmp_path / "nowhere")

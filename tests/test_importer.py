@@ -17,11 +17,11 @@ import pytest
 from lib import importer
 from lib.importer import SheetError, guess_mapping, import_file, read_sheet, validate
 from lib.resolve import UnitResolver
-from lib.status import TIMEZONE
+from lib.i18n import LOCAL_TZ
 from lib.store import StatusStore
 
 ROOT = Path(__file__).resolve().parent.parent
-NOW = dt.datetime(2025, 11, 21, 10, 0, tzinfo=TIMEZONE)
+NOW = dt.datetime(2025, 11, 21, 10, 0, tzinfo=LOCAL_TZ)
 
 
 @pytest.fixture(scope="module")
@@ -320,7 +320,7 @@ def test_gap_flag_columns(resolver):
     ("2025-11-20T08:30:00+00:00", dt.datetime(2025, 11, 20, 15, 30)),
 ])
 def test_parse_time(text, expected):
-    assert importer.parse_time(text) == pd.Timestamp(expected, tz=TIMEZONE)
+    assert importer.parse_time(text) == pd.Timestamp(expected, tz=LOCAL_TZ)
 
 
 def test_parse_time_rejects_text():
@@ -575,7 +575,7 @@ def test_xlsx_row_numbers_match_excel(resolver):
     report = validate(loaded, guess_mapping(list(loaded.frame.columns)), resolver, now=NOW)
     assert [(i.row, i.column) for i in report.issues] == [(8, "Đã hoàn thành")]
     assert list(report.records["unit_code"]) == ["00004"]
-    assert report.records["as_of"].iloc[0] == pd.Timestamp(dt.datetime(2025, 11, 20, 15), tz=TIMEZONE)
+    assert report.records["as_of"].iloc[0] == pd.Timestamp(dt.datetime(2025, 11, 20, 15), tz=LOCAL_TZ)
 
 
 def test_code_and_name_that_name_different_units_are_refused(resolver):

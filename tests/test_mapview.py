@@ -71,7 +71,9 @@ def test_title_and_legend_follow_the_view():
     assert built.title == "Tỉnh A — cấu trúc sáp nhập"
     assert built.legend.title == "Số xã cũ hợp thành"
     built, _ = render(ViewState(mode="task"))
-    assert built.title.startswith("Toàn quốc: 34 tỉnh")
+    assert built.title == "Toàn quốc: 2 tỉnh, thành phố — tiến độ thực hiện nhiệm vụ"  # the fixture's two provinces
+    built, _ = render(ViewState(mode="centre", level="commune"))
+    assert built.title == "Toàn quốc: 3 xã, phường, đặc khu — trung tâm phục vụ hành chính công"
 
 
 def test_url_source_fetches_instead_of_inlining():

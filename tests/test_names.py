@@ -19,6 +19,9 @@ from lib.names import fold, name_key, pad_code, pad_codes, split_unit_type
         ("TP. Hồ Chí Minh", "Thành phố Hồ Chí Minh"),
         ("Văn Miếu - Quốc Tử Giám", "Văn Miếu Quốc Tử Giám"),
         ("Đặc khu Côn Đảo", "con dao"),
+        ("Phường Ba \u00d0ình", "Phường Ba Đình"),  # Ð (U+00D0, eth) typed for Đ (U+0110)
+        ("\u00d0ặc khu Côn \u00d0ảo", "Đặc khu Côn Đảo"),  # the type word is still recognised
+        ("ba \u00f0ình", "Ba Đình"),
     ],
 )
 def test_same_unit_same_key(a, b):

@@ -133,6 +133,12 @@ def test_new_commune_name_forms(resolver, name):
     assert match.status == RESOLVED and match.codes == ("26734",), match
 
 
+@pytest.mark.parametrize("name", ["Phường Ba \u00d0ình", "Ba \u00d0ình", "ba \u00f0inh"])
+def test_eth_typed_for_d_stroke_resolves(resolver, name):
+    match = resolver.new_commune(name=name, province="Hà Nội")
+    assert match.status == RESOLVED and match.codes == ("00004",), match
+
+
 def test_new_commune_same_name_two_types_disambiguated_by_type(resolver):
     ambiguous = resolver.new_commune(name="Tân Phú", province="Đồng Tháp")
     assert ambiguous.status == AMBIGUOUS and set(ambiguous.codes) == {"20100", "20300"}

@@ -1,4 +1,7 @@
-"""Static maps: valid PNG/SVG/PDF files with the title, legend, date, demo note, labels and footer in them."""
+"""Static maps: valid PNG/SVG/PDF files with the title, legend, date, demo note, labels and footer in them.
+
+The small two-province dataset (``small_inputs``, ``small_geodata``, ``small_day``) is in conftest.py.
+"""
 
 from __future__ import annotations
 
@@ -7,85 +10,13 @@ import re
 import xml.etree.ElementTree as ET
 
 import geopandas as gpd
-import pandas as pd
 import pytest
 import shapely
 from PIL import Image
-from pypdf import PdfReader
 
-from lib import mapstyle, staticmap
-from lib.status import TIMEZONE
+from lib import staticmap
 from lib.store import StatusStore
 from lib.urlstate import ViewState
-
-DAY = dt.date(2025, 11, 20)
-COMMUNES = [  # code, full name, province, box (lon/lat)
-    ("00001", "Phường Ba Đình", "01", (105.00, 20.0, 105.20, 20.3)),
-    ("00002", "Xã Sóc Sơn", "01", (105.20, 20.0, 105.40, 20.3)),
-    ("00003", "Xã Đông Hà", "02", (105.40, 20.0, 105.60, 20.3)),
-    ("00004", "Xã <b>Mỹ</b> & Co", "02", (105.60, 20.0, 105.80, 20.3)),
-    ("00005", "Đặc khu Hoàng Sa", "02", (112.00, 16.0, 112.30, 16.3)),
-]
-PROVINCES = {"01": ("Hà Nội", "Thành phố Hà Nội"), "02": ("Quảng Trị", "Tỉnh Quảng Trị")}
-CROSSWALK = [  # old code, old name, old province, new code, part
-    ("10001", "Phường Phúc Xá", ("01", "Thành phố Hà Nội"), "00001", "whole"),
-    ("10002", "Phường Trúc Bạch", ("01", "Thành phố Hà Nội"), "00001", "part"),
-    ("10002", "Phường Trúc Bạch", ("01", "Thành phố Hà Nội"), "00002", "part"),
-    ("10003", "Thị trấn Sóc Sơn", ("01", "Thành phố Hà Nội"), "00002", "whole"),
-    ("10004", "Xã Đông Lương", ("45", "Tỉnh Quảng Trị cũ"), "00003", "whole"),
-    ("10005", "Xã Triệu Long", ("45", "Tỉnh Quảng Trị cũ"), "00004", "whole"),
-    ("10006", "Xã Kim Thuỷ", ("44", "Tỉnh Quảng Bình"), "00004", "whole"),
-    ("10007", "Huyện Hoàng Sa", ("48", "Thành phố Đà Nẵng"), "00005", "whole"),
-]
-
-
-def small_geodata() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]:
-    """Five communes in two provinces (one far offshore) and their crosswalk, built inline."""
-    communes = gpd.GeoDataFrame({
-        "code": [c[0] for c in COMMUNES], "full_name": [c[1] for c in COMMUNES],
-        "name": [c[1].split(" ", 1)[1] if not c[1].startswith(("Đặc khu", "Thị trấn")) else c[1].split(" ", 2)[2]
-                 for c in COMMUNES],
-        "type": [c[1].split(" ")[0] if not c[1].startswith("Đặc khu") else "Đặc khu" for c in COMMUNES],
-        "province_code": [c[2] for c in COMMUNES], "province_name": [PROVINCES[c[2]][1] for c in COMMUNES],
-    }, geometry=[shapely.box(*c[3]) for c in COMMUNES], crs="EPSG:4326")
-    provinces = communes.dissolve("province_code").reset_index()[["province_code", "geometry"]]
-    provinces = provinces.rename(columns={"province_code": "code"}).assign(
-        name=lambda d: d["code"].map(lambda c: PROVINCES[c][0]), full_name=lambda d: d["code"].map(lambda c: PROVINCES[c][1]),
-        area_km2=[1234.5, 2345.6], population=[1_000_000.0, None])
-    new = communes.set_index("code")
-    crosswalk = pd.DataFrame([{
-        "old_code": old, "old_level": "district" if name.startswith("Huyện") else "commune", "old_name": name,
-        "old_district_code": f"9{old[-2:]}", "old_province_code": prov[0], "old_province_name": prov[1],
-        "new_code": code, "new_name": new.loc[code, "full_name"], "new_province_code": new.loc[code, "province_code"],
-        "new_province_name": new.loc[code, "province_name"], "relation": "merged", "part": part,
-    } for old, name, prov, code, part in CROSSWALK])
-    return communes, provinces, crosswalk
-
-
-def store_with_reports(path, *, demo: bool) -> StatusStore:
-    """A real SQLite store: 00001 green, 00002 amber, 00003 red with gaps; 00004 reported later; 00005 none."""
-    def at(day: dt.date, hour: int) -> pd.Timestamp:
-        return pd.Timestamp(dt.datetime.combine(day, dt.time(hour)), tz=TIMEZONE)
-
-    rows = pd.DataFrame([
-        ("00001", at(DAY, 9), 10, 10, 0, "operating", ""),
-        ("00002", at(DAY, 9), 10, 6, 0, "operating", "chữ ký số"),
-        ("00003", at(DAY, 10), 10, 4, 2, "not_operating", ""),
-        ("00004", at(DAY + dt.timedelta(days=3), 10), 10, 10, 0, "operating", ""),
-    ], columns=["unit_code", "as_of", "tasks_total", "tasks_done", "tasks_overdue", "centre_state", "gaps"])
-    rows = rows.assign(level="commune", note="", via_old_code="")
-    store = StatusStore(f"sqlite:///{path}")
-    store.append(rows, imported_by="test", source_name="test.xlsx", source_sha256="0" * 64, is_demo=demo)
-    return store
-
-
-def small_inputs(tmp_path, *, demo: bool = True, with_status: bool = True, date: dt.date | None = DAY):
-    communes, provinces, crosswalk = small_geodata()
-    store = store_with_reports(tmp_path / "status.sqlite", demo=demo) if with_status else None
-    status, as_of = staticmap.status_as_of(store, date, codes=list(communes["code"]))
-    return staticmap.MapInputs(communes=communes, provinces=provinces, crosswalk=crosswalk,
-                               merge=mapstyle.merge_structure(crosswalk), status=status, as_of=as_of,
-                               version="test-0001", sources=["Nguồn A", "Nguồn B"])
 
 
 def svg_texts(path) -> str:
@@ -95,25 +26,20 @@ def svg_texts(path) -> str:
     return re.sub(r"\s+", " ", " ".join(texts))
 
 
-def pdf_text(path) -> tuple[PdfReader, str]:
-    reader = PdfReader(path)
-    return reader, re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
-
-
-def test_status_as_of_ignores_later_reports(tmp_path):
+def test_status_as_of_ignores_later_reports(tmp_path, small_inputs, small_day):
     inputs = small_inputs(tmp_path)
     classes = inputs.status.set_index("code")["task_class"]
-    assert inputs.as_of == DAY
+    assert inputs.as_of == small_day
     assert classes.to_dict() == {"00001": "green", "00002": "amber", "00003": "red", "00004": "grey", "00005": "grey"}
     (tmp_path / "later").mkdir()
-    later = small_inputs(tmp_path / "later", date=DAY + dt.timedelta(days=3))
+    later = small_inputs(tmp_path / "later", date=small_day + dt.timedelta(days=3))
     assert later.status.set_index("code").loc["00004", "task_class"] == "green"
 
 
-def test_no_store_means_no_status(tmp_path):
-    assert staticmap.status_as_of(None, DAY) == (None, None)
+def test_no_store_means_no_status(tmp_path, small_day):
+    assert staticmap.status_as_of(None, small_day) == (None, None)
     empty = StatusStore(f"sqlite:///{tmp_path / 'empty.sqlite'}")
-    assert staticmap.status_as_of(empty, DAY) == (None, None)
+    assert staticmap.status_as_of(empty, small_day) == (None, None)
 
 
 def test_open_store_does_not_create_a_missing_file(tmp_path):
@@ -122,7 +48,7 @@ def test_open_store_does_not_create_a_missing_file(tmp_path):
     assert not missing.exists()
 
 
-def test_national_png_is_wide_enough(tmp_path):
+def test_national_png_is_wide_enough(tmp_path, small_inputs):
     out = staticmap.render_map(ViewState(), small_inputs(tmp_path), tmp_path / "national.png")
     with Image.open(out) as image:
         assert image.format == "PNG"
@@ -131,7 +57,7 @@ def test_national_png_is_wide_enough(tmp_path):
     assert (0xff, 0xeb, 0xee) in colours or (0xff, 0xcd, 0xd2) in colours  # share bins of mapstyle were painted
 
 
-def test_province_svg_has_title_legend_date_demo_labels_and_footer(tmp_path):
+def test_province_svg_has_title_legend_date_demo_labels_and_footer(tmp_path, small_inputs):
     out = staticmap.render_map(ViewState(province="01"), small_inputs(tmp_path), tmp_path / "hanoi.svg")
     root = ET.parse(out).getroot()
     assert root.tag.endswith("svg")
@@ -147,7 +73,7 @@ def test_province_svg_has_title_legend_date_demo_labels_and_footer(tmp_path):
     assert re.search(r"\b\d+ km\b", text)  # scale bar
 
 
-def test_national_pdf_text(tmp_path):
+def test_national_pdf_text(tmp_path, small_inputs, pdf_text):
     out = staticmap.render_map(ViewState(), small_inputs(tmp_path), tmp_path / "national.pdf")
     reader, text = pdf_text(out)
     assert len(reader.pages) == 1
@@ -157,7 +83,7 @@ def test_national_pdf_text(tmp_path):
     assert "Đặc khu Hoàng Sa" in text  # the offshore zone is named on the national map
 
 
-def test_real_data_has_no_demo_note_and_merge_mode_needs_no_status(tmp_path):
+def test_real_data_has_no_demo_note_and_merge_mode_needs_no_status(tmp_path, small_inputs):
     real = small_inputs(tmp_path, demo=False)
     text = svg_texts(staticmap.render_map(ViewState(mode="centre", province="02"), real, tmp_path / "c.svg"))
     assert "MINH HOẠ" not in text
@@ -169,7 +95,7 @@ def test_real_data_has_no_demo_note_and_merge_mode_needs_no_status(tmp_path):
     assert "Chưa có số liệu trạng thái." in text and "Chưa có số liệu (2)" in text
 
 
-def test_bad_requests_fail_clearly_and_write_nothing(tmp_path):
+def test_bad_requests_fail_clearly_and_write_nothing(tmp_path, small_inputs):
     inputs = small_inputs(tmp_path, with_status=False)
     with pytest.raises(staticmap.StaticMapError, match="99"):
         staticmap.render_map(ViewState(province="99"), inputs, tmp_path / "x.png")
@@ -202,7 +128,7 @@ def test_national_png_of_the_bundled_dataset(tmp_path):
 
 
 @pytest.mark.dataset
-def test_cli_map_and_brief(tmp_path, capsys):
+def test_cli_map_and_brief(tmp_path, capsys, pdf_text):
     from lib.cli import main
 
     missing = tmp_path / "no-store.sqlite"
@@ -218,7 +144,7 @@ def test_cli_map_and_brief(tmp_path, capsys):
     assert len(reader.pages) == 1 and "Chưa có số liệu trạng thái." in text
 
 
-def test_offshore_zone_of_a_province_goes_to_an_inset(tmp_path):
+def test_offshore_zone_of_a_province_goes_to_an_inset(tmp_path, small_inputs):
     inputs = small_inputs(tmp_path, with_status=False)
     fig = staticmap.map_figure(ViewState(province="02", mode="merge"), inputs)
     main = fig.axes[0]

@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 
 from lib import demo, status
-from lib.status import TIMEZONE, latest_deadline, stale_mask
+from lib.i18n import LOCAL_TZ
+from lib.status import latest_deadline, stale_mask
 from lib.store import StatusStore
 
-VN = TIMEZONE
+VN = LOCAL_TZ
 
 
 def _t(day: int, hour: int, minute: int = 0, month: int = 11) -> dt.datetime:
@@ -35,10 +36,6 @@ def test_stale_window_around_the_deadline():
     times = pd.to_datetime(reports, utc=True)
     assert list(stale_mask(times, now=_t(20, 17))) == [False, True, False, True]
     assert list(stale_mask(times, now=_t(20, 10))) == [False, False, False, True]
-
-
-def _frame(**columns) -> pd.DataFrame:
-    return pd.DataFrame(columns)
 
 
 def test_task_classes():

@@ -1,13 +1,13 @@
 """Tests of lib.store: append-only batches, queries by time, atomic commits, concurrent writers.
 
-Every test runs against SQLite; against PostgreSQL too when VNMAP_TEST_PG_URL is set
-(scripts/test_postgres.sh starts a throw-away server and prints such a URL).
+Every test runs against SQLite and against PostgreSQL; the PostgreSQL runs are reported as
+skipped unless VNMAP_TEST_PG_URL is set (scripts/test_postgres.sh starts a throw-away server and
+prints such a URL; `make test` does it for you). See the ``pg_url`` fixture in conftest.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
 import subprocess
 import sys
@@ -22,23 +22,24 @@ from lib.store import StatusStore, StoreError, metadata
 
 ROOT = Path(__file__).resolve().parent.parent
 VN = dt.timezone(dt.timedelta(hours=7))
-PG_URL = os.environ.get("VNMAP_TEST_PG_URL")
-BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+BACKENDS = ["sqlite", "postgresql"]
 
 
-def _url(backend: str, tmp_path: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'status.sqlite'}"
-    engine = sa.create_engine(PG_URL)
+def _empty_pg(pg_url: str) -> str:
+    """``pg_url`` with the store's tables dropped."""
+    engine = sa.create_engine(pg_url)
     with engine.begin() as conn:
         metadata.drop_all(conn)
     engine.dispose()
-    return PG_URL
+    return pg_url
 
 
 @pytest.fixture(params=BACKENDS)
 def url(request, tmp_path) -> str:
-    return _url(request.param, tmp_path)
+    """A fresh store URL: an SQLite file, or the test PostgreSQL database emptied (skipped without one)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'status.sqlite'}"
+    return _empty_pg(request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture
@@ -156,6 +157,39 @@ def test_plain_path_and_bad_url(tmp_path):
         StatusStore("notadialect://nowhere")
 
 
+def test_file_that_is_not_a_database(tmp_path):
+    notes = tmp_path / "notes.sqlite"
+    notes.write_text("not a database\n" * 100, encoding="utf-8")
+    with pytest.raises(StoreError, match="Không mở được cơ sở dữ liệu .*not a database"):
+        StatusStore(notes)
+
+
+@pytest.fixture
+def pg_role_without_create(pg_url):
+    """URL of ``pg_url``'s database as a role that may connect but not create tables (store tables dropped)."""
+    role = "vnmap_no_create"
+    engine = sa.create_engine(_empty_pg(pg_url))
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        conn.exec_driver_sql("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    yield sa.engine.make_url(pg_url).set(username=role, password=None).render_as_string(hide_password=False)
+    with engine.begin() as conn:
+        metadata.drop_all(conn)
+        conn.exec_driver_sql(f"DROP OWNED BY {role}")
+        conn.exec_driver_sql(f"DROP ROLE {role}")
+    engine.dispose()
+
+
+def test_pg_permission_error_is_not_taken_for_existing_tables(pg_role_without_create, pg_url):
+    with pytest.raises(StoreError, match="không có quyền tạo bảng") as caught:
+        StatusStore(pg_role_without_create)
+    assert "permission denied" in str(caught.value) and "CREATE" in str(caught.value)
+    # Once an account with the right has created the tables, the restricted role opens the store.
+    StatusStore(pg_url).close()
+    StatusStore(pg_role_without_create).close()
+
+
 def test_env_default_url(tmp_path, monkeypatch):
     monkeypatch.setenv("VNMAP_STATUS_DB", f"sqlite:///{tmp_path / 'env.sqlite'}")
     assert StatusStore().url.endswith("env.sqlite")
@@ -201,8 +235,7 @@ def test_concurrent_imports_lose_no_rows(url, tmp_path):
     assert (batches["rows"] == rows).all()
 
 
-def test_concurrent_first_use_creates_tables_once(tmp_path):
-    url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+def test_concurrent_first_use_creates_tables_once(url, tmp_path):
     script = _writer(tmp_path)
     procs = [subprocess.Popen([sys.executable, str(script), url, str(w), "300", "0"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in range(4)]

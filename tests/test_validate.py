@@ -1,13 +1,17 @@
-"""Validation of user layers and tables: each bad input gets a message naming file and feature."""
+"""Validation of user layers and tables: each bad input gets a message naming file and feature.
+
+Layer messages are Vietnamese (the page Dữ liệu shows them); the dataset checks stay English."""
 
 import json
+import tempfile
 
 import geopandas as gpd
 import pandas as pd
 import pytest
 from shapely.geometry import LineString, Polygon, box
 
-from lib.validate import LayerError, crosswalk_problems, layer_problems, nesting_problems, read_user_layer, tiling_problems
+from lib.validate import (LayerError, check_uploaded_layer, crosswalk_problems, layer_fields, layer_problems, nesting_problems,
+                          read_user_layer, tiling_problems)
 
 
 def squares(codes=("00001", "00002", "00003"), crs="EPSG:4326"):
@@ -30,41 +34,41 @@ def test_good_layer_has_no_problem():
 def test_projected_crs_is_named():
     projected = squares().to_crs("EPSG:3405")  # VN-2000 / UTM zone 48N
     [message] = problems(projected)
-    assert "xa.geojson" in message and "projected" in message and "EPSG:4326" in message
+    assert "xa.geojson" in message and "toạ độ phẳng" in message and "EPSG:4326" in message
 
 
 def test_metres_without_crs_are_recognised():
     gdf = squares().to_crs("EPSG:3405").set_crs(None, allow_override=True)
     [message] = problems(gdf)
-    assert "outside Vietnam" in message and "projected metres" in message
+    assert "ngoài khung kinh độ/vĩ độ của Việt Nam" in message and "mét của toạ độ phẳng" in message
 
 
 def test_swapped_lat_lon_outside_vietnam():
     gdf = gpd.GeoDataFrame({"ma": ["00001"], "ten": ["Xã"]}, geometry=[box(21.0, 105.8, 21.1, 105.9)], crs="EPSG:4326")
-    assert any("outside Vietnam" in p for p in problems(gdf))
+    assert any("ngoài khung kinh độ/vĩ độ của Việt Nam" in p for p in problems(gdf))
 
 
 def test_other_geographic_crs():
-    assert any("expected EPSG:4326" in p for p in problems(squares().to_crs("EPSG:4756")))  # VN-2000 geographic
+    assert any("cần EPSG:4326" in p for p in problems(squares().to_crs("EPSG:4756")))  # VN-2000 geographic
 
 
 def test_duplicate_codes_name_both_features():
     [message] = problems(squares(codes=("00001", "00002", "00001")))
-    assert "00001" in message and "features 0, 2" in message
+    assert "mã 00001 được dùng cho 2 đối tượng (đối tượng 0, 2)" in message
 
 
 def test_missing_and_malformed_codes():
     gdf = squares(codes=("00001", None, "1"))
     found = problems(gdf)
-    assert any("feature 1" in p and "empty code" in p for p in found)
-    assert any("feature 2" in p and "not 5 digits" in p for p in found)
+    assert any("đối tượng 1" in p and "thiếu mã" in p for p in found)
+    assert any("đối tượng 2" in p and "không gồm đúng 5 chữ số" in p for p in found)
 
 
 def test_broken_geometry_named():
     gdf = squares()
     gdf.loc[1, "geometry"] = Polygon([(105.9, 21.0), (106.0, 21.1), (106.0, 21.0), (105.9, 21.1)])  # bow-tie
     [message] = problems(gdf)
-    assert "feature 1 (code 00002)" in message and "invalid geometry" in message and "Self-intersection" in message
+    assert "đối tượng 1 (mã 00002)" in message and "hình học không hợp lệ" in message and "Self-intersection" in message
 
 
 def test_empty_and_non_polygon_geometries():
@@ -72,17 +76,17 @@ def test_empty_and_non_polygon_geometries():
     gdf.loc[0, "geometry"] = None
     gdf.loc[2, "geometry"] = LineString([(106.0, 21.0), (106.1, 21.1)])
     found = problems(gdf)
-    assert any("feature 0" in p and "empty or missing geometry" in p for p in found)
-    assert any("feature 2" in p and "LineString" in p for p in found)
+    assert any("đối tượng 0" in p and "không có hình học" in p for p in found)
+    assert any("đối tượng 2" in p and "LineString" in p for p in found)
 
 
 def test_missing_field_lists_available_fields():
     [message] = layer_problems(squares(), source="xa.geojson", code_field="code")
-    assert "code" in message and "ma, ten" in message
+    assert "không có trường code" in message and "ma, ten" in message
 
 
 def test_count_checked():
-    assert any("3 features, expected 4" in p for p in problems(squares(), expected_count=4))
+    assert any("có 3 đối tượng, cần 4" in p for p in problems(squares(), expected_count=4))
 
 
 def test_read_user_layer_pads_numeric_codes(tmp_path):
@@ -108,9 +112,9 @@ def test_read_user_layer_collects_every_problem(tmp_path):
 def test_read_user_layer_rejects_non_vector_file(tmp_path):
     path = tmp_path / "notes.geojson"
     path.write_text("this is not json", encoding="utf-8")
-    with pytest.raises(LayerError, match="not a readable vector file"):
+    with pytest.raises(LayerError, match="notes.geojson: không đọc được như một lớp ranh giới"):
         read_user_layer(path, code_field="ma")
-    with pytest.raises(LayerError, match="file not found"):
+    with pytest.raises(LayerError, match="^missing.geojson: không tìm thấy tệp$"):
         read_user_layer(tmp_path / "missing.geojson", code_field="ma")
 
 
@@ -176,8 +180,6 @@ def test_crosswalk_shares_must_add_up():
 
 
 def test_uploaded_layer_messages_use_the_users_file_name(tmp_path):
-    from lib.validate import check_uploaded_layer, layer_fields
-
     gdf = squares(codes=("00001", "00001", "00003"))
     path = tmp_path / "x.geojson"
     gdf.to_file(path, driver="GeoJSON")
@@ -185,6 +187,19 @@ def test_uploaded_layer_messages_use_the_users_file_name(tmp_path):
     assert layer_fields(data, "ranh_gioi_xa.geojson") == ["ma", "ten"]
     with pytest.raises(LayerError) as caught:
         check_uploaded_layer(data, "ranh_gioi_xa.geojson", code_field="ma", name_field="ten", code_width=5)
-    assert caught.value.problems[0].startswith("ranh_gioi_xa.geojson: code 00001 is used by 2 features")
-    with pytest.raises(LayerError, match="ranh_gioi_xa.geojson: not a readable vector file"):
+    assert caught.value.problems[0].startswith("ranh_gioi_xa.geojson: mã 00001 được dùng cho 2 đối tượng")
+    with pytest.raises(LayerError, match="ranh_gioi_xa.geojson: không đọc được"):
         layer_fields(b"\x00\x01garbage", "ranh_gioi_xa.geojson")
+
+
+@pytest.mark.parametrize("check", [
+    lambda data: layer_fields(data, "ranh_gioi_xa.geojson"),
+    lambda data: check_uploaded_layer(data, "ranh_gioi_xa.geojson", code_field="ma"),
+])
+@pytest.mark.parametrize("data", [b"\x00\x01garbage", b"not json", b'{"type": "FeatureCollection", "features": [{'])
+def test_unreadable_upload_never_shows_the_servers_temporary_path(check, data):
+    with pytest.raises(LayerError) as caught:
+        check(data)
+    [message] = caught.value.problems
+    assert message.startswith("ranh_gioi_xa.geojson: không đọc được")
+    assert tempfile.gettempdir() not in message and "layer." not in message, message

@@ -1,10 +1,8 @@
 """Bản đồ cho báo cáo: static maps (PNG, SVG, PDF), interactive HTML, a province brief and an embed link."""
 
-import datetime as dt
-
 import streamlit as st
 
-from lib import cache, htmlexport, staticmap, status, urlstate
+from lib import cache, htmlexport, i18n, staticmap, status, urlstate
 from lib.mapstyle import MODE_LABELS
 from lib.store import default_url
 from lib.urlstate import ViewState
@@ -25,7 +23,7 @@ if not province:
                          format_func={"province": "34 tỉnh", "commune": "3.321 xã"}.get)
 mode = middle.radio("Tô màu theo", urlstate.MODES, format_func=MODE_LABELS.get, key="brief_mode")
 default_day = status.default_as_of(store).date()
-day = right.date_input("Số liệu tính đến hết ngày", value=default_day, max_value=dt.date.today(), format="DD/MM/YYYY",
+day = right.date_input("Số liệu tính đến hết ngày", value=default_day, max_value=i18n.today(), format="DD/MM/YYYY",
                        key="brief_day")
 view = ViewState(province=province, level=level, mode=mode, date=day if day != default_day else None)
 args = (province, level, mode, URL, day.isoformat(), revision)

@@ -22,6 +22,7 @@ for i, (key, label) in enumerate(labels.items()):
 if st.button("Kiểm tra toàn bộ dữ liệu", key="data_validate"):
     report = cache.validation_report()
     (st.success if report.ok else st.error)("Tất cả kiểm tra đạt" if report.ok else "Có kiểm tra không đạt")
+    st.caption("Báo cáo kỹ thuật của bộ dữ liệu (bằng tiếng Anh, dành cho người xây dựng dữ liệu):")
     st.code(report.render(), language=None)
 
 st.subheader("Kiểm tra một lớp dữ liệu khác")

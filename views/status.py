@@ -5,7 +5,7 @@ import datetime as dt
 import streamlit as st
 
 from lib import cache, importer, status
-from lib.i18n import format_int, format_percent
+from lib.i18n import LOCAL_TZ, format_int, format_percent
 from lib.store import default_url
 from lib.text import md_escape
 
@@ -20,7 +20,7 @@ start = status.default_as_of(store)
 left, right = st.columns(2)
 day = left.date_input("Xem tình hình tại ngày", value=start.date(), format="DD/MM/YYYY", key="status_day")
 clock = right.time_input("giờ", value=start.time().replace(second=0, microsecond=0), key="status_clock")
-as_of = dt.datetime.combine(day, clock, tzinfo=status.TIMEZONE)
+as_of = dt.datetime.combine(day, clock, tzinfo=LOCAL_TZ)
 communes = cache.status_table(URL, as_of.isoformat(), store.revision(), "commune")
 provinces = cache.status_table(URL, as_of.isoformat(), store.revision(), "province")
 if communes["is_demo"].any():
