@@ -618,8 +618,8 @@ def test_wizard_mapping_choices_and_summary(resolver):
 
 def test_wizard_default_time_is_midnight_vietnam_time():
     from lib import importer
-    from lib.status import TIMEZONE
+    from lib.i18n import LOCAL_TZ
 
     assert importer.default_time(None) is None
-    assert importer.default_time(dt.date(2025, 11, 20)) == dt.datetime(2025, 11, 20, 0, 0, tzinfo=TIMEZONE)
+    assert importer.default_time(dt.date(2025, 11, 20)) == dt.datetime(2025, 11, 20, 0, 0, tzinfo=LOCAL_TZ)
     assert set(importer.KEY_CHOICES) == {"auto", "new", "old"}
