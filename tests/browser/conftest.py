@@ -106,6 +106,7 @@ class ScriptRuns:
         self.running = False
         self.pages_not_found = 0
         self.socket = None
+        self.page: tuple[str, str] | None = None  # (title, url path) of the page the last run ran
 
     def watch(self, websocket) -> None:
         if urlparse(websocket.url).path.endswith("/_stcore/stream"):
@@ -128,6 +129,10 @@ class ScriptRuns:
             self.running = False
         elif kind == "page_not_found":
             self.pages_not_found += 1
+        elif kind == "navigation":
+            current = msg.navigation.page_script_hash
+            self.page = next(((p.page_name, p.url_pathname) for p in msg.navigation.app_pages
+                              if p.page_script_hash == current), None)
 
 
 @pytest.fixture

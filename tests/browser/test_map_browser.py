@@ -56,6 +56,11 @@ def test_page_path_goes_through_the_app_frame(app_url, page):
     page.get_by_text("Dữ liệu: phiên bản").wait_for(timeout=30_000)  # the shared sidebar of app.py
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
     assert "Bản đồ" in nav and "Tra cứu" in nav
+    links = [t.split("\n")[-1] for t in page.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()]
+    assert links.count("Bản đồ") == 1, links  # listed once, though registered at "/" and at "/map"
+    wait_for_app(page)
+    assert page.script_runs.pages_not_found == 0 and page.get_by_text("Page not found").count() == 0
+    assert page.url.startswith(f"{app_url}/map?") and "province=01" in page.url  # not sent back to "/"
 
 
 def test_click_old_commune_shows_where_it_went(app_url, page):
