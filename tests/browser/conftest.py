@@ -99,7 +99,7 @@ class ScriptRuns:
 
     # ForwardMsg.ScriptFinishedStatus values that end a run for good (not FINISHED_EARLY_FOR_RERUN,
     # which st.rerun() and an interrupting widget change produce; another run follows those).
-    FINAL = {0, 1, 3}  # successfully, with compile error, fragment run successfully
+    FINAL = frozenset({0, 1, 3})  # successfully, with compile error, fragment run successfully
 
     def __init__(self):
         self.finished = 0

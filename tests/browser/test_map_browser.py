@@ -4,7 +4,14 @@ import time
 
 import pytest
 
-from tests.browser.conftest import artifact, click_latlng, rerun, units_on_map, wait_for_app, wait_for_units
+from tests.browser.conftest import (
+    artifact,
+    click_latlng,
+    rerun,
+    units_on_map,
+    wait_for_app,
+    wait_for_units,
+)
 
 pytestmark = pytest.mark.browser
 
