@@ -65,19 +65,14 @@ def map_geometry(kind: str, province: str = "") -> str:
     return mapdata.geometry_text(kind, province, layer=layer, crosswalk=crosswalk())
 
 
-STATIC_DIR = geodata.PROJECT_DIR / "static"
-
-
-@st.cache_data(max_entries=64)
 def map_geometry_url(kind: str, province: str = "") -> str | None:
-    """URL of a layer's GeoJSON served from static/geo/<dataset version>/, or None when not writable."""
-    from lib import leaflet
+    """URL of a layer's GeoJSON prepared under static/geo/<dataset version>/ (``python -m lib.cli
+    prepare``), or None when it was not prepared: the caller then inlines :func:`map_geometry`.
+    Never writes, so the app can serve from a read-only checkout."""
+    from lib import leaflet, mapdata
 
-    relative = f"geo/{manifest()['version']}/{kind}-{province or 'all'}.json"
-    try:
-        return leaflet.write_static_geojson(map_geometry(kind, province), STATIC_DIR, relative)
-    except OSError:
-        return None
+    relative = mapdata.static_relative(manifest()["version"], kind, province)
+    return leaflet.static_url(relative) if (leaflet.STATIC_DIR / relative).is_file() else None
 
 
 @st.cache_resource(max_entries=4)
