@@ -209,6 +209,7 @@ def warm(log=print) -> dict[str, float]:
     # server runs (declared before, the component's files are not served: 404).
     def imports() -> None:
         import folium  # noqa: F401
+        import folium.plugins  # noqa: F401  (what streamlit_folium imports)
 
         from lib import mapstyle, mapview, status, unitinfo, urlstate, widgets  # noqa: F401
 
