@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def main(argv: list[str]) -> None:
     started = time.perf_counter()
     sys.path.insert(0, str(ROOT))
-    os.chdir(ROOT) if not (Path.cwd() / "app.py").is_file() else None
+    if not (Path.cwd() / "app.py").is_file():  # started from elsewhere: app.py and .streamlit/ are relative
+        os.chdir(ROOT)
     # Outside a running server Streamlit warns about every cached call ("No runtime found",
     # "missing ScriptRunContext"): expected here, so warnings are silenced for the warm-up only.
     logging.disable(logging.WARNING)
