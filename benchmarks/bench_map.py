@@ -165,9 +165,12 @@ def main() -> None:
 
     plain = "--plain" in sys.argv  # also measure first visits with a plain `streamlit run`
     if not os.environ.get("VNMAP_STATUS_DB"):  # a throw-away status store, not the project's data/
+        import atexit
         import tempfile
 
-        os.environ["VNMAP_STATUS_DB"] = f"sqlite:///{tempfile.mkdtemp(prefix='vnmap-bench-')}/status.sqlite"
+        folder = tempfile.mkdtemp(prefix="vnmap-bench-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        os.environ["VNMAP_STATUS_DB"] = f"sqlite:///{folder}/status.sqlite"
     old_layers = [k for k in ("old_communes", "old_districts", "old_provinces")
                   if (geodata.DEFAULT_DIR / geodata.LAYERS[k].path).is_file()]
     hanoi = {"province": "01", "layers": ",".join(old_layers)}
