@@ -38,7 +38,7 @@ def app_url(tmp_path_factory):
                                                             f"sqlite:///{tmp_path_factory.mktemp('db') / 'status.sqlite'}")}
     with open(log, "w") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+            [sys.executable, "scripts/serve.py", "run", "app.py", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true"],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
