@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SOURCES ?= ../shared/sources
 PORT ?= 8501
 
-.PHONY: setup system-deps run test build-geodata validate bench
+.PHONY: setup prepare system-deps run test build-geodata validate bench
 
 setup: $(VENV)/.installed
 
@@ -16,6 +16,12 @@ $(VENV)/.installed: requirements.txt
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements.txt
 	touch $@
+
+# Derived files the app serves or loads (map GeoJSON under static/geo/<version>/, layer caches
+# under .cache/layers): written here, never by the server, which can then run read-only.
+# Seconds when nothing changed.
+prepare: setup
+	$(PY) -m lib.cli prepare
 
 # Debian's Chromium for the browser tests (never a browser download), PostgreSQL for the
 # store tests' second database and LibreOffice Calc for the XLSX round-trip test.
@@ -31,11 +37,11 @@ system-deps:
 	  { [ -z "$$lean" ] || DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$lean; }; \
 	fi
 
-run: setup
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+run: setup prepare
+	$(PY) scripts/serve.py run app.py --server.port $(PORT)
 
 # The whole suite; the store tests also run against a throw-away PostgreSQL on 127.0.0.1.
-test: setup system-deps
+test: setup prepare system-deps
 	PYTHON=$(PY) bash scripts/test_postgres.sh run $(PY) -m pytest $(PYTEST_ARGS)
 
 build-geodata: setup
@@ -44,5 +50,5 @@ build-geodata: setup
 validate: setup
 	$(PY) -m lib.cli validate
 
-bench: setup
+bench: setup prepare
 	$(PY) benchmarks/run_all.py

@@ -8,8 +8,12 @@ st.set_page_config(page_title="Bản đồ chính quyền hai cấp", page_icon=
 
 # One entry per page; each page file is thin and draws from lib/. The files live in views/, not
 # pages/: Streamlit would also serve a pages/ folder by file name (/map), bypassing this frame.
+# Streamlit serves the default page only at "/" (its url_path gives "/map" a "Page not found"),
+# so the map is registered twice: the default page in the menu, opened at "/", and a hidden
+# copy of the same file at "/map", so that every page has its own path.
 PAGES = [
-    st.Page("views/map.py", title="Bản đồ", icon=":material/map:", default=True, url_path="map"),
+    st.Page("views/map.py", title="Bản đồ", icon=":material/map:", default=True, url_path="ban-do"),
+    st.Page("views/map.py", title="Bản đồ", icon=":material/map:", url_path="map", visibility="hidden"),
     st.Page("views/overview.py", title="Tổng quan", icon=":material/account_balance:", url_path="overview"),
     st.Page("views/data.py", title="Dữ liệu", icon=":material/dataset:", url_path="data"),
     st.Page("views/lookup.py", title="Tra cứu xã cũ ↔ mới", icon=":material/search:", url_path="lookup"),

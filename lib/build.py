@@ -2,6 +2,13 @@
 
 Everything is written to a temporary folder beside the output and moved into place only
 when every step has succeeded, so a failed build leaves the previous dataset untouched.
+
+The build is deterministic: the same source data gives a byte-identical output folder on any
+machine, whatever the row order of the source files or PYTHONHASHSEED (every reader of
+:mod:`lib.sources` returns its rows in a canonical order, every sort has a total tie-break).
+Nothing machine- or run-dependent (durations, dates, paths) is written into the output:
+durations go to the progress output and to the build log, :data:`BUILD_LOG` beside the output
+folder (``.cache/`` is not committed).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 import geopandas as gpd
@@ -31,12 +39,15 @@ from lib.names import name_key, split_unit_type
 DISTRICT_CODE_REPAIRS = {"108": "109", "109": "108", "723": "726", "726": "723"}
 
 Progress = Callable[[str], None]
+# The build log (progress lines with durations), relative to the output folder's parent.
+BUILD_LOG = Path(".cache") / "build-geodata.log"
 
 
 def build_geodata(sources_dir: Path, out_dir: Path, *, progress: Progress = print) -> dict:
     """Build every layer and table from ``sources_dir`` into ``out_dir``; return the manifest."""
     sources_dir, out_dir = Path(sources_dir), Path(out_dir)
     started = time.monotonic()
+    progress = _logged(progress, out_dir.parent / BUILD_LOG, sources_dir, out_dir)
     steps = ["new communes", "new provinces", "old lists", "old district outlines", "crosswalk",
              "old communes (reconstructed), old districts, old provinces", "provenance"]
 
@@ -126,7 +137,7 @@ def _new_communes(sources_dir: Path, new_provinces: pd.DataFrame) -> tuple[gpd.G
 
     vertices_before = int(shapely.get_num_coordinates(gdf.geometry.values).sum())
     area_before = area_km2(gdf).sum()
-    gdf = gdf.sort_values("code", ignore_index=True)
+    gdf = gdf.sort_values("code", kind="mergesort", ignore_index=True)
     simplified = shapely.coverage_simplify(gdf.geometry.values, DISPLAY_TOLERANCE_DEG)
     snapped = shapely.set_precision(simplified, COORDINATE_GRID_DEG, mode="valid_output")
     cleaned, overlaps = remove_overlaps(snapped, grid_size=COORDINATE_GRID_DEG)
@@ -143,7 +154,7 @@ def _new_communes(sources_dir: Path, new_provinces: pd.DataFrame) -> tuple[gpd.G
     gdf["population"] = gdf["population"].astype("Int64")
     columns = ["code", "name", "full_name", "name_en", "type", "province_code", "province_name",
                "area_km2", "population", "admin_centre", "centre_lon", "centre_lat", "predecessors_text", "geometry"]
-    return gdf[columns].sort_values("code", ignore_index=True), stats
+    return gdf[columns].sort_values("code", kind="mergesort", ignore_index=True), stats
 
 
 def _new_provinces(communes: gpd.GeoDataFrame, new_provinces: pd.DataFrame, sources_dir: Path) -> gpd.GeoDataFrame:
@@ -164,7 +175,7 @@ def _new_provinces(communes: gpd.GeoDataFrame, new_provinces: pd.DataFrame, sour
     gdf.geometry = to_multipolygons(gdf.geometry.values)
     columns = ["code", "name", "full_name", "name_en", "type", "communes", "area_km2", "population",
                "admin_centre", "geometry"]
-    return gdf[columns].sort_values("code", ignore_index=True)
+    return gdf[columns].sort_values("code", kind="mergesort", ignore_index=True)
 
 
 def _district_outlines(sources_dir: Path, gso_districts: pd.DataFrame) -> tuple[gpd.GeoDataFrame, dict]:
@@ -180,6 +191,21 @@ def _district_outlines(sources_dir: Path, gso_districts: pd.DataFrame) -> tuple[
     gis = gis[known].copy()
     gis["geometry"] = gis.geometry.make_valid()
     return gis[["code", "geometry"]].reset_index(drop=True), notes
+
+
+def _logged(progress: Progress, log_path: Path, sources_dir: Path, out_dir: Path) -> Progress:
+    """``progress`` that also appends each message to the build log (which may hold times and paths)."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w", encoding="utf-8") as log:
+        log.write(f"build-geodata {datetime.now(timezone.utc).isoformat(timespec='seconds')} "
+                  f"sources={sources_dir.resolve()} out={out_dir.resolve()}\n")
+
+    def both(message: str) -> None:
+        progress(message)
+        with log_path.open("a", encoding="utf-8") as log:
+            log.write(message + "\n")
+
+    return both
 
 
 def _write_layer(gdf: gpd.GeoDataFrame, path: Path) -> None:
@@ -208,7 +234,8 @@ def _manifest(work: Path, sources_dir: Path, counts: dict, stats: dict) -> dict:
         "files": {p.relative_to(work).as_posix(): p.stat().st_size for p in data_files},
         "sources": {rel: _sha256(sources_dir / rel)[:16] for rel in sources.source_file_list()},
     }
-    (work / geodata.MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (work / geodata.MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                                         encoding="utf-8")
     return manifest
 
 

@@ -65,19 +65,14 @@ def map_geometry(kind: str, province: str = "") -> str:
     return mapdata.geometry_text(kind, province, layer=layer, crosswalk=crosswalk())
 
 
-STATIC_DIR = geodata.PROJECT_DIR / "static"
-
-
-@st.cache_data(max_entries=64)
 def map_geometry_url(kind: str, province: str = "") -> str | None:
-    """URL of a layer's GeoJSON served from static/geo/<dataset version>/, or None when not writable."""
-    from lib import leaflet
+    """URL of a layer's GeoJSON prepared under static/geo/<dataset version>/ (``python -m lib.cli
+    prepare``), or None when it was not prepared: the caller then inlines :func:`map_geometry`.
+    Never writes, so the app can serve from a read-only checkout."""
+    from lib import leaflet, mapdata
 
-    relative = f"geo/{manifest()['version']}/{kind}-{province or 'all'}.json"
-    try:
-        return leaflet.write_static_geojson(map_geometry(kind, province), STATIC_DIR, relative)
-    except OSError:
-        return None
+    relative = mapdata.static_relative(manifest()["version"], kind, province)
+    return leaflet.static_url(relative) if (leaflet.STATIC_DIR / relative).is_file() else None
 
 
 @st.cache_resource(max_entries=4)
@@ -189,3 +184,61 @@ def briefing_output(kind: str, province: str, level: str, mode: str, url: str, d
     if kind == "brief":
         return brief.brief_bytes(province, inputs)
     return staticmap.figure_bytes(staticmap.map_figure(view, inputs), kind)
+
+
+def warm(log=print) -> dict[str, float]:
+    """Fill this process's caches before the first visitor comes, so that the first visit waits
+    no longer than the next ones: the heavy imports, the layers, the crosswalk, the status store
+    (demonstration data on its first run), the search index and resolver, one map built and
+    rendered (folium's templates compiled). Returns seconds per step.
+
+    ``cache_resource`` values are process-global; the global ``cache_data`` caches made here are
+    kept by key and found again by the sessions' runs (checked by the first-visit benchmark)."""
+    import time
+
+    timings: dict[str, float] = {}
+
+    def step(name: str, func) -> object:
+        started = time.perf_counter()
+        value = func()
+        timings[name] = time.perf_counter() - started
+        log(f"warm: {name} {timings[name]:.2f} s")
+        return value
+
+    # Not streamlit_folium: importing it declares its component, which must happen once the
+    # server runs (declared before, the component's files are not served: 404).
+    def imports() -> None:
+        import folium  # noqa: F401
+        import folium.plugins  # noqa: F401  (what streamlit_folium imports)
+
+        from lib import mapstyle, mapview, status, unitinfo, urlstate, widgets  # noqa: F401
+
+    from lib.store import default_url
+
+    step("imports (folium, lib)", imports)
+    for name in geodata.LAYERS:
+        if has_layer(name):
+            step(f"layer {name}", lambda name=name: layer(name))
+    step("crosswalk", crosswalk)
+    step("manifest", manifest)
+    url = default_url()
+    store = step("status store", lambda: status_store(url))
+    step("merge structure", merge_structure)
+    step("search index", search_index)
+    step("resolver", resolver)
+
+    def one_map() -> None:
+        from lib import leaflet, mapview, status
+        from lib.urlstate import ViewState
+
+        as_of = status.default_as_of(store)
+        frame = commune_status(url, as_of.isoformat(), store.revision())
+        for view in (ViewState(), ViewState(level="commune"), ViewState(province="01", layers=("old_communes",))):
+            built = mapview.build(view, communes=layer("new_communes"), provinces=layer("new_provinces"),
+                                  crosswalk=crosswalk(), merge=merge_structure(), status=frame, as_of=as_of,
+                                  geometry=lambda kind, prov: map_geometry_url(kind, prov) or map_geometry(kind, prov),
+                                  tiles=leaflet.configured_tiles())
+            built.map.get_root().render()
+
+    step("status of the communes, three maps built", one_map)
+    return timings

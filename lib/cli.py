@@ -1,4 +1,4 @@
-"""Command line: python -m lib.cli {build-geodata,validate,quality,export,convert,ingest,status,map,brief} ..."""
+"""Command line: python -m lib.cli {build-geodata,validate,prepare,quality,export,convert,ingest,status,map,brief} ..."""
 
 from __future__ import annotations
 
@@ -236,6 +236,13 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prepare(args: argparse.Namespace) -> int:
+    from lib.prepare import prepare
+
+    prepare(Path(args.geodata), force=args.force)
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The parser with one sub-command per task."""
     parser = argparse.ArgumentParser(prog="python -m lib.cli", description=__doc__)
@@ -249,6 +256,11 @@ def make_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check the bundled dataset and print a report")
     validate.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
     validate.set_defaults(func=_validate)
+
+    prepare = commands.add_parser("prepare", help="write the derived files the app serves (map GeoJSON, layer caches)")
+    prepare.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
+    prepare.add_argument("--force", action="store_true", help="write everything again even if up to date")
+    prepare.set_defaults(func=_prepare)
 
     quality = commands.add_parser("quality", help="print the quality figures of the reconstructed old communes")
     quality.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")

@@ -136,8 +136,8 @@ def build_crosswalk(
     rejected["reason"] = rejected["old_code"].isin(known_old).map(
         {True: f"pair not in {VAU}", False: "old code not in the GSO list of 30/06/2025"}
     )
-    crosswalk = pairs[COLUMNS].sort_values(["old_code", "new_code"], ignore_index=True)
-    return crosswalk, rejected.sort_values(["old_code", "new_code"], ignore_index=True)
+    crosswalk = pairs[COLUMNS].sort_values(["old_code", "new_code"], kind="mergesort", ignore_index=True)
+    return crosswalk, rejected.sort_values(["old_code", "new_code"], kind="mergesort", ignore_index=True)
 
 
 def _attach_old(pairs: pd.DataFrame, old_communes: pd.DataFrame, old_districts: pd.DataFrame) -> pd.DataFrame:
@@ -202,7 +202,7 @@ def build_province_crosswalk(crosswalk: pd.DataFrame) -> pd.DataFrame:
     predecessors = grouped.groupby("new_province_code")["old_province_code"].transform("size")
     grouped["part"] = targets.gt(1).map({True: "part", False: "whole"})
     grouped["relation"] = classify_relations(targets=targets, predecessors=predecessors, whole=targets.eq(1))
-    return grouped.sort_values(["old_province_code", "new_province_code"], ignore_index=True)
+    return grouped.sort_values(["old_province_code", "new_province_code"], kind="mergesort", ignore_index=True)
 
 
 def summarise(crosswalk: pd.DataFrame) -> dict[str, int]:

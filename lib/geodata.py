@@ -66,37 +66,84 @@ def read_layer(path: Path, *, string_fields: tuple[str, ...] = ()) -> gpd.GeoDat
     return gdf
 
 
-def _cache_path(path: Path) -> Path:
-    stat = path.stat()
-    key = hashlib.sha1(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
-    return CACHE_DIR / f"{path.stem}-{key}.parquet"
+# Bumped when the cached copy's contents change shape (e.g. which fields are kept as text).
+CACHE_FORMAT = 2
+
+
+def _content_key(path: Path, string_fields: tuple[str, ...]) -> str:
+    """Key of a layer file's cached copy: its bytes (not its path or time, so that a copied or
+    freshly checked-out folder keeps its prepared caches), the text fields and the cache format."""
+    digest = hashlib.sha1(f"{CACHE_FORMAT}|{','.join(string_fields)}|".encode())
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()[:16]
+
+
+def cache_path(path: Path, *, string_fields: tuple[str, ...] = ()) -> Path:
+    """Where the GeoParquet copy of layer file ``path`` lives under ``CACHE_DIR``."""
+    return CACHE_DIR / f"{path.parent.name}-{path.stem}-{_content_key(path, string_fields)}.parquet"
 
 
 def read_layer_cached(path: Path, *, string_fields: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
-    """:func:`read_layer` through a GeoParquet copy kept under ``CACHE_DIR``.
+    """:func:`read_layer` through a GeoParquet copy under ``CACHE_DIR`` if one was prepared.
 
     Parsing GeoJSON costs about a second for the communes; the binary copy loads in a
-    fraction of that. The copy is keyed by path, size and modification time, so an
-    edited or rebuilt file is read afresh. Without a writable cache folder it just reads.
+    fraction of that. The copy is keyed by the file's contents, so an edited or rebuilt file
+    is read afresh. This never writes: only the prepare step (:func:`write_layer_cache`,
+    ``python -m lib.cli prepare``) does, so the app can serve from a read-only checkout.
     """
-    cached = _cache_path(path)
+    cached = cache_path(path, string_fields=string_fields)
     if cached.is_file():
-        return gpd.read_parquet(cached)
-    gdf = read_layer(path, string_fields=string_fields)
+        try:
+            return gpd.read_parquet(cached)
+        except Exception as err:  # a damaged copy: the GeoJSON is the truth
+            logging.getLogger(__name__).warning("layer cache %s unreadable (%s); reading %s", cached, err, path)
+    return read_layer(path, string_fields=string_fields)
+
+
+def layer_fields(name: str) -> tuple[str, ...]:
+    """The fields of layer ``name`` read as text (its code and the ``string_fields``)."""
+    layer = LAYERS[name]
+    return (layer.code_field, *layer.string_fields)
+
+
+def write_layer_cache(name: str, geodata_dir: Path = DEFAULT_DIR) -> tuple[Path, bool]:
+    """Write the GeoParquet copy of layer ``name`` unless a valid one exists; return (path, written).
+
+    Written to a temporary name and renamed (mode 0644), so a reader never sees half a file;
+    older copies of the same layer file are removed.
+    """
+    source = Path(geodata_dir) / LAYERS[name].path
+    fields = layer_fields(name)
+    cached = cache_path(source, string_fields=fields)
+    if cached.is_file():
+        try:
+            import pyarrow.parquet as pq
+
+            pq.read_metadata(cached)
+            return cached, False
+        except Exception:  # damaged: write it again
+            pass
+    gdf = read_layer(source, string_fields=fields)
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
     try:
-        CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(f".{os.getpid()}.tmp")
         gdf.to_parquet(partial)
-        partial.replace(cached)
-    except OSError as err:
-        logging.getLogger(__name__).warning("layer cache not written (%s)", err)
-    return gdf
+        os.chmod(partial, 0o644)
+        os.replace(partial, cached)
+    finally:
+        partial.unlink(missing_ok=True)
+    prefix = f"{source.parent.name}-{source.stem}-"
+    for stale in CACHE_DIR.glob(f"{prefix}*.parquet"):
+        if stale != cached and len(stale.name) == len(cached.name):
+            stale.unlink(missing_ok=True)
+    return cached, True
 
 
 def load_layer(name: str, geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
     """Load one layer of :data:`LAYERS` from ``geodata_dir``."""
-    layer = LAYERS[name]
-    return read_layer_cached(Path(geodata_dir) / layer.path, string_fields=(layer.code_field, *layer.string_fields))
+    return read_layer_cached(Path(geodata_dir) / LAYERS[name].path, string_fields=layer_fields(name))
 
 
 def load_new_communes(geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:

@@ -16,6 +16,8 @@ from jinja2 import Template
 # Leaflet 1.9.4 is served by the app itself (static/leaflet, Streamlit static serving),
 # so the map needs no CDN and works on a closed network.
 STATIC_PREFIX = "/app/static/leaflet"
+# The folder Streamlit serves as /app/static/ (server.enableStaticServing).
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 LEAFLET_JS = [("leaflet", f"{STATIC_PREFIX}/leaflet.js")]
 LEAFLET_CSS = [("leaflet_css", f"{STATIC_PREFIX}/leaflet.css")]
 VIETNAM_BOUNDS = [[8.2, 102.1], [23.4, 109.5]]
@@ -120,19 +122,26 @@ def configured_tiles() -> tuple[str, str] | None:
     return url, os.environ.get("VNMAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
 
 
-def write_static_geojson(text: str, static_dir: Path, relative: str) -> str:
-    """Write GeoJSON ``text`` under the app's static folder once; return its URL path.
-
-    The file name includes the dataset version (chosen by the caller), so a browser may cache
-    it for as long as it likes. Written to a temporary name first, so readers never see half a file.
-    """
-    path = static_dir / relative
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(path)
+def static_url(relative: str) -> str:
+    """URL path of a file under the app's static folder."""
     return f"/app/static/{relative}"
+
+
+def write_atomic_text(path: Path, text: str) -> bool:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename, mode 0644, so a
+    reader never sees half a file; an identical existing file is left alone. True if written."""
+    data = text.encode("utf-8")
+    if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        partial.write_bytes(data)
+        os.chmod(partial, 0o644)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return True
 
 
 def base_map(*, bounds: list[list[float]] | None = None, tiles: tuple[str, str] | None = None) -> folium.Map:

@@ -80,3 +80,21 @@ def geometry_text(kind: str, province: str, *, layer: Callable[[str], gpd.GeoDat
     else:
         raise ValueError(f"unknown map layer {kind!r}")
     return leaflet.geojson_text(units, PROPERTIES, decimals=decimals)
+
+
+NATIONAL_KINDS = ("national_provinces", "national_communes")
+
+
+def map_requests(province_codes: list[str], old_layers: list[str]) -> list[tuple[str, str]]:
+    """Every (kind, province) the map page can ask :func:`geometry_text` for: the two national
+    layers, each province's communes, and each old layer for every province and for the whole
+    country ("" = all)."""
+    requests = [(kind, "") for kind in NATIONAL_KINDS]
+    requests += [("province_communes", code) for code in province_codes]
+    requests += [(kind, code) for kind in old_layers for code in ["", *province_codes]]
+    return requests
+
+
+def static_relative(version: str, kind: str, province: str = "") -> str:
+    """Path under static/ of a prepared layer file: geo/<dataset version>/<kind>-<province or all>.json."""
+    return f"geo/{version}/{kind}-{province or 'all'}.json"

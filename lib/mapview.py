@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import folium
 import geopandas as gpd
 import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
 
 from lib import leaflet, mapstyle, unitinfo
 from lib.i18n import LOCAL_TZ
@@ -19,6 +21,41 @@ OLD_LINE_STYLES = {
     "old_districts": {"color": "#424242", "weight": 1.4, "fill": False, "dashArray": "4 3"},
     "old_communes": {"color": "#5d4037", "weight": 0.8, "fill": False, "dashArray": "2 3"},
 }
+
+
+class KeepLayerOrder(MacroElement):
+    """Keep unit layers stacked in the order they were added, whenever their data arrives.
+
+    A layer whose GeoJSON is fetched adds its polygons when the fetch completes; in one SVG
+    those land on top of polygons added earlier. Without this, a later layer (old communes,
+    the one that takes the click in "xã cũ" mode) could end up under the new communes at
+    random, and a click would select the new commune.
+    """
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function() {
+  var layers = [{{ this.names | join(', ') }}];
+  layers.forEach(function(l) {
+    // addData calls itself once per feature: restack once, when the outermost call returns,
+    // so the order is right before anything can be clicked.
+    var add = l.addData, depth = 0;
+    l.addData = function() {
+      depth += 1;
+      try { return add.apply(this, arguments); }
+      finally { depth -= 1; if (depth === 0) { layers.forEach(function(x) { x.bringToFront(); }); } }
+    };
+  });
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, layers: list[MacroElement]):
+        super().__init__()
+        self._name = "keep_layer_order"
+        self.names = [layer.get_name() for layer in layers]
 
 
 @dataclass
@@ -69,28 +106,29 @@ def build(
         selected = {view.unit} if view.unit else set()
     if view.old:
         selected |= set(crosswalk.loc[crosswalk["old_code"] == view.old, "new_code"])
-    leaflet.UnitLayer(**_source(data), name="units", fill=colouring.fill, outlined=colouring.outlined, selected=selected,
-                      outline={"color": colouring.outline_colour, "weight": 1.5},
-                      style={"color": "#ffffff", "weight": 0.5 if view.province else 0.25,
-                             "fillOpacity": 0.8, "fillColor": mapstyle.GREY},
-                      canvas=not view.province).add_to(m)  # canvas draws 3,321 polygons far faster than SVG
+    stacked = [leaflet.UnitLayer(**_source(data), name="units", fill=colouring.fill, outlined=colouring.outlined,
+                                 selected=selected, outline={"color": colouring.outline_colour, "weight": 1.5},
+                                 style={"color": "#ffffff", "weight": 0.5 if view.province else 0.25,
+                                        "fillOpacity": 0.8, "fillColor": mapstyle.GREY},
+                                 canvas=not view.province).add_to(m)]  # canvas draws 3,321 polygons far faster than SVG
     for kind in reversed(view.layers):  # provinces drawn last, on top
         clickable = pick_old and kind == "old_communes"
         style = {**OLD_LINE_STYLES[kind], "fill": True, "fillOpacity": 0.02} if clickable else OLD_LINE_STYLES[kind]
-        leaflet.UnitLayer(**_source(geometry(kind, view.province)), name=kind, style=style, interactive=clickable,
-                          selected={view.old} if clickable and view.old else set(),
-                          highlight={"color": "#ff6f00", "weight": 3}).add_to(m)
+        stacked.append(leaflet.UnitLayer(**_source(geometry(kind, view.province)), name=kind, style=style,
+                                         interactive=clickable, selected={view.old} if clickable and view.old else set(),
+                                         highlight={"color": "#ff6f00", "weight": 3}).add_to(m))
     if view.layers:
         colouring.legend.notes.append("Ranh giới cũ (nét đứt) là ranh giới dựng lại, gần đúng: xem Dữ liệu › SOURCES.md.")
     if view.unit and view.province:
         predecessors = set(crosswalk.loc[crosswalk["new_code"] == view.unit, "old_code"])
         if old_communes is not None and predecessors:
             parts = old_communes[old_communes["code"].isin(predecessors)].assign(label=lambda d: d["name"])
-            leaflet.UnitLayer(leaflet.geojson_text(parts, {"code": "code", "label": "label"}, decimals=5),
-                              name="predecessors", interactive=False,
-                              style={"color": "#ff6f00", "weight": 2.5, "fill": False}).add_to(m)
-    title = mapstyle.map_title(view, provinces=provinces, communes=communes)
-    return BuiltView(m, colouring.legend, title)
+            stacked.append(leaflet.UnitLayer(leaflet.geojson_text(parts, {"code": "code", "label": "label"}, decimals=5),
+                                             name="predecessors", interactive=False,
+                                             style={"color": "#ff6f00", "weight": 2.5, "fill": False}).add_to(m))
+    if len(stacked) > 1:  # fetched layers add their polygons in whatever order the fetches complete
+        KeepLayerOrder(stacked).add_to(m)
+    return BuiltView(m, colouring.legend, mapstyle.map_title(view, provinces=provinces, communes=communes))
 
 
 def _source(geometry: str) -> dict:

@@ -20,7 +20,7 @@ def read_census_2009(sources: Path) -> gpd.GeoDataFrame:
     if not path.is_file():
         raise FileNotFoundError(f"source file not found: {path}")
     gdf = gpd.read_parquet(path)
-    missing = [c for c in ("province_vn", "district_vn", "commune_vn") if c not in gdf.columns]
+    missing = [c for c in ("commune_id", "province_vn", "district_vn", "commune_vn") if c not in gdf.columns]
     if missing:
         raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
     province = gdf["province_vn"].map(name_key)
@@ -28,7 +28,10 @@ def read_census_2009(sources: Path) -> gpd.GeoDataFrame:
     gdf["district_key"] = gdf["district_vn"].map(name_key)
     gdf["commune_key"] = gdf["commune_vn"].map(name_key)
     gdf["geometry"] = gdf.geometry.make_valid()
-    return gdf
+    # A canonical row order (census id), so that nothing downstream depends on the file's order.
+    if "commune_id" not in gdf.columns or not gdf["commune_id"].is_unique:
+        raise ValueError(f"{path}: expected a unique commune_id column")
+    return gdf.sort_values("commune_id", kind="mergesort", ignore_index=True)
 
 
 def match_census(old_communes: pd.DataFrame, census: gpd.GeoDataFrame) -> pd.DataFrame:

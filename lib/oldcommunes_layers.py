@@ -126,16 +126,19 @@ def build_old_layers(sources_dir: Path, *, crosswalk: pd.DataFrame, new_display:
     provinces = _provinces_layer(districts, old_communes)
     outside = inside[~inside["inside"]].merge(
         old_communes[["code", "name", "district_name", "province_name"]], left_on="old_code", right_on="code"
-    ).drop(columns=["code", "inside"]).sort_values("distance_m", ascending=False, ignore_index=True)
+    ).drop(columns=["code", "inside"])
+    # Farthest first; equal distances (rounded to metres) by code, so the order is total.
+    outside = outside.sort_values(["distance_m", "old_code"], ascending=[False, True], kind="mergesort",
+                                  ignore_index=True)
     stats = {
         "old_communes_census_matched": len(census_shapes),
-        "old_communes_methods": communes["method"].value_counts().to_dict(),
+        "old_communes_methods": dict(sorted(communes["method"].value_counts().to_dict().items())),
         "old_communes_confidence_median": float(communes["confidence"].median()),
         "old_communes_regridded_overlays": int(pieces["regridded"].gt(0).sum()),
         "old_communes_vertices": int(shapely.get_num_coordinates(communes.geometry.to_numpy()).sum()),
-        "old_communes_seconds": round(time.monotonic() - started),
         "holdout_communes": len(scores), "holdout_seed": HOLDOUT_SEED,
     }
+    # The duration goes to the progress output (and the build log) only, never into the dataset.
     say("done")
     return OldLayers(communes, districts, provinces, fill_crosswalk_areas(crosswalk, pieces), iou, outside,
                      scores, figures, stats)
@@ -175,7 +178,7 @@ def _communes_layer(units: pd.DataFrame, shown: pd.Series, old_communes: pd.Data
         },
         geometry=shown.reindex(frame["code"]).to_numpy(), crs="EPSG:4326",
     )
-    return gdf.sort_values("code", ignore_index=True)
+    return gdf.sort_values("code", kind="mergesort", ignore_index=True)
 
 
 def _districts_layer(units: pd.DataFrame, shown: pd.Series, old_communes: pd.DataFrame,

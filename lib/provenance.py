@@ -14,7 +14,9 @@ _SOURCES = """\
 | thanglequoc/vietnamese-provinces-database (from sapnhap.bando.com.vn, Ministry of Agriculture and Environment) | `new2025/communes_2025.parquet`, `units_tree_2026-07-25.json` | 2026-07-25 | MIT | code fixes below; coverage-preserving simplification; provinces dissolved from communes |
 | sapnhap.bando.com.vn via tranngocminhhieu/vietnamadminunits | `new2025/sapnhap_*_2025-07-17.csv`, `sapnhap_units_predecessors.json` | 2025-07-17 | MIT | population, administrative centre and predecessor text joined by province + normalised name |
 | GSO / NSO list of 30/06/2025 via vietnamadminunits | `old2025/gso_communes_2025-06-30.csv`, `gso_districts_2025-06-30.csv` | 2025-06-30 | MIT | codes zero-padded; names NFC |
-| gis.chinhphu.vn via daohoangson/dvhcvn | `old2025/provinces_gis_chinhphu.parquet`, `districts_gis_chinhphu.parquet` | 2025 | data of the Government portal (GPL-3.0 repository) | simplified; district label repairs below; Quảng Ninh's outline from the new layer |
+| gis.chinhphu.vn via daohoangson/dvhcvn | `old2025/districts_gis_chinhphu.parquet` | 2025 | data of the Government portal (GPL-3.0 repository) | district label repairs below; used as seeds and reference of the old layers, not shipped |
+| Google geocodes shipped in the vietnamadminunits 1.0.4 wheel | `old2025/commune_points_geocoded.csv` | 2025 | MIT | one point per old commune: seeds of the reconstruction (hints, not truth) |
+| LucieContamin/censusVN2009 (© Marc Choisy) | `old2009/communes_2009.parquet` | 2009 | MIT | matched to the old communes by name: seeds of the reconstruction |
 | tranngocminhhieu/vietnamadminunits | `crosswalk/vietnamadminunits_old_to_new_2025.csv` | 2025-07 | MIT | the crosswalk's pairs |
 | daohoangson/dvhcvn 20250701 (resolutions 1654–1687/NQ-UBTVQH15) | `crosswalk/dvhcvn_20250701_merges.json` | 2025-07-01 | MIT | whole/part of each pair; pairs it has alone are listed in `crosswalk_rejected.csv` |
 | GSO letters 1027/CTK-CSCL and 915/CTK-CSCL via dvhcvn | `new2025/gso_1027_*.md`, `gso_915_*.csv` | 2025-06-25 | MIT | used to check the new codes |
@@ -173,8 +175,7 @@ hold-out score below is the honest measure for communes without a 2009 shape; th
 seeded communes against their own 2009 shape is not evidence and is not reported.
 
 **Quality figures** (full resolution, except the district IoU: rebuilt districts and
-gis.chinhphu.vn outlines both at display resolution; build of {geometry.get('old_communes_seconds', 0)} s for this step;
-hold-out: {geometry.get('holdout_communes', 0):,} communes, seed {geometry.get('holdout_seed', '')}):
+gis.chinhphu.vn outlines both at display resolution; hold-out: {geometry.get('holdout_communes', 0):,} communes, seed {geometry.get('holdout_seed', '')}):
 
 ```
 {figures}

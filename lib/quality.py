@@ -161,7 +161,7 @@ def summarise(*, units_count: int, invalid: int, tiles: pd.DataFrame, districts:
         f.add(f"old districts vs gis.chinhphu.vn ({len(districts)}): median IoU {median:.4f} "
               f"(target ≥ {DISTRICT_IOU_MEDIAN}), 10th percentile {p10:.4f} (target ≥ {DISTRICT_IOU_P10})",
               median >= DISTRICT_IOU_MEDIAN and p10 >= DISTRICT_IOU_P10)
-        worst = districts.nsmallest(10, "iou")
+        worst = districts.sort_values(["iou", "district_code"], kind="mergesort").head(10)  # ties by code
         for row in worst.itertuples():
             f.add(f"  worst: {row.district_code} IoU {row.iou:.3f} (rebuilt {row.rebuilt_km2:,.1f} km², "
                   f"outline {row.outline_km2:,.1f} km²)")

@@ -2,6 +2,10 @@
 
 Every reader takes the sources folder, returns codes as zero-padded strings and names in
 NFC, and raises :class:`SourceError` naming the file when something expected is missing.
+
+Every reader also returns its rows in a canonical order (a stable sort on a unique key, see
+:func:`_canonical`), so that nothing downstream depends on the order of the rows in the
+source files: the same source data gives a byte-identical dataset (tests/test_build.py).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import geopandas as gpd
 import pandas as pd
 
 from lib.names import name_key, pad_code, pad_codes, split_unit_type
+from lib.oldcommunes_census import CENSUS_2009
 
 # Known code defects of the snapshot (sources README, "Known issues"): polygon/table code →
 # official code. Ba Chẽ's polygon carries 06978 but GSO letter 1027 and every table say 06970.
@@ -31,7 +36,6 @@ SAPNHAP_PROVINCES = "new2025/sapnhap_provinces_2025-07-17.csv"
 PREDECESSOR_TEXTS = "new2025/sapnhap_units_predecessors.json"
 GSO_COMMUNES = "old2025/gso_communes_2025-06-30.csv"
 GSO_DISTRICTS = "old2025/gso_districts_2025-06-30.csv"
-GIS_PROVINCES = "old2025/provinces_gis_chinhphu.parquet"
 GIS_DISTRICTS = "old2025/districts_gis_chinhphu.parquet"
 COMMUNE_POINTS = "old2025/commune_points_geocoded.csv"
 VAU_CROSSWALK = "crosswalk/vietnamadminunits_old_to_new_2025.csv"
@@ -51,6 +55,15 @@ def _path(sources: Path, relative: str) -> Path:
 
 def _nfc(series: pd.Series) -> pd.Series:
     return series.map(lambda s: unicodedata.normalize("NFC", s).strip() if isinstance(s, str) else s)
+
+
+def _canonical(frame: pd.DataFrame, keys: list[str], path: Path) -> pd.DataFrame:
+    """``frame`` stably sorted by ``keys``, which must identify a row (else :class:`SourceError`)."""
+    duplicated = frame.duplicated(keys)
+    if duplicated.any():
+        example = frame.loc[duplicated, keys].iloc[0].tolist()
+        raise SourceError(f"{path}: rows are not unique by {', '.join(keys)} (e.g. {example})")
+    return frame.sort_values(keys, kind="mergesort", ignore_index=True)
 
 
 def _require(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
@@ -75,7 +88,7 @@ def read_new_provinces(sources: Path) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     for column in ("name", "full_name", "name_en"):
         frame[column] = _nfc(frame[column])
-    return frame.sort_values("code", ignore_index=True)
+    return _canonical(frame, ["code"], path)
 
 
 def read_new_communes(sources: Path) -> gpd.GeoDataFrame:
@@ -89,17 +102,20 @@ def read_new_communes(sources: Path) -> gpd.GeoDataFrame:
         gdf[column] = _nfc(gdf[column])
     if gdf.crs is None or gdf.crs.to_epsg() != 4326:
         raise SourceError(f"{path}: expected EPSG:4326, found {gdf.crs}")
-    return gdf
+    return _canonical(gdf, ["code"], path)
 
 
 def read_sapnhap_communes(sources: Path) -> pd.DataFrame:
     """Attributes of the merger map per new commune: population, area, administrative centre.
 
-    Keyed by ``province_key`` + ``name_key`` (the site's ids are not GSO codes).
+    Keyed by ``province_key`` + ``name_key`` (the site's ids are not GSO codes). Rows come in
+    the order of the site's numeric ``id``: ten pairs of communes share a key once diacritics
+    are folded (Lộc Thành / Lộc Thạnh ...), and a caller keeping the first gets the lower id.
     """
     path = _path(sources, SAPNHAP_COMMUNES)
     frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-    _require(frame, ["tentinh", "tenhc", "loai", "dientichkm2", "dansonguoi", "trungtamhc"], path)
+    _require(frame, ["id", "tentinh", "tenhc", "loai", "dientichkm2", "dansonguoi", "trungtamhc"], path)
+    frame = _canonical(frame.assign(_id=pd.to_numeric(frame["id"], errors="raise")), ["_id"], path)
     return pd.DataFrame(
         {
             "province_key": frame["tentinh"].map(name_key),
@@ -124,21 +140,26 @@ def read_sapnhap_provinces(sources: Path) -> pd.DataFrame:
     path = _path(sources, SAPNHAP_PROVINCES)
     frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
     _require(frame, ["tentinh", "dansonguoi", "trungtamhc", "truocsapnhap"], path)
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "province_key": frame["tentinh"].map(name_key),
             "population": frame["dansonguoi"].map(_vn_number),
             "admin_centre": _nfc(frame["trungtamhc"]),
         }
     )
+    return _canonical(out, ["province_key"], path)
 
 
 def read_predecessor_texts(sources: Path) -> pd.Series:
     """The merger map's free-text predecessor description per new unit code."""
     path = _path(sources, PREDECESSOR_TEXTS)
     rows = json.loads(path.read_text(encoding="utf-8"))
-    codes = [fix_new_code(pad_code(r["ma"], 5 if len(str(r["ma"])) > 2 else 2)) for r in rows]
-    return pd.Series([unicodedata.normalize("NFC", r.get("truocsapnhap") or "") for r in rows], index=codes)
+    frame = pd.DataFrame({
+        "code": [fix_new_code(pad_code(r["ma"], 5 if len(str(r["ma"])) > 2 else 2)) for r in rows],
+        "text": [unicodedata.normalize("NFC", r.get("truocsapnhap") or "") for r in rows],
+    })
+    frame = _canonical(frame, ["code"], path)
+    return pd.Series(frame["text"].to_numpy(), index=frame["code"].to_numpy())
 
 
 def read_old_communes(sources: Path) -> pd.DataFrame:
@@ -160,7 +181,7 @@ def read_old_communes(sources: Path) -> pd.DataFrame:
     duplicated = out["code"][out["code"].duplicated()]
     if len(duplicated):
         raise SourceError(f"{path}: duplicated commune codes {', '.join(duplicated.head(5))}")
-    return out
+    return _canonical(out, ["code"], path)
 
 
 def read_old_districts(sources: Path) -> pd.DataFrame:
@@ -168,7 +189,7 @@ def read_old_districts(sources: Path) -> pd.DataFrame:
     path = _path(sources, GSO_DISTRICTS)
     frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
     _require(frame, ["Mã", "Tên", "Cấp", "Mã TP", "Tỉnh / Thành Phố"], path)
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "code": pad_codes(frame["Mã"], 3),
             "name": _nfc(frame["Tên"]),
@@ -177,15 +198,7 @@ def read_old_districts(sources: Path) -> pd.DataFrame:
             "province_name": _nfc(frame["Tỉnh / Thành Phố"]),
         }
     )
-
-
-def read_gis_provinces(sources: Path) -> gpd.GeoDataFrame:
-    """Old province polygons of gis.chinhphu.vn (62; Quảng Ninh missing)."""
-    path = _path(sources, GIS_PROVINCES)
-    gdf = gpd.read_parquet(path)
-    _require(gdf, ["province_code", "name"], path)
-    gdf["province_code"] = pad_codes(gdf["province_code"], 2)
-    return gdf
+    return _canonical(out, ["code"], path)
 
 
 def read_gis_districts(sources: Path) -> gpd.GeoDataFrame:
@@ -195,7 +208,7 @@ def read_gis_districts(sources: Path) -> gpd.GeoDataFrame:
     _require(gdf, ["province_code", "district_code", "name"], path)
     gdf["province_code"] = pad_codes(gdf["province_code"], 2)
     gdf["district_code"] = pad_codes(gdf["district_code"], 3)
-    return gdf
+    return _canonical(gdf, ["district_code"], path)
 
 
 def read_vau_pairs(sources: Path) -> pd.DataFrame:
@@ -219,6 +232,8 @@ def read_vau_pairs(sources: Path) -> pd.DataFrame:
             "divided": frame["isDividedWard"].str.lower().eq("true"),
         }
     )
+    # Sorted on every column first, so that which of two repeated rows is kept does not depend on the file's order.
+    pairs = pairs.sort_values(["old_code", "new_code", "old_level", "divided"], kind="mergesort", ignore_index=True)
     return pairs.drop_duplicates(["old_code", "new_code"], ignore_index=True)
 
 
@@ -248,6 +263,7 @@ def read_dvhcvn_pairs(sources: Path) -> pd.DataFrame:
     if frame["old_level"].isna().any():
         bad = frame.loc[frame["old_level"].isna(), "old_code"].iloc[0]
         raise SourceError(f"{path}: old id {bad!r} is neither a 3- nor a 5-digit code")
+    frame = frame.sort_values(["old_code", "new_code", "type", "old_name_dvhcvn"], kind="mergesort", ignore_index=True)
     return frame.drop_duplicates(["old_code", "new_code"], ignore_index=True)
 
 
@@ -257,20 +273,21 @@ def read_commune_points(sources: Path) -> pd.DataFrame:
     frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
     _require(frame, ["commune_code", "lat", "lon"], path)
     frame = frame.dropna(subset=["commune_code"])
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "code": pad_codes(frame["commune_code"], 5),
             "lat": pd.to_numeric(frame["lat"]),
             "lon": pd.to_numeric(frame["lon"]),
         }
     )
+    return _canonical(out, ["code"], path)
 
 
 def source_file_list() -> list[str]:
     """Relative paths of every source file the build reads (for provenance hashes)."""
     return [
         NEW_COMMUNES, UNITS_TREE, SAPNHAP_COMMUNES, SAPNHAP_PROVINCES, PREDECESSOR_TEXTS,
-        GSO_COMMUNES, GSO_DISTRICTS, GIS_PROVINCES, GIS_DISTRICTS, VAU_CROSSWALK, DVHCVN_MERGES,
+        GSO_COMMUNES, GSO_DISTRICTS, GIS_DISTRICTS, COMMUNE_POINTS, CENSUS_2009, VAU_CROSSWALK, DVHCVN_MERGES,
     ]
 
 

@@ -85,6 +85,16 @@ def test_url_source_fetches_instead_of_inlining():
         leaflet.UnitLayer(name="neither")
 
 
+def test_old_layers_stay_above_the_units_whatever_loads_first():
+    _, html = render(ViewState(province="01"))
+    assert "bringToFront" not in html  # one layer: nothing to keep in order
+    _, html = render(ViewState(province="01", layers=("old_communes",)))
+    order = re.search(r"var layers = \[([^\]]*)\];", html).group(1).split(", ")
+    # the units first, the old communes (which take the click in "xã cũ" mode) above them
+    assert len(order) == 2 and html.index(f"var {order[0]} =") < html.index(f"var {order[1]} =")
+    assert "bringToFront" in html
+
+
 @pytest.mark.parametrize("view, props, expected", [
     (ViewState(), {"code": "79", "kind": "province"}, {"province": "79"}),
     (ViewState(province="01"), {"code": "00002", "kind": "commune"}, {"unit": "00002", "old": ""}),

@@ -6,7 +6,7 @@ import pytest
 
 from lib import htmlexport, staticmap
 from lib.urlstate import ViewState
-from tests.browser.conftest import artifact, units_on_map, wait_for_units
+from tests.browser.conftest import artifact, units_on_map, wait_for_app, wait_for_units
 
 pytestmark = pytest.mark.browser
 
@@ -17,7 +17,7 @@ def test_embed_url_shows_map_and_legend_without_sidebar_or_panel(app_url, page):
     assert units_on_map(frame) == 40  # Huế's communes
     page.get_by_text("Số xã cũ hợp thành").wait_for(timeout=30_000)  # the legend of the view asked for
     page.get_by_text("Thành phố Huế — cấu trúc sáp nhập").wait_for(timeout=10_000)
-    page.wait_for_timeout(1000)  # let any late element appear before proving absence
+    wait_for_app(page)  # the run is over and on screen before proving absence
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
     assert page.locator('[data-testid="stSidebarCollapsedControl"]').count() == 0  # no way to open one either
     assert page.get_by_text("Nhấp vào một đơn vị trên bản đồ", exact=False).count() == 0  # no side panel

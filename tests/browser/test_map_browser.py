@@ -4,7 +4,14 @@ import time
 
 import pytest
 
-from tests.browser.conftest import artifact, click_latlng, units_on_map, wait_for_units
+from tests.browser.conftest import (
+    artifact,
+    click_latlng,
+    rerun,
+    units_on_map,
+    wait_for_app,
+    wait_for_units,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -15,7 +22,7 @@ def test_national_view_draws_every_commune_offline(app_url, page):
     frame = wait_for_units(page, 3321)
     print(f"national communes drawn in {time.monotonic() - started:.1f} s")
     assert units_on_map(frame) == 3321
-    page.wait_for_timeout(500)
+    wait_for_app(page)
     page.screenshot(path=str(artifact("map_national_communes.png")))
     assert page.requests.foreign() == [], page.requests.foreign()
     assert any("/app/static/leaflet/leaflet.js" in u for u in page.requests.urls)
@@ -30,7 +37,7 @@ def test_click_commune_shows_predecessors_and_link_reproduces_view(app_url, page
     panel = page.locator('[data-testid="stTable"]').last
     panel.get_by_text("Phường Trúc Bạch").wait_for(timeout=30_000)  # predecessors listed
     panel.get_by_text("Phường Quán Thánh").wait_for(timeout=10_000)
-    page.wait_for_timeout(500)
+    wait_for_app(page)  # the rerun the click started is over: the map shows the selection, the URL has it
     page.screenshot(path=str(artifact("map_province_hanoi.png")))
     shared = page.url
     assert "unit=00004" in shared and "province=01" in shared and "mode=merge" in shared
@@ -56,17 +63,24 @@ def test_page_path_goes_through_the_app_frame(app_url, page):
     page.get_by_text("Dữ liệu: phiên bản").wait_for(timeout=30_000)  # the shared sidebar of app.py
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
     assert "Bản đồ" in nav and "Tra cứu" in nav
+    links = [t.split("\n")[-1] for t in page.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()]
+    assert links.count("Bản đồ") == 1, links  # listed once, though registered at "/" and at "/map"
+    wait_for_app(page)
+    assert page.script_runs.pages_not_found == 0 and page.get_by_text("Page not found").count() == 0
+    assert page.url.startswith(f"{app_url}/map?") and "province=01" in page.url  # not sent back to "/"
 
 
 def test_click_old_commune_shows_where_it_went(app_url, page):
     page.goto(f"{app_url}/?province=01&layers=old_communes")
     wait_for_units(page, 126 + 400)  # new communes plus Hà Nội's old ones
-    page.get_by_text("xã cũ", exact=True).click()  # click mode: old communes
-    page.wait_for_timeout(1500)
-    wait_for_units(page, 126 + 400)
+    # Click mode "old communes": the rerun replaces the map with one whose old communes take the
+    # click. Clicking before that map is on screen would select the new commune under the point.
+    with rerun(page, new_map=126 + 400):
+        page.get_by_text("xã cũ", exact=True).click()
     click_latlng(page, 21.0468, 105.8481)  # geocoded point of Phường Phúc Xá (old)
     page.get_by_role("heading", name="Phường Phúc Xá (cũ)").wait_for(timeout=30_000)
     page.locator('[data-testid="stTable"]').last.get_by_text("Phường Hồng Hà").wait_for(timeout=10_000)
+    wait_for_app(page)
     assert "old=00001" in page.url
     page.screenshot(path=str(artifact("map_old_commune_selected.png")))
     assert page.requests.foreign() == []
