@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lib import cache
+from lib.ui import cache
 
 st.set_page_config(page_title="Bản đồ chính quyền hai cấp", page_icon="static/favicon.png", layout="wide")
 

@@ -19,8 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import median_seconds, report  # noqa: E402
-from lib import brief, htmlexport, staticmap  # noqa: E402
-from lib.urlstate import ViewState  # noqa: E402
+from lib.maps import brief
+from lib.maps import html
+from lib.maps import static as staticmap  # noqa: E402
+from lib.maps.urlstate import ViewState  # noqa: E402
 
 TARGET_S = 10.0
 
@@ -48,8 +50,8 @@ def main() -> None:
             (f"province {args.province} brief PDF (A4)", lambda: brief.render_brief(args.province, inputs, out / "b.pdf"), TARGET_S),
             (f"province {args.province} SVG", lambda: staticmap.render_map(province, inputs, out / "p.svg"), None),
             ("national PNG, 3,321 communes", lambda: staticmap.render_map(ViewState(level="commune"), inputs, out / "c.png"), None),
-            ("national HTML (34 provinces)", lambda: htmlexport.write_html(national, inputs, out / "n.html"), None),
-            (f"province {args.province} HTML", lambda: htmlexport.write_html(province, inputs, out / "p.html"), None),
+            ("national HTML (34 provinces)", lambda: html.write_html(national, inputs, out / "n.html"), None),
+            (f"province {args.province} HTML", lambda: html.write_html(province, inputs, out / "p.html"), None),
         ]
         for name, func, target in cases:
             median, times = median_seconds(func, runs=args.runs)

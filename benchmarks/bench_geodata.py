@@ -10,8 +10,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import median_seconds, report  # noqa: E402
-from lib import geodata  # noqa: E402
-from lib.validate import validate_dataset  # noqa: E402
+from lib.data import geodata  # noqa: E402
+from lib.data.validate import validate_dataset  # noqa: E402
 
 
 def main() -> None:

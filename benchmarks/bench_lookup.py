@@ -19,10 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pandas as pd  # noqa: E402
 
-from lib import geodata  # noqa: E402
-from lib.convert import Converter  # noqa: E402
-from lib.export import crosswalk_export  # noqa: E402
-from lib.search import SearchIndex  # noqa: E402
+from lib.data import geodata  # noqa: E402
+from lib.lookup.convert import Converter  # noqa: E402
+from lib.lookup.crosswalk_export import crosswalk_export  # noqa: E402
+from lib.lookup.search import SearchIndex  # noqa: E402
 
 QUERIES = ["phuc xa", "Phúc Xá", "00001", "Phường Phúc Xá, Ba Đình", "tan phu", "Phường 1, Quận 3", "ha noi", "ba"]
 
@@ -50,7 +50,7 @@ def cpu() -> str:
 def old_commune_list(sources: Path, crosswalk: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """The GSO old-commune list (names only), or the crosswalk's old communes when the sources are absent."""
     try:
-        from lib.sources import read_old_communes
+        from lib.build.sources import read_old_communes
 
         old = read_old_communes(sources)
         return old[["code", "name", "district_name", "province_name"]], f"GSO list ({sources})"

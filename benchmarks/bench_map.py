@@ -119,8 +119,11 @@ def payload_bytes(view_params: dict) -> int:
     """Bytes of what st_folium sends for a view (script, header, html), computed server-side."""
     import streamlit_folium as sf
 
-    from lib import geodata, mapdata, mapview, urlstate
-    from lib.mapstyle import merge_structure
+    from lib.data import geodata
+    from lib.maps import layers as mapdata
+    from lib.maps import view as mapview
+    from lib.maps import urlstate
+    from lib.maps.style import merge_structure
 
     communes = geodata.load_new_communes()
     provinces = geodata.load_new_provinces()
@@ -161,7 +164,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
     import shutil
 
-    from lib import geodata
+    from lib.data import geodata
 
     plain = "--plain" in sys.argv  # also measure first visits with a plain `streamlit run`
     if not os.environ.get("VNMAP_STATUS_DB"):  # a throw-away status store, not the project's data/
@@ -212,8 +215,11 @@ def click_benchmark() -> None:
     """Server work of one click in a province view: new view, map build, component payload, panel tables."""
     import streamlit_folium as sf
 
-    from lib import geodata, mapdata, mapview, urlstate
-    from lib.mapstyle import merge_structure
+    from lib.data import geodata
+    from lib.maps import layers as mapdata
+    from lib.maps import view as mapview
+    from lib.maps import urlstate
+    from lib.maps.style import merge_structure
 
     communes = geodata.load_new_communes()
     provinces = geodata.load_new_provinces()

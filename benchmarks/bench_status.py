@@ -19,10 +19,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pandas as pd  # noqa: E402
 
-from lib import demo, geodata, importer, status  # noqa: E402
-from lib.i18n import LOCAL_TZ  # noqa: E402
-from lib.resolve import UnitResolver  # noqa: E402
-from lib.store import StatusStore  # noqa: E402
+from lib.status import demo
+from lib.data import geodata
+from lib.status import importer
+from lib.status import status  # noqa: E402
+from lib.data.i18n import LOCAL_TZ  # noqa: E402
+from lib.lookup.resolve import UnitResolver  # noqa: E402
+from lib.status.store import StatusStore  # noqa: E402
 
 AS_OF = dt.datetime(2025, 11, 20, 15, 0, tzinfo=LOCAL_TZ)
 

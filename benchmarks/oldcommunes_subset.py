@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib import build, crosswalk as cw, sources
-from lib.oldcommunes import Inputs, points_from_table, rebuild_pieces, summarise_units
-from lib.oldcommunes_census import match_census, read_census_2009
+from lib.build import dataset
+from lib.build import crosswalk as cw
+from lib.build import sources
+from lib.build.oldcommunes import Inputs, points_from_table, rebuild_pieces, summarise_units
+from lib.build.census import match_census, read_census_2009
 
 S = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/sources")
 PROVINCES = sys.argv[2].split(",") if len(sys.argv) > 2 else ["01"]
@@ -23,7 +25,7 @@ old_d = sources.read_old_districts(S)
 nc = pd.DataFrame({"code": new["code"], "full_name": new["fullName"], "type": "Xã", "province_code": new["province_code"]})
 xw, _ = cw.build_crosswalk(sources.read_vau_pairs(S), sources.read_dvhcvn_pairs(S), old, old_d, nc, new_provinces)
 gis = sources.read_gis_districts(S)
-gis["code"] = gis["district_code"].map(lambda c: build.DISTRICT_CODE_REPAIRS.get(c, c))
+gis["code"] = gis["district_code"].map(lambda c: dataset.DISTRICT_CODE_REPAIRS.get(c, c))
 census = read_census_2009(S)
 m = match_census(old, census)
 inputs = Inputs(new[["code", "geometry"]], xw, points_from_table(sources.read_commune_points(S)),

@@ -6,18 +6,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from lib import geodata
+from lib.data import geodata
 
 
 def _build(args: argparse.Namespace) -> int:
-    from lib.build import build_geodata
+    from lib.build.dataset import build_geodata
 
     build_geodata(Path(args.sources), Path(args.out))
     return 0
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from lib.validate import validate_dataset
+    from lib.data.validate import validate_dataset
 
     report = validate_dataset(Path(args.geodata))
     print(report.render())
@@ -25,7 +25,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _quality(args: argparse.Namespace) -> int:
-    from lib.quality import dataset_report
+    from lib.build.quality import dataset_report
 
     report = dataset_report(Path(args.geodata))
     print(report.render())
@@ -33,8 +33,9 @@ def _quality(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from lib.export import crosswalk_export, write_atomic
-    from lib.lineage import filter_crosswalk
+    from lib.io.files import write_atomic
+    from lib.lookup.crosswalk_export import crosswalk_export
+    from lib.lookup.lineage import filter_crosswalk
 
     folder = Path(args.geodata)
     crosswalk = geodata.load_crosswalk(folder)
@@ -56,8 +57,9 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _convert(args: argparse.Namespace) -> int:
-    from lib.convert import ConvertError, Converter, conversion_bytes, convert_file
-    from lib.export import export_info, write_atomic
+    from lib.lookup.convert import ConvertError, Converter, conversion_bytes, convert_file
+    from lib.io.export import export_info
+    from lib.io.files import write_atomic
 
     source, out = Path(args.file), Path(args.out)
     fmt = out.suffix.lower().lstrip(".")
@@ -95,22 +97,22 @@ def _as_of(text: str):
 
 
 def _map_inputs(args: argparse.Namespace, scratch: str):
-    from lib import staticmap
+    from lib.maps import static
 
-    store = staticmap.open_store(args.db, demo=args.demo, scratch=Path(scratch))
+    store = static.open_store(args.db, demo=args.demo, scratch=Path(scratch))
     if store is None:
         print("Chưa có số liệu trạng thái (kho trống hoặc chưa tạo): bản đồ ghi rõ điều đó.", file=sys.stderr)
-    return staticmap.load_inputs(store=store, date=args.as_of)
+    return static.load_inputs(store=store, date=args.as_of)
 
 
 def _map(args: argparse.Namespace) -> int:
     import tempfile
 
-    from lib import staticmap
-    from lib.urlstate import ViewState
+    from lib.maps import static
+    from lib.maps.urlstate import ViewState
 
     fmt = args.format or Path(args.out).suffix.lstrip(".").lower()
-    if fmt not in (*staticmap.FORMATS, "html"):
+    if fmt not in (*static.FORMATS, "html"):
         print(f"Định dạng “{fmt}” không hỗ trợ: dùng --format png, svg, pdf hoặc html.", file=sys.stderr)
         return 2
     view = ViewState(province=args.province, level=args.level, mode=args.mode)
@@ -118,12 +120,12 @@ def _map(args: argparse.Namespace) -> int:
         inputs = _map_inputs(args, scratch)
         try:
             if fmt == "html":  # imported only here: folium and the map assembly cost a second to import
-                from lib import htmlexport
+                from lib.maps import html as htmlexport
 
                 htmlexport.write_html(view, inputs, Path(args.out))
             else:
-                staticmap.render_map(view, inputs, Path(args.out), fmt=fmt)
-        except staticmap.StaticMapError as err:  # also HtmlExportError: a request the data cannot answer
+                static.render_map(view, inputs, Path(args.out), fmt=fmt)
+        except static.StaticMapError as err:  # also HtmlExportError: a request the data cannot answer
             print(err, file=sys.stderr)
             return 2
     print(args.out)
@@ -133,13 +135,14 @@ def _map(args: argparse.Namespace) -> int:
 def _brief(args: argparse.Namespace) -> int:
     import tempfile
 
-    from lib import brief, staticmap
+    from lib.maps import brief
+    from lib.maps import static
 
     with tempfile.TemporaryDirectory() as scratch:
         inputs = _map_inputs(args, scratch)
         try:
             brief.render_brief(args.province, inputs, Path(args.out))
-        except staticmap.StaticMapError as err:
+        except static.StaticMapError as err:
             print(err, file=sys.stderr)
             return 2
     print(args.out)
@@ -148,7 +151,7 @@ def _brief(args: argparse.Namespace) -> int:
 
 def _field_column(text: str) -> tuple[str, str]:
     """``FIELD=COLUMN`` of ``ingest --map`` as a pair; argparse reports a bad one in one line (exit 2)."""
-    from lib.importer import FIELDS
+    from lib.status.importer import FIELDS
 
     fieldname, sep, column = text.partition("=")
     fieldname, column = fieldname.strip(), column.strip()
@@ -168,9 +171,9 @@ def _status_options(parser: argparse.ArgumentParser) -> None:
 def _ingest(args: argparse.Namespace) -> int:
     import getpass
 
-    from lib import importer
-    from lib.resolve import UnitResolver
-    from lib.store import StatusStore, StoreError
+    from lib.status import importer
+    from lib.lookup.resolve import UnitResolver
+    from lib.status.store import StatusStore, StoreError
 
     as_of = importer.parse_time(args.as_of) if args.as_of else None
     if args.as_of and as_of is None:
@@ -203,8 +206,9 @@ def _status(args: argparse.Namespace) -> int:
     import pandas as pd
     import sqlalchemy as sa
 
-    from lib import importer, status
-    from lib.store import StatusStore, StoreError
+    from lib.status import importer
+    from lib.status import status
+    from lib.status.store import StatusStore, StoreError
 
     as_of = importer.parse_time(args.as_of) if args.as_of else None
     if args.as_of and as_of is None:
@@ -237,7 +241,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _prepare(args: argparse.Namespace) -> int:
-    from lib.prepare import prepare
+    from lib.maps.prepare import prepare
 
     prepare(Path(args.geodata), force=args.force)
     return 0
@@ -307,7 +311,7 @@ def make_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--sheet", default=None, help="XLSX sheet name or 0-based number (default: the first)")
     ingest.add_argument("--keys", choices=["auto", "new", "old"], default="auto", help="unit columns name new or old units")
     ingest.add_argument("--map", action="append", default=[], type=_field_column, metavar="FIELD=COLUMN",
-                        help="map a column by hand (FIELD: one of lib.importer.FIELDS)")
+                        help="map a column by hand (FIELD: one of lib.status.importer.FIELDS)")
     ingest.add_argument("--by", default=None, help="who imports (default: the login name)")
     ingest.add_argument("--all-or-nothing", action="store_true", help="write nothing unless every row is valid")
     ingest.add_argument("--dry-run", action="store_true", help="validate and report only")

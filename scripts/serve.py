@@ -1,7 +1,7 @@
 """Start the app with its caches filled first: `python scripts/serve.py run app.py [streamlit flags]`.
 
 The same command line as `streamlit run`, after one warm-up in this process (see
-``lib.cache.warm``): the first visitor of a just-started server then waits no longer than the
+``lib.ui.cache.warm``): the first visitor of a just-started server then waits no longer than the
 next ones. `make run` and the browser tests start the app this way.
 """
 
@@ -24,7 +24,7 @@ def main(argv: list[str]) -> None:
     # Outside a running server Streamlit warns about every cached call ("No runtime found",
     # "missing ScriptRunContext"): expected here, so warnings are silenced for the warm-up only.
     logging.disable(logging.WARNING)
-    from lib import cache
+    from lib.ui import cache
 
     cache.warm(log=lambda line: print(line, flush=True))
     print(f"warm: ready in {time.perf_counter() - started:.1f} s; starting Streamlit", flush=True)

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from lib.i18n import LOCAL_TZ
-from lib.store import StatusStore
+from lib.data.i18n import LOCAL_TZ
+from lib.status.store import StatusStore
 
 PG_URL_ENV = "VNMAP_TEST_PG_URL"
 PG_REQUIRED_ENV = "VNMAP_TEST_PG_REQUIRED"
@@ -130,13 +130,14 @@ def _store_with_reports(path, *, demo: bool) -> StatusStore:
 
 def _small_inputs(folder, *, demo: bool = True, with_status: bool = True, date: dt.date | None = SMALL_DAY):
     """Map inputs of :func:`_small_geodata`, with a status store (demo or real reports) in ``folder`` or none."""
-    from lib import mapstyle, staticmap  # matplotlib: loaded only by the tests that draw
+    from lib.maps import style
+    from lib.maps import static as staticmap  # matplotlib: loaded only by the tests that draw
 
     communes, provinces, crosswalk = _small_geodata()
     store = _store_with_reports(folder / "status.sqlite", demo=demo) if with_status else None
     status, as_of = staticmap.status_as_of(store, date, codes=list(communes["code"]))
     return staticmap.MapInputs(communes=communes, provinces=provinces, crosswalk=crosswalk,
-                               merge=mapstyle.merge_structure(crosswalk), status=status, as_of=as_of,
+                               merge=style.merge_structure(crosswalk), status=status, as_of=as_of,
                                version="test-0001", sources=["Nguồn A", "Nguồn B"])
 
 

@@ -15,10 +15,11 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from lib import geodata, sources
-from lib.build import BUILD_LOG, build_geodata
-from lib.oldcommunes_census import read_census_2009
-from lib.sources import SourceError
+from lib.data import geodata
+from lib.build import sources
+from lib.build.dataset import BUILD_LOG, build_geodata
+from lib.build.census import read_census_2009
+from lib.build.sources import SourceError
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SOURCES = Path(__file__).resolve().parents[2] / "shared" / "sources"

@@ -53,7 +53,7 @@ def test_status_on_an_unknown_database_driver(capsys):
 @pytest.mark.dataset
 def test_status_with_a_missing_table(tmp_path, capsys, monkeypatch):
     """A table that vanishes (or cannot be read) after the store opened is reported in one line."""
-    from lib import store as store_module
+    from lib.status import store as store_module
 
     path = tmp_path / "status.sqlite"
     real_init = store_module.StatusStore.__init__

@@ -1,4 +1,4 @@
-"""Tests of lib.convert: reading uploads, finding columns, resolving old units, every bad input."""
+"""Tests of lib.lookup.convert: reading uploads, finding columns, resolving old units, every bad input."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from lib.convert import (
+from lib.lookup.convert import (
     OUTPUT_COLUMNS,
     Converter,
     ConvertError,
@@ -21,8 +21,8 @@ from lib.convert import (
     parse_address,
     read_table,
 )
-from lib.export import ExportInfo
-from lib.resolve import UnitResolver
+from lib.io.export import ExportInfo
+from lib.lookup.resolve import UnitResolver
 
 DATA = Path(__file__).parent / "data" / "lookup"
 INFO = ExportInfo(version="test-1234", date=dt.date(2025, 7, 1))
@@ -281,7 +281,7 @@ def test_converter_from_the_crosswalk_alone_gives_the_same_answers(converter):
 # ---------------------------------------------------------------- the committed dataset
 @pytest.mark.dataset
 def test_every_gso_old_commune_resolves_by_names_and_the_cli_writes_the_file(tmp_path):
-    from lib import geodata
+    from lib.data import geodata
     from lib.cli import main
 
     crosswalk = geodata.load_crosswalk()

@@ -3,7 +3,8 @@
 import pandas as pd
 import pytest
 
-from lib.crosswalk import COLUMNS, build_crosswalk, build_province_crosswalk, summarise
+from lib.build.crosswalk import build_crosswalk, build_province_crosswalk
+from lib.data.contract import COLUMNS, summarise
 
 # Old province 01 with communes A (00001), B (00002), C (00003), D (00004); an island district 900.
 OLD_COMMUNES = pd.DataFrame({
@@ -136,7 +137,7 @@ def test_summary_counts_split_and_new():
 
 
 def test_one_relation_rule_for_pairs_provinces_and_summaries():
-    from lib.crosswalk import RELATION_LABELS, RELATIONS, classify_relations
+    from lib.data.contract import RELATION_LABELS, RELATIONS, classify_relations
 
     targets, predecessors = pd.Series([1, 1, 1, 2, 1]), pd.Series([1, 1, 3, 1, 2])
     whole = pd.Series([True, True, True, False, False])

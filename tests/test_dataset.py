@@ -2,8 +2,8 @@
 
 import pytest
 
-from lib import geodata
-from lib.validate import validate_dataset
+from lib.data import geodata
+from lib.data.validate import validate_dataset
 
 pytestmark = pytest.mark.dataset
 

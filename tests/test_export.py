@@ -1,4 +1,4 @@
-"""Tests of lib.export: every format is read back (pandas, openpyxl, pyogrio, pyarrow) and compared."""
+"""Tests of lib.io.export: every format is read back (pandas, openpyxl, pyogrio, pyarrow) and compared."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from lib.crosswalk import COLUMN_DOCS, build_province_crosswalk
-from lib.export import (
+from lib.build.crosswalk import build_province_crosswalk
+from lib.data.contract import COLUMN_DOCS
+from lib.io.export import (
     FORMATS,
     SHEETS,
     TRUNCATED_MARK,
@@ -28,17 +29,17 @@ from lib.export import (
     XLSX_MAX_TEXT,
     check_excel_limits,
     ExportInfo,
-    crosswalk_export,
     csv_bytes,
     export_bytes,
     geojson_bytes,
     parquet_bytes,
     with_geometry,
-    write_atomic,
     xlsx_bytes,
 )
-from lib.geodata import CROSSWALK_CODE_COLUMNS, read_code_table
-from lib.lineage import SUMMARY_COLUMNS
+from lib.data.geodata import CROSSWALK_CODE_COLUMNS, read_code_table
+from lib.io.files import write_atomic
+from lib.lookup.crosswalk_export import crosswalk_export
+from lib.lookup.lineage import SUMMARY_COLUMNS
 
 DATA = Path(__file__).parent / "data" / "lookup"
 INFO = ExportInfo(version="test-1234", date=dt.date(2025, 7, 1))
@@ -214,7 +215,7 @@ def test_geojson_bytes_accept_projected_input(crosswalk, polygons):
 
 @pytest.mark.dataset
 def test_whole_dataset_crosswalk_round_trips_in_csv_and_xlsx():
-    from lib import geodata
+    from lib.data import geodata
 
     crosswalk = geodata.load_crosswalk()
     back = read_code_table(io.BytesIO(csv_bytes(crosswalk, INFO)), CROSSWALK_CODE_COLUMNS)

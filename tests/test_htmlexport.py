@@ -9,8 +9,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from lib import htmlexport, staticmap
-from lib.urlstate import ViewState
+from lib.maps import html as htmlexport
+from lib.maps import static as staticmap
+from lib.maps.urlstate import ViewState
 
 
 class _References(HTMLParser):

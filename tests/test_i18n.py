@@ -5,7 +5,8 @@ import types
 
 import pytest
 
-from lib import i18n, urlstate
+from lib.data import i18n
+from lib.maps import urlstate
 
 
 @pytest.mark.parametrize("value, decimals, expected", [(1234.5, 1, "1.234,5"), (3321, 0, "3.321"), (None, 0, ""),

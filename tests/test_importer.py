@@ -1,4 +1,4 @@
-"""Tests of lib.importer: reading sheets, mapping headers, validation report, atomic commit."""
+"""Tests of lib.status.importer: reading sheets, mapping headers, validation report, atomic commit."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lib import importer
-from lib.importer import SheetError, guess_mapping, import_file, read_sheet, validate
-from lib.resolve import UnitResolver
-from lib.i18n import LOCAL_TZ
-from lib.store import StatusStore
+from lib.status import importer
+from lib.status.importer import SheetError, guess_mapping, import_file, read_sheet, validate
+from lib.lookup.resolve import UnitResolver
+from lib.data.i18n import LOCAL_TZ
+from lib.status.store import StatusStore
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2025, 11, 21, 10, 0, tzinfo=LOCAL_TZ)
@@ -309,7 +309,7 @@ def test_gap_flag_columns(resolver):
     report = validate(sheet, guess_mapping(list(sheet.frame.columns)), resolver, as_of=NOW, now=NOW)
     records = report.records.set_index("unit_code")
     assert records.loc["00004", "gaps"] == "chữ ký số; kết nối cổng thanh toán"
-    assert records.loc["00004", "centre_state"] == "operating"  # lib.status shows it as "gaps"
+    assert records.loc["00004", "centre_state"] == "operating"  # lib.status.status shows it as "gaps"
     assert [i.column for i in report.issues] == ["Thiếu chữ ký số"]
 
 
@@ -337,9 +337,9 @@ def test_commit_refuses_when_nothing_valid(store, resolver):
 _KILLED_IMPORT = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, {root!r})
-    from lib import importer
-    from lib.resolve import UnitResolver
-    from lib.store import StatusStore
+    from lib.status import importer
+    from lib.lookup.resolve import UnitResolver
+    from lib.status.store import StatusStore
     store = StatusStore(sys.argv[1])
     sheet = importer.read_sheet(importer.Path(sys.argv[2]))
     report = importer.validate(sheet, importer.guess_mapping(list(sheet.frame.columns)), UnitResolver.from_geodata())
@@ -352,7 +352,7 @@ _KILLED_IMPORT = textwrap.dedent("""
 
 @pytest.mark.dataset
 def test_import_killed_midway_leaves_store_unchanged(tmp_path):
-    from lib import geodata
+    from lib.data import geodata
 
     codes = sorted(geodata.load_crosswalk()["new_code"].unique())
     sheet = tmp_path / "all.csv"
@@ -378,7 +378,7 @@ def test_import_killed_midway_leaves_store_unchanged(tmp_path):
 @pytest.mark.dataset
 def test_full_sheets_of_the_bundled_data(tmp_path):
     """Every new commune by code, and every old commune by names only (the benchmark's inputs)."""
-    from lib import geodata
+    from lib.data import geodata
 
     resolver = UnitResolver.from_geodata()
     cw = geodata.load_crosswalk()
@@ -535,7 +535,7 @@ def test_cli_ingest_exit_codes_and_report(tmp_path, capsys):
 @pytest.mark.dataset
 def test_several_processes_importing_at_once_lose_no_rows(tmp_path):
     """Four `lib.cli ingest` processes on four sheets at the same time: every batch and row is kept."""
-    from lib import geodata
+    from lib.data import geodata
 
     codes = sorted(geodata.load_crosswalk()["new_code"].unique())
     db = f"sqlite:///{tmp_path / 'busy.sqlite'}"
@@ -594,7 +594,7 @@ def test_code_and_name_that_name_different_units_are_refused(resolver):
 
 # ---------------------------------------------------------------------- import wizard steps (lib side of the page)
 def test_wizard_mapping_choices_and_summary(resolver):
-    from lib import importer
+    from lib.status import importer
 
     sheet = read_sheet(_csv("""
     Đơn vị,Chỉ tiêu,Xong,Ngày
@@ -617,8 +617,8 @@ def test_wizard_mapping_choices_and_summary(resolver):
 
 
 def test_wizard_default_time_is_midnight_vietnam_time():
-    from lib import importer
-    from lib.i18n import LOCAL_TZ
+    from lib.status import importer
+    from lib.data.i18n import LOCAL_TZ
 
     assert importer.default_time(None) is None
     assert importer.default_time(dt.date(2025, 11, 20)) == dt.datetime(2025, 11, 20, 0, 0, tzinfo=LOCAL_TZ)

@@ -1,4 +1,4 @@
-"""Tests of lib.lineage: lineage both ways, the new→old summary and the crosswalk filters."""
+"""Tests of lib.lookup.lineage: lineage both ways, the new→old summary and the crosswalk filters."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lib.crosswalk import build_province_crosswalk
-from lib.lineage import (
+from lib.build.crosswalk import build_province_crosswalk
+from lib.lookup.lineage import (
     PART_MARK,
     SUMMARY_COLUMNS,
     describe,
@@ -124,8 +124,8 @@ def test_describe_filters():
 
 
 def test_result_labels_and_district_choices(crosswalk):
-    from lib.lineage import choices, result_labels
-    from lib.search import SearchIndex
+    from lib.lookup.lineage import choices, result_labels
+    from lib.lookup.search import SearchIndex
 
     new_communes = pd.read_csv(DATA / "new_communes.csv", dtype=str)
     new_provinces = pd.read_csv(DATA / "new_provinces.csv", dtype=str)
@@ -139,7 +139,7 @@ def test_result_labels_and_district_choices(crosswalk):
 
 @pytest.mark.dataset
 def test_summary_of_the_dataset():
-    from lib import geodata
+    from lib.data import geodata
 
     crosswalk = geodata.load_crosswalk()
     summary = new_to_old_summary(crosswalk)

@@ -63,7 +63,7 @@ def test_national_commune_level():
 def panel_script():
     import pandas as pd
 
-    from lib import widgets
+    from lib.ui import widgets
 
     evil = 'Xã <script>alert("x")</script> *đậm*'
     widgets.unit_panel({

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from lib.mapstyle import CENTRE_STYLES, GREY, TASK_STYLES, colour_communes, colour_provinces, merge_structure
+from lib.maps.style import CENTRE_STYLES, GREY, TASK_STYLES, colour_communes, colour_provinces, merge_structure
 
 CODES = pd.Index(["00001", "00002", "00003", "00004"])
 

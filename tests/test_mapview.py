@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from lib import leaflet, mapview
-from lib.mapstyle import merge_structure
-from lib.urlstate import ViewState
+from lib.maps import leaflet
+from lib.maps import view as mapview
+from lib.maps.style import merge_structure
+from lib.maps.urlstate import ViewState
 
 EVIL = 'Xã <script>alert("x")</script> & \'Ô\''
 

@@ -5,7 +5,7 @@ import unicodedata
 import pandas as pd
 import pytest
 
-from lib.names import fold, name_key, pad_code, pad_codes, split_unit_type
+from lib.data.names import fold, name_key, pad_code, pad_codes, split_unit_type
 
 
 @pytest.mark.parametrize(
@@ -89,7 +89,7 @@ def test_pad_codes_names_the_bad_row():
 
 
 def test_name_keys_try_without_ambiguous_ascii_type_word():
-    from lib.names import name_keys
+    from lib.data.names import name_keys
 
     assert name_keys("phuong ba dinh") == ("phuong ba dinh", "ba dinh")
     assert name_keys("Phương Mai") == ("phuong mai",)  # diacritics say it is a name

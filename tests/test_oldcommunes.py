@@ -9,12 +9,12 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
-from lib import geodata
-from lib.oldcommunes import (
+from lib.data import geodata
+from lib.build.oldcommunes import (
     Inputs, display_pieces, display_units, fill_crosswalk_areas, rebuild_pieces, summarise_units,
 )
-from lib.oldcommunes_census import match_census
-from lib.oldcommunes_partition import Seed, partition_region, split_by_cells
+from lib.build.census import match_census
+from lib.build.partition import Seed, partition_region, split_by_cells
 
 
 def _tiles(region, pieces: dict) -> None:

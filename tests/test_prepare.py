@@ -1,11 +1,13 @@
 """The prepare step: derived files identical to what the app would make, a fast no-op, and
 loaders that never write at request time."""
 
-import os
 
 import pytest
 
-from lib import geodata, leaflet, mapdata, prepare
+from lib.data import geodata
+from lib.maps import leaflet
+from lib.maps import layers as mapdata
+from lib.maps import prepare
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +80,7 @@ def test_prepared_cache_is_read_and_equal(prepared, monkeypatch):
 
 
 def test_static_url_only_for_prepared_files(tmp_path, monkeypatch):
-    from lib import cache
+    from lib.ui import cache
 
     monkeypatch.setattr(leaflet, "STATIC_DIR", tmp_path)
     assert cache.map_geometry_url("province_communes", "01") is None

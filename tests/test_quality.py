@@ -8,7 +8,8 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Point, box
 
-from lib import geodata, quality
+from lib.data import geodata
+from lib.build import quality
 
 
 def test_iou_of_half_overlapping_squares():
@@ -74,7 +75,7 @@ def test_summary_fails_when_a_target_is_missed():
 
 
 # ---------------------------------------------------------------------- the committed dataset
-# Each target of lib.quality is checked on the committed files themselves, not on the report text
+# Each target of lib.build.quality is checked on the committed files themselves, not on the report text
 # the build wrote (old/quality.txt), so a report that says [ok] cannot hide a figure that is not.
 
 

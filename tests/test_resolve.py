@@ -1,4 +1,4 @@
-"""Tests of lib.resolve: codes, names, aliases, ambiguity and speed of unit resolution."""
+"""Tests of lib.lookup.resolve: codes, names, aliases, ambiguity and speed of unit resolution."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import unicodedata
 import pandas as pd
 import pytest
 
-from lib.resolve import AMBIGUOUS, RESOLVED, UNKNOWN, UnitResolver
+from lib.lookup.resolve import AMBIGUOUS, RESOLVED, UNKNOWN, UnitResolver
 
 CW_COLUMNS = ["old_code", "old_level", "old_name", "old_type", "old_district_code", "old_district_name",
               "old_province_code", "old_province_name", "new_code", "new_name", "new_type",
@@ -200,7 +200,7 @@ def test_new_targets_of_split_commune(resolver):
 @pytest.mark.dataset
 def test_bundled_data_resolves_every_old_commune_by_names():
     resolver = UnitResolver.from_geodata()
-    from lib import geodata
+    from lib.data import geodata
 
     cw = geodata.load_crosswalk()
     old = cw[cw["old_level"] == "commune"].drop_duplicates("old_code")
@@ -218,7 +218,7 @@ def test_bundled_data_resolves_every_old_commune_by_names():
 @pytest.mark.dataset
 def test_bundled_data_resolves_every_new_commune_by_code_and_name():
     resolver = UnitResolver.from_geodata()
-    from lib import geodata
+    from lib.data import geodata
 
     communes = pd.DataFrame(geodata.load_new_communes().drop(columns="geometry"))
     by_code = [resolver.new_commune(code=c).code for c in communes["code"]]

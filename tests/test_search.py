@@ -1,4 +1,4 @@
-"""Tests of lib.search: free-text search over old and new units by name or code."""
+"""Tests of lib.lookup.search: free-text search over old and new units by name or code."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lib.search import RESULT_COLUMNS, SearchIndex
+from lib.lookup.search import RESULT_COLUMNS, SearchIndex
 
 DATA = Path(__file__).parent / "data" / "lookup"
 
@@ -114,7 +114,7 @@ def test_code_prefix_and_limit(index):
 
 @pytest.mark.dataset
 def test_every_old_commune_code_finds_itself_first_in_the_dataset():
-    from lib import geodata
+    from lib.data import geodata
 
     crosswalk = geodata.load_crosswalk()
     communes = geodata.load_new_communes().drop(columns="geometry")

@@ -1,11 +1,12 @@
-"""Tests of lib.sheets, the one reader of users' sheets, through both callers (convert and importer)."""
+"""Tests of lib.io.sheets, the one reader of users' sheets, through both callers (convert and importer)."""
 
 from __future__ import annotations
 
 import pytest
 
-from lib import convert, importer
-from lib.sheets import SheetError, header_key, legacy_encoding, read_grid
+from lib.lookup import convert
+from lib.status import importer
+from lib.io.sheets import SheetError, header_key, legacy_encoding, read_grid
 from tests.test_convert import converter  # noqa: F401 (fixture)
 from tests.test_importer import _cp1258
 

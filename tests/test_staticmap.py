@@ -14,9 +14,9 @@ import pytest
 import shapely
 from PIL import Image
 
-from lib import staticmap
-from lib.store import StatusStore
-from lib.urlstate import ViewState
+from lib.maps import static
+from lib.status.store import StatusStore
+from lib.maps.urlstate import ViewState
 
 
 def svg_texts(path) -> str:
@@ -37,19 +37,19 @@ def test_status_as_of_ignores_later_reports(tmp_path, small_inputs, small_day):
 
 
 def test_no_store_means_no_status(tmp_path, small_day):
-    assert staticmap.status_as_of(None, small_day) == (None, None)
+    assert static.status_as_of(None, small_day) == (None, None)
     empty = StatusStore(f"sqlite:///{tmp_path / 'empty.sqlite'}")
-    assert staticmap.status_as_of(empty, small_day) == (None, None)
+    assert static.status_as_of(empty, small_day) == (None, None)
 
 
 def test_open_store_does_not_create_a_missing_file(tmp_path):
     missing = tmp_path / "none.sqlite"
-    assert staticmap.open_store(f"sqlite:///{missing}") is None
+    assert static.open_store(f"sqlite:///{missing}") is None
     assert not missing.exists()
 
 
 def test_national_png_is_wide_enough(tmp_path, small_inputs):
-    out = staticmap.render_map(ViewState(), small_inputs(tmp_path), tmp_path / "national.png")
+    out = static.render_map(ViewState(), small_inputs(tmp_path), tmp_path / "national.png")
     with Image.open(out) as image:
         assert image.format == "PNG"
         assert image.width >= 2000 and image.height >= 1500
@@ -58,7 +58,7 @@ def test_national_png_is_wide_enough(tmp_path, small_inputs):
 
 
 def test_province_svg_has_title_legend_date_demo_labels_and_footer(tmp_path, small_inputs):
-    out = staticmap.render_map(ViewState(province="01"), small_inputs(tmp_path), tmp_path / "hanoi.svg")
+    out = static.render_map(ViewState(province="01"), small_inputs(tmp_path), tmp_path / "hanoi.svg")
     root = ET.parse(out).getroot()
     assert root.tag.endswith("svg")
     text = svg_texts(out)
@@ -74,7 +74,7 @@ def test_province_svg_has_title_legend_date_demo_labels_and_footer(tmp_path, sma
 
 
 def test_national_pdf_text(tmp_path, small_inputs, pdf_text):
-    out = staticmap.render_map(ViewState(), small_inputs(tmp_path), tmp_path / "national.pdf")
+    out = static.render_map(ViewState(), small_inputs(tmp_path), tmp_path / "national.pdf")
     reader, text = pdf_text(out)
     assert len(reader.pages) == 1
     assert "Toàn quốc: 2 tỉnh, thành phố — tiến độ thực hiện nhiệm vụ" in text
@@ -85,41 +85,41 @@ def test_national_pdf_text(tmp_path, small_inputs, pdf_text):
 
 def test_real_data_has_no_demo_note_and_merge_mode_needs_no_status(tmp_path, small_inputs):
     real = small_inputs(tmp_path, demo=False)
-    text = svg_texts(staticmap.render_map(ViewState(mode="centre", province="02"), real, tmp_path / "c.svg"))
+    text = svg_texts(static.render_map(ViewState(mode="centre", province="02"), real, tmp_path / "c.svg"))
     assert "MINH HOẠ" not in text
     assert "Chưa hoạt động (1)" in text
     none = small_inputs(tmp_path, with_status=False)
-    text = svg_texts(staticmap.render_map(ViewState(level="commune", mode="merge"), none, tmp_path / "m.svg"))
+    text = svg_texts(static.render_map(ViewState(level="commune", mode="merge"), none, tmp_path / "m.svg"))
     assert "Số xã cũ hợp thành" in text and "2 xã cũ (3)" in text
-    text = svg_texts(staticmap.render_map(ViewState(), none, tmp_path / "t.svg"))
+    text = svg_texts(static.render_map(ViewState(), none, tmp_path / "t.svg"))
     assert "Chưa có số liệu trạng thái." in text and "Chưa có số liệu (2)" in text
 
 
 def test_bad_requests_fail_clearly_and_write_nothing(tmp_path, small_inputs):
     inputs = small_inputs(tmp_path, with_status=False)
-    with pytest.raises(staticmap.StaticMapError, match="99"):
-        staticmap.render_map(ViewState(province="99"), inputs, tmp_path / "x.png")
-    with pytest.raises(staticmap.StaticMapError, match="tiff"):
-        staticmap.render_map(ViewState(), inputs, tmp_path / "x.tiff")
+    with pytest.raises(static.StaticMapError, match="99"):
+        static.render_map(ViewState(province="99"), inputs, tmp_path / "x.png")
+    with pytest.raises(static.StaticMapError, match="tiff"):
+        static.render_map(ViewState(), inputs, tmp_path / "x.tiff")
     assert list(tmp_path.glob("x.*")) == [] and list(tmp_path.glob(".x.*")) == []
 
 
 @pytest.mark.parametrize("span, expected", [(1_000, 200), (9_000, 1_000), (60_000, 10_000), (1_500_000, 200_000)])
 def test_scale_bar_length_is_round(span, expected):
-    assert staticmap._nice_length(span) == expected
+    assert static._nice_length(span) == expected
 
 
 def test_source_names_from_sources_table(tmp_path):
     (tmp_path / "SOURCES.md").write_text(
         "# x\n## Sources\n\n| source | files |\n|---|---|\n| A org (from b) | f |\n| C via D | g |\n| A org | h |\n"
         "\n## Other\n| Z | z |\n", encoding="utf-8")
-    assert staticmap.source_names(tmp_path) == ["A org", "C"]
+    assert static.source_names(tmp_path) == ["A org", "C"]
 
 
 @pytest.mark.dataset
 def test_national_png_of_the_bundled_dataset(tmp_path):
-    inputs = staticmap.load_inputs()
-    out = staticmap.render_map(ViewState(mode="merge"), inputs, tmp_path / "vn.svg")
+    inputs = static.load_inputs()
+    out = static.render_map(ViewState(mode="merge"), inputs, tmp_path / "vn.svg")
     text = svg_texts(out)
     assert "Toàn quốc: 34 tỉnh, thành phố" in text and "Số tỉnh cũ hợp thành" in text
     for name in ("Hà Nội", "Hồ Chí Minh", "Cà Mau", "Lai Châu", "Đặc khu Hoàng Sa", "Đặc khu Trường Sa"):
@@ -146,10 +146,10 @@ def test_cli_map_and_brief(tmp_path, capsys, pdf_text):
 
 def test_offshore_zone_of_a_province_goes_to_an_inset(tmp_path, small_inputs):
     inputs = small_inputs(tmp_path, with_status=False)
-    fig = staticmap.map_figure(ViewState(province="02", mode="merge"), inputs)
+    fig = static.map_figure(ViewState(province="02", mode="merge"), inputs)
     main = fig.axes[0]
-    far_x = gpd.GeoSeries([shapely.Point(112.0, 16.0)], crs="EPSG:4326").to_crs(staticmap.PLOT_CRS).x.iloc[0]
+    far_x = gpd.GeoSeries([shapely.Point(112.0, 16.0)], crs="EPSG:4326").to_crs(static.PLOT_CRS).x.iloc[0]
     assert main.get_xlim()[1] < far_x  # the mainland keeps its scale
     insets = [a for a in main.child_axes]
     assert len(insets) == 1 and insets[0].get_title().startswith("Đặc khu Hoàng Sa")
-    assert staticmap.offshore_codes(inputs.communes) == {"00005"}
+    assert static.offshore_codes(inputs.communes) == {"00005"}

@@ -1,4 +1,4 @@
-"""Tests of lib.status (classes, staleness, old-unit conflicts, aggregation) and lib.demo."""
+"""Tests of lib.status.status (classes, staleness, old-unit conflicts, aggregation) and lib.status.demo."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from lib import demo, status
-from lib.i18n import LOCAL_TZ
-from lib.status import latest_deadline, stale_mask
-from lib.store import StatusStore
+from lib.status import demo
+from lib.status import status
+from lib.data.i18n import LOCAL_TZ
+from lib.status.status import latest_deadline, stale_mask
+from lib.status.store import StatusStore
 
 VN = LOCAL_TZ
 

@@ -1,4 +1,4 @@
-"""Tests of lib.store: append-only batches, queries by time, atomic commits, concurrent writers.
+"""Tests of lib.status.store: append-only batches, queries by time, atomic commits, concurrent writers.
 
 Every test runs against SQLite and against PostgreSQL; the PostgreSQL runs are reported as
 skipped unless VNMAP_TEST_PG_URL is set (scripts/test_postgres.sh starts a throw-away server and
@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from lib.store import StatusStore, StoreError, metadata
+from lib.status.store import StatusStore, StoreError, metadata
 
 ROOT = Path(__file__).resolve().parent.parent
 VN = dt.timezone(dt.timedelta(hours=7))
@@ -92,7 +92,7 @@ def test_reports_are_appended_never_overwritten(store):
     history = store.history("00004")
     assert list(history["tasks_done"]) == [5, 7]
     assert list(history["source_name"]) == ["a.csv", "a.csv"]
-    assert len(store.state_as_of()) == 2  # both kept; lib.status picks the later batch
+    assert len(store.state_as_of()) == 2  # both kept; lib.status.status picks the later batch
     assert store.count_reports() == 2
 
 
@@ -199,7 +199,7 @@ _WRITER = textwrap.dedent("""
     import datetime as dt, sys, time
     import pandas as pd
     sys.path.insert(0, {root!r})
-    from lib.store import StatusStore
+    from lib.status.store import StatusStore
     url, worker, rows, pause = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
     store = StatusStore(url)
     when = dt.datetime(2025, 11, 3, 9, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=worker)
@@ -263,7 +263,7 @@ def test_killed_import_leaves_store_unchanged(url, tmp_path):
 
 
 def test_derived_status_reads_through_either_backend(store):
-    from lib import status
+    from lib.status import status
 
     _append(store, _reports(["00004"], dt.datetime(2025, 11, 20, 9, tzinfo=VN), done=10))
     _append(store, pd.concat([_reports(["00008"], dt.datetime(2025, 11, 20, 9, tzinfo=VN), done=10, via="00010"),

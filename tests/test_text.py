@@ -1,10 +1,10 @@
-"""Tests of lib.text.md_escape, the one escaping of text shown through Streamlit markdown."""
+"""Tests of lib.io.text.md_escape, the one escaping of text shown through Streamlit markdown."""
 
 from __future__ import annotations
 
 import pytest
 
-from lib.text import MARKDOWN_SPECIAL, md_escape
+from lib.io.text import MARKDOWN_SPECIAL, md_escape
 
 
 @pytest.mark.parametrize("text, escaped", [

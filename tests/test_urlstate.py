@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from lib.urlstate import ViewState, parse_view, to_params, with_changes
+from lib.maps.urlstate import ViewState, parse_view, to_params, with_changes
 
 PROVINCES = {"01", "79"}
 COMMUNES = {"00004", "26734"}

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Polygon, box
 
-from lib.validate import (LayerError, check_uploaded_layer, crosswalk_problems, layer_fields, layer_problems, nesting_problems,
+from lib.data.validate import (LayerError, check_uploaded_layer, crosswalk_problems, layer_fields, layer_problems, nesting_problems,
                           read_user_layer, tiling_problems)
 
 

@@ -2,10 +2,15 @@
 
 import streamlit as st
 
-from lib import cache, htmlexport, i18n, staticmap, status, urlstate
-from lib.mapstyle import MODE_LABELS
-from lib.store import default_url
-from lib.urlstate import ViewState
+from lib.ui import cache
+from lib.maps import html as htmlexport
+from lib.data import i18n
+from lib.maps import static as staticmap
+from lib.status import status
+from lib.maps import urlstate
+from lib.maps.style import MODE_LABELS
+from lib.status.store import default_url
+from lib.maps.urlstate import ViewState
 
 URL = default_url()
 store = cache.status_store(URL)

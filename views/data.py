@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from lib import cache, geodata
-from lib.i18n import format_int
-from lib.validate import LayerError, check_uploaded_layer, layer_fields
+from lib.ui import cache
+from lib.data import geodata
+from lib.data.i18n import format_int
+from lib.data.validate import LayerError, check_uploaded_layer, layer_fields
 
 st.title("Dữ liệu ranh giới")
 info = cache.manifest()

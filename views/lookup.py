@@ -2,12 +2,14 @@
 
 import streamlit as st
 
-from lib import cache, lineage
-from lib.convert import ConvertError, conversion_bytes, convert_file
-from lib.crosswalk import RELATION_LABELS, RELATIONS
-from lib.export import FORMATS, MEDIA_TYPES, crosswalk_export, export_info
-from lib.i18n import format_int, format_percent
-from lib.text import md_escape
+from lib.ui import cache
+from lib.lookup import lineage
+from lib.lookup.convert import ConvertError, conversion_bytes, convert_file
+from lib.data.contract import RELATION_LABELS, RELATIONS
+from lib.io.export import FORMATS, MEDIA_TYPES, export_info
+from lib.lookup.crosswalk_export import crosswalk_export
+from lib.data.i18n import format_int, format_percent
+from lib.io.text import md_escape
 
 st.title("Tra cứu xã cũ ↔ xã mới")
 crosswalk = cache.crosswalk()

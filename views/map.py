@@ -3,11 +3,16 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from lib import cache, leaflet, mapview, status, urlstate, widgets
-from lib.mapstyle import MODE_LABELS
-from lib.store import default_url
-from lib.text import md_escape
-from lib.urlstate import OLD_LAYERS, ViewState
+from lib.ui import cache
+from lib.maps import leaflet
+from lib.maps import view as mapview
+from lib.status import status
+from lib.maps import urlstate
+from lib.ui import widgets
+from lib.maps.style import MODE_LABELS
+from lib.status.store import default_url
+from lib.io.text import md_escape
+from lib.maps.urlstate import OLD_LAYERS, ViewState
 
 communes = cache.layer("new_communes")
 provinces = cache.layer("new_provinces")

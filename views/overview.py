@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from lib import cache, overview
-from lib.i18n import format_int
+from lib.ui import cache
+from lib.lookup import overview
+from lib.data.i18n import format_int
 
 st.title("Tổng quan 34 tỉnh, thành phố từ 01/7/2025")
 provinces = cache.layer("new_provinces")

@@ -4,10 +4,12 @@ import datetime as dt
 
 import streamlit as st
 
-from lib import cache, importer, status
-from lib.i18n import LOCAL_TZ, format_int, format_percent
-from lib.store import default_url
-from lib.text import md_escape
+from lib.ui import cache
+from lib.status import importer
+from lib.status import status
+from lib.data.i18n import LOCAL_TZ, format_int, format_percent
+from lib.status.store import default_url
+from lib.io.text import md_escape
 
 URL = default_url()
 
@@ -63,7 +65,7 @@ def _secrets():
 
 
 def _import_tab() -> None:
-    """Password, file, sheet, keys, column mapping, check, commit; every step's logic is in lib.importer."""
+    """Password, file, sheet, keys, column mapping, check, commit; every step's logic is in lib.status.importer."""
     expected = importer.import_password(_secrets())
     if expected is None:
         st.info("Chức năng nhập báo cáo đang tắt: chưa đặt mật khẩu (biến môi trường VNMAP_IMPORT_PASSWORD hoặc "

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from lib import htmlexport, staticmap
-from lib.urlstate import ViewState
+from lib.maps import html
+from lib.maps import static
+from lib.maps.urlstate import ViewState
 from tests.browser.conftest import artifact, units_on_map, wait_for_app, wait_for_units
 
 pytestmark = pytest.mark.browser
@@ -46,7 +47,7 @@ def test_briefing_page_gives_embed_link(app_url, page):
 
 
 def test_exported_html_works_from_disk_without_network(tmp_path, page):
-    out = htmlexport.write_html(ViewState(province="46", mode="merge"), staticmap.load_inputs(), tmp_path / "hue.html")
+    out = html.write_html(ViewState(province="46", mode="merge"), static.load_inputs(), tmp_path / "hue.html")
     page.goto(Path(out).as_uri())
     page.wait_for_function(
         "() => Object.keys(window).filter(k => k.startsWith('map_')).some(k => window[k] && window[k]._layers"

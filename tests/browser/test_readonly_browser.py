@@ -118,7 +118,7 @@ def readonly_app(tmp_path_factory):
 
 
 def test_province_with_old_communes_from_a_readonly_checkout(readonly_app, page):
-    from lib import geodata
+    from lib.data import geodata
 
     crosswalk = geodata.load_crosswalk()
     old_in_hanoi = crosswalk.loc[crosswalk["new_province_code"] == "01", "old_code"].nunique()

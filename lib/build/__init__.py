@@ -1,0 +1,1 @@
+"""Turning the public sources into the bundled dataset (crosswalk, provenance, old-commune layer)."""

@@ -1,0 +1,182 @@
+"""geodata/SOURCES.md: provenance, licences, counts, known defects and the dataset version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lib.build.oldcommunes import CONFIDENCE_DOC, METHODS
+from lib.data.contract import COLUMN_DOCS, NEW_CODE_ALIASES, NEW_CODE_FIXES
+
+_SOURCES = """\
+| source | files | snapshot | licence | what was done |
+|---|---|---|---|---|
+| thanglequoc/vietnamese-provinces-database (from sapnhap.bando.com.vn, Ministry of Agriculture and Environment) | `new2025/communes_2025.parquet`, `units_tree_2026-07-25.json` | 2026-07-25 | MIT | code fixes below; coverage-preserving simplification; provinces dissolved from communes |
+| sapnhap.bando.com.vn via tranngocminhhieu/vietnamadminunits | `new2025/sapnhap_*_2025-07-17.csv`, `sapnhap_units_predecessors.json` | 2025-07-17 | MIT | population, administrative centre and predecessor text joined by province + normalised name |
+| GSO / NSO list of 30/06/2025 via vietnamadminunits | `old2025/gso_communes_2025-06-30.csv`, `gso_districts_2025-06-30.csv` | 2025-06-30 | MIT | codes zero-padded; names NFC |
+| gis.chinhphu.vn via daohoangson/dvhcvn | `old2025/districts_gis_chinhphu.parquet` | 2025 | data of the Government portal (GPL-3.0 repository) | district label repairs below; used as seeds and reference of the old layers, not shipped |
+| Google geocodes shipped in the vietnamadminunits 1.0.4 wheel | `old2025/commune_points_geocoded.csv` | 2025 | MIT | one point per old commune: seeds of the reconstruction (hints, not truth) |
+| LucieContamin/censusVN2009 (© Marc Choisy) | `old2009/communes_2009.parquet` | 2009 | MIT | matched to the old communes by name: seeds of the reconstruction |
+| tranngocminhhieu/vietnamadminunits | `crosswalk/vietnamadminunits_old_to_new_2025.csv` | 2025-07 | MIT | the crosswalk's pairs |
+| daohoangson/dvhcvn 20250701 (resolutions 1654–1687/NQ-UBTVQH15) | `crosswalk/dvhcvn_20250701_merges.json` | 2025-07-01 | MIT | whole/part of each pair; pairs it has alone are listed in `crosswalk_rejected.csv` |
+| GSO letters 1027/CTK-CSCL and 915/CTK-CSCL via dvhcvn | `new2025/gso_1027_*.md`, `gso_915_*.csv` | 2025-06-25 | MIT | used to check the new codes |
+"""
+
+
+def _table(rows: dict) -> str:
+    return "\n".join(f"| {k} | {v:,} |" if isinstance(v, int) else f"| {k} | {v} |" for k, v in rows.items())
+
+
+def write_sources_md(path: Path, manifest: dict, district_notes: dict, *, old_quality: str = "") -> None:
+    """Write the provenance file for a freshly built dataset (``old_quality``: the printed figures)."""
+    fixes = ", ".join(f"`{a}` → `{b}`" for a, b in NEW_CODE_FIXES.items())
+    aliases = ", ".join(f"`{a}` → `{b}`" for a, b in NEW_CODE_ALIASES.items())
+    repairs = ", ".join(f"`{a}` → `{b}`" for a, b in district_notes["repaired"].items())
+    dropped = ", ".join(district_notes["dropped_not_in_gso_2025"]) or "none"
+    missing = ", ".join(district_notes["without_polygon"]) or "none"
+    columns = "\n".join(f"| `{name}` | {doc} |" for name, doc in COLUMN_DOCS.items())
+    methods = "\n".join(f"| `{name}` | {doc} | {manifest['geometry'].get('old_communes_methods', {}).get(name, 0):,} |"
+                        for name, doc in METHODS.items())
+    old_section = _old_communes_section(manifest, methods, old_quality)
+    text = f"""# Bundled dataset: Vietnam's administrative units before and after 1 July 2025
+
+Dataset version: **{manifest['version']}** (a hash of the files below; the app shows it).
+Built by `python -m lib.cli build-geodata --sources ../shared/sources --out geodata`; do not edit by hand.
+
+## Files
+
+| file | content |
+|---|---|
+| `new/communes.geojson` | the 3,321 communes (xã, phường, đặc khu) in force since 1 July 2025 |
+| `new/provinces.geojson` | the 34 provinces, dissolved from the communes so that both levels nest exactly |
+| `old/communes.geojson` | the 10,035 communes in force until 30 June 2025, **reconstructed** (approximate; see below) |
+| `old/districts.geojson` | the old districts in force until 30 June 2025, union of the reconstructed communes (**reconstructed**) |
+| `old/provinces.geojson` | the 63 old provinces, union of the reconstructed districts (**reconstructed**) |
+| `old/districts_iou.csv` | each rebuilt old district against the gis.chinhphu.vn outline (IoU), with a note on the poor ones |
+| `old/points_outside.csv` | geocoded old-commune points that fall outside their own rebuilt polygon, with the distance |
+| `old/holdout_iou.csv` | hold-out test: communes rebuilt without their 2009 shape, IoU against it |
+| `old/quality.txt` | the quality figures below, as printed by `python -m lib.cli quality` |
+| `old/gso_communes.csv`, `old/gso_districts.csv` | the GSO lists of 30/06/2025 (10,035 communes, 696 districts) |
+| `crosswalk.csv` | one row per (old unit, new commune) pair |
+| `crosswalk_provinces.csv` | one row per (old province, new province) pair (63 → 34) |
+| `crosswalk_rejected.csv` | pairs that only dvhcvn lists, not taken, with the reason |
+| `manifest.json` | version, counts, file sizes, hashes of the source files |
+
+All layers are GeoJSON in EPSG:4326 with coordinates rounded to 5 decimals (~1 m). Codes are
+text, zero-padded (2-digit provinces, 3-digit districts, 5-digit communes). CSV files are
+UTF-8 with a BOM so that Excel shows Vietnamese correctly.
+
+## Sources
+
+{_SOURCES}
+## What was done
+
+- **New communes**: shared-border-preserving simplification (`shapely.coverage_simplify`,
+  tolerance 0.0008°, about 80 m), then snapping to a 0.00001° grid. Vertices
+  {manifest['geometry']['new_communes_vertices_source']:,} → {manifest['geometry']['new_communes_vertices']:,};
+  total area changed by {manifest['geometry']['new_communes_area_change_pct']} %. `area_km2` is the
+  official area of the merger map; `population` and `admin_centre` come from the merger map
+  ({manifest['geometry']['new_communes_with_population']:,} communes matched by province + name).
+- **Code fixes** (new communes): {fixes} (Ba Chẽ, Quảng Ninh: the polygon's code; letter 1027 says 06970).
+  **Code aliases** accepted when reading a new code: {aliases} (Ia Mơ, Gia Lai: letter 1027
+  gives 23737, which is the old code of Ia Mơ Nông, merged into Ia Ly; the polygons,
+  vietnamadminunits and the unchanged old commune 23938 agree on 23938, so that is kept).
+- **Old district outlines** (gis.chinhphu.vn; used as seeds of the reconstruction and as the
+  reference of the district IoU report, not shipped as a layer): label repairs {repairs} (a
+  repair list in `lib/build/dataset.py`, `DISTRICT_CODE_REPAIRS`: two pairs of neighbouring districts
+  carry each other's codes); polygons of districts that no longer existed in 2025 dropped
+  ({dropped}); districts of the GSO list without a polygon: {missing}. District outlines are
+  of mixed vintage and were surveyed separately from the 2025 communes.
+- **Old communes, districts, provinces**: reconstructed, see the next section. Districts and
+  provinces are unions of the reconstructed communes, so the three old levels nest exactly,
+  and their outer lines are those of the new communes.
+- **Crosswalk**: pairs from vietnamadminunits; `part` (whole/part) from dvhcvn where it lists
+  the pair, otherwise derived from the number of targets; contradictions are corrected to
+  what the pairs imply and written in `disagreement`. Five island districts without communes
+  (Bạch Long Vĩ, Cồn Cỏ, Hoàng Sa, Lý Sơn, Côn Đảo) appear with `old_level` = district.
+
+## Counts
+
+| what | count |
+|---|---|
+{_table(manifest['counts'])}
+
+## Crosswalk columns
+
+| column | meaning |
+|---|---|
+{columns}
+
+## Known defects
+
+- Three Lào Cai wards overlap by about 7 km² in total (upstream defect, kept as is).
+- Ten communes were upgraded from xã to phường after July 2025; types are as of the 2026-07-25 snapshot.
+- The old district layer has gaps (Quảng Ninh's districts, Chũ, Phú Xuân) and outdated
+  outlines (Thủ Đức, Điện Biên Phủ, the 2020 Cao Bằng mergers, Trường Sa ...).
+- No polygon layer of the 10,035 old communes exists in the sources; the old communes (and
+  the old districts and provinces made from them) are reconstructed and approximate, and so
+  are the crosswalk's area columns. The app labels them as reconstructed.
+
+{old_section}
+"""
+    path.write_text(text, encoding="utf-8")
+
+
+def _old_communes_section(manifest: dict, methods: str, figures: str) -> str:
+    geometry = manifest["geometry"]
+    return f"""## Old communes: how they were reconstructed, and how good they are
+
+Every feature of `old/communes.geojson`, `old/districts.geojson` and `old/provinces.geojson`
+carries `reconstructed: true`: these are **not** official boundaries.
+
+**Method.** Each new commune (the full-resolution 2025 polygon, the truth for outer lines) is
+partitioned among the old units that the crosswalk says formed it:
+
+1. A new commune formed by one old unit alone takes its exact outline.
+2. A new commune whose predecessors lie in several old districts is first cut among those
+   districts: each district's gis.chinhphu.vn outline (label errors repaired) clipped to the
+   commune is that district's core; the rest (slivers along district lines, districts without
+   an outline) goes to the nearest seed (outline or geocoded point of the district's communes).
+3. Each district piece is cut among its old communes: the matched 2009 census shape clipped
+   to the piece is the commune's core ({geometry.get('old_communes_census_matched', 0):,} communes matched by province +
+   district + name, or by province + name where unique); a 2009 shape that holds the geocoded
+   point of a predecessor without a shape is shared with it by nearest point (the unit changed
+   since 2009); holes between the cores that hold such points go to them by nearest point
+   (Voronoi); remaining holes and slivers go to the nearest seed.
+4. A split old commune gets one piece in each of its new communes; its polygon is their union.
+5. Overlay results are checked (pieces must add up to the whole: GEOS 3.14 bug
+   libgeos/geos#1344) and recomputed on a 1e-9° grid where they do not
+   ({geometry.get('old_communes_regridded_overlays', 0):,} pieces needed it).
+6. Areas (crosswalk `area_km2`, `share_of_old`, `share_of_new`) are computed on the
+   full-resolution pieces in the Albers equal-area projection of `lib.data.geometry`. Then for
+   display the pieces are thinned as one coverage (0.0002°), cut from the simplified new
+   commune (both outlines noded together; slivers between them go to the piece they touch),
+   and their inner lines simplified as a coverage (0.0008°) with the outer line kept (only
+   exactly collinear vertices dropped), so the old layers follow the new communes' outer
+   lines and a 1:1 old commune is exactly its new commune. Districts and provinces are
+   unions of these communes on the 0.00001° grid.
+
+**`method`** (how the boundary was obtained) — count of communes:
+
+| method | meaning | communes |
+|---|---|---|
+{methods}
+
+**`confidence`**: {CONFIDENCE_DOC}. Median {geometry.get('old_communes_confidence_median', 0):.3f}.
+
+**Limits.** Inner lines come from the 2009 census (thinned to ~150 m, coarse in cities,
+outdated for units changed since 2009), from district outlines of mixed vintage, and from
+geocoded points (3.4 % outside their new commune); communes created since 2009 and not
+matched are shaped by nearest point only; method `fallback` polygons are placeholders. At
+display resolution the old levels nest to within a fraction of a percent, not exactly:
+sub-metre slivers left by noding put up to ~0.05 % of a few hundred communes' area outside
+their district polygon (`python -m lib.cli quality` counts them). The
+hold-out score below is the honest measure for communes without a 2009 shape; the score of
+seeded communes against their own 2009 shape is not evidence and is not reported.
+
+**Quality figures** (full resolution, except the district IoU: rebuilt districts and
+gis.chinhphu.vn outlines both at display resolution; hold-out: {geometry.get('holdout_communes', 0):,} communes, seed {geometry.get('holdout_seed', '')}):
+
+```
+{figures}
+```
+"""

@@ -1,0 +1,255 @@
+"""Quality figures of the rebuilt old communes: tiling, district IoU, hold-out, points, 1:1 equality."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from lib.data.geometry import EQUAL_AREA_CRS
+
+# Targets of issue 7.
+TILING_RTOL = 1e-5
+OVERLAP_MAX_SHARE = 1e-4
+DISTRICT_IOU_MEDIAN = 0.975
+DISTRICT_IOU_P10 = 0.91
+HOLDOUT_IOU_MEDIAN = 0.85
+HOLDOUT_SHARE_OVER_HALF = 0.85
+POINTS_INSIDE_MIN = 0.94
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection over union of two arrays of geometries, element-wise (0 where both are empty)."""
+    inter = shapely.area(shapely.intersection(a, b))
+    union = shapely.area(a) + shapely.area(b) - inter
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(union > 0, inter / union, 0.0)
+
+
+def tiling(pieces: pd.DataFrame, new_geoms: dict[str, BaseGeometry]) -> pd.DataFrame:
+    """Per new commune: area of the commune, sum of its pieces, relative gap, overlap share.
+
+    ``pieces`` has ``new_code`` and ``geometry`` (full resolution); areas in the source CRS
+    units are enough for these ratios.
+    """
+    rows = []
+    for new_code, group in pieces.groupby("new_code"):
+        geoms = group["geometry"].to_numpy()
+        area = float(shapely.area(new_geoms[new_code]))
+        total = float(shapely.area(geoms).sum())
+        union = float(shapely.area(shapely.union_all(geoms))) if len(geoms) > 1 else total
+        rows.append({"new_code": new_code, "pieces": len(geoms), "area": area,
+                     "sum_rel_diff": abs(total - area) / area if area else 0.0,
+                     "overlap_share": max(total - union, 0.0) / area if area else 0.0})
+    return pd.DataFrame(rows)
+
+
+def district_iou(units: pd.DataFrame, district_of: dict[str, str], outlines: dict[str, BaseGeometry]) -> pd.DataFrame:
+    """IoU of each rebuilt old district (union of its communes) against its reference outline.
+
+    Parameters
+    ----------
+    units
+        ``old_code`` and ``geometry`` of the rebuilt old units.
+    district_of
+        Old unit code → old district code.
+    outlines
+        Old district code → reference outline (gis.chinhphu.vn, label errors repaired).
+    """
+    frame = pd.DataFrame({"district": units["old_code"].map(district_of), "geometry": units["geometry"]})
+    rebuilt = frame.groupby("district")["geometry"].agg(lambda g: _union(g.to_numpy()))
+    codes = sorted(set(rebuilt.index) & set(outlines))
+    a = rebuilt.reindex(codes).to_numpy()
+    b = np.array([outlines[c] for c in codes], dtype=object)
+    return pd.DataFrame({"district_code": codes, "iou": iou(a, b),
+                         "rebuilt_km2": _km2(a), "outline_km2": _km2(b)})
+
+
+def _union(geoms: np.ndarray) -> BaseGeometry:
+    """Union of polygons that tile an area (fast coverage union, full union if that fails)."""
+    if len(geoms) == 1:
+        return geoms[0]
+    try:
+        union = shapely.coverage_union_all(geoms)
+    except shapely.errors.GEOSException:  # not noded alike: fall back to the full union
+        return shapely.union_all(geoms)
+    if shapely.is_valid(union) and abs(shapely.area(union) - shapely.area(geoms).sum()) <= 1e-6 * shapely.area(union):
+        return union
+    return shapely.union_all(geoms)
+
+
+def _km2(geoms: np.ndarray) -> np.ndarray:
+    return gpd.GeoSeries(geoms, crs="EPSG:4326").to_crs(EQUAL_AREA_CRS).area.to_numpy() / 1e6
+
+
+def holdout_scores(units: pd.DataFrame, census: dict[str, BaseGeometry], holdout: set[str]) -> pd.DataFrame:
+    """IoU of held-out communes (rebuilt without their 2009 shape) against their 2009 polygon."""
+    frame = units[units["old_code"].isin(holdout)]
+    ref = np.array([census[c] for c in frame["old_code"]], dtype=object)
+    return pd.DataFrame({"old_code": frame["old_code"].to_numpy(), "method": frame["method"].to_numpy(),
+                         "iou": iou(frame["geometry"].to_numpy(), ref)})
+
+
+def points_inside(units: pd.DataFrame, points: dict[str, BaseGeometry]) -> pd.DataFrame:
+    """Each geocoded point against its own rebuilt polygon: inside or not, distance in metres."""
+    frame = units[units["old_code"].isin(points)]
+    pts = np.array([points[c] for c in frame["old_code"]], dtype=object)
+    geoms = frame["geometry"].to_numpy()
+    inside = shapely.covers(geoms, pts)
+    distance = np.zeros(len(frame))
+    if (~inside).any():
+        projected_pts = gpd.GeoSeries(pts[~inside], crs="EPSG:4326").to_crs(EQUAL_AREA_CRS)
+        projected = gpd.GeoSeries(geoms[~inside], crs="EPSG:4326").to_crs(EQUAL_AREA_CRS)
+        distance[~inside] = projected.distance(projected_pts, align=False).to_numpy()
+    return pd.DataFrame({"old_code": frame["old_code"].to_numpy(), "inside": inside,
+                         "distance_m": distance.round(0)})
+
+
+def one_to_one_equal(crosswalk: pd.DataFrame, old: dict[str, BaseGeometry], new: dict[str, BaseGeometry]) -> pd.DataFrame:
+    """For every 1:1 pair (one old unit forms one new commune whole): are the geometries equal?"""
+    targets = crosswalk.groupby("old_code")["new_code"].transform("size")
+    sources_ = crosswalk.groupby("new_code")["old_code"].transform("size")
+    pairs = crosswalk.loc[targets.eq(1) & sources_.eq(1), ["old_code", "new_code"]]
+    pairs = pairs[pairs["old_code"].isin(old)]
+    equal = [bool(shapely.equals_exact(old[o], new[n], tolerance=0.0)) or bool(shapely.equals(old[o], new[n]))
+             for o, n in zip(pairs["old_code"], pairs["new_code"], strict=True)]
+    return pairs.assign(equal=equal).reset_index(drop=True)
+
+
+@dataclass
+class Figures:
+    """The figures the issue asks for, with pass/fail per target."""
+
+    lines: list[str] = field(default_factory=list)
+    ok: bool = True
+
+    def add(self, text: str, passed: bool | None = None) -> None:
+        """Add one line; ``passed`` False marks the report failed."""
+        mark = "" if passed is None else ("  [ok]" if passed else "  [FAIL]")
+        self.lines.append(text + mark)
+        if passed is not None and not passed:  # (numpy booleans are not `False`)
+            self.ok = False
+
+    def render(self) -> str:
+        """The report as text."""
+        return "\n".join(self.lines)
+
+
+def summarise(*, units_count: int, invalid: int, tiles: pd.DataFrame, districts: pd.DataFrame,
+              holdout: pd.DataFrame | None, inside: pd.DataFrame, equal: pd.DataFrame,
+              expected_units: int = 10035) -> Figures:
+    """Turn the tables above into the printed figures with the issue's targets."""
+    f = Figures()
+    f.add(f"old communes: {units_count:,} (expected {expected_units:,}); invalid or empty: {invalid}",
+          units_count == expected_units and invalid == 0)
+    if len(tiles):
+        worst_gap, worst_overlap = tiles["sum_rel_diff"].max(), tiles["overlap_share"].max()
+        national_gap = abs((tiles["sum_rel_diff"] * tiles["area"]).sum()) / tiles["area"].sum()
+        national_overlap = (tiles["overlap_share"] * tiles["area"]).sum() / tiles["area"].sum()
+        f.add(f"tiling: pieces vs new commune area, national {national_gap:.2e}, worst {worst_gap:.2e} "
+              f"({tiles.loc[tiles['sum_rel_diff'].idxmax(), 'new_code']}); target ≤ {TILING_RTOL:g}",
+              worst_gap <= TILING_RTOL)
+        f.add(f"tiling: overlaps, national {100 * national_overlap:.5f} %, worst {100 * worst_overlap:.5f} % "
+              f"({tiles.loc[tiles['overlap_share'].idxmax(), 'new_code']}); target < {100 * OVERLAP_MAX_SHARE:g} %",
+              worst_overlap < OVERLAP_MAX_SHARE)
+    if len(districts):
+        median, p10 = districts["iou"].median(), districts["iou"].quantile(0.1)
+        f.add(f"old districts vs gis.chinhphu.vn ({len(districts)}): median IoU {median:.4f} "
+              f"(target ≥ {DISTRICT_IOU_MEDIAN}), 10th percentile {p10:.4f} (target ≥ {DISTRICT_IOU_P10})",
+              median >= DISTRICT_IOU_MEDIAN and p10 >= DISTRICT_IOU_P10)
+        worst = districts.sort_values(["iou", "district_code"], kind="mergesort").head(10)  # ties by code
+        for row in worst.itertuples():
+            f.add(f"  worst: {row.district_code} IoU {row.iou:.3f} (rebuilt {row.rebuilt_km2:,.1f} km², "
+                  f"outline {row.outline_km2:,.1f} km²)")
+    if holdout is not None and len(holdout):
+        median, share = holdout["iou"].median(), (holdout["iou"] >= 0.5).mean()
+        partitioned = holdout[holdout["method"].ne("exact")]
+        f.add(f"hold-out ({len(holdout)} communes, 2009 shapes hidden): median IoU {median:.3f} (target ≥ "
+              f"{HOLDOUT_IOU_MEDIAN}), IoU ≥ 0.5: {100 * share:.1f} % (target ≥ {100 * HOLDOUT_SHARE_OVER_HALF:g} %)",
+              median >= HOLDOUT_IOU_MEDIAN and share >= HOLDOUT_SHARE_OVER_HALF)
+        if len(partitioned):
+            f.add(f"  of which cut from a shared new commune ({len(partitioned)}): median IoU "
+                  f"{partitioned['iou'].median():.3f}, IoU ≥ 0.5: {100 * (partitioned['iou'] >= 0.5).mean():.1f} %")
+    if len(inside):
+        share = inside["inside"].mean()
+        out = inside[~inside["inside"]]
+        f.add(f"geocoded points inside their own polygon: {100 * share:.2f} % of {len(inside):,} "
+              f"(target ≥ {100 * POINTS_INSIDE_MIN:g} %); outside: {len(out)}, median distance "
+              f"{out['distance_m'].median() if len(out) else 0:,.0f} m", share >= POINTS_INSIDE_MIN)
+    if len(equal):
+        f.add(f"1:1 cases equal to their new commune: {int(equal['equal'].sum()):,} of {len(equal):,}",
+              bool(equal["equal"].all()))
+    return f
+
+
+def dataset_report(geodata_dir) -> Figures:
+    """Figures of the committed dataset: what can be checked on the display layers, plus the
+    full-resolution figures the build wrote to ``old/quality.txt``."""
+    from pathlib import Path
+
+    from lib.data import geodata
+
+    geodata_dir = Path(geodata_dir)
+    f = Figures()
+    communes = geodata.load_layer("old_communes", geodata_dir)
+    new = geodata.load_layer("new_communes", geodata_dir)
+    geoms = communes.geometry.to_numpy()
+    invalid = int((~shapely.is_valid(geoms) | shapely.is_empty(geoms)).sum())
+    f.add("display layers (geodata/):")
+    f.add(f"  old communes: {len(communes):,}, invalid or empty: {invalid}, labelled reconstructed: "
+          f"{int(communes['reconstructed'].astype(bool).sum()):,}",
+          len(communes) == 10035 and invalid == 0 and bool(communes["reconstructed"].astype(bool).all()))
+    methods = communes["method"].value_counts().to_dict()
+    f.add("  method: " + ", ".join(f"{k} {v:,}" for k, v in methods.items())
+          + f"; confidence median {communes['confidence'].median():.3f}")
+    crosswalk = geodata.load_crosswalk(geodata_dir)
+    equal = one_to_one_equal(crosswalk, dict(zip(communes["code"], geoms, strict=True)),
+                             dict(zip(new["code"], new.geometry.to_numpy(), strict=True)))
+    f.add(f"  1:1 cases identical to their new commune: {int(equal['equal'].sum()):,} of {len(equal):,}",
+          bool(equal["equal"].all()))
+    sums_old = crosswalk.groupby("old_code")["share_of_old"].sum()
+    sums_new = crosswalk.groupby("new_code")["share_of_new"].sum()
+    worst = max((sums_old - 1).abs().max(), (sums_new - 1).abs().max())
+    f.add(f"  crosswalk shares: worst |sum − 1| {worst:.1e} over {len(sums_old):,} old and {len(sums_new):,} new units",
+          bool(worst <= 1e-6 and crosswalk["area_km2"].notna().all()))
+    districts = geodata.load_layer("old_districts", geodata_dir)
+    by_district = communes.groupby("district_code").size()
+    f.add(f"  old districts: {len(districts):,} (communes' districts: {len(by_district):,}); old provinces: "
+          f"{len(geodata.load_layer('old_provinces', geodata_dir))}")
+    from lib.data.validate import nesting_problems, tiling_problems
+
+    provinces = geodata.load_layer("old_provinces", geodata_dir)
+    for label, children, parents, key in (
+        ("old communes in their old district", communes, districts, "district_code"),
+        ("old districts in their old province", districts, provinces, "province_code"),
+    ):
+        problems = nesting_problems(children, parents, child_key=key) + tiling_problems(children, parents, child_key=key)
+        f.add(f"  {label} (nest and tile, tolerance 1e-6): {len(problems)} problems"
+              + (f", e.g. {problems[0]}" if problems else ""), not problems)
+    report = geodata_dir / geodata.OLD_QUALITY
+    if report.is_file():
+        f.add("full-resolution figures written by the build (old/quality.txt):")
+        for line in report.read_text(encoding="utf-8").splitlines():
+            f.add("  " + line)
+            if "[FAIL]" in line:
+                f.ok = False
+    else:
+        f.add(f"{report} is missing: rebuild with python -m lib.cli build-geodata", False)
+    iou_path = geodata_dir / geodata.OLD_DISTRICT_IOU
+    if iou_path.is_file():
+        iou = pd.read_csv(iou_path, dtype={"district_code": str}, encoding="utf-8-sig")
+        f.add("worst ten districts and why (old/districts_iou.csv):")
+        for row in iou.nsmallest(10, "iou").itertuples():
+            f.add(f"  {row.district_code} {row.name} ({row.province_name}): IoU {row.iou:.3f}, rebuilt "
+                  f"{row.rebuilt_km2:,.1f} km² vs outline {row.outline_km2:,.1f} km² — {row.note}")
+    outside_path = geodata_dir / geodata.OLD_POINTS_OUTSIDE
+    if outside_path.is_file():
+        outside = pd.read_csv(outside_path, dtype={"old_code": str}, encoding="utf-8-sig")
+        f.add(f"geocoded points outside their own polygon: {len(outside)} (old/points_outside.csv), farthest:")
+        for row in outside.head(5).itertuples():
+            f.add(f"  {row.old_code} {row.name} ({row.district_name}, {row.province_name}): {row.distance_m:,.0f} m")
+    return f

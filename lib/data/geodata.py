@@ -1,0 +1,182 @@
+"""The bundled dataset under geodata/: where each layer lives and how to load it with string codes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+# Another dataset folder of the same shape can be served with VNMAP_GEODATA_DIR.
+DEFAULT_DIR = Path(os.environ.get("VNMAP_GEODATA_DIR", PROJECT_DIR / "geodata"))
+MANIFEST = "manifest.json"
+CROSSWALK = "crosswalk.csv"
+CROSSWALK_PROVINCES = "crosswalk_provinces.csv"
+CROSSWALK_REJECTED = "crosswalk_rejected.csv"
+OLD_COMMUNE_LIST = "old/gso_communes.csv"
+OLD_DISTRICT_LIST = "old/gso_districts.csv"
+CACHE_DIR = Path(os.environ.get("VNMAP_CACHE_DIR", PROJECT_DIR / ".cache" / "layers"))
+# Reports of the old-commune reconstruction (issue 7).
+OLD_DISTRICT_IOU = "old/districts_iou.csv"
+OLD_POINTS_OUTSIDE = "old/points_outside.csv"
+OLD_HOLDOUT = "old/holdout_iou.csv"
+OLD_QUALITY = "old/quality.txt"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One polygon layer of the dataset: its file, code field and width, expected count."""
+
+    name: str
+    path: str
+    code_field: str
+    code_width: int
+    expected_count: int | None
+    string_fields: tuple[str, ...] = ()
+
+
+LAYERS = {
+    "new_provinces": Layer("new_provinces", "new/provinces.geojson", "code", 2, 34),
+    "new_communes": Layer("new_communes", "new/communes.geojson", "code", 5, 3321, ("province_code",)),
+    "old_provinces": Layer("old_provinces", "old/provinces.geojson", "code", 2, 63),
+    "old_districts": Layer("old_districts", "old/districts.geojson", "code", 3, None, ("province_code",)),
+    "old_communes": Layer("old_communes", "old/communes.geojson", "code", 5, 10035,
+                          ("district_code", "province_code", "new_codes")),
+}
+
+# Code columns of the CSV tables, read as text so that leading zeros survive.
+CROSSWALK_CODE_COLUMNS = [
+    "old_code", "old_district_code", "old_province_code", "new_code", "new_province_code",
+]
+
+
+def read_layer(path: Path, *, string_fields: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
+    """Read a GeoJSON/GeoPackage/... layer with pyogrio, keeping ``string_fields`` as text."""
+    gdf = pyogrio.read_dataframe(path, use_arrow=True)
+    for field in string_fields:
+        if field in gdf.columns:
+            gdf[field] = gdf[field].astype(str)
+    return gdf
+
+
+# Bumped when the cached copy's contents change shape (e.g. which fields are kept as text).
+CACHE_FORMAT = 2
+
+
+def _content_key(path: Path, string_fields: tuple[str, ...]) -> str:
+    """Key of a layer file's cached copy: its bytes (not its path or time, so that a copied or
+    freshly checked-out folder keeps its prepared caches), the text fields and the cache format."""
+    digest = hashlib.sha1(f"{CACHE_FORMAT}|{','.join(string_fields)}|".encode())
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()[:16]
+
+
+def cache_path(path: Path, *, string_fields: tuple[str, ...] = ()) -> Path:
+    """Where the GeoParquet copy of layer file ``path`` lives under ``CACHE_DIR``."""
+    return CACHE_DIR / f"{path.parent.name}-{path.stem}-{_content_key(path, string_fields)}.parquet"
+
+
+def read_layer_cached(path: Path, *, string_fields: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
+    """:func:`read_layer` through a GeoParquet copy under ``CACHE_DIR`` if one was prepared.
+
+    Parsing GeoJSON costs about a second for the communes; the binary copy loads in a
+    fraction of that. The copy is keyed by the file's contents, so an edited or rebuilt file
+    is read afresh. This never writes: only the prepare step (:func:`write_layer_cache`,
+    ``python -m lib.cli prepare``) does, so the app can serve from a read-only checkout.
+    """
+    cached = cache_path(path, string_fields=string_fields)
+    if cached.is_file():
+        try:
+            return gpd.read_parquet(cached)
+        except Exception as err:  # a damaged copy: the GeoJSON is the truth
+            logging.getLogger(__name__).warning("layer cache %s unreadable (%s); reading %s", cached, err, path)
+    return read_layer(path, string_fields=string_fields)
+
+
+def layer_fields(name: str) -> tuple[str, ...]:
+    """The fields of layer ``name`` read as text (its code and the ``string_fields``)."""
+    layer = LAYERS[name]
+    return (layer.code_field, *layer.string_fields)
+
+
+def write_layer_cache(name: str, geodata_dir: Path = DEFAULT_DIR) -> tuple[Path, bool]:
+    """Write the GeoParquet copy of layer ``name`` unless a valid one exists; return (path, written).
+
+    Written to a temporary name and renamed (mode 0644), so a reader never sees half a file;
+    older copies of the same layer file are removed.
+    """
+    source = Path(geodata_dir) / LAYERS[name].path
+    fields = layer_fields(name)
+    cached = cache_path(source, string_fields=fields)
+    if cached.is_file():
+        try:
+            import pyarrow.parquet as pq
+
+            pq.read_metadata(cached)
+            return cached, False
+        except Exception:  # damaged: write it again
+            pass
+    gdf = read_layer(source, string_fields=fields)
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+    try:
+        gdf.to_parquet(partial)
+        os.chmod(partial, 0o644)
+        os.replace(partial, cached)
+    finally:
+        partial.unlink(missing_ok=True)
+    prefix = f"{source.parent.name}-{source.stem}-"
+    for stale in CACHE_DIR.glob(f"{prefix}*.parquet"):
+        if stale != cached and len(stale.name) == len(cached.name):
+            stale.unlink(missing_ok=True)
+    return cached, True
+
+
+def load_layer(name: str, geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
+    """Load one layer of :data:`LAYERS` from ``geodata_dir``."""
+    return read_layer_cached(Path(geodata_dir) / LAYERS[name].path, string_fields=layer_fields(name))
+
+
+def load_new_communes(geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
+    """The 3,321 new communes (EPSG:4326) with their attributes."""
+    return load_layer("new_communes", geodata_dir)
+
+
+def load_new_provinces(geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
+    """The 34 new provinces, dissolved from the new communes."""
+    return load_layer("new_provinces", geodata_dir)
+
+
+def read_code_table(path: Path, code_columns: list[str]) -> pd.DataFrame:
+    """Read a CSV table with ``code_columns`` as text (the file may carry a UTF-8 BOM)."""
+    return pd.read_csv(path, dtype={c: str for c in code_columns}, encoding="utf-8-sig", keep_default_na=False,
+                       na_values={"area_km2": [""], "share_of_old": [""], "share_of_new": [""]})
+
+
+def load_old_commune_list(geodata_dir: Path = DEFAULT_DIR) -> pd.DataFrame:
+    """The GSO list of the 10,035 communes of 30/06/2025 (code, name, type, district, province)."""
+    return read_code_table(Path(geodata_dir) / OLD_COMMUNE_LIST, ["code", "district_code", "province_code"])
+
+
+def load_crosswalk(geodata_dir: Path = DEFAULT_DIR) -> pd.DataFrame:
+    """One row per (old unit, new commune) pair; see ``lib.data.contract.COLUMN_DOCS``."""
+    return read_code_table(Path(geodata_dir) / CROSSWALK, CROSSWALK_CODE_COLUMNS)
+
+
+def load_province_crosswalk(geodata_dir: Path = DEFAULT_DIR) -> pd.DataFrame:
+    """One row per (old province, new province) pair."""
+    return read_code_table(Path(geodata_dir) / CROSSWALK_PROVINCES, ["old_province_code", "new_province_code"])
+
+
+def load_manifest(geodata_dir: Path = DEFAULT_DIR) -> dict:
+    """Dataset version, counts and source hashes written by the build."""
+    return json.loads((Path(geodata_dir) / MANIFEST).read_text(encoding="utf-8"))

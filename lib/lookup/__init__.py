@@ -1,0 +1,1 @@
+"""Finding units by code or name and converting old units to new ones."""

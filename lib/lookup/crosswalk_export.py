@@ -1,0 +1,24 @@
+"""Export of selected crosswalk rows with the new→old summary and the province pairs they touch."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+import pandas as pd
+
+from lib.io.export import export_bytes, export_info
+from lib.lookup.lineage import filter_province_crosswalk, new_to_old_summary
+
+
+def crosswalk_export(fmt: str, selected: pd.DataFrame, *, crosswalk: pd.DataFrame, province_crosswalk: pd.DataFrame,
+                     manifest: dict, new_communes: gpd.GeoDataFrame | None = None,
+                     selection: str = "toàn bộ bảng chuyển đổi", date: dt.date | None = None) -> bytes:
+    """Export the ``selected`` crosswalk rows (``date`` defaults to today); the XLSX new→old sheet lists every predecessor of the
+    selected new communes (taken from the whole ``crosswalk``, not only the selection)."""
+    info = export_info(manifest, selection=selection, date=date)
+    summary = provinces = None
+    if fmt == "xlsx":
+        summary = new_to_old_summary(crosswalk[crosswalk["new_code"].isin(set(selected["new_code"]))])
+        provinces = filter_province_crosswalk(province_crosswalk, selected)
+    return export_bytes(fmt, selected, info, summary=summary, provinces=provinces, new_communes=new_communes)

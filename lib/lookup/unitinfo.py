@@ -1,0 +1,50 @@
+"""What the map's panel says about one unit: a new commune's predecessors, an old commune's targets."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from lib.data.contract import PART_LABELS, RELATION_LABELS
+
+
+def predecessors(crosswalk: pd.DataFrame, new_code: str) -> pd.DataFrame:
+    """Old units that formed new commune ``new_code``: name, district, province, whole/part, share."""
+    rows = crosswalk[crosswalk["new_code"] == new_code]
+    return pd.DataFrame({
+        "old_code": rows["old_code"],
+        "old_name": rows["old_name"],
+        "old_district_name": rows["old_district_name"],
+        "old_province_name": rows["old_province_name"],
+        "part": rows["part"].map(PART_LABELS),
+        "share_of_new": rows["share_of_new"],
+        "relation": rows["relation"].map(RELATION_LABELS),
+    }).reset_index(drop=True)
+
+
+def targets(crosswalk: pd.DataFrame, old_code: str) -> pd.DataFrame:
+    """New communes an old unit went to (several for a split commune), with share of its area."""
+    rows = crosswalk[crosswalk["old_code"] == old_code]
+    return pd.DataFrame({
+        "new_code": rows["new_code"],
+        "new_name": rows["new_name"],
+        "new_province_name": rows["new_province_name"],
+        "part": rows["part"].map(PART_LABELS),
+        "share_of_old": rows["share_of_old"],
+    }).reset_index(drop=True)
+
+
+def commune_record(communes: pd.DataFrame, code: str) -> dict | None:
+    """Attributes of one new commune as a dict, or None when the code is unknown."""
+    match = communes[communes["code"] == code]
+    if match.empty:
+        return None
+    return match.drop(columns=[c for c in ("geometry",) if c in match.columns]).iloc[0].to_dict()
+
+
+def old_commune_record(crosswalk: pd.DataFrame, old_code: str) -> dict | None:
+    """Name, type, district and province of an old unit, from its crosswalk rows."""
+    rows = crosswalk[crosswalk["old_code"] == old_code]
+    if rows.empty:
+        return None
+    first = rows.iloc[0]
+    return {k: first[k] for k in ("old_code", "old_name", "old_type", "old_district_name", "old_province_name")}

@@ -1,0 +1,164 @@
+"""Leaflet maps served offline: folium map with local assets, and a compact GeoJSON unit layer."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
+
+# Leaflet 1.9.4 is served by the app itself (static/leaflet, Streamlit static serving),
+# so the map needs no CDN and works on a closed network.
+STATIC_PREFIX = "/app/static/leaflet"
+# The folder Streamlit serves as /app/static/ (server.enableStaticServing).
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+LEAFLET_JS = [("leaflet", f"{STATIC_PREFIX}/leaflet.js")]
+LEAFLET_CSS = [("leaflet_css", f"{STATIC_PREFIX}/leaflet.css")]
+VIETNAM_BOUNDS = [[8.2, 102.1], [23.4, 109.5]]
+
+
+def geojson_text(gdf: gpd.GeoDataFrame, properties: dict[str, str], *, decimals: int) -> str:
+    """Compact GeoJSON FeatureCollection text for embedding in a page's script.
+
+    ``properties`` maps output names to columns. Coordinates are rounded to ``decimals``.
+    The text is safe inside ``<script>``: "<", ">" and "&" are written as JSON escapes, so a
+    name such as ``</script>`` cannot end the script (it still reads back as the same string).
+    """
+    geoms = shapely.set_precision(gdf.geometry.values, 10.0 ** -decimals, mode="pointwise")
+    geometry_texts = shapely.to_geojson(geoms)
+    columns = {out: gdf[col].astype(object).where(gdf[col].notna(), None).tolist() for out, col in properties.items()}
+    features = []
+    for i, geometry in enumerate(geometry_texts):
+        props = json.dumps({out: values[i] for out, values in columns.items()}, ensure_ascii=False, separators=(",", ":"))
+        features.append(f'{{"type":"Feature","properties":{props},"geometry":{geometry.replace(" ", "")}}}')
+    text = '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _js(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+class UnitLayer(MacroElement):
+    """A GeoJSON layer styled per feature from a code → colour table, with text-only tooltips.
+
+    Colours are looked up in the browser (``fill[code]``), so changing the colour mode
+    re-sends a small table, not the geometry. The geometry is either inlined (``data``, for
+    files that must work alone) or fetched from the app's static files (``url``), which
+    keeps it out of every rerun's payload and lets the browser cache it.
+    """
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = (function() {
+  var fill = {{ this.fill_js }}, outlined = {{ this.outlined_js }}, selected = {{ this.selected_js }};
+  var base = {{ this.style_js }}, outline = {{ this.outline_js }}, highlight = {{ this.highlight_js }};
+  var layer = L.geoJSON({{ this.data or 'null' }}, {
+    interactive: {{ 'true' if this.interactive else 'false' }},
+    {%- if this.canvas %}
+    renderer: L.canvas({padding: 0.2}),
+    {%- endif %}
+    style: function(f) {
+      var code = f.properties.code, s = Object.assign({}, base);
+      if (fill[code]) { s.fillColor = fill[code]; }
+      if (outlined[code]) { Object.assign(s, outline); }
+      if (selected[code]) { Object.assign(s, highlight); }
+      return s;
+    },
+    onEachFeature: function(f, l) {
+      if (!{{ 'true' if this.interactive else 'false' }}) { return; }
+      var tip = document.createElement('div');
+      tip.textContent = f.properties.label;
+      l.bindTooltip(tip, {sticky: true});
+    }
+  });
+  layer.addTo({{ this._parent.get_name() }});
+  {%- if this.url %}
+  fetch({{ this.url_js }}).then(function(r) { return r.json(); }).then(function(d) { layer.addData(d); });
+  {%- endif %}
+  return layer;
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, data: str | None = None, *, name: str, url: str | None = None, fill: dict[str, str] | None = None, outlined: set[str] = frozenset(),
+                 selected: set[str] = frozenset(), style: dict | None = None, outline: dict | None = None,
+                 highlight: dict | None = None, interactive: bool = True, canvas: bool = False):
+        super().__init__()
+        self._name = name
+        if (data is None) == (url is None):
+            raise ValueError("give the layer either inline data or a url")
+        self.data = data
+        self.url = url
+        self.url_js = _js(url)
+        self.interactive = interactive
+        self.canvas = canvas
+        self.fill_js = _js(fill or {})
+        self.outlined_js = _js({c: 1 for c in sorted(outlined)})
+        self.selected_js = _js({c: 1 for c in sorted(selected)})
+        self.style_js = _js(style or {"color": "#ffffff", "weight": 0.4, "fillOpacity": 0.75, "fillColor": "#bdbdbd"})
+        self.outline_js = _js(outline or {"color": "#6a1b9a", "weight": 1.5})
+        self.highlight_js = _js(highlight or {"color": "#000000", "weight": 3, "fillOpacity": 0.9})
+
+
+def configured_tiles() -> tuple[str, str] | None:
+    """Basemap tiles for connected deployments: (URL template, attribution) from the environment.
+
+    ``VNMAP_TILE_URL`` (e.g. ``https://tile.openstreetmap.org/{z}/{x}/{y}.png``) and
+    ``VNMAP_TILE_ATTRIBUTION``. Unset (the default), the map draws the units on a plain
+    background and makes no request outside the app.
+    """
+    url = os.environ.get("VNMAP_TILE_URL", "").strip()
+    if not url:
+        return None
+    return url, os.environ.get("VNMAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
+
+
+def static_url(relative: str) -> str:
+    """URL path of a file under the app's static folder."""
+    return f"/app/static/{relative}"
+
+
+def write_atomic_text(path: Path, text: str) -> bool:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename, mode 0644, so a
+    reader never sees half a file; an identical existing file is left alone. True if written."""
+    data = text.encode("utf-8")
+    if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        partial.write_bytes(data)
+        os.chmod(partial, 0o644)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return True
+
+
+def base_map(*, bounds: list[list[float]] | None = None, tiles: tuple[str, str] | None = None) -> folium.Map:
+    """A folium map that loads Leaflet from the app's own static files; tiles only when given."""
+    m = folium.Map(tiles=None, prefer_canvas=False, control_scale=True, zoom_snap=0.25,
+                   location=[16.0, 106.0], zoom_start=6)
+    m.default_js = LEAFLET_JS
+    m.default_css = LEAFLET_CSS
+    if tiles:
+        folium.TileLayer(tiles=tiles[0], attr=tiles[1], name="basemap").add_to(m)
+    m.fit_bounds(bounds or VIETNAM_BOUNDS)
+    return m
+
+
+def bounds_of(gdf: gpd.GeoDataFrame) -> list[list[float]]:
+    """[[south, west], [north, east]] of a layer, for ``fit_bounds``."""
+    minx, miny, maxx, maxy = shapely.total_bounds(gdf.geometry.values)
+    if not np.isfinite([minx, miny, maxx, maxy]).all():
+        return VIETNAM_BOUNDS
+    return [[float(miny), float(minx)], [float(maxy), float(maxx)]]

@@ -1,0 +1,129 @@
+"""The prepare step: every derived file the app serves or loads, written before it serves.
+
+``python -m lib.cli prepare`` writes the display GeoJSON of every map layer the map page can
+ask for under ``static/geo/<dataset version>/`` and the GeoParquet copies of the layers under
+``.cache/layers``; afterwards the server writes nothing into the checkout. A stamp file records
+the dataset version and the version of the code that makes the files, so a second run with
+nothing changed only checks that stamp and the files it names.
+"""
+
+from __future__ import annotations
+
+import compileall
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from lib.data import geodata
+from lib.maps import leaflet
+from lib.maps import layers as mapdata
+from lib.maps.urlstate import OLD_LAYERS
+
+STAMP = ".prepared.json"
+# Modules whose code decides the prepared files' contents.
+CODE_MODULES = ("lib/maps/layers.py", "lib/maps/leaflet.py", "lib/data/geodata.py", "lib/maps/prepare.py")
+
+
+def code_version() -> str:
+    """Hash of the code that produces the prepared files (and the geometry library's version)."""
+    import shapely
+
+    digest = hashlib.sha1(f"shapely {shapely.__version__} geos {shapely.geos_version_string}".encode())
+    for name in CODE_MODULES:
+        digest.update((geodata.PROJECT_DIR / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def available_old_layers(geodata_dir: Path = geodata.DEFAULT_DIR) -> list[str]:
+    """The old layers this dataset has (the reconstructed old communes may be absent)."""
+    return [k for k in OLD_LAYERS if (Path(geodata_dir) / geodata.LAYERS[k].path).is_file()]
+
+
+def geo_dir(version: str, static_dir: Path | None = None) -> Path:
+    """static/geo/<dataset version>/."""
+    return (static_dir or leaflet.STATIC_DIR) / Path(mapdata.static_relative(version, "x")).parent
+
+
+def _project_relative(path: Path) -> str:
+    """``path`` relative to the project folder when inside it (a copied checkout keeps its stamp)."""
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(geodata.PROJECT_DIR))
+    except ValueError:
+        return str(path)
+
+
+def _stamp_ok(stamp_path: Path, expected: dict, static_dir: Path) -> bool:
+    try:
+        stamp = json.loads(stamp_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if any(stamp.get(k) != v for k, v in expected.items()):
+        return False
+    files = [static_dir / f for f in stamp.get("files", [])] + [geodata.PROJECT_DIR / p for p in stamp.get("layer_caches", [])]
+    return bool(files) and all(f.is_file() for f in files)
+
+
+def prepare(geodata_dir: Path = geodata.DEFAULT_DIR, *, static_dir: Path | None = None, force: bool = False,
+            log: Callable[[str], None] = print) -> dict:
+    """Write every derived file (layer caches, display GeoJSON, bytecode); return the stamp written
+    (or found, when nothing changed). Progress goes to ``log``."""
+    started = time.perf_counter()
+    static_dir = static_dir or leaflet.STATIC_DIR
+    geodata_dir = Path(geodata_dir)
+    version = geodata.load_manifest(geodata_dir)["version"]
+    old_layers = available_old_layers(geodata_dir)
+    layer_names = ["new_provinces", "new_communes", *old_layers]
+    caches = [geodata.cache_path(geodata_dir / geodata.LAYERS[n].path, string_fields=geodata.layer_fields(n))
+              for n in layer_names]
+    expected = {"dataset_version": version, "code_version": code_version(), "geodata": _project_relative(geodata_dir),
+                "layer_caches": [_project_relative(p) for p in caches]}
+    stamp_path = geo_dir(version, static_dir) / STAMP
+    if not force and _stamp_ok(stamp_path, expected, static_dir):
+        log(f"prepare: up to date (dataset {version}, code {expected['code_version']}), "
+            f"{time.perf_counter() - started:.2f} s")
+        return json.loads(stamp_path.read_text(encoding="utf-8"))
+
+    for i, name in enumerate(layer_names, 1):
+        t = time.perf_counter()
+        path, written = geodata.write_layer_cache(name, geodata_dir)
+        log(f"prepare: layer cache {i}/{len(layer_names)} {name}: {'written' if written else 'up to date'} "
+            f"({time.perf_counter() - t:.1f} s) → {path}")
+
+    loaded: dict[str, object] = {}
+
+    def layer(name: str):  # the loader the app uses (through the caches just written), once per layer
+        if name not in loaded:
+            loaded[name] = geodata.load_layer(name, geodata_dir)
+        return loaded[name]
+
+    crosswalk = geodata.load_crosswalk(geodata_dir)
+    provinces = sorted(layer("new_provinces")["code"])
+    requests = mapdata.map_requests(provinces, old_layers)
+    files, written = [], 0
+    for i, (kind, province) in enumerate(requests, 1):
+        t = time.perf_counter()
+        relative = mapdata.static_relative(version, kind, province)
+        text = mapdata.geometry_text(kind, province, layer=layer, crosswalk=crosswalk)
+        written += leaflet.write_atomic_text(static_dir / relative, text)
+        files.append(relative)
+        if i == 1 or i == len(requests) or i % 10 == 0 or time.perf_counter() - t > 1:
+            log(f"prepare: map layer {i}/{len(requests)} {kind} {province or 'all'} "
+                f"({len(text) / 1e6:.2f} MB, {time.perf_counter() - t:.1f} s)")
+
+    # Bytecode of lib/, so that modules imported late (on a first request) write no __pycache__.
+    compileall.compile_dir(str(geodata.PROJECT_DIR / "lib"), quiet=1, maxlevels=0)
+
+    stamp = {**expected, "files": files, "seconds": round(time.perf_counter() - started, 1)}
+    leaflet.write_atomic_text(stamp_path, json.dumps(stamp, ensure_ascii=False, indent=1))
+    log(f"prepare: {len(files)} map layers ({written} written, {len(files) - written} unchanged) under "
+        f"{geo_dir(version, static_dir)}, {len(caches)} layer caches, {time.perf_counter() - started:.1f} s")
+    return stamp
+
+
+if __name__ == "__main__":
+    prepare()
+    sys.exit(0)

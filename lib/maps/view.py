@@ -1,0 +1,221 @@
+"""One map view assembled from its parts: layers, colours, selection, legend; and what a click changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import folium
+import geopandas as gpd
+import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
+
+from lib.maps import leaflet
+from lib.maps import style as mapstyle
+from lib.lookup import unitinfo
+from lib.data.i18n import LOCAL_TZ
+from lib.maps.urlstate import ViewState, with_changes
+
+OLD_LINE_STYLES = {
+    "old_provinces": {"color": "#212121", "weight": 2.2, "fill": False, "dashArray": "6 4"},
+    "old_districts": {"color": "#424242", "weight": 1.4, "fill": False, "dashArray": "4 3"},
+    "old_communes": {"color": "#5d4037", "weight": 0.8, "fill": False, "dashArray": "2 3"},
+}
+
+
+class KeepLayerOrder(MacroElement):
+    """Keep unit layers stacked in the order they were added, whenever their data arrives.
+
+    A layer whose GeoJSON is fetched adds its polygons when the fetch completes; in one SVG
+    those land on top of polygons added earlier. Without this, a later layer (old communes,
+    the one that takes the click in "xã cũ" mode) could end up under the new communes at
+    random, and a click would select the new commune.
+    """
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function() {
+  var layers = [{{ this.names | join(', ') }}];
+  layers.forEach(function(l) {
+    // addData calls itself once per feature: restack once, when the outermost call returns,
+    // so the order is right before anything can be clicked.
+    var add = l.addData, depth = 0;
+    l.addData = function() {
+      depth += 1;
+      try { return add.apply(this, arguments); }
+      finally { depth -= 1; if (depth === 0) { layers.forEach(function(x) { x.bringToFront(); }); } }
+    };
+  });
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, layers: list[MacroElement]):
+        super().__init__()
+        self._name = "keep_layer_order"
+        self.names = [layer.get_name() for layer in layers]
+
+
+@dataclass
+class BuiltView:
+    """A ready folium map with its legend and a title that says what it shows."""
+
+    map: folium.Map
+    legend: mapstyle.Legend
+    title: str
+
+
+def build(
+    view: ViewState,
+    *,
+    communes: gpd.GeoDataFrame,
+    provinces: gpd.GeoDataFrame,
+    crosswalk: pd.DataFrame,
+    geometry: Callable[[str, str], str | None],
+    merge: pd.DataFrame,
+    status: pd.DataFrame | None,
+    old_communes: gpd.GeoDataFrame | None = None,
+    pick_old: bool = False,
+    tiles: tuple[str, str] | None = None,
+    as_of: dt.datetime | None = None,
+) -> BuiltView:
+    """Assemble the map for ``view``.
+
+    ``geometry(kind, province)`` returns where a layer's GeoJSON comes from: a URL path
+    ("/app/static/…", fetched by the browser) or the GeoJSON text itself (inlined). Either is
+    prepared once, so only the colour table changes when the colour mode does.
+    """
+    if view.province:
+        shown = communes[communes["province_code"] == view.province]
+        bounds = leaflet.bounds_of(provinces[provinces["code"] == view.province])
+    else:
+        shown, bounds = communes, None
+    m = leaflet.base_map(bounds=bounds, tiles=tiles)
+    if not view.province and view.level == "province":
+        colouring = mapstyle.colour_provinces(
+            view.mode, pd.Index(provinces["code"]), status=status,
+            commune_province=communes.set_index("code")["province_code"],
+            old_provinces=crosswalk.groupby("new_province_code")["old_province_code"].nunique(), as_of=as_of)
+        data, selected = geometry("national_provinces", ""), set()
+    else:
+        colouring = mapstyle.colour_communes(view.mode, pd.Index(shown["code"]), status=status, merge=merge,
+                                             as_of=as_of)
+        data = geometry("province_communes", view.province) if view.province else geometry("national_communes", "")
+        selected = {view.unit} if view.unit else set()
+    if view.old:
+        selected |= set(crosswalk.loc[crosswalk["old_code"] == view.old, "new_code"])
+    stacked = [leaflet.UnitLayer(**_source(data), name="units", fill=colouring.fill, outlined=colouring.outlined,
+                                 selected=selected, outline={"color": colouring.outline_colour, "weight": 1.5},
+                                 style={"color": "#ffffff", "weight": 0.5 if view.province else 0.25,
+                                        "fillOpacity": 0.8, "fillColor": mapstyle.GREY},
+                                 canvas=not view.province).add_to(m)]  # canvas draws 3,321 polygons far faster than SVG
+    for kind in reversed(view.layers):  # provinces drawn last, on top
+        clickable = pick_old and kind == "old_communes"
+        style = {**OLD_LINE_STYLES[kind], "fill": True, "fillOpacity": 0.02} if clickable else OLD_LINE_STYLES[kind]
+        stacked.append(leaflet.UnitLayer(**_source(geometry(kind, view.province)), name=kind, style=style,
+                                         interactive=clickable, selected={view.old} if clickable and view.old else set(),
+                                         highlight={"color": "#ff6f00", "weight": 3}).add_to(m))
+    if view.layers:
+        colouring.legend.notes.append("Ranh giới cũ (nét đứt) là ranh giới dựng lại, gần đúng: xem Dữ liệu › SOURCES.md.")
+    if view.unit and view.province:
+        predecessors = set(crosswalk.loc[crosswalk["new_code"] == view.unit, "old_code"])
+        if old_communes is not None and predecessors:
+            parts = old_communes[old_communes["code"].isin(predecessors)].assign(label=lambda d: d["name"])
+            stacked.append(leaflet.UnitLayer(leaflet.geojson_text(parts, {"code": "code", "label": "label"}, decimals=5),
+                                             name="predecessors", interactive=False,
+                                             style={"color": "#ff6f00", "weight": 2.5, "fill": False}).add_to(m))
+    if len(stacked) > 1:  # fetched layers add their polygons in whatever order the fetches complete
+        KeepLayerOrder(stacked).add_to(m)
+    return BuiltView(m, colouring.legend, mapstyle.map_title(view, provinces=provinces, communes=communes))
+
+
+def _source(geometry: str) -> dict:
+    return {"url": geometry} if geometry.startswith("/") else {"data": geometry}
+
+
+def clicked_code(returned: dict | None) -> str | None:
+    """The unit code of the feature the user last clicked, from st_folium's return value."""
+    feature = (returned or {}).get("last_active_drawing") or {}
+    code = (feature.get("properties") or {}).get("code")
+    return str(code) if code else None
+
+
+def apply_click(view: ViewState, returned: dict | None, *, last: object = None) -> ViewState | None:
+    """The view after a click, or None when nothing new was clicked.
+
+    A click on a province opens it; on a new commune selects it (the panel shows it and its
+    predecessors are highlighted); on an old commune selects that (its new communes are
+    highlighted). A click already handled (``last``) changes nothing.
+    """
+    feature = (returned or {}).get("last_active_drawing") or {}
+    properties = feature.get("properties")
+    code = clicked_code(returned)
+    if not code or properties == last:
+        return None
+    kind = properties.get("kind", "commune")
+    if kind == "province":
+        return with_changes(view, province=code) if code != view.province else None
+    if kind == "old_communes":
+        return with_changes(view, old=code, unit="") if code != view.old else None
+    if kind != "commune" or code == view.unit:
+        return None
+    return with_changes(view, unit=code, old="")
+
+
+def as_of_time(date: dt.date | None, default: dt.datetime, *, now: dt.datetime | None = None) -> dt.datetime:
+    """The moment a view shows: the end of ``date`` in Vietnam (never after now), or ``default``."""
+    if date is None:
+        return default
+    now = now or dt.datetime.now(LOCAL_TZ)
+    return min(dt.datetime.combine(date, dt.time(23, 59), tzinfo=LOCAL_TZ), now)
+
+
+def view_for_result(view: ViewState, kind: str, code: str, new_codes: tuple[str, ...],
+                    commune_province: Mapping[str, str]) -> ViewState:
+    """The view that shows a search result: its province, with the unit selected.
+
+    An old commune is selected as such (its new communes are highlighted); a new commune as
+    the selected unit; a province (old or new) or an old district opens its new province.
+    """
+    if kind == "new_province":
+        return with_changes(view, province=code, unit="", old="")
+    province = commune_province.get(new_codes[0], "") if new_codes else ""
+    if kind == "new_commune":
+        return with_changes(view, province=commune_province.get(code, province), unit=code, old="")
+    if kind == "old_commune":
+        return with_changes(view, province=province, unit="", old=code)
+    return with_changes(view, province=province, unit="", old="")
+
+
+KIND_LABELS = {"new_province": "tỉnh, thành phố", "old_province": "tỉnh cũ", "new_commune": "",
+               "old_district": "huyện cũ", "old_commune": "xã cũ"}
+
+
+def search_labels(results: pd.DataFrame) -> list[str]:
+    """One line per search result: name, what it is, where, and its code."""
+    labels = []
+    for row in results.itertuples():
+        kind = KIND_LABELS.get(row.kind, "")
+        where = ", ".join(x for x in (row.district_name, row.province_name) if x and x != row.name)
+        labels.append(f"{row.name}" + (f" ({kind})" if kind else "") + (f" — {where}" if where else "") + f" · {row.code}")
+    return labels
+
+
+def panel_tables(view: ViewState, *, communes: pd.DataFrame, crosswalk: pd.DataFrame,
+                 status: pd.DataFrame | None = None) -> dict:
+    """What the side panel shows for the selected unit(s): records and tables, no drawing."""
+    out: dict = {}
+    if view.unit:
+        out["commune"] = unitinfo.commune_record(communes, view.unit)
+        out["predecessors"] = unitinfo.predecessors(crosswalk, view.unit)
+        if status is not None:
+            rows = status[status["code"] == view.unit]
+            out["status"] = rows.iloc[0].to_dict() if len(rows) else None
+    if view.old:
+        out["old"] = unitinfo.old_commune_record(crosswalk, view.old)
+        out["targets"] = unitinfo.targets(crosswalk, view.old)
+    return out

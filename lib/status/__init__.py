@@ -1,0 +1,1 @@
+"""Status reports: the store, the importer, derived status classes and demonstration data."""

@@ -1,0 +1,635 @@
+"""Import status sheets: read CSV/XLSX, map columns, resolve units, validate values, commit to the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from lib.data.i18n import format_int
+from lib.data.names import name_key
+from lib.lookup.resolve import RESOLVED, Match, UnitResolver
+from lib.io.sheets import SheetError, header_key, read_grid, sheet_names, unique_names  # noqa: F401 (re-exported)
+from lib.data.i18n import LOCAL_TZ
+
+# Canonical fields a sheet may carry, with the headers (as ``name_key(..., strip_type=False)``)
+# that denote them. Headers naming old units ("cũ", "old", "trước sáp nhập") are detected apart.
+FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "level": ("Cấp", ("cap", "cap hanh chinh", "level", "unit level", "cap don vi")),
+    "province_code": ("Mã tỉnh", ("ma tinh", "ma tinh thanh pho", "ma tinh tp", "ma tp", "province code",
+                                  "province id", "ma tinh thanh")),
+    "province_name": ("Tỉnh, thành phố", ("tinh", "tinh thanh pho", "tinh tp", "ten tinh", "tinh thanh",
+                                           "ten tinh thanh pho", "province", "province name", "thanh pho")),
+    "district_code": ("Mã huyện", ("ma huyen", "ma quan huyen", "ma qh", "district code", "district id")),
+    "district_name": ("Quận, huyện", ("huyen", "quan huyen", "ten huyen", "ten quan huyen", "district",
+                                      "district name", "quan huyen thi xa")),
+    "commune_code": ("Mã xã", ("ma xa", "ma xa phuong", "ma phuong xa", "ma don vi", "ma dvhc", "ma",
+                               "commune code", "code", "unit code", "ward code", "ma xa phuong dac khu")),
+    "commune_name": ("Xã, phường, đặc khu", ("xa", "ten xa", "xa phuong", "phuong xa", "ten xa phuong",
+                                             "ten don vi", "don vi", "xa phuong dac khu", "ten xa phuong dac khu",
+                                             "commune", "commune name", "ward", "unit", "unit name", "name", "ten")),
+    "as_of": ("Thời điểm báo cáo", ("ngay", "ngay bao cao", "thoi diem", "thoi diem bao cao", "ngay cap nhat",
+                                     "cap nhat luc", "thoi gian", "thoi gian cap nhat", "as of", "as_of", "date",
+                                     "report date", "reported at", "updated at", "timestamp")),
+    "tasks_total": ("Tổng số nhiệm vụ", ("tong so nhiem vu", "so nhiem vu", "tong nhiem vu", "nhiem vu",
+                                         "nhiem vu duoc giao", "so nhiem vu duoc giao", "tasks total", "total tasks",
+                                         "tasks", "tasks_total", "assigned tasks", "total")),
+    "tasks_done": ("Đã hoàn thành", ("da hoan thanh", "hoan thanh", "so nhiem vu hoan thanh", "nhiem vu hoan thanh",
+                                     "so da hoan thanh", "tasks done", "done", "completed", "tasks_done",
+                                     "tasks completed")),
+    "tasks_overdue": ("Quá hạn", ("qua han", "nhiem vu qua han", "so qua han", "so nhiem vu qua han",
+                                  "tasks overdue", "overdue", "tasks_overdue")),
+    "centre_state": ("Trung tâm phục vụ HCC", ("trung tam", "trung tam phuc vu hanh chinh cong", "trung tam phuc vu hcc",
+                                              "tinh trang trung tam", "trang thai trung tam", "tthcc",
+                                              "trung tam hcc", "centre", "center", "service centre", "service center",
+                                              "centre state", "centre status", "center status", "centre_state")),
+    "gaps": ("Còn thiếu", ("con thieu", "thieu", "ton tai", "kho khan", "han che", "gaps", "centre gaps",
+                           "missing", "ton tai han che")),
+    "gap_signature": ("Thiếu chữ ký số", ("chu ky so", "thieu chu ky so", "chung thu so", "thieu chung thu so",
+                                          "digital signature", "signature certificates")),
+    "gap_bank": ("Thiếu tài khoản", ("tai khoan", "thieu tai khoan", "tai khoan ngan hang", "bank account")),
+    "gap_payment": ("Chưa kết nối cổng thanh toán", ("cong thanh toan", "ket noi cong thanh toan",
+                                                       "chua ket noi cong thanh toan", "payment portal")),
+    "gap_equipment": ("Thiếu thiết bị", ("thiet bi", "thieu thiet bi", "trang thiet bi", "equipment")),
+    "note": ("Ghi chú", ("ghi chu", "note", "notes", "remarks", "comment")),
+}
+GAP_LABELS = {"gap_signature": "chữ ký số", "gap_bank": "tài khoản ngân hàng",
+              "gap_payment": "kết nối cổng thanh toán", "gap_equipment": "thiết bị"}
+UNIT_FIELDS = ("province_code", "province_name", "district_code", "district_name", "commune_code", "commune_name")
+NUMBER_FIELDS = ("tasks_total", "tasks_done", "tasks_overdue")
+_OLD_WORDS = re.compile(r"\b(cu|old|truoc sap nhap|truoc 1 7 2025|former)\b")
+_NEW_WORDS = re.compile(r"\b(moi|new|sau sap nhap)\b")
+_HEADER_KEYS = {syn: fieldname for fieldname, (_, syns) in FIELDS.items() for syn in syns}
+
+CENTRE_VALUES = {
+    "operating": ("hoat dong", "dang hoat dong", "da hoat dong", "hoat dong tot", "hoat dong on dinh", "operating",
+                  "co", "yes", "x", "1", "binh thuong", "ok"),
+    "gaps": ("hoat dong con thieu", "hoat dong co thieu", "con thieu", "co thieu", "han che", "hoat dong han che",
+             "chua day du", "hoat dong chua day du", "operating with gaps", "gaps", "partial", "mot phan"),
+    "not_operating": ("chua hoat dong", "khong hoat dong", "dung hoat dong", "ngung hoat dong", "not operating",
+                      "khong", "no", "0"),
+    "unknown": ("", "khong ro", "chua ro", "unknown", "na", "n a", "-", "chua co thong tin"),
+}
+_CENTRE_LOOKUP = {value: state for state, values in CENTRE_VALUES.items() for value in values}
+_TRUE = {"x", "co", "yes", "true", "1", "thieu", "chua", "chua co", "v"}
+_FALSE = {"", "khong", "no", "false", "0", "du", "da co", "-"}
+LEVEL_VALUES = {"tinh": "province", "thanh pho": "province", "province": "province", "tinh thanh pho": "province",
+                "xa": "commune", "phuong": "commune", "dac khu": "commune", "commune": "commune", "ward": "commune",
+                "xa phuong": "commune", "xa phuong dac khu": "commune"}
+# New units exist from 1 July 2025 (Vietnam time): a report before that cannot be about them.
+EARLIEST = pd.Timestamp("2025-07-01", tz=LOCAL_TZ)
+FUTURE_TOLERANCE = dt.timedelta(minutes=10)
+_DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d-%m-%Y %H:%M", "%d-%m-%Y", "%d.%m.%Y",
+                 "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M")
+
+
+ENV_PASSWORD = "VNMAP_IMPORT_PASSWORD"
+SECRET_PASSWORD = "import_password"
+
+
+def import_password(secrets: object = None) -> str | None:
+    """The import credential: ``$VNMAP_IMPORT_PASSWORD``, else ``secrets["import_password"]``; None = importing off.
+
+    ``secrets`` is a mapping such as ``st.secrets`` (a missing secrets file counts as unset).
+    """
+    value = os.environ.get(ENV_PASSWORD, "")
+    if value:
+        return value
+    if secrets is None:
+        return None
+    try:
+        value = secrets.get(SECRET_PASSWORD)  # type: ignore[attr-defined]
+    except (FileNotFoundError, KeyError):
+        return None
+    return str(value) if value else None
+
+
+def password_ok(given: str | None, expected: str | None) -> bool:
+    """True when a credential is set and ``given`` equals it (constant-time comparison)."""
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A sheet read from a file: its cells as text, and where the header was found."""
+
+    name: str
+    sha256: str
+    frame: pd.DataFrame
+    header_row: int = 1  # 1-based row of the header in the file
+    sheet_name: str | None = None
+
+    def file_row(self, position: int) -> int:
+        """1-based row in the file of data row ``position`` (0-based)."""
+        return self.header_row + 1 + position
+
+
+@dataclass
+class Mapping:
+    """Which sheet column holds each field, and whether the unit columns name old or new units."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    keys: str = "new"  # "new" or "old"
+    unrecognised: list[str] = field(default_factory=list)
+
+    def missing(self, *, has_default_as_of: bool) -> list[str]:
+        """Fields that must be mapped before the sheet can be validated (Vietnamese labels)."""
+        out = []
+        if not any(f in self.columns for f in UNIT_FIELDS):
+            out.append("mã hoặc tên đơn vị (xã hoặc tỉnh)")
+        if not any(f in self.columns for f in ("tasks_total", "centre_state", "gaps", *GAP_LABELS)):
+            out.append("số nhiệm vụ hoặc tình trạng trung tâm")
+        if "as_of" not in self.columns and not has_default_as_of:
+            out.append("thời điểm báo cáo (cột hoặc tuỳ chọn --as-of)")
+        return out
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in a sheet, with its place (file row and column)."""
+
+    kind: str  # "unknown" | "ambiguous" | "invalid" | "duplicate"
+    row: int | None
+    column: str | None
+    message: str
+    candidates: tuple[str, ...] = ()
+
+    def render(self, file_name: str) -> str:
+        where = [file_name]
+        if self.row is not None:
+            where.append(f"dòng {self.row}")
+        if self.column:
+            where.append(f"cột “{self.column}”")
+        return f"{', '.join(where)}: {self.message}"
+
+
+@dataclass
+class ValidationReport:
+    """What validating a sheet found: per-row outcome, every issue, and the rows ready to store."""
+
+    sheet: Sheet
+    mapping: Mapping
+    rows: pd.DataFrame  # row, status, level, key (resolved code), message
+    issues: list[Issue]
+    records: pd.DataFrame  # lib.status.store.REPORT_COLUMNS, one per (valid row, new unit)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Rows per status: valid, ambiguous, unknown, invalid (blank rows are not counted)."""
+        counts = self.rows["status"].value_counts()
+        return {s: int(counts.get(s, 0)) for s in ("valid", "ambiguous", "unknown", "invalid")}
+
+    @property
+    def ok(self) -> bool:
+        """True when at least one row is valid."""
+        return self.counts["valid"] > 0
+
+    @property
+    def clean(self) -> bool:
+        """True when every row is valid."""
+        return self.ok and not self.issues
+
+    def issues_frame(self) -> pd.DataFrame:
+        """The issues as a table (for display and export)."""
+        return pd.DataFrame([{"kind": i.kind, "row": i.row, "column": i.column or "", "message": i.message,
+                              "candidates": ", ".join(i.candidates)} for i in self.issues],
+                            columns=["kind", "row", "column", "message", "candidates"])
+
+    def render(self, *, limit: int = 50) -> str:
+        """A text report for the command line."""
+        c = self.counts
+        lines = [f"{self.sheet.name}: {sum(c.values())} dòng — hợp lệ {c['valid']}, không rõ đơn vị {c['unknown']}, "
+                 f"nhiều khả năng {c['ambiguous']}, giá trị sai {c['invalid']}; "
+                 f"{len(self.records)} báo cáo sẽ ghi cho đơn vị mới (mã {'cũ' if self.mapping.keys == 'old' else 'mới'})"]
+        lines += [issue.render(self.sheet.name) for issue in self.issues[:limit]]
+        if len(self.issues) > limit:
+            lines.append(f"… và {len(self.issues) - limit} lỗi khác")
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------- reading
+def read_sheet(source: Path | bytes, *, name: str | None = None, sheet: str | int | None = None) -> Sheet:
+    """Read a CSV or XLSX file into text cells (see :mod:`lib.io.sheets` for the accepted encodings).
+
+    ``sheet`` picks an XLSX sheet by name or 0-based position (default: the first). The header
+    row is the row, among the first 15, that names the most known fields. Raises
+    :class:`SheetError` for an empty file, a file that is not a spreadsheet, or legacy encodings.
+    """
+    if isinstance(source, (bytes, bytearray)):
+        data, name = bytes(source), name or "tệp tải lên"
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise SheetError(f"Không tìm thấy tệp {path}")
+        data, name = path.read_bytes(), name or path.name
+    digest = hashlib.sha256(data).hexdigest()
+    grid = read_grid(data, name, sheet=sheet)
+    raw = grid.cells.fillna("").astype(str).apply(lambda col: col.str.strip())
+    raw = raw.loc[:, (raw != "").any(axis=0)]
+    raw = raw[(raw != "").any(axis=1)]
+    if raw.empty:
+        raise SheetError(f"{name}: tệp không có ô nào có dữ liệu")
+    header_pos = _header_position(raw)
+    header = [_header_text(v, i) for i, v in enumerate(raw.iloc[header_pos])]
+    frame = raw.iloc[header_pos + 1:].copy()
+    frame.columns = unique_names(header)
+    if frame.empty:
+        raise SheetError(f"{name}: chỉ có dòng tiêu đề, không có dòng dữ liệu nào")
+    header_row = int(raw.index[header_pos]) + 1
+    positions = [int(i) - header_row for i in frame.index]  # 0-based data positions relative to the header
+    frame.index = pd.Index(positions)
+    return Sheet(name=name, sha256=digest, frame=frame, header_row=header_row, sheet_name=grid.sheet_name)
+
+
+def _header_position(raw: pd.DataFrame) -> int:
+    best, best_score = 0, 0
+    for position in range(min(15, len(raw))):
+        score = sum(1 for value in raw.iloc[position] if _match_header(value)[0] is not None)
+        if score > best_score:
+            best, best_score = position, score
+    return best
+
+
+def _header_text(value: str, position: int) -> str:
+    return value if value else f"Cột {position + 1}"
+
+
+def _match_header(header: str) -> tuple[str | None, bool]:
+    """The field a header denotes (or None) and whether it marks old units."""
+    key = header_key(header)
+    is_old = bool(_OLD_WORDS.search(key))
+    bare = _NEW_WORDS.sub(" ", _OLD_WORDS.sub(" ", key))
+    bare = " ".join(bare.split())
+    return _HEADER_KEYS.get(bare, _HEADER_KEYS.get(key)), is_old
+
+
+# ---------------------------------------------------------------------- mapping
+def guess_mapping(columns: list[str], *, keys: str = "auto") -> Mapping:
+    """Map sheet headers (Vietnamese or English, any order) to fields.
+
+    ``keys``: "new", "old" or "auto" (old when a header says "cũ"/"old" or a district column
+    is present, since districts no longer exist after 1/7/2025).
+    """
+    mapping = Mapping()
+    old_marked = False
+    for column in columns:
+        fieldname, is_old = _match_header(column)
+        if fieldname is None or fieldname in mapping.columns:
+            mapping.unrecognised.append(column)
+            continue
+        mapping.columns[fieldname] = column
+        old_marked |= is_old and fieldname in UNIT_FIELDS
+    if keys == "auto":
+        keys = "old" if old_marked or "district_name" in mapping.columns or "district_code" in mapping.columns else "new"
+    if keys not in ("new", "old"):
+        raise ValueError(f"keys must be 'new', 'old' or 'auto', not {keys!r}")
+    mapping.keys = keys
+    return mapping
+
+
+# ---------------------------------------------------------------------- values
+def _parse_count(text: str) -> tuple[int | None, str | None]:
+    """(value, error) of a count cell: whole and non-negative; "" is missing."""
+    if text.isdigit():
+        return int(text), None
+    value = text.strip().replace(" ", "").replace("\u00a0", "")
+    if value == "":
+        return None, None
+    if re.fullmatch(r"\d{1,3}(\.\d{3})+", value):
+        value = value.replace(".", "")
+    value = value.replace(",", ".")
+    try:
+        number = float(value)
+    except ValueError:
+        return None, f"“{text}” không phải là số"
+    if number != number or number in (float("inf"), float("-inf")):
+        return None, f"“{text}” không phải là số"
+    if number < 0:
+        return None, f"số âm ({text})"
+    if not number.is_integer():
+        return None, f"“{text}” không phải số nguyên"
+    return int(number), None
+
+
+def parse_time(text: str) -> pd.Timestamp | None:
+    """A report time from a cell or option: dd/mm/yyyy [HH:MM], ISO, with or without zone.
+
+    Times without a zone are Vietnam local time; a date alone means 00:00 that day.
+    Returns ``None`` when the text is not a date.
+    """
+    value = str(text).strip()
+    if not value:
+        return None
+    for fmt in _DATE_FORMATS:
+        try:
+            stamp = pd.Timestamp(dt.datetime.strptime(value, fmt))
+            return stamp.tz_localize(LOCAL_TZ)
+        except ValueError:
+            continue
+    try:
+        stamp = pd.Timestamp(dt.datetime.fromisoformat(value))
+    except ValueError:
+        return None
+    return stamp.tz_localize(LOCAL_TZ) if stamp.tzinfo is None else stamp.tz_convert(LOCAL_TZ)
+
+
+@lru_cache(maxsize=4096)
+def _centre(text: str) -> str | None:
+    return _CENTRE_LOOKUP.get(name_key(text, strip_type=False))
+
+
+@lru_cache(maxsize=4096)
+def _truthy(text: str) -> bool | None:
+    key = name_key(text, strip_type=False)
+    return True if key in _TRUE else False if key in _FALSE else None
+
+
+# ---------------------------------------------------------------------- validation
+def validate(sheet: Sheet, mapping: Mapping, resolver: UnitResolver, *, as_of: dt.datetime | None = None,
+             now: dt.datetime | None = None) -> ValidationReport:
+    """Check every row of ``sheet`` and build the records to store; nothing is written here.
+
+    ``as_of`` is the report time for rows without one (required when no column holds it);
+    ``now`` (default: the clock) bounds report times from above.
+    """
+    missing = mapping.missing(has_default_as_of=as_of is not None)
+    if missing:
+        raise SheetError(f"{sheet.name}: chưa xác định cột cho: {'; '.join(missing)} — hãy ghép cột (trong ứng dụng: bước ghép cột; dòng lệnh: --map TRƯỜNG=CỘT) "
+                         f"(tiêu đề hiện có: {', '.join(map(str, sheet.frame.columns))})")
+    now_ts = pd.Timestamp(now) if now is not None else pd.Timestamp.now(tz=LOCAL_TZ)
+    now_ts = now_ts.tz_localize(LOCAL_TZ) if now_ts.tzinfo is None else now_ts
+    default_time = None
+    if as_of is not None:
+        default_time = pd.Timestamp(as_of)
+        default_time = default_time.tz_localize(LOCAL_TZ) if default_time.tzinfo is None else default_time
+    cells = {f: sheet.frame[c].tolist() for f, c in mapping.columns.items()}
+    n = len(sheet.frame)
+    time_cache: dict[str, pd.Timestamp | None] = {}
+    rows, issues, records = [], [], []
+    file_rows = [sheet.file_row(int(position)) for position in sheet.frame.index]
+    for i in range(n):
+        file_row = file_rows[i]
+        get = {f: values[i] for f, values in cells.items()}
+        if not any(get.get(f, "") for f in (*UNIT_FIELDS, *NUMBER_FIELDS, "centre_state")):
+            continue  # a blank or decorative row
+        row_issues: list[Issue] = []
+        level, match, targets = _resolve_row(get, mapping, resolver, file_row, row_issues)
+        values = _row_values(get, mapping, file_row, row_issues, time_cache, default_time, now_ts)
+        status = _row_status(row_issues)
+        key = match.codes[0] if match is not None and match.status == RESOLVED else ""
+        rows.append({"row": file_row, "status": status, "level": level, "key": key,
+                     "as_of": values.get("as_of"), "message": "; ".join(x.message for x in row_issues)})
+        issues.extend(row_issues)
+        if status == "valid":
+            for new_code, via in targets:
+                records.append({"level": level, "unit_code": new_code, "via_old_code": via, "source_row": file_row,
+                                **values})
+    rows_frame = pd.DataFrame(rows, columns=["row", "status", "level", "key", "as_of", "message"])
+    records_frame = pd.DataFrame(records)
+    rows_frame, records_frame = _mark_duplicates(rows_frame, records_frame, mapping, issues)
+    if records_frame.empty:
+        records_frame = pd.DataFrame(columns=["level", "unit_code", "via_old_code", "source_row", "as_of",
+                                              *NUMBER_FIELDS, "centre_state", "gaps", "note"])
+    issues.sort(key=lambda x: (x.row or 0))
+    return ValidationReport(sheet=sheet, mapping=mapping, rows=rows_frame, issues=issues, records=records_frame)
+
+
+def _row_status(row_issues: list[Issue]) -> str:
+    kinds = {x.kind for x in row_issues}
+    for kind in ("unknown", "ambiguous", "invalid"):
+        if kind in kinds:
+            return kind
+    return "valid"
+
+
+def _resolve_row(get: dict[str, str], mapping: Mapping, resolver: UnitResolver, file_row: int,
+                 issues: list[Issue]) -> tuple[str, Match | None, list[tuple[str, str]]]:
+    """Level, match and the (new code, via old code) targets of one row."""
+    level_text = get.get("level", "")
+    has_commune = bool(get.get("commune_code") or get.get("commune_name"))
+    level = "commune" if has_commune else "province"
+    if level_text:
+        level = LEVEL_VALUES.get(name_key(level_text, strip_type=False), "")
+        if not level:
+            issues.append(Issue("invalid", file_row, mapping.columns["level"],
+                                f"cấp “{level_text}” không rõ — dùng “tỉnh” hoặc “xã”"))
+            return "", None, []
+    province = get.get("province_code") or get.get("province_name")
+    unit_column = mapping.columns.get("commune_code" if get.get("commune_code") else "commune_name") \
+        if level == "commune" else mapping.columns.get("province_code" if get.get("province_code") else "province_name")
+    old = mapping.keys == "old"
+    if level == "commune":
+        if old:
+            match = resolver.old_commune(code=get.get("commune_code"), province=province,
+                                         district=get.get("district_code") or get.get("district_name"),
+                                         name=get.get("commune_name"))
+        else:
+            match = resolver.new_commune(code=get.get("commune_code"), province=province, name=get.get("commune_name"))
+    else:
+        kind = resolver.old_province if old else resolver.new_province
+        match = kind(code=get.get("province_code"), name=get.get("province_name"))
+    if match.status != RESOLVED:
+        issues.append(Issue(match.status, file_row, unit_column, match.message or "không xác định được đơn vị",
+                            match.codes))
+        return level, match, []
+    code = match.codes[0]
+    if level == "commune" and get.get("commune_code") and get.get("commune_name"):
+        by_name = (resolver.old_commune(province=province, district=get.get("district_code") or get.get("district_name"),
+                                        name=get.get("commune_name")) if old
+                   else resolver.new_commune(province=province, name=get.get("commune_name")))
+        if by_name.status == RESOLVED and by_name.codes[0] != code:
+            kind = "old_commune" if old else "new_commune"
+            issues.append(Issue("invalid", file_row, mapping.columns["commune_code"],
+                                f"mã {code} là {resolver.label(kind, code)} nhưng tên “{get['commune_name']}” là "
+                                f"{resolver.label(kind, by_name.codes[0])} — sửa mã hoặc tên"))
+            return level, match, []
+    if not old:
+        return level, match, [(code, "")]
+    if level == "commune":
+        targets = resolver.new_codes_of_old(code)
+    else:
+        targets = resolver.new_provinces_of_old(code)
+    return level, match, [(t, code) for t in dict.fromkeys(targets)]
+
+
+def _row_values(get: dict[str, str], mapping: Mapping, file_row: int, issues: list[Issue],
+                time_cache: dict, default_time: pd.Timestamp | None, now: pd.Timestamp) -> dict:
+    values: dict = {}
+    unreadable = False
+    for f in NUMBER_FIELDS:
+        value, error = _parse_count(get.get(f, ""))
+        if error:
+            issues.append(Issue("invalid", file_row, mapping.columns[f], error))
+            unreadable = True
+        values[f] = value
+    total, done, overdue = (values[f] for f in NUMBER_FIELDS)
+    col = mapping.columns.get
+    if unreadable:
+        pass  # the counts cannot be checked against each other
+    elif (done is not None or overdue is not None) and total is None:
+        issues.append(Issue("invalid", file_row, col("tasks_total") or col("tasks_done") or col("tasks_overdue"),
+                            "thiếu tổng số nhiệm vụ"))
+    elif total is not None and done is None:
+        issues.append(Issue("invalid", file_row, col("tasks_done") or col("tasks_total"), "thiếu số nhiệm vụ đã hoàn thành"))
+    if total is not None and done is not None and done > total:
+        issues.append(Issue("invalid", file_row, col("tasks_done"),
+                            f"số đã hoàn thành ({done}) lớn hơn tổng số nhiệm vụ ({total})"))
+    elif total is not None and done is not None and overdue is not None and overdue > total - done:
+        issues.append(Issue("invalid", file_row, col("tasks_overdue"),
+                            f"số quá hạn ({overdue}) lớn hơn số chưa hoàn thành ({total - done})"))
+    centre_text = get.get("centre_state", "")
+    state = _centre(centre_text)
+    if state is None:
+        issues.append(Issue("invalid", file_row, col("centre_state"),
+                            f"tình trạng trung tâm “{centre_text}” không rõ — dùng: hoạt động / hoạt động còn thiếu / "
+                            "chưa hoạt động / không rõ"))
+    gaps = [g for g in re.split(r"\s*[;\n]\s*", get.get("gaps", "")) if g]
+    for f, label in GAP_LABELS.items():
+        if f in mapping.columns:
+            flag = _truthy(get.get(f, ""))
+            if flag is None:
+                issues.append(Issue("invalid", file_row, col(f), f"“{get.get(f)}” — dùng “x”/“có” hoặc để trống"))
+            elif flag:
+                gaps.append(label)
+    values["centre_state"] = state or "unknown"
+    if values["centre_state"] == "unknown" and gaps:
+        values["centre_state"] = "gaps"
+    values["gaps"] = "; ".join(dict.fromkeys(gaps))
+    values["note"] = get.get("note", "")
+    values["as_of"] = _row_time(get.get("as_of", ""), col("as_of"), file_row, issues, time_cache, default_time, now)
+    return values
+
+
+def _row_time(text: str, column: str | None, file_row: int, issues: list[Issue], cache: dict,
+              default_time: pd.Timestamp | None, now: pd.Timestamp) -> pd.Timestamp | None:
+    if text not in cache:
+        cache[text] = _judge_time(text, default_time, now)
+    stamp, problem = cache[text]
+    if problem:
+        issues.append(Issue("invalid", file_row, column, problem))
+    return stamp
+
+
+def _judge_time(text: str, default_time: pd.Timestamp | None, now: pd.Timestamp) -> tuple[pd.Timestamp | None, str]:
+    """(time, problem) of a report-time cell; the problem is "" when the time is acceptable."""
+    if not text:
+        stamp = default_time
+        if stamp is None:
+            return None, "thiếu thời điểm báo cáo"
+    else:
+        stamp = parse_time(text)
+        if stamp is None:
+            return None, f"“{text}” không phải ngày (dùng dd/mm/yyyy [hh:mm])"
+    if stamp > now + FUTURE_TOLERANCE:
+        return stamp, (f"thời điểm {stamp:%d/%m/%Y %H:%M} ở tương lai "
+                       f"(bây giờ {now.tz_convert(LOCAL_TZ):%d/%m/%Y %H:%M})")
+    if stamp < EARLIEST:
+        return stamp, f"thời điểm {stamp:%d/%m/%Y} trước 01/7/2025, khi các đơn vị mới chưa hoạt động"
+    return stamp, ""
+
+
+def _mark_duplicates(rows: pd.DataFrame, records: pd.DataFrame, mapping: Mapping,
+                     issues: list[Issue]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows that report the same unit for the same time are all refused (no silent choice)."""
+    valid = rows[(rows["status"] == "valid")]
+    if valid.empty:
+        return rows, records
+    copies = valid[valid.duplicated(["level", "key", "as_of"], keep=False)]
+    duplicated = copies.groupby(["level", "key", "as_of"])["row"].agg(list) if len(copies) else pd.Series(dtype=object)
+    bad_rows: set[int] = set()
+    for (_, key, stamp), file_rows in duplicated.items():
+        for file_row in file_rows:
+            others = ", ".join(str(r) for r in file_rows if r != file_row)
+            issues.append(Issue("invalid", file_row, mapping.columns.get("as_of"),
+                                f"trùng đơn vị {key} và thời điểm {stamp:%d/%m/%Y %H:%M} với dòng {others}"))
+        bad_rows.update(file_rows)
+    if bad_rows:
+        hit = rows["row"].isin(bad_rows)
+        rows.loc[hit, "status"] = "invalid"
+        rows.loc[hit, "message"] = (rows.loc[hit, "message"] + "; trùng dòng").str.lstrip("; ")
+        records = records[~records["source_row"].isin(bad_rows)].reset_index(drop=True)
+    return rows, records
+
+
+# ---------------------------------------------------------------------- import wizard (the status page's steps)
+NO_COLUMN = "—"  # the choice "no column" in the page's column-mapping boxes
+KEY_CHOICES = {"auto": "tự nhận biết", "new": "đơn vị mới (từ 01/7/2025)", "old": "đơn vị cũ (trước 01/7/2025)"}
+
+
+def column_choices(sheet: Sheet) -> list[str]:
+    """The options of each column-mapping box: "no column", then every header of ``sheet``."""
+    return [NO_COLUMN, *map(str, sheet.frame.columns)]
+
+
+def mapping_choices(sheet: Sheet, guess: Mapping) -> dict[str, tuple[str, int]]:
+    """{field: (Vietnamese label, index of the guessed column in :func:`column_choices`)} for every field."""
+    choices = column_choices(sheet)
+    return {f: (label, choices.index(guess.columns.get(f, NO_COLUMN))) for f, (label, _) in FIELDS.items()}
+
+
+def mapping_from_choices(chosen: dict[str, str], keys: str) -> Mapping:
+    """The :class:`Mapping` the user chose (fields left at "no column" are dropped)."""
+    return Mapping({f: c for f, c in chosen.items() if c and c != NO_COLUMN}, keys)
+
+
+def default_time(day: dt.date | None) -> dt.datetime | None:
+    """Report time for rows without one: 00:00 Vietnam time on ``day`` (None when no day is given)."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=LOCAL_TZ) if day else None
+
+
+def check_summary(report: ValidationReport) -> str:
+    """One Vietnamese sentence on what validation found and what a commit would write (plain text)."""
+    c = report.counts
+    return (f"{format_int(sum(c.values()))} dòng — hợp lệ {format_int(c['valid'])}, "
+            f"không rõ đơn vị {format_int(c['unknown'])}, nhiều khả năng {format_int(c['ambiguous'])}, "
+            f"giá trị sai {format_int(c['invalid'])}. Sẽ ghi {format_int(len(report.records))} báo cáo.")
+
+
+def commit_label(report: ValidationReport) -> str:
+    """Text of the commit button."""
+    return f"Ghi {format_int(report.counts['valid'])} dòng hợp lệ (bỏ các dòng lỗi)"
+
+
+# ---------------------------------------------------------------------- commit
+def commit(store, report: ValidationReport, *, imported_by: str, is_demo: bool = False, note: str = "",
+           progress=None) -> int:
+    """Store the valid rows of ``report`` as one batch (one transaction) and return the batch id.
+
+    Raises :class:`SheetError` when there is nothing valid to store.
+    """
+    if report.records.empty:
+        raise SheetError(f"{report.sheet.name}: không có dòng hợp lệ nào để ghi — sửa các lỗi trong báo cáo kiểm tra")
+    name = report.sheet.name + (f" [{report.sheet.sheet_name}]" if report.sheet.sheet_name else "")
+    return store.append(report.records, imported_by=imported_by, source_name=name,
+                        source_sha256=report.sheet.sha256, is_demo=is_demo, note=note, progress=progress)
+
+
+def import_file(store, source: Path | bytes, resolver: UnitResolver, *, imported_by: str, name: str | None = None,
+                sheet: str | int | None = None, keys: str = "auto", as_of: dt.datetime | None = None,
+                now: dt.datetime | None = None, overrides: dict[str, str] | None = None,
+                all_or_nothing: bool = False, dry_run: bool = False) -> tuple[ValidationReport, int | None]:
+    """Read, map, validate and (when something is valid) commit a file; returns (report, batch id or None).
+
+    With ``all_or_nothing`` nothing is written unless every row is valid; with ``dry_run`` nothing is.
+    """
+    loaded = read_sheet(source, name=name, sheet=sheet)
+    mapping = guess_mapping(list(loaded.frame.columns), keys=keys)
+    for fieldname, column in (overrides or {}).items():
+        if fieldname not in FIELDS:
+            raise SheetError(f"trường “{fieldname}” không tồn tại (có: {', '.join(FIELDS)})")
+        if column not in loaded.frame.columns:
+            raise SheetError(f"{loaded.name}: không có cột “{column}”")
+        mapping.columns[fieldname] = column
+    report = validate(loaded, mapping, resolver, as_of=as_of, now=now)
+    if dry_run or not report.ok or (all_or_nothing and not report.clean):
+        return report, None
+    return report, commit(store, report, imported_by=imported_by)

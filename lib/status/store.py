@@ -1,0 +1,347 @@
+"""The status store: batches of reports appended (never overwritten) in SQLite or any SQLAlchemy database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy import event
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_PATH = PROJECT_ROOT / "data" / "status.sqlite"
+ENV_URL = "VNMAP_STATUS_DB"
+
+LEVELS = ("province", "commune")
+# Columns of a report as given to :meth:`StatusStore.append` (``via_old_code`` and ``source_row`` optional).
+REPORT_COLUMNS = ("level", "unit_code", "as_of", "tasks_total", "tasks_done", "tasks_overdue",
+                  "centre_state", "gaps", "note", "via_old_code", "source_row")
+
+metadata = sa.MetaData()
+
+batches_table = sa.Table(
+    "status_batch", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("imported_at", sa.DateTime, nullable=False, doc="UTC, naive"),
+    sa.Column("imported_by", sa.String(200), nullable=False),
+    sa.Column("source_name", sa.String(500), nullable=False),
+    sa.Column("source_sha256", sa.String(64), nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("is_demo", sa.Boolean, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+)
+
+reports_table = sa.Table(
+    "status_report", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("status_batch.id"), nullable=False),
+    sa.Column("level", sa.String(10), nullable=False),
+    sa.Column("unit_code", sa.String(5), nullable=False, doc="code of the NEW unit"),
+    sa.Column("as_of", sa.DateTime, nullable=False, doc="UTC, naive"),
+    sa.Column("tasks_total", sa.Integer),
+    sa.Column("tasks_done", sa.Integer),
+    sa.Column("tasks_overdue", sa.Integer),
+    sa.Column("centre_state", sa.String(16), nullable=False),
+    sa.Column("gaps", sa.Text, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("via_old_code", sa.String(5), nullable=False, doc="old unit the row was keyed by, '' if new"),
+    sa.Column("source_row", sa.Integer),
+    sa.Index("ix_status_report_unit_time", "level", "unit_code", "as_of"),
+    sa.Index("ix_status_report_batch", "batch_id"),
+)
+
+
+class StoreError(Exception):
+    """The store cannot be opened or written; the message says which database and what to do."""
+
+
+def default_url() -> str:
+    """``$VNMAP_STATUS_DB`` if set, else the SQLite file data/status.sqlite under the project root."""
+    return os.environ.get(ENV_URL) or f"sqlite:///{DEFAULT_PATH}"
+
+
+def to_utc_naive(value: dt.datetime | pd.Timestamp) -> dt.datetime:
+    """A tz-aware time as naive UTC for the database (naive input is taken as UTC already)."""
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp.to_pydatetime()
+
+
+def _utc_column(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series).dt.tz_localize("UTC") if len(series) else series.astype("datetime64[us, UTC]")
+
+
+def _sqlite_setup(engine: sa.Engine) -> None:
+    """Let SQLite writers wait for each other (BEGIN IMMEDIATE) instead of failing or deadlocking."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:
+        mode = "IMMEDIATE" if connection.get_execution_options().get("write") else "DEFERRED"
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+# PostgreSQL SQLSTATEs: a concurrent CREATE TABLE loses with duplicate_table/duplicate_object, or with a
+# unique_violation on the catalogue (pg_type); insufficient_privilege is a missing right, not a race.
+_ALREADY_CREATED = {"42P07", "42710", "23505"}
+_INSUFFICIENT_PRIVILEGE = "42501"
+
+
+def _sqlstate(err: sa.exc.DBAPIError) -> str | None:
+    """The SQLSTATE of a driver error (psycopg 3 ``sqlstate``, psycopg2 ``pgcode``); None for SQLite."""
+    return getattr(err.orig, "sqlstate", None) or getattr(err.orig, "pgcode", None)
+
+
+def _first_line(err: sa.exc.DBAPIError) -> str:
+    """The driver's message without SQLAlchemy's statement dump."""
+    lines = str(err.orig).strip().splitlines()
+    return lines[0] if lines else type(err.orig).__name__
+
+
+class StatusStore:
+    """Append-only store of status reports grouped in batches (one batch = one imported file).
+
+    Parameters
+    ----------
+    url
+        An SQLAlchemy URL (``sqlite:///path``, ``postgresql+psycopg://...``) or a plain file
+        path of an SQLite database; ``None`` means :func:`default_url`.
+    """
+
+    def __init__(self, url: str | os.PathLike | None = None) -> None:
+        text = str(url) if url is not None else default_url()
+        if "://" not in text:
+            text = f"sqlite:///{Path(text).resolve()}"
+        self.url = text
+        try:
+            parsed = sa.engine.make_url(text)
+        except sa.exc.ArgumentError as err:
+            raise StoreError(f"Địa chỉ cơ sở dữ liệu không hợp lệ: {text!r} ({err})") from None
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs = {"connect_args": {"timeout": 60}} if self.is_sqlite else {"pool_pre_ping": True}
+        try:
+            self.engine = sa.create_engine(parsed, **kwargs)
+        except (sa.exc.NoSuchModuleError, ImportError) as err:
+            raise StoreError(f"Không có trình điều khiển cho cơ sở dữ liệu {parsed.drivername!r}: {err} — "
+                             "với PostgreSQL dùng postgresql+psycopg://… (gói psycopg)") from None
+        if self.is_sqlite:
+            _sqlite_setup(self.engine)
+        self._create_tables()
+
+    def __repr__(self) -> str:
+        return f"StatusStore({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    def _create_tables(self) -> None:
+        for attempt in range(5):
+            try:
+                with self._write() as conn:
+                    metadata.create_all(conn, checkfirst=True)
+                return
+            except sa.exc.OperationalError as err:
+                if attempt == 4:
+                    raise StoreError(f"Không mở được cơ sở dữ liệu {self!r}: {_first_line(err)}") from None
+                time.sleep(0.2 * (attempt + 1))
+            except sa.exc.DatabaseError as err:
+                if _sqlstate(err) in _ALREADY_CREATED:
+                    # Another process created the tables at the same moment (PostgreSQL) and committed.
+                    return
+                if _sqlstate(err) == _INSUFFICIENT_PRIVILEGE:
+                    raise StoreError(f"Tài khoản của {self!r} không có quyền tạo bảng trạng thái ({_first_line(err)}): "
+                                     "hãy cấp quyền CREATE trên schema, hoặc nhờ quản trị viên tạo bảng một lần "
+                                     "bằng một tài khoản có quyền.") from None
+                raise StoreError(f"Không mở được cơ sở dữ liệu {self!r}: {_first_line(err)} — kiểm tra địa chỉ "
+                                 "có trỏ đúng tới một cơ sở dữ liệu (tệp SQLite hoặc máy chủ) hay không.") from None
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        """A connection in a transaction that takes the write lock at once (SQLite), committed on exit."""
+        with self.engine.connect() as conn:
+            conn.execution_options(write=True)
+            with conn.begin():
+                yield conn
+
+    def close(self) -> None:
+        """Release the connections."""
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ writing
+    def append(
+        self,
+        reports: pd.DataFrame,
+        *,
+        imported_by: str,
+        source_name: str,
+        source_sha256: str,
+        is_demo: bool = False,
+        note: str = "",
+        imported_at: dt.datetime | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        chunk_size: int = 5000,
+        only_if_empty: bool = False,
+    ) -> int | None:
+        """Append one batch of reports in a single transaction and return its id.
+
+        ``reports`` has the columns of :data:`REPORT_COLUMNS`; ``as_of`` is tz-aware. Either the
+        whole batch is stored or, after any error (or the process being killed), none of it.
+        ``progress(done, total)`` is called after each chunk of rows. With ``only_if_empty`` the
+        batch is written only when the store holds no batch yet (checked under the write lock);
+        otherwise ``None`` is returned.
+        """
+        rows = _rows(reports, sqlite=self.is_sqlite)
+        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        insert = (f"INSERT INTO {reports_table.name} (batch_id, {', '.join(REPORT_COLUMNS)}) "
+                  f"VALUES ({', '.join([mark] * (len(REPORT_COLUMNS) + 1))})")
+        stamp = to_utc_naive(imported_at or dt.datetime.now(dt.timezone.utc))
+        batch = {"imported_at": stamp, "imported_by": imported_by or "?", "source_name": source_name,
+                 "source_sha256": source_sha256, "rows": len(rows), "is_demo": bool(is_demo), "note": note}
+        with self._write() as conn:
+            if only_if_empty:
+                if not self.is_sqlite and self.engine.dialect.name == "postgresql":
+                    conn.exec_driver_sql(f"LOCK TABLE {batches_table.name} IN SHARE ROW EXCLUSIVE MODE")
+                if conn.execute(sa.select(batches_table.c.id).limit(1)).first() is not None:
+                    return None
+            batch_id = conn.execute(batches_table.insert().values(**batch)).inserted_primary_key[0]
+            for start in range(0, len(rows), chunk_size):
+                part = [(batch_id, *row) for row in rows[start:start + chunk_size]]
+                if part:
+                    conn.exec_driver_sql(insert, part)
+                if progress is not None:
+                    progress(min(start + chunk_size, len(rows)), len(rows))
+        return int(batch_id)
+
+    # ------------------------------------------------------------------ reading
+    def is_empty(self) -> bool:
+        """True when no batch has been stored."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(batches_table.c.id).limit(1)).first() is None
+
+    def batches(self) -> pd.DataFrame:
+        """Every batch, newest first: id, imported_at (UTC), imported_by, source_name, source_sha256, rows, is_demo, note."""
+        query = sa.select(batches_table).order_by(batches_table.c.id.desc())
+        with self.engine.connect() as conn:
+            frame = pd.read_sql(query, conn)
+        frame["imported_at"] = _utc_column(frame["imported_at"])
+        frame["is_demo"] = frame["is_demo"].astype(bool)
+        return frame
+
+    def revision(self) -> int:
+        """Id of the newest batch (0 when empty): changes after every import, for cache keys."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.max(batches_table.c.id))).scalar_one() or 0)
+
+    def count_reports(self) -> int:
+        """Number of stored report rows."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(reports_table)).scalar_one())
+
+    def latest_as_of(self, *, level: str = "commune") -> pd.Timestamp | None:
+        """Time of the newest report of ``level`` (UTC), or ``None`` when there is none."""
+        query = sa.select(sa.func.max(reports_table.c.as_of)).where(reports_table.c.level == level)
+        with self.engine.connect() as conn:
+            value = conn.execute(query).scalar_one()
+        return None if value is None else pd.Timestamp(value).tz_localize("UTC")
+
+    def has_real_data(self) -> bool:
+        """True when at least one batch is not demonstration data."""
+        query = sa.select(batches_table.c.id).where(batches_table.c.is_demo == sa.false()).limit(1)
+        with self.engine.connect() as conn:
+            return conn.execute(query).first() is not None
+
+    def state_as_of(self, as_of: dt.datetime | None = None, *, level: str = "commune",
+                    include_demo: bool = True) -> pd.DataFrame:
+        """Reports of each unit at its latest report time not after ``as_of`` (``None``: all time).
+
+        Several rows per unit are returned when several were made for that time (corrections in
+        later batches, or parts of old units carried to one new unit); ``lib.status.status`` decides.
+        Columns: those of the report table plus ``is_demo``; ``as_of`` tz-aware UTC. With
+        ``include_demo=False`` demonstration batches are ignored.
+        """
+        r, b = reports_table, batches_table
+        latest = (sa.select(r.c.level, r.c.unit_code, sa.func.max(r.c.as_of).label("latest"))
+                  .where(r.c.level == level))
+        if as_of is not None:
+            latest = latest.where(r.c.as_of <= to_utc_naive(as_of))
+        if not include_demo:
+            latest = latest.where(r.c.batch_id.in_(sa.select(b.c.id).where(b.c.is_demo == sa.false())))
+        latest = latest.group_by(r.c.level, r.c.unit_code).subquery()
+        # Drive the join from the (few) latest times so the (level, unit_code, as_of) index finds the rows.
+        query = (
+            sa.select(r, b.c.is_demo)
+            .select_from(latest)
+            .join(r, sa.and_(r.c.level == latest.c.level, r.c.unit_code == latest.c.unit_code,
+                             r.c.as_of == latest.c.latest))
+            .join(b, b.c.id == r.c.batch_id)
+            .order_by(r.c.unit_code, r.c.batch_id, r.c.id)
+        )
+        if not include_demo:
+            query = query.where(batches_table.c.is_demo == sa.false())
+        return self._read(query)
+
+    def history(self, unit_code: str, *, level: str = "commune") -> pd.DataFrame:
+        """Every report of one (new) unit, oldest first, with the batch it came in."""
+        r, b = reports_table, batches_table
+        query = (
+            sa.select(r, b.c.imported_at, b.c.imported_by, b.c.source_name, b.c.is_demo)
+            .join(b, b.c.id == r.c.batch_id)
+            .where(r.c.level == level, r.c.unit_code == str(unit_code))
+            .order_by(r.c.as_of, r.c.batch_id, r.c.id)
+        )
+        frame = self._read(query)
+        if "imported_at" in frame:
+            frame["imported_at"] = _utc_column(frame["imported_at"])
+        return frame
+
+    def _read(self, query: sa.Select) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            frame = pd.read_sql(query, conn)
+        frame["as_of"] = _utc_column(frame["as_of"])
+        for column in ("tasks_total", "tasks_done", "tasks_overdue", "source_row"):
+            frame[column] = frame[column].astype("Int64")
+        if "is_demo" in frame:
+            frame["is_demo"] = frame["is_demo"].astype(bool)
+        return frame
+
+
+def _rows(reports: pd.DataFrame, *, sqlite: bool) -> list[tuple]:
+    """Report rows as tuples in :data:`REPORT_COLUMNS` order for the driver (None for missing numbers).
+
+    For SQLite, times are written as the text SQLAlchemy's ``DateTime`` uses, so that queries
+    through SQLAlchemy compare them correctly.
+    """
+    missing = [c for c in REPORT_COLUMNS[:9] if c not in reports.columns]
+    if missing:
+        raise StoreError(f"Thiếu cột {', '.join(missing)} trong dữ liệu cần ghi")
+    frame = reports.reset_index(drop=True)
+    columns: list[list] = []
+    for column in REPORT_COLUMNS:
+        values = frame[column] if column in frame else pd.Series([None] * len(frame), dtype=object)
+        if column == "as_of":
+            stamps = pd.to_datetime(values, utc=True).dt.tz_localize(None)
+            if stamps.isna().any():
+                raise StoreError("Có báo cáo thiếu thời điểm (as_of)")
+            columns.append(stamps.dt.strftime("%Y-%m-%d %H:%M:%S.%f").tolist() if sqlite
+                           else stamps.dt.to_pydatetime().tolist())
+        elif column in ("tasks_total", "tasks_done", "tasks_overdue", "source_row"):
+            columns.append(pd.array(values, dtype="Int64").to_numpy(dtype=object, na_value=None).tolist())
+        elif column in ("gaps", "note", "via_old_code"):
+            columns.append(values.astype(object).where(values.notna(), "").astype(str).tolist())
+        else:
+            missing_values = values.isna().tolist()
+            columns.append([None if m else str(v) for v, m in zip(values.astype(object).tolist(), missing_values)])
+    return list(zip(*columns))

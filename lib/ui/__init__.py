@@ -1,0 +1,1 @@
+"""The only Streamlit code in lib: caching wrappers and widget helpers."""

@@ -1,0 +1,252 @@
+"""Streamlit caching wrappers around the loaders: the one lib module that imports Streamlit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from lib.data import geodata
+
+
+# Layers and the crosswalk are shared by every session as the same objects (cache_resource):
+# copying a 3,321-polygon frame on every rerun, as cache_data would, costs far more than
+# the rest of a rerun. Callers must treat them as read-only (copy before changing).
+@st.cache_resource(show_spinner="Đang tải dữ liệu ranh giới…", max_entries=8)
+def layer(name: str, geodata_dir: str = str(geodata.DEFAULT_DIR)) -> gpd.GeoDataFrame:
+    """A layer of the bundled dataset (see ``lib.data.geodata.LAYERS``), loaded once per process; read-only."""
+    return geodata.load_layer(name, Path(geodata_dir))
+
+
+def has_layer(name: str, geodata_dir: str = str(geodata.DEFAULT_DIR)) -> bool:
+    """Whether the dataset has this layer (the reconstructed old communes may be absent)."""
+    return name in geodata.LAYERS and (Path(geodata_dir) / geodata.LAYERS[name].path).is_file()
+
+
+@st.cache_resource(show_spinner="Đang tải bảng chuyển đổi…", max_entries=4)
+def crosswalk(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFrame:
+    """The commune crosswalk, loaded once per process; read-only."""
+    return geodata.load_crosswalk(Path(geodata_dir))
+
+
+@st.cache_data(max_entries=4)
+def province_crosswalk(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFrame:
+    """The province crosswalk (63 → 34)."""
+    return geodata.load_province_crosswalk(Path(geodata_dir))
+
+
+@st.cache_data(max_entries=4)
+def manifest(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> dict:
+    """Version and counts of the dataset."""
+    return geodata.load_manifest(Path(geodata_dir))
+
+
+@st.cache_data(show_spinner="Đang kiểm tra dữ liệu…", max_entries=2)
+def validation_report(geodata_dir: str = str(geodata.DEFAULT_DIR)):
+    """The validation report of the dataset in use (a few seconds; computed once)."""
+    from lib.data.validate import validate_dataset
+
+    return validate_dataset(Path(geodata_dir))
+
+
+@st.cache_data(max_entries=2)
+def sources_text(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> str:
+    """geodata/SOURCES.md as text."""
+    return (Path(geodata_dir) / "SOURCES.md").read_text(encoding="utf-8")
+
+
+@st.cache_data(show_spinner="Đang chuẩn bị bản đồ…", max_entries=64)
+def map_geometry(kind: str, province: str = "") -> str:
+    """Compact GeoJSON text of one map layer, prepared once per (kind, province)."""
+    from lib.maps import layers as mapdata
+
+    return mapdata.geometry_text(kind, province, layer=layer, crosswalk=crosswalk())
+
+
+def map_geometry_url(kind: str, province: str = "") -> str | None:
+    """URL of a layer's GeoJSON prepared under static/geo/<dataset version>/ (``python -m lib.cli
+    prepare``), or None when it was not prepared: the caller then inlines :func:`map_geometry`.
+    Never writes, so the app can serve from a read-only checkout."""
+    from lib.maps import leaflet
+    from lib.maps import layers as mapdata
+
+    relative = mapdata.static_relative(manifest()["version"], kind, province)
+    return leaflet.static_url(relative) if (leaflet.STATIC_DIR / relative).is_file() else None
+
+
+@st.cache_resource(max_entries=4)
+def merge_structure() -> pd.DataFrame:
+    """Predecessor counts per new commune (colour mode "merge")."""
+    from lib.maps.style import merge_structure as compute
+
+    return compute(crosswalk())
+@st.cache_resource(show_spinner="Đang dựng chỉ mục tìm kiếm…")
+def search_index(geodata_dir: str = str(geodata.DEFAULT_DIR)):
+    """The lookup search index over old and new units (one per process, read-only)."""
+    from lib.lookup.search import SearchIndex
+
+    attributes = {name: layer(name, geodata_dir).drop(columns="geometry") for name in ("new_communes", "new_provinces")}
+    return SearchIndex.from_tables(crosswalk(geodata_dir), attributes["new_communes"], attributes["new_provinces"])
+
+
+@st.cache_data(max_entries=4)
+def new_to_old_summary(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFrame:
+    """One row per new commune with its predecessors listed."""
+    from lib.lookup.lineage import new_to_old_summary as summarise
+
+    return summarise(crosswalk(geodata_dir))
+
+
+@st.cache_resource(show_spinner="Đang chuẩn bị bộ chuyển đổi…")
+def converter(geodata_dir: str = str(geodata.DEFAULT_DIR)):
+    """The batch converter of old-unit lists (resolver indexes built once per process)."""
+    from lib.lookup.convert import Converter
+
+    return Converter(resolver(geodata_dir), crosswalk(geodata_dir))  # the resolver the status page shares
+
+
+@st.cache_resource(show_spinner="Đang mở kho báo cáo tình hình…", max_entries=4)
+def status_store(url: str):
+    """The status store at ``url`` (one engine per process); demonstration data is written on first run."""
+    from lib.status import demo
+    from lib.status.store import StatusStore
+
+    store = StatusStore(url)
+    if store.is_empty():
+        demo.load_demo(store)  # only_if_empty: a concurrent first run cannot load it twice
+    return store
+
+
+@st.cache_resource(show_spinner="Đang lập chỉ mục tên đơn vị…", max_entries=2)
+def resolver(geodata_dir: str = str(geodata.DEFAULT_DIR)):
+    """The unit resolver (codes, names, aliases) built once per process."""
+    from lib.lookup.resolve import UnitResolver
+
+    return UnitResolver.from_geodata(Path(geodata_dir))
+
+
+@st.cache_data(show_spinner="Đang tính tình hình…", max_entries=32)
+def status_table(url: str, as_of: str, revision: int, level: str = "commune") -> pd.DataFrame:
+    """``lib.status.status.export_frame`` at ISO time ``as_of``; ``revision`` (newest batch id) renews it after imports."""
+    import datetime as dt
+
+    from lib.status import status
+
+    return status.export_frame(status_store(url), as_of=dt.datetime.fromisoformat(as_of), level=level,
+                               crosswalk=crosswalk())
+
+
+@st.cache_data(show_spinner="Đang tính tình hình…", max_entries=32)
+def commune_status(url: str, as_of: str, revision: int) -> pd.DataFrame:
+    """``lib.status.status.commune_status`` at ISO time ``as_of`` (one row per new commune, for the map)."""
+    import datetime as dt
+
+    from lib.status import status
+
+    codes = sorted(crosswalk()["new_code"].unique())
+    return status.commune_status(status_store(url), as_of=dt.datetime.fromisoformat(as_of), codes=codes)
+@st.cache_data(show_spinner="Đang tính tình hình…", max_entries=16)
+def status_on_day(url: str, day: str, revision: int) -> tuple[pd.DataFrame | None, str]:
+    """Commune status at the end of ISO ``day`` ("" = the store's default time) and the day shown;
+    ``revision`` (newest batch id) renews it after imports."""
+    import datetime as dt
+
+    from lib.maps import static as staticmap
+
+    frame, shown = staticmap.status_as_of(status_store(url), dt.date.fromisoformat(day) if day else None,
+                                          codes=sorted(layer("new_communes")["code"]))
+    return frame, shown.isoformat() if shown else ""
+
+
+def briefing_inputs(url: str, day: str, revision: int):
+    """Inputs of the briefing outputs from the cached layers and status (see ``lib.maps.static.MapInputs``)."""
+    import datetime as dt
+
+    from lib.maps import static as staticmap
+
+    frame, shown = status_on_day(url, day, revision)
+    return staticmap.MapInputs(communes=layer("new_communes"), provinces=layer("new_provinces"), crosswalk=crosswalk(),
+                               merge=merge_structure(), status=frame, as_of=dt.date.fromisoformat(shown) if shown else None,
+                               version=manifest()["version"], sources=staticmap.source_names(geodata.DEFAULT_DIR))
+
+
+@st.cache_data(show_spinner=False, max_entries=48)  # also called from download buttons, where no spinner may draw
+def briefing_output(kind: str, province: str, level: str, mode: str, url: str, day: str, revision: int) -> bytes:
+    """Bytes of one briefing output: ``kind`` is png, svg, pdf, html or brief."""
+    from lib.maps import brief
+    from lib.maps import html as htmlexport
+    from lib.maps import static as staticmap
+    from lib.maps.urlstate import ViewState
+
+    inputs = briefing_inputs(url, day, revision)
+    view = ViewState(province=province, level=level, mode=mode)
+    if kind == "html":
+        return htmlexport.render_html(view, inputs).encode("utf-8")
+    if kind == "brief":
+        return brief.brief_bytes(province, inputs)
+    return staticmap.figure_bytes(staticmap.map_figure(view, inputs), kind)
+
+
+def warm(log=print) -> dict[str, float]:
+    """Fill this process's caches before the first visitor comes, so that the first visit waits
+    no longer than the next ones: the heavy imports, the layers, the crosswalk, the status store
+    (demonstration data on its first run), the search index and resolver, one map built and
+    rendered (folium's templates compiled). Returns seconds per step.
+
+    ``cache_resource`` values are process-global; the global ``cache_data`` caches made here are
+    kept by key and found again by the sessions' runs (checked by the first-visit benchmark)."""
+    import time
+
+    timings: dict[str, float] = {}
+
+    def step(name: str, func) -> object:
+        started = time.perf_counter()
+        value = func()
+        timings[name] = time.perf_counter() - started
+        log(f"warm: {name} {timings[name]:.2f} s")
+        return value
+
+    # Not streamlit_folium: importing it declares its component, which must happen once the
+    # server runs (declared before, the component's files are not served: 404).
+    def imports() -> None:
+        import folium  # noqa: F401
+        import folium.plugins  # noqa: F401  (what streamlit_folium imports)
+
+        from lib.lookup import unitinfo  # noqa: F401
+        from lib.maps import style, urlstate, view  # noqa: F401
+        from lib.status import status  # noqa: F401
+        from lib.ui import widgets  # noqa: F401
+
+    from lib.status.store import default_url
+
+    step("imports (folium, lib)", imports)
+    for name in geodata.LAYERS:
+        if has_layer(name):
+            step(f"layer {name}", lambda name=name: layer(name))
+    step("crosswalk", crosswalk)
+    step("manifest", manifest)
+    url = default_url()
+    store = step("status store", lambda: status_store(url))
+    step("merge structure", merge_structure)
+    step("search index", search_index)
+    step("resolver", resolver)
+
+    def one_map() -> None:
+        from lib.maps import leaflet
+        from lib.maps import view as mapview
+        from lib.status import status
+        from lib.maps.urlstate import ViewState
+
+        as_of = status.default_as_of(store)
+        frame = commune_status(url, as_of.isoformat(), store.revision())
+        for view in (ViewState(), ViewState(level="commune"), ViewState(province="01", layers=("old_communes",))):
+            built = mapview.build(view, communes=layer("new_communes"), provinces=layer("new_provinces"),
+                                  crosswalk=crosswalk(), merge=merge_structure(), status=frame, as_of=as_of,
+                                  geometry=lambda kind, prov: map_geometry_url(kind, prov) or map_geometry(kind, prov),
+                                  tiles=leaflet.configured_tiles())
+            built.map.get_root().render()
+
+    step("status of the communes, three maps built", one_map)
+    return timings

@@ -1,0 +1,87 @@
+"""Streamlit drawing helpers shared by pages: the map legend and the unit panel."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import streamlit as st
+
+from lib.data.i18n import LOCAL_TZ, format_date, format_int, format_number, format_percent
+from lib.maps.style import CENTRE_STYLES, TASK_STYLES, Legend
+from lib.io.text import md_escape
+
+
+def legend(legend: Legend) -> None:
+    """A colour legend as an HTML list; every label is escaped."""
+    rows = "".join(
+        f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0">'
+        f'<span style="width:14px;height:14px;background:{html.escape(colour)};border:1px solid #777;flex:none"></span>'
+        f"<span>{html.escape(label)} ({format_int(count)})</span></div>"
+        for colour, label, count in legend.entries
+    )
+    notes = "".join(f'<div style="font-size:0.85em;color:#555">{html.escape(n)}</div>' for n in legend.notes)
+    st.markdown(f"**{html.escape(legend.title)}**<div>{rows}</div>{notes}", unsafe_allow_html=True)
+
+
+def status_lines(row: dict) -> None:
+    """The unit's current status: task class and counts, service centre and gaps, last report."""
+    task_colour, task_label = TASK_STYLES.get(row.get("task_class"), TASK_STYLES["grey"])
+    centre_colour, centre_label = CENTRE_STYLES.get(row.get("centre_class"), CENTRE_STYLES["unknown"])
+    reported = row.get("reported_at")
+    when = format_date(reported.tz_convert(LOCAL_TZ).to_pydatetime(), with_time=True) if isinstance(reported, pd.Timestamp) and not pd.isna(reported) else "chưa có"
+    counts = ""
+    if not pd.isna(row.get("tasks_total")):
+        counts = (f" — {format_int(row.get('tasks_done'))}/{format_int(row.get('tasks_total'))} nhiệm vụ xong, "
+                  f"{format_int(row.get('tasks_overdue'))} quá hạn")
+    gaps = f" (thiếu: {row['gaps']})" if row.get("gaps") else ""
+    lines = [
+        (task_colour, task_label + counts),
+        (centre_colour, "Trung tâm: " + centre_label + gaps),
+    ]
+    body = "".join(f'<div><span style="display:inline-block;width:12px;height:12px;background:{c};margin-right:6px"></span>'
+                   f"{html.escape(text)}</div>" for c, text in lines)
+    notes = [f"Báo cáo gần nhất: {when}" + (" (quá hạn cập nhật)" if row.get("stale") else "")]
+    if row.get("conflict"):
+        notes.append(f"Các phần không thống nhất: {row['conflict']}")
+    if row.get("is_demo"):
+        notes.append("DỮ LIỆU MINH HOẠ")
+    body += "".join(f'<div style="font-size:0.85em;color:#555">{html.escape(n)}</div>' for n in notes)
+    st.markdown(body, unsafe_allow_html=True)
+
+
+def unit_panel(tables: dict) -> None:
+    """Details of the selected new commune (with predecessors) or old commune (with targets)."""
+    commune = tables.get("commune")
+    if commune:
+        st.subheader(md_escape(commune["full_name"]), anchor=False)
+        st.caption(md_escape(f"Mã {commune['code']} · {commune['type']} · {commune['province_name']}"))
+        facts = {
+            "Diện tích": f"{format_number(commune.get('area_km2'), 2)} km²",
+            "Dân số": format_int(commune.get("population")),
+            "Trụ sở": commune.get("admin_centre") or "",
+        }
+        st.table(pd.DataFrame({"": list(facts), "Giá trị": list(facts.values())}).set_index(""))
+        if tables.get("status"):
+            status_lines(tables["status"])
+        predecessors = tables["predecessors"]
+        st.markdown(f"**Hình thành từ {len(predecessors)} đơn vị cũ**")
+        shown = predecessors.assign(share_of_new=predecessors["share_of_new"].map(format_percent))
+        if shown["old_province_name"].nunique() <= 1:
+            shown = shown.drop(columns="old_province_name")
+        shown = shown.drop(columns=["relation"]).rename(columns={
+            "old_code": "Mã", "old_name": "Xã cũ", "old_district_name": "Huyện cũ", "old_province_name": "Tỉnh cũ",
+            "part": "Phần", "share_of_new": "Tỉ lệ DT"})
+        st.table(shown.set_index("Xã cũ"))
+    old = tables.get("old")
+    if old:
+        st.subheader(md_escape(f"{old['old_name']} (cũ)"), anchor=False)
+        st.caption(md_escape(f"Mã {old['old_code']} · {old['old_district_name']} · {old['old_province_name']}"))
+        targets = tables["targets"]
+        st.markdown(f"**Nay thuộc {len(targets)} đơn vị mới**")
+        shown = targets.assign(share_of_old=targets["share_of_old"].map(format_percent)).rename(columns={
+            "new_code": "Mã mới", "new_name": "Xã mới", "new_province_name": "Tỉnh mới", "part": "Toàn bộ/một phần",
+            "share_of_old": "Tỉ lệ diện tích"})
+        st.table(shown.set_index("Xã mới"))
+    if not commune and not old:
+        st.info("Nhấp vào một đơn vị trên bản đồ, hoặc tìm theo tên hay mã, để xem nó được hình thành từ đâu.")
