@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SOURCES ?= ../shared/sources
 PORT ?= 8501
 
-.PHONY: setup prepare system-deps run test build-geodata validate bench
+.PHONY: setup prepare system-deps lint run test build-geodata validate bench
 
 setup: $(VENV)/.installed
 
@@ -41,7 +41,12 @@ run: setup prepare
 	$(PY) scripts/serve.py run app.py --server.port $(PORT)
 
 # The whole suite; the store tests also run against a throw-away PostgreSQL on 127.0.0.1.
-test: setup prepare system-deps
+# Lint and format check (ruff.toml); a finding fails `make test`.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: setup lint prepare system-deps
 	PYTHON=$(PY) bash scripts/test_postgres.sh run $(PY) -m pytest $(PYTEST_ARGS)
 
 build-geodata: setup

@@ -23,7 +23,9 @@ PAGES = [
 
 embedded = bool(st.context.is_embedded)  # ?embed=true: an iframe on an intranet page
 page = st.navigation(PAGES, position="hidden" if embedded else "sidebar")
-if embedded:  # Streamlit 1.67 keeps the sidebar in embed mode: hide it (and its opener), the page shows only its content
+if (
+    embedded
+):  # Streamlit 1.67 keeps the sidebar in embed mode: hide it (and its opener), the page shows only its content
     st.html("<style>[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl']{display:none}</style>")
 with st.sidebar:
     info = cache.manifest()

@@ -19,8 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import median_seconds, report  # noqa: E402
-from lib.maps import brief
-from lib.maps import html
+from lib.maps import brief, html  # noqa: E402
 from lib.maps import static as staticmap  # noqa: E402
 from lib.maps.urlstate import ViewState  # noqa: E402
 
@@ -45,11 +44,27 @@ def main() -> None:
         staticmap.render_map(national, inputs, out / "cold.png")
         print(f"{'national PNG, first run in the process (cold)':<55} {time.perf_counter() - started:.3f} s")
         cases = [
-            ("national PNG (34 provinces, 2400 px)", lambda: staticmap.render_map(national, inputs, out / "n.png"), TARGET_S),
-            (f"province {args.province} PDF (static map)", lambda: staticmap.render_map(province, inputs, out / "p.pdf"), TARGET_S),
-            (f"province {args.province} brief PDF (A4)", lambda: brief.render_brief(args.province, inputs, out / "b.pdf"), TARGET_S),
+            (
+                "national PNG (34 provinces, 2400 px)",
+                lambda: staticmap.render_map(national, inputs, out / "n.png"),
+                TARGET_S,
+            ),
+            (
+                f"province {args.province} PDF (static map)",
+                lambda: staticmap.render_map(province, inputs, out / "p.pdf"),
+                TARGET_S,
+            ),
+            (
+                f"province {args.province} brief PDF (A4)",
+                lambda: brief.render_brief(args.province, inputs, out / "b.pdf"),
+                TARGET_S,
+            ),
             (f"province {args.province} SVG", lambda: staticmap.render_map(province, inputs, out / "p.svg"), None),
-            ("national PNG, 3,321 communes", lambda: staticmap.render_map(ViewState(level="commune"), inputs, out / "c.png"), None),
+            (
+                "national PNG, 3,321 communes",
+                lambda: staticmap.render_map(ViewState(level="commune"), inputs, out / "c.png"),
+                None,
+            ),
             ("national HTML (34 provinces)", lambda: html.write_html(national, inputs, out / "n.html"), None),
             (f"province {args.province} HTML", lambda: html.write_html(province, inputs, out / "p.html"), None),
         ]

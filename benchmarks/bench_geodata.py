@@ -20,7 +20,8 @@ def main() -> None:
     geodata.CACHE_DIR = cache
     try:
         median, times = median_seconds(
-            lambda: geodata.read_layer(path, string_fields=("code", "province_code")), runs=5)
+            lambda: geodata.read_layer(path, string_fields=("code", "province_code")), runs=5
+        )
         report("new communes: parse GeoJSON (no layer cache)", median, times)
         geodata.write_layer_cache("new_communes")  # what the prepare step does
         median, times = median_seconds(geodata.load_new_communes, runs=5)

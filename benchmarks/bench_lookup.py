@@ -56,8 +56,14 @@ def old_commune_list(sources: Path, crosswalk: pd.DataFrame) -> tuple[pd.DataFra
         return old[["code", "name", "district_name", "province_name"]], f"GSO list ({sources})"
     except (OSError, ValueError):
         old = crosswalk[crosswalk["old_level"].eq("commune")].drop_duplicates("old_code")
-        old = old.rename(columns={"old_code": "code", "old_name": "name", "old_district_name": "district_name",
-                                  "old_province_name": "province_name"})
+        old = old.rename(
+            columns={
+                "old_code": "code",
+                "old_name": "name",
+                "old_district_name": "district_name",
+                "old_province_name": "province_name",
+            }
+        )
         return old[["code", "name", "district_name", "province_name"]], "crosswalk old communes (sources not found)"
 
 
@@ -81,51 +87,75 @@ def main() -> int:
     seconds, index = timed(lambda: SearchIndex.from_tables(crosswalk, attributes, new_provinces), runs)
     print(f"search index build ({len(index):,} units): {seconds:.2f} s ({cpu()})")
     per_query = [timed(lambda q=q: index.search(q), runs)[0] for q in QUERIES]
-    print(f"search, median over {len(QUERIES)} queries: {1000 * statistics.median(per_query):.1f} ms "
-          f"(max {1000 * max(per_query):.1f} ms)")
+    print(
+        f"search, median over {len(QUERIES)} queries: {1000 * statistics.median(per_query):.1f} ms "
+        f"(max {1000 * max(per_query):.1f} ms)"
+    )
 
     for fmt, target in (("csv", 1.0), ("xlsx", 5.0)):
-        seconds, data = timed(lambda f=fmt: crosswalk_export(f, crosswalk, crosswalk=crosswalk,
-                                                             province_crosswalk=provinces, manifest=manifest), runs)
+        seconds, data = timed(
+            lambda f=fmt: crosswalk_export(
+                f, crosswalk, crosswalk=crosswalk, province_crosswalk=provinces, manifest=manifest
+            ),
+            runs,
+        )
         verdict = "OK" if seconds < target else "OVER TARGET"
-        print(f"export whole crosswalk {fmt}: {seconds:.2f} s ({cpu()}; target < {target:.0f} s: {verdict}), "
-              f"{len(data):,} bytes")
+        print(
+            f"export whole crosswalk {fmt}: {seconds:.2f} s ({cpu()}; target < {target:.0f} s: {verdict}), "
+            f"{len(data):,} bytes"
+        )
     if args.geo:
         for fmt in ("geojson", "parquet"):
-            seconds, data = timed(lambda f=fmt: crosswalk_export(f, crosswalk, crosswalk=crosswalk,
-                                                                 province_crosswalk=provinces, manifest=manifest,
-                                                                 new_communes=communes), max(1, runs // 2))
+            seconds, data = timed(
+                lambda f=fmt: crosswalk_export(
+                    f,
+                    crosswalk,
+                    crosswalk=crosswalk,
+                    province_crosswalk=provinces,
+                    manifest=manifest,
+                    new_communes=communes,
+                ),
+                max(1, runs // 2),
+            )
             print(f"export whole crosswalk {fmt}: {seconds:.2f} s ({cpu()}), {len(data):,} bytes")
 
     seconds, converter = timed(lambda: Converter.from_crosswalk(crosswalk), runs)
     print(f"converter build (resolver indexes, as the app and CLI build it): {seconds:.2f} s ({cpu()})")
     old, origin = old_commune_list(Path(args.sources), crosswalk)
     cases = {
-        "name + district + province": pd.DataFrame({"Tên xã": old["name"], "Huyện": old["district_name"],
-                                                    "Tỉnh": old["province_name"]}),
+        "name + district + province": pd.DataFrame(
+            {"Tên xã": old["name"], "Huyện": old["district_name"], "Tỉnh": old["province_name"]}
+        ),
         "name + province": pd.DataFrame({"Tên xã": old["name"], "Tỉnh": old["province_name"]}),
         "name only": pd.DataFrame({"Tên xã": old["name"]}),
-        "address text": pd.DataFrame({"Địa chỉ": "Số 1, " + old["name"] + ", " + old["district_name"] + ", "
-                                      + old["province_name"]}),
+        "address text": pd.DataFrame(
+            {"Địa chỉ": "Số 1, " + old["name"] + ", " + old["district_name"] + ", " + old["province_name"]}
+        ),
     }
     print(f"conversion of {len(old):,} old communes from the {origin}:")
     for label, table in cases.items():
         # A fresh converter per run: its memo of already-seen rows must not flatter the timing.
         converters = [Converter.from_crosswalk(crosswalk) for _ in range(runs)]
-        seconds, result = timed(lambda t=table: converters.pop().convert(t), runs)
+        seconds, result = timed(lambda t=table, c=converters: c.pop().convert(t), runs)
         right = (result.table["old_code_matched"] == old["code"].to_numpy()).sum()
         verdict = "OK" if seconds < 10 else "OVER TARGET"
-        print(f"  {label:28s} {seconds:.2f} s ({cpu()}; target < 10 s: {verdict}); match rate {result.match_rate:.2%}, "
-              f"right code {right / len(old):.2%}; {dict(sorted(result.counts.items()))}")
+        print(
+            f"  {label:28s} {seconds:.2f} s ({cpu()}; target < 10 s: {verdict}); match rate {result.match_rate:.2%}, "
+            f"right code {right / len(old):.2%}; {dict(sorted(result.counts.items()))}"
+        )
     # End to end, as a planner runs it: a fresh process (imports, dataset loading, file reading and writing).
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "old_units.csv"
         cases["name + district + province"].to_csv(source, index=False, encoding="utf-8-sig")
         command = [sys.executable, "-m", "lib.cli", "convert", str(source), "--out", str(Path(folder) / "out.xlsx")]
         root = Path(__file__).resolve().parent.parent
-        seconds, done = timed(lambda: subprocess.run(command, cwd=root, capture_output=True, text=True), max(1, runs // 2))
+        seconds, done = timed(
+            lambda: subprocess.run(command, cwd=root, capture_output=True, text=True), max(1, runs // 2)
+        )
         rate = [line for line in done.stdout.splitlines() if line.startswith("match rate")]
-        print(f"CLI convert of {len(old):,} rows, whole process: {seconds:.2f} s wall; {rate[0] if rate else done.stderr}")
+        print(
+            f"CLI convert of {len(old):,} rows, whole process: {seconds:.2f} s wall; {rate[0] if rate else done.stderr}"
+        )
     return 0
 
 

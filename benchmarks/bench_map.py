@@ -27,21 +27,38 @@ RUNS = 5
 STARTS = int(os.environ.get("BENCH_STARTS", 5))  # server starts for the first-visit figures
 NATIONAL = {"/": ("34 provinces", 34), "/?level=commune": ("3,321 communes", 3321)}
 # Frame-side check: the moment the map holds ``minimum`` polygons, as epoch milliseconds.
-_DRAWN_AT = ("() => {{ const n = window.map ? Object.values(window.map._layers).filter(l => l.feature).length : 0;"
-             " return n >= {minimum} ? performance.timeOrigin + performance.now() : false; }}")
+_DRAWN_AT = (
+    "() => {{ const n = window.map ? Object.values(window.map._layers).filter(l => l.feature).length : 0;"
+    " return n >= {minimum} ? performance.timeOrigin + performance.now() : false; }}"
+)
 
 
 def server_command(port: int, *, plain: bool = False) -> list[str]:
     """The launch `make run` uses (scripts/serve.py: caches warmed first), or plain `streamlit run`."""
     launcher = ["-m", "streamlit"] if plain else ["scripts/serve.py"]
-    return [sys.executable, *launcher, "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
-            "--server.headless", "true"]
+    return [
+        sys.executable,
+        *launcher,
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+    ]
 
 
 def start_server(*, plain: bool = False) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    server = subprocess.Popen(server_command(port, plain=plain), cwd=ROOT, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, env=os.environ.copy())
+    server = subprocess.Popen(
+        server_command(port, plain=plain),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ.copy(),
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(400):
         try:
@@ -121,19 +138,27 @@ def payload_bytes(view_params: dict) -> int:
 
     from lib.data import geodata
     from lib.maps import layers as mapdata
-    from lib.maps import view as mapview
     from lib.maps import urlstate
+    from lib.maps import view as mapview
     from lib.maps.style import merge_structure
 
     communes = geodata.load_new_communes()
     provinces = geodata.load_new_provinces()
     crosswalk = geodata.load_crosswalk()
+
     def geometry(kind: str, province: str) -> str:
         return mapdata.geometry_text(kind, province, layer=geodata.load_layer, crosswalk=crosswalk)
 
     view, _ = urlstate.parse_view(view_params, provinces=set(provinces["code"]), communes=set(communes["code"]))
-    built = mapview.build(view, communes=communes, provinces=provinces, crosswalk=crosswalk, geometry=geometry,
-                          merge=merge_structure(crosswalk), status=None)
+    built = mapview.build(
+        view,
+        communes=communes,
+        provinces=provinces,
+        crosswalk=crosswalk,
+        geometry=geometry,
+        merge=merge_structure(crosswalk),
+        status=None,
+    )
     m = built.map
     m.get_root().render()
     script = sf.generate_leaflet_string(m)
@@ -161,8 +186,9 @@ def first_visits(browser, *, plain: bool = False) -> None:
 
 
 def main() -> None:
-    from playwright.sync_api import sync_playwright
     import shutil
+
+    from playwright.sync_api import sync_playwright
 
     from lib.data import geodata
 
@@ -174,11 +200,19 @@ def main() -> None:
         folder = tempfile.mkdtemp(prefix="vnmap-bench-")
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         os.environ["VNMAP_STATUS_DB"] = f"sqlite:///{folder}/status.sqlite"
-    old_layers = [k for k in ("old_communes", "old_districts", "old_provinces")
-                  if (geodata.DEFAULT_DIR / geodata.LAYERS[k].path).is_file()]
+    old_layers = [
+        k
+        for k in ("old_communes", "old_districts", "old_provinces")
+        if (geodata.DEFAULT_DIR / geodata.LAYERS[k].path).is_file()
+    ]
     hanoi = {"province": "01", "layers": ",".join(old_layers)}
-    print(f"{'map payload, national commune view':<55} {payload_bytes({'level': 'commune'}) / 1e6:.2f} MB (target ≤ 3 MB)")
-    print(f"{'map payload, Hà Nội with ' + '+'.join(old_layers):<55} {payload_bytes(hanoi) / 1e6:.2f} MB (target ≤ 1.5 MB)")
+    print(
+        f"{'map payload, national commune view':<55} {payload_bytes({'level': 'commune'}) / 1e6:.2f} MB (target ≤ 3 MB)"
+    )
+    print(
+        f"{'map payload, Hà Nội with ' + '+'.join(old_layers):<55} "
+        f"{payload_bytes(hanoi) / 1e6:.2f} MB (target ≤ 1.5 MB)"
+    )
     print(f"times: navigation start → polygons drawn, in the browser's clock; {load()}")
 
     with sync_playwright() as p:
@@ -192,18 +226,32 @@ def main() -> None:
             visit(browser, communes_url, 3321)  # warm the server's caches once
             visit(browser, hanoi_url, 126)
             national = [visit(browser, communes_url, 3321) for _ in range(RUNS)]
-            report("all communes, warm: navigation → 3,321 polygons", statistics.median(v["seen"] for v in national),
-                   [v["seen"] for v in national], target=2.5)
-            report("  same, old clock (context creation … wait returns)", statistics.median(v["wall"] for v in national),
-                   [v["wall"] for v in national])
+            report(
+                "all communes, warm: navigation → 3,321 polygons",
+                statistics.median(v["seen"] for v in national),
+                [v["seen"] for v in national],
+                target=2.5,
+            )
+            report(
+                "  same, old clock (context creation … wait returns)",
+                statistics.median(v["wall"] for v in national),
+                [v["wall"] for v in national],
+            )
             counted = [open_view(browser, communes_url, 3321) for _ in range(3)]
-            report("  same, old clock with the byte counters on", statistics.median(t for t, _, _ in counted),
-                   [t for t, _, _ in counted])
+            report(
+                "  same, old clock with the byte counters on",
+                statistics.median(t for t, _, _ in counted),
+                [t for t, _, _ in counted],
+            )
             _, ws, http = counted[-1]
             print(f"{'  bytes received, national communes':<55} websocket {ws / 1e6:.2f} MB; HTTP {http / 1e6:.2f} MB")
             province = [visit(browser, hanoi_url, 126) for _ in range(RUNS)]
-            report("Hà Nội + old communes, warm: navigation → polygons", statistics.median(v["seen"] for v in province),
-                   [v["seen"] for v in province], target=3.5)
+            report(
+                "Hà Nội + old communes, warm: navigation → polygons",
+                statistics.median(v["seen"] for v in province),
+                [v["seen"] for v in province],
+                target=3.5,
+            )
             print(f"  {load()}")
         finally:
             stop_server(server)
@@ -217,8 +265,8 @@ def click_benchmark() -> None:
 
     from lib.data import geodata
     from lib.maps import layers as mapdata
-    from lib.maps import view as mapview
     from lib.maps import urlstate
+    from lib.maps import view as mapview
     from lib.maps.style import merge_structure
 
     communes = geodata.load_new_communes()
@@ -231,8 +279,15 @@ def click_benchmark() -> None:
 
     def one_click() -> None:
         new_view = mapview.apply_click(view, clicked)
-        built = mapview.build(new_view, communes=communes, provinces=provinces, crosswalk=crosswalk,
-                              geometry=lambda kind, province: cached, merge=merge, status=None)
+        built = mapview.build(
+            new_view,
+            communes=communes,
+            provinces=provinces,
+            crosswalk=crosswalk,
+            geometry=lambda kind, province: cached,
+            merge=merge,
+            status=None,
+        )
         built.map.get_root().render()
         sf.generate_leaflet_string(built.map)
         mapview.panel_tables(new_view, communes=communes, crosswalk=crosswalk)

@@ -7,7 +7,9 @@ import time
 from collections.abc import Callable
 
 
-def median_seconds(func: Callable[[], object], *, runs: int = 5, setup: Callable[[], object] | None = None) -> tuple[float, list[float]]:
+def median_seconds(
+    func: Callable[[], object], *, runs: int = 5, setup: Callable[[], object] | None = None
+) -> tuple[float, list[float]]:
     """Run ``func`` ``runs`` times (``setup`` before each, untimed); return the median and all times."""
     times = []
     for _ in range(runs):

@@ -1,4 +1,7 @@
-"""Command line: python -m lib.cli {build-geodata,validate,prepare,quality,export,convert,ingest,status,map,brief} ..."""
+"""Command line: python -m lib.cli COMMAND ...
+
+Commands: build-geodata, validate, prepare, quality, export, convert, ingest, status, map, brief.
+"""
 
 from __future__ import annotations
 
@@ -41,25 +44,34 @@ def _export(args: argparse.Namespace) -> int:
     crosswalk = geodata.load_crosswalk(folder)
     selected = filter_crosswalk(crosswalk, new_province=args.province, old_province=args.old_province)
     if selected.empty:
-        print(f"error: no crosswalk rows for province {args.province or args.old_province!r} "
-              "(use a 2-digit code, e.g. 01; --province is the NEW province, --old-province the old one)", file=sys.stderr)
+        print(
+            f"error: no crosswalk rows for province {args.province or args.old_province!r} "
+            "(use a 2-digit code, e.g. 01; --province is the NEW province, --old-province the old one)",
+            file=sys.stderr,
+        )
         return 2
     polygons = geodata.load_new_communes(folder) if args.format in ("geojson", "parquet") else None
-    selection = (f"tỉnh mới {args.province}" if args.province else "") + (f" tỉnh cũ {args.old_province}"
-                                                                           if args.old_province else "")
-    data = crosswalk_export(args.format, selected, crosswalk=crosswalk,
-                            province_crosswalk=geodata.load_province_crosswalk(folder),
-                            manifest=geodata.load_manifest(folder), new_communes=polygons,
-                            selection=selection.strip() or "toàn bộ bảng chuyển đổi")
+    selection = (f"tỉnh mới {args.province}" if args.province else "") + (
+        f" tỉnh cũ {args.old_province}" if args.old_province else ""
+    )
+    data = crosswalk_export(
+        args.format,
+        selected,
+        crosswalk=crosswalk,
+        province_crosswalk=geodata.load_province_crosswalk(folder),
+        manifest=geodata.load_manifest(folder),
+        new_communes=polygons,
+        selection=selection.strip() or "toàn bộ bảng chuyển đổi",
+    )
     write_atomic(Path(args.out), data)
     print(f"{len(selected)} pairs → {args.out} ({len(data):,} bytes)")
     return 0
 
 
 def _convert(args: argparse.Namespace) -> int:
-    from lib.lookup.convert import ConvertError, Converter, conversion_bytes, convert_file
     from lib.io.export import export_info
     from lib.io.files import write_atomic
+    from lib.lookup.convert import Converter, ConvertError, conversion_bytes, convert_file
 
     source, out = Path(args.file), Path(args.out)
     fmt = out.suffix.lower().lstrip(".")
@@ -74,8 +86,14 @@ def _convert(args: argparse.Namespace) -> int:
     folder = Path(args.geodata)
     converter = Converter.from_crosswalk(geodata.load_crosswalk(folder))
     try:
-        result = convert_file(source.read_bytes(), source.name, converter, sheet=args.sheet or 0,
-                              overrides=overrides, expand=args.one_row_per_candidate)
+        result = convert_file(
+            source.read_bytes(),
+            source.name,
+            converter,
+            sheet=args.sheet or 0,
+            overrides=overrides,
+            expand=args.one_row_per_candidate,
+        )
     except (ConvertError, OSError) as err:
         print(f"error: {source}: {err}", file=sys.stderr)
         return 2
@@ -135,8 +153,7 @@ def _map(args: argparse.Namespace) -> int:
 def _brief(args: argparse.Namespace) -> int:
     import tempfile
 
-    from lib.maps import brief
-    from lib.maps import static
+    from lib.maps import brief, static
 
     with tempfile.TemporaryDirectory() as scratch:
         inputs = _map_inputs(args, scratch)
@@ -163,16 +180,20 @@ def _field_column(text: str) -> tuple[str, str]:
 
 
 def _status_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--as-of", type=_as_of, default=None, help="status at the end of this day (YYYY-MM-DD); default: latest")
-    parser.add_argument("--db", default=None, help="status store URL or SQLite file (default: $VNMAP_STATUS_DB or data/status.sqlite)")
+    parser.add_argument(
+        "--as-of", type=_as_of, default=None, help="status at the end of this day (YYYY-MM-DD); default: latest"
+    )
+    parser.add_argument(
+        "--db", default=None, help="status store URL or SQLite file (default: $VNMAP_STATUS_DB or data/status.sqlite)"
+    )
     parser.add_argument("--demo", action="store_true", help="use the seeded demonstration data instead of the store")
 
 
 def _ingest(args: argparse.Namespace) -> int:
     import getpass
 
-    from lib.status import importer
     from lib.lookup.resolve import UnitResolver
+    from lib.status import importer
     from lib.status.store import StatusStore, StoreError
 
     as_of = importer.parse_time(args.as_of) if args.as_of else None
@@ -184,9 +205,17 @@ def _ingest(args: argparse.Namespace) -> int:
         store = StatusStore(args.db)
         resolver = UnitResolver.from_geodata(Path(args.geodata))
         report, batch = importer.import_file(
-            store, Path(args.file), resolver, imported_by=args.by or getpass.getuser(), sheet=args.sheet,
-            keys=args.keys, as_of=as_of, overrides=overrides, all_or_nothing=args.all_or_nothing,
-            dry_run=args.dry_run)
+            store,
+            Path(args.file),
+            resolver,
+            imported_by=args.by or getpass.getuser(),
+            sheet=args.sheet,
+            keys=args.keys,
+            as_of=as_of,
+            overrides=overrides,
+            all_or_nothing=args.all_or_nothing,
+            dry_run=args.dry_run,
+        )
     except (importer.SheetError, StoreError) as err:
         print(err, file=sys.stderr)
         return 2
@@ -195,8 +224,10 @@ def _ingest(args: argparse.Namespace) -> int:
         print("Không có dòng hợp lệ nào — không ghi gì.", file=sys.stderr)
         return 1
     if batch is None:
-        print("Không ghi gì" + (" (--dry-run)." if args.dry_run else " (--all-or-nothing: còn dòng lỗi)."),
-              file=sys.stderr)
+        print(
+            "Không ghi gì" + (" (--dry-run)." if args.dry_run else " (--all-or-nothing: còn dòng lỗi)."),
+            file=sys.stderr,
+        )
         return 0 if args.dry_run else 1
     print(f"Đã ghi lô {batch}: {len(report.records)} báo cáo vào {store!r}")
     return 0
@@ -206,8 +237,7 @@ def _status(args: argparse.Namespace) -> int:
     import pandas as pd
     import sqlalchemy as sa
 
-    from lib.status import importer
-    from lib.status import status
+    from lib.status import importer, status
     from lib.status.store import StatusStore, StoreError
 
     as_of = importer.parse_time(args.as_of) if args.as_of else None
@@ -283,17 +313,32 @@ def make_parser() -> argparse.ArgumentParser:
     convert.add_argument("file", help="CSV or XLSX with old unit codes, names (+ district, province) or addresses")
     convert.add_argument("--out", required=True, help="output .csv or .xlsx")
     convert.add_argument("--sheet", help="sheet name of an XLSX input (default: the first)")
-    convert.add_argument("--column", action="append", default=[], metavar="ROLE=HEADER",
-                         help="say which column holds code, name, district, province or address")
-    convert.add_argument("--one-row-per-candidate", action="store_true",
-                         help="one output row per candidate new commune instead of '; '-joined lists")
+    convert.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="ROLE=HEADER",
+        help="say which column holds code, name, district, province or address",
+    )
+    convert.add_argument(
+        "--one-row-per-candidate",
+        action="store_true",
+        help="one output row per candidate new commune instead of '; '-joined lists",
+    )
     convert.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
     convert.set_defaults(func=_convert)
     map_ = commands.add_parser("map", help="draw the national or a province map as PNG, SVG, PDF or interactive HTML")
     map_.add_argument("--province", default="", help="new province code (2 digits); default: the whole country")
-    map_.add_argument("--level", choices=("province", "commune"), default="province", help="national map: colour provinces or communes")
+    map_.add_argument(
+        "--level",
+        choices=("province", "commune"),
+        default="province",
+        help="national map: colour provinces or communes",
+    )
     map_.add_argument("--mode", choices=("task", "centre", "merge"), default="task", help="colour mode (default: task)")
-    map_.add_argument("--format", choices=("png", "svg", "pdf", "html"), default=None, help="default: from the file suffix")
+    map_.add_argument(
+        "--format", choices=("png", "svg", "pdf", "html"), default=None, help="default: from the file suffix"
+    )
     map_.add_argument("--out", required=True, help="output file")
     _status_options(map_)
     map_.set_defaults(func=_map)
@@ -307,11 +352,21 @@ def make_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="import a status sheet (CSV/XLSX) into the status store")
     ingest.add_argument("file", help="the sheet (.csv in UTF-8, or .xlsx)")
     ingest.add_argument("--as-of", help="report time for rows without one (dd/mm/yyyy [hh:mm], Vietnam time)")
-    ingest.add_argument("--db", default=None, help="SQLAlchemy URL or SQLite path (default: $VNMAP_STATUS_DB or data/status.sqlite)")
+    ingest.add_argument(
+        "--db", default=None, help="SQLAlchemy URL or SQLite path (default: $VNMAP_STATUS_DB or data/status.sqlite)"
+    )
     ingest.add_argument("--sheet", default=None, help="XLSX sheet name or 0-based number (default: the first)")
-    ingest.add_argument("--keys", choices=["auto", "new", "old"], default="auto", help="unit columns name new or old units")
-    ingest.add_argument("--map", action="append", default=[], type=_field_column, metavar="FIELD=COLUMN",
-                        help="map a column by hand (FIELD: one of lib.status.importer.FIELDS)")
+    ingest.add_argument(
+        "--keys", choices=["auto", "new", "old"], default="auto", help="unit columns name new or old units"
+    )
+    ingest.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        type=_field_column,
+        metavar="FIELD=COLUMN",
+        help="map a column by hand (FIELD: one of lib.status.importer.FIELDS)",
+    )
     ingest.add_argument("--by", default=None, help="who imports (default: the login name)")
     ingest.add_argument("--all-or-nothing", action="store_true", help="write nothing unless every row is valid")
     ingest.add_argument("--dry-run", action="store_true", help="validate and report only")
@@ -321,7 +376,9 @@ def make_parser() -> argparse.ArgumentParser:
 
     state = commands.add_parser("status", help="export the status of every commune (or province) at a time")
     state.add_argument("--as-of", help="time to show (default: now)")
-    state.add_argument("--db", default=None, help="SQLAlchemy URL or SQLite path (default: $VNMAP_STATUS_DB or data/status.sqlite)")
+    state.add_argument(
+        "--db", default=None, help="SQLAlchemy URL or SQLite path (default: $VNMAP_STATUS_DB or data/status.sqlite)"
+    )
     state.add_argument("--level", choices=["commune", "province"], default="commune")
     state.add_argument("--format", choices=["csv", "table"], default="table")
     state.add_argument("--out", default=None, help="write the CSV to this file instead of stdout")

@@ -39,12 +39,12 @@ def main(argv: list[str]) -> None:
     # module is forgotten again and the first page run imports and registers it as usual.
     started_hook = getattr(bootstrap, "_on_server_start", None)
     if started_hook is not None:
+
         def on_server_start(server) -> None:
             t = time.perf_counter()
             try:
-                from streamlit import runtime
-
                 import streamlit_folium
+                from streamlit import runtime
 
                 runtime.get_instance().component_registry.register_component(streamlit_folium._component_func)
                 print(f"warm: streamlit_folium {time.perf_counter() - t:.2f} s", flush=True)

@@ -58,8 +58,10 @@ def pytest_sessionfinish(session, exitstatus):
     if not _pg_required() or session.config.stash.get(_PG_USED, 0):
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    message = (f"{PG_REQUIRED_ENV} is set (a PostgreSQL server was started for these tests) "
-               "but no test used it: the store was not tested against PostgreSQL")
+    message = (
+        f"{PG_REQUIRED_ENV} is set (a PostgreSQL server was started for these tests) "
+        "but no test used it: the store was not tested against PostgreSQL"
+    )
     if reporter is not None:
         reporter.write_line(f"ERROR: {message}", red=True, bold=True)
     if exitstatus == 0:
@@ -90,38 +92,66 @@ CROSSWALK = [  # old code, old name, old province, new code, part
 
 def _small_geodata() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]:
     """Five communes in two provinces (one far offshore) and their crosswalk, built inline."""
-    communes = gpd.GeoDataFrame({
-        "code": [c[0] for c in COMMUNES], "full_name": [c[1] for c in COMMUNES],
-        "name": [c[1].split(" ", 1)[1] if not c[1].startswith(("Đặc khu", "Thị trấn")) else c[1].split(" ", 2)[2]
-                 for c in COMMUNES],
-        "type": [c[1].split(" ")[0] if not c[1].startswith("Đặc khu") else "Đặc khu" for c in COMMUNES],
-        "province_code": [c[2] for c in COMMUNES], "province_name": [PROVINCES[c[2]][1] for c in COMMUNES],
-    }, geometry=[shapely.box(*c[3]) for c in COMMUNES], crs="EPSG:4326")
+    communes = gpd.GeoDataFrame(
+        {
+            "code": [c[0] for c in COMMUNES],
+            "full_name": [c[1] for c in COMMUNES],
+            "name": [
+                c[1].split(" ", 1)[1] if not c[1].startswith(("Đặc khu", "Thị trấn")) else c[1].split(" ", 2)[2]
+                for c in COMMUNES
+            ],
+            "type": [c[1].split(" ")[0] if not c[1].startswith("Đặc khu") else "Đặc khu" for c in COMMUNES],
+            "province_code": [c[2] for c in COMMUNES],
+            "province_name": [PROVINCES[c[2]][1] for c in COMMUNES],
+        },
+        geometry=[shapely.box(*c[3]) for c in COMMUNES],
+        crs="EPSG:4326",
+    )
     provinces = communes.dissolve("province_code").reset_index()[["province_code", "geometry"]]
     provinces = provinces.rename(columns={"province_code": "code"}).assign(
-        name=lambda d: d["code"].map(lambda c: PROVINCES[c][0]), full_name=lambda d: d["code"].map(lambda c: PROVINCES[c][1]),
-        area_km2=[1234.5, 2345.6], population=[1_000_000.0, None])
+        name=lambda d: d["code"].map(lambda c: PROVINCES[c][0]),
+        full_name=lambda d: d["code"].map(lambda c: PROVINCES[c][1]),
+        area_km2=[1234.5, 2345.6],
+        population=[1_000_000.0, None],
+    )
     new = communes.set_index("code")
-    crosswalk = pd.DataFrame([{
-        "old_code": old, "old_level": "district" if name.startswith("Huyện") else "commune", "old_name": name,
-        "old_district_code": f"9{old[-2:]}", "old_province_code": prov[0], "old_province_name": prov[1],
-        "new_code": code, "new_name": new.loc[code, "full_name"], "new_province_code": new.loc[code, "province_code"],
-        "new_province_name": new.loc[code, "province_name"], "relation": "merged", "part": part,
-    } for old, name, prov, code, part in CROSSWALK])
+    crosswalk = pd.DataFrame(
+        [
+            {
+                "old_code": old,
+                "old_level": "district" if name.startswith("Huyện") else "commune",
+                "old_name": name,
+                "old_district_code": f"9{old[-2:]}",
+                "old_province_code": prov[0],
+                "old_province_name": prov[1],
+                "new_code": code,
+                "new_name": new.loc[code, "full_name"],
+                "new_province_code": new.loc[code, "province_code"],
+                "new_province_name": new.loc[code, "province_name"],
+                "relation": "merged",
+                "part": part,
+            }
+            for old, name, prov, code, part in CROSSWALK
+        ]
+    )
     return communes, provinces, crosswalk
 
 
 def _store_with_reports(path, *, demo: bool) -> StatusStore:
     """A real SQLite store: 00001 green, 00002 amber, 00003 red with gaps; 00004 reported later; 00005 none."""
+
     def at(day: dt.date, hour: int) -> pd.Timestamp:
         return pd.Timestamp(dt.datetime.combine(day, dt.time(hour)), tz=LOCAL_TZ)
 
-    rows = pd.DataFrame([
-        ("00001", at(SMALL_DAY, 9), 10, 10, 0, "operating", ""),
-        ("00002", at(SMALL_DAY, 9), 10, 6, 0, "operating", "chữ ký số"),
-        ("00003", at(SMALL_DAY, 10), 10, 4, 2, "not_operating", ""),
-        ("00004", at(SMALL_DAY + dt.timedelta(days=3), 10), 10, 10, 0, "operating", ""),
-    ], columns=["unit_code", "as_of", "tasks_total", "tasks_done", "tasks_overdue", "centre_state", "gaps"])
+    rows = pd.DataFrame(
+        [
+            ("00001", at(SMALL_DAY, 9), 10, 10, 0, "operating", ""),
+            ("00002", at(SMALL_DAY, 9), 10, 6, 0, "operating", "chữ ký số"),
+            ("00003", at(SMALL_DAY, 10), 10, 4, 2, "not_operating", ""),
+            ("00004", at(SMALL_DAY + dt.timedelta(days=3), 10), 10, 10, 0, "operating", ""),
+        ],
+        columns=["unit_code", "as_of", "tasks_total", "tasks_done", "tasks_overdue", "centre_state", "gaps"],
+    )
     rows = rows.assign(level="commune", note="", via_old_code="")
     store = StatusStore(f"sqlite:///{path}")
     store.append(rows, imported_by="test", source_name="test.xlsx", source_sha256="0" * 64, is_demo=demo)
@@ -130,15 +160,22 @@ def _store_with_reports(path, *, demo: bool) -> StatusStore:
 
 def _small_inputs(folder, *, demo: bool = True, with_status: bool = True, date: dt.date | None = SMALL_DAY):
     """Map inputs of :func:`_small_geodata`, with a status store (demo or real reports) in ``folder`` or none."""
-    from lib.maps import style
     from lib.maps import static as staticmap  # matplotlib: loaded only by the tests that draw
+    from lib.maps import style
 
     communes, provinces, crosswalk = _small_geodata()
     store = _store_with_reports(folder / "status.sqlite", demo=demo) if with_status else None
     status, as_of = staticmap.status_as_of(store, date, codes=list(communes["code"]))
-    return staticmap.MapInputs(communes=communes, provinces=provinces, crosswalk=crosswalk,
-                               merge=style.merge_structure(crosswalk), status=status, as_of=as_of,
-                               version="test-0001", sources=["Nguồn A", "Nguồn B"])
+    return staticmap.MapInputs(
+        communes=communes,
+        provinces=provinces,
+        crosswalk=crosswalk,
+        merge=style.merge_structure(crosswalk),
+        status=status,
+        as_of=as_of,
+        version="test-0001",
+        sources=["Nguồn A", "Nguồn B"],
+    )
 
 
 def _pdf_text(path) -> tuple:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib.maps import brief
-from lib.maps import static
+from lib.maps import brief, static
 
 A4_POINTS = (595, 842)
 
@@ -71,8 +70,9 @@ def test_brief_of_unknown_province_fails_and_writes_nothing(tmp_path, small_inpu
 
 def test_long_tables_continue_overleaf(tmp_path, small_inputs, pdf_text):
     inputs = small_inputs(tmp_path, with_status=False)
-    many = inputs.crosswalk.iloc[[0] * 400].assign(new_code=[f"2{i:04d}" for i in range(400)],
-                                                   new_name=[f"Xã Thử Nghiệm Số {i}" for i in range(400)])
+    many = inputs.crosswalk.iloc[[0] * 400].assign(
+        new_code=[f"2{i:04d}" for i in range(400)], new_name=[f"Xã Thử Nghiệm Số {i}" for i in range(400)]
+    )
     inputs.crosswalk = many
     reader, text = pdf_text(brief.render_brief("01", inputs, tmp_path / "long.pdf"))
     assert len(reader.pages) == 2

@@ -15,11 +15,11 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from lib.data import geodata
 from lib.build import sources
-from lib.build.dataset import BUILD_LOG, build_geodata
 from lib.build.census import read_census_2009
+from lib.build.dataset import BUILD_LOG, build_geodata
 from lib.build.sources import SourceError
+from lib.data import geodata
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SOURCES = Path(__file__).resolve().parents[2] / "shared" / "sources"
@@ -77,7 +77,8 @@ def shuffled_sources(target: Path, seed: int = SHUFFLE_SEED) -> Path:
             bom = path.read_bytes().startswith(BOM)
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
             frame.sample(frac=1, random_state=rng.randrange(2**32)).to_csv(
-                out, index=False, encoding="utf-8-sig" if bom else "utf-8", lineterminator="\n")
+                out, index=False, encoding="utf-8-sig" if bom else "utf-8", lineterminator="\n"
+            )
         elif path.suffix == ".json":
             data = json.loads(path.read_text(encoding="utf-8"))
             out.write_text(json.dumps(_shuffle_lists(data, rng), ensure_ascii=False), encoding="utf-8")
@@ -107,10 +108,17 @@ def test_readers_ignore_the_row_order_of_the_sources(tmp_path):
     """Fast check of the first line of defence: every reader returns the same table from shuffled files."""
     shuffled = shuffled_sources(tmp_path / "shuffled")
     readers = [
-        sources.read_new_provinces, sources.read_new_communes, sources.read_sapnhap_communes,
-        sources.read_sapnhap_provinces, sources.read_old_communes, sources.read_old_districts,
-        sources.read_gis_districts, sources.read_vau_pairs, sources.read_dvhcvn_pairs,
-        sources.read_commune_points, read_census_2009,
+        sources.read_new_provinces,
+        sources.read_new_communes,
+        sources.read_sapnhap_communes,
+        sources.read_sapnhap_provinces,
+        sources.read_old_communes,
+        sources.read_old_districts,
+        sources.read_gis_districts,
+        sources.read_vau_pairs,
+        sources.read_dvhcvn_pairs,
+        sources.read_commune_points,
+        read_census_2009,
     ]
     for reader in readers:
         pd.testing.assert_frame_equal(reader(SOURCES), reader(shuffled), obj=reader.__name__)
@@ -133,7 +141,10 @@ def test_build_is_deterministic_and_reproduces_committed_dataset(tmp_path):
         log = (tmp_path / f"{name}.out").open("w", encoding="utf-8")
         process = subprocess.Popen(
             [sys.executable, "-m", "lib.cli", "build-geodata", "--sources", str(sources_dir), "--out", str(out)],
-            cwd=PROJECT_DIR, env={**os.environ, "PYTHONHASHSEED": seed}, stdout=log, stderr=subprocess.STDOUT,
+            cwd=PROJECT_DIR,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         runs[name] = (process, out, log)
     for name, (process, out, log) in runs.items():
@@ -182,7 +193,9 @@ def test_committed_dataset_records_no_durations_or_machine_facts():
         text = (geodata.DEFAULT_DIR / name).read_text(encoding="utf-8")
         for pattern in DURATION_PATTERNS:
             match = pattern.search(text)
-            assert match is None, f"{name}: {match.group(0)!r} in …{text[max(match.start() - 60, 0):match.end() + 20]}…"
+            assert match is None, (
+                f"{name}: {match.group(0)!r} in …{text[max(match.start() - 60, 0) : match.end() + 20]}…"
+            )
     keys = _keys(geodata.load_manifest())
     assert not [k for k in keys if k.endswith(("_seconds", "_s", "_time", "_at"))], keys
 

@@ -14,12 +14,15 @@ def sheet(tmp_path):
     return path
 
 
-@pytest.mark.parametrize("value, message", [
-    ("tasks_total", "không đúng dạng TRƯỜNG=CỘT"),
-    ("=Tổng", "không đúng dạng TRƯỜNG=CỘT"),
-    ("tasks_total=", "không đúng dạng TRƯỜNG=CỘT"),
-    ("nhiem_vu=Tổng", "trường “nhiem_vu” không tồn tại"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("tasks_total", "không đúng dạng TRƯỜNG=CỘT"),
+        ("=Tổng", "không đúng dạng TRƯỜNG=CỘT"),
+        ("tasks_total=", "không đúng dạng TRƯỜNG=CỘT"),
+        ("nhiem_vu=Tổng", "trường “nhiem_vu” không tồn tại"),
+    ],
+)
 def test_bad_ingest_map_is_a_usage_error(sheet, tmp_path, capsys, value, message):
     db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     with pytest.raises(SystemExit) as exited:

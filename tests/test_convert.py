@@ -11,6 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from lib.io.export import ExportInfo
 from lib.lookup.convert import (
     OUTPUT_COLUMNS,
     Converter,
@@ -21,7 +22,6 @@ from lib.lookup.convert import (
     parse_address,
     read_table,
 )
-from lib.io.export import ExportInfo
 from lib.lookup.resolve import UnitResolver
 
 DATA = Path(__file__).parent / "data" / "lookup"
@@ -55,23 +55,31 @@ def _xlsx(rows: list[list[object]]) -> bytes:
 def test_csv_and_xlsx_are_read_as_text_keeping_zeros():
     csv_table = read_table(_csv("Mã xã;Tên xã\n00001;Phường Phúc Xá\n"), "list.csv")
     assert csv_table.to_dict("records") == [{"Mã xã": "00001", "Tên xã": "Phường Phúc Xá"}]
-    xlsx_table = read_table(_xlsx([["Mã xã", "Tên xã"], ["00001", "Phường Phúc Xá"], [7, "Phường Cống Vị"]]), "list.xlsx")
+    xlsx_table = read_table(
+        _xlsx([["Mã xã", "Tên xã"], ["00001", "Phường Phúc Xá"], [7, "Phường Cống Vị"]]), "list.xlsx"
+    )
     assert xlsx_table["Mã xã"].tolist() == ["00001", "7"]
 
 
-@pytest.mark.parametrize("headers, expected", [
-    (["STT", "Mã xã", "Tên xã"], {"code": "Mã xã", "name": "Tên xã"}),
-    (["Xã/Phường", "Quận/Huyện", "Tỉnh/Thành phố"], {"name": "Xã/Phường", "district": "Quận/Huyện",
-                                                     "province": "Tỉnh/Thành phố"}),
-    (["TEN XA", "huyen", "TINH"], {"name": "TEN XA", "district": "huyen", "province": "TINH"}),
-    (["Họ tên", "Địa chỉ"], {"address": "Địa chỉ"}),
-    (["old_code", "old_name"], {"code": "old_code", "name": "old_name"}),
-])
+@pytest.mark.parametrize(
+    "headers, expected",
+    [
+        (["STT", "Mã xã", "Tên xã"], {"code": "Mã xã", "name": "Tên xã"}),
+        (
+            ["Xã/Phường", "Quận/Huyện", "Tỉnh/Thành phố"],
+            {"name": "Xã/Phường", "district": "Quận/Huyện", "province": "Tỉnh/Thành phố"},
+        ),
+        (["TEN XA", "huyen", "TINH"], {"name": "TEN XA", "district": "huyen", "province": "TINH"}),
+        (["Họ tên", "Địa chỉ"], {"address": "Địa chỉ"}),
+        (["old_code", "old_name"], {"code": "old_code", "name": "old_name"}),
+    ],
+)
 def test_columns_are_found_by_header(headers, expected):
     columns = detect_columns(headers)
     assert {role: getattr(columns, role) for role in expected} == expected
-    assert sum(getattr(columns, role) is not None for role in ("code", "name", "district", "province", "address")) \
-        == len(expected)
+    assert sum(
+        getattr(columns, role) is not None for role in ("code", "name", "district", "province", "address")
+    ) == len(expected)
 
 
 def test_overrides_win_and_bad_overrides_are_named():
@@ -83,18 +91,21 @@ def test_overrides_win_and_bad_overrides_are_named():
 
 
 # ---------------------------------------------------------------- bad inputs
-@pytest.mark.parametrize("data, filename, message", [
-    (b"", "list.csv", "rỗng"),
-    (b"  \r\n \n", "list.csv", "rỗng"),
-    (_csv("Tên xã,Huyện\n"), "list.csv", "không có dòng dữ liệu"),
-    (_csv("Tên xã,Huyện\n,\n,\n"), "list.csv", "không có dòng dữ liệu"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "photo.png", "không phải bảng tính"),
-    (b"GIF89a\x01\x00\x01\x00\x00\x00\x00", "anim.gif", "không phải bảng tính"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", "old.xls", "Excel cũ"),
-    (b"this is not a zip", "list.xlsx", "không phải tệp bảng tính .xlsx hợp lệ"),
-    (b"PK\x03\x04broken zip", "list.xlsx", "không phải tệp bảng tính .xlsx hợp lệ"),
-    (_csv('Tên xã,Huyện\n"Phường Phúc Xá,Ba Đình\n'), "list.csv", "không đọc được như CSV.*dòng 2"),
-])
+@pytest.mark.parametrize(
+    "data, filename, message",
+    [
+        (b"", "list.csv", "rỗng"),
+        (b"  \r\n \n", "list.csv", "rỗng"),
+        (_csv("Tên xã,Huyện\n"), "list.csv", "không có dòng dữ liệu"),
+        (_csv("Tên xã,Huyện\n,\n,\n"), "list.csv", "không có dòng dữ liệu"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "photo.png", "không phải bảng tính"),
+        (b"GIF89a\x01\x00\x01\x00\x00\x00\x00", "anim.gif", "không phải bảng tính"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", "old.xls", "Excel cũ"),
+        (b"this is not a zip", "list.xlsx", "không phải tệp bảng tính .xlsx hợp lệ"),
+        (b"PK\x03\x04broken zip", "list.xlsx", "không phải tệp bảng tính .xlsx hợp lệ"),
+        (_csv('Tên xã,Huyện\n"Phường Phúc Xá,Ba Đình\n'), "list.csv", "không đọc được như CSV.*dòng 2"),
+    ],
+)
 def test_unreadable_files_are_refused_with_a_reason(converter, data, filename, message):
     with pytest.raises(ConvertError, match=message):
         convert_file(data, filename, converter)
@@ -105,16 +116,24 @@ def test_wrong_columns_are_refused_listing_the_columns_found(converter):
         convert_file(_csv("Họ tên,Số điện thoại\nAn,0901\n"), "people.csv", converter)
 
 
-@pytest.mark.parametrize("data", [b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
-                                  b"\xff\xd8\xff\xe0\x00\x10JFIF"])
+@pytest.mark.parametrize(
+    "data", [b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", b"\xff\xd8\xff\xe0\x00\x10JFIF"]
+)
 def test_a_pdf_or_image_is_not_taken_for_a_list(converter, data):
     with pytest.raises(ConvertError, match="PDF hoặc ảnh"):
         convert_file(data, "danh_sach.csv", converter)
 
 
 def test_title_rows_above_the_header_are_skipped(converter):
-    data = _xlsx([["DANH SÁCH XÃ CẦN CHUYỂN ĐỔI"], [], ["STT", "Tên xã", "Quận/Huyện", "Tỉnh"],
-                  [1, "Phường Phúc Xá", "Ba Đình", "Hà Nội"], [2, "Phường 2", "Quận 5", "Hồ Chí Minh"]])
+    data = _xlsx(
+        [
+            ["DANH SÁCH XÃ CẦN CHUYỂN ĐỔI"],
+            [],
+            ["STT", "Tên xã", "Quận/Huyện", "Tỉnh"],
+            [1, "Phường Phúc Xá", "Ba Đình", "Hà Nội"],
+            [2, "Phường 2", "Quận 5", "Hồ Chí Minh"],
+        ]
+    )
     result = convert_file(data, "ds.xlsx", converter)
     assert result.columns.name == "Tên xã" and result.columns.district == "Quận/Huyện"
     assert result.table["old_code_matched"].tolist() == ["00001", "27307"]
@@ -122,14 +141,16 @@ def test_title_rows_above_the_header_are_skipped(converter):
 
 
 def test_mixed_levels_are_flagged_row_by_row(converter):
-    text = ("Mã xã,Tên xã,Tỉnh\n"
-            "00001,,\n"                            # old commune by code
-            "001,,\n"                              # a district code (3 digits)
-            "01,,\n"                               # a province code
-            ",Quận Ba Đình,Hà Nội\n"               # a district by name
-            ",Tỉnh Tiền Giang,\n"                  # a province by name
-            ",Phường Chợ Quán,Hồ Chí Minh\n"       # a NEW commune, not an old one
-            ",Huyện Côn Đảo,\n")                   # an island district: a real old unit
+    text = (
+        "Mã xã,Tên xã,Tỉnh\n"
+        "00001,,\n"  # old commune by code
+        "001,,\n"  # a district code (3 digits)
+        "01,,\n"  # a province code
+        ",Quận Ba Đình,Hà Nội\n"  # a district by name
+        ",Tỉnh Tiền Giang,\n"  # a province by name
+        ",Phường Chợ Quán,Hồ Chí Minh\n"  # a NEW commune, not an old one
+        ",Huyện Côn Đảo,\n"
+    )  # an island district: a real old unit
     result = convert_file(_csv(text), "mixed.csv", converter)
     quality = result.table["match_quality"].tolist()
     assert quality == ["code", "wrong_level", "wrong_level", "wrong_level", "wrong_level", "wrong_level", "name"]
@@ -141,9 +162,13 @@ def test_mixed_levels_are_flagged_row_by_row(converter):
 
 # ---------------------------------------------------------------- conversion
 def test_names_with_district_and_province_resolve(converter):
-    table = pd.DataFrame({"Tên xã": [unicodedata.normalize("NFD", "Phường Phúc Xá"), "phuong 1", "Xã Tân Phú"],
-                          "Huyện": ["Ba Đình", "Quận 5", "Thị xã Cai Lậy"],
-                          "Tỉnh": ["Hà Nội", "TP HCM", "Tiền Giang"]})
+    table = pd.DataFrame(
+        {
+            "Tên xã": [unicodedata.normalize("NFD", "Phường Phúc Xá"), "phuong 1", "Xã Tân Phú"],
+            "Huyện": ["Ba Đình", "Quận 5", "Thị xã Cai Lậy"],
+            "Tỉnh": ["Hà Nội", "TP HCM", "Tiền Giang"],
+        }
+    )
     result = converter.convert(table)
     out = result.table
     assert list(out.columns) == ["Tên xã", "Huyện", "Tỉnh", *OUTPUT_COLUMNS]
@@ -204,29 +229,54 @@ def test_input_columns_named_like_output_columns_are_kept(converter):
 
 
 # ---------------------------------------------------------------- addresses
-@pytest.mark.parametrize("address, expected", [
-    ("Số 5, phường Phúc Xá, quận Ba Đình, Hà Nội",
-     {"commune": "phường Phúc Xá", "district": "quận Ba Đình", "province": "Hà Nội"}),
-    ("Phúc Xá, Ba Đình, Hà Nội", {"commune": "Phúc Xá", "district": "Ba Đình", "province": "Hà Nội"}),
-    ("123 Nguyễn Trãi, P. 2, Q.5, TP. HCM", {"commune": "Phường 2", "district": "Quận 5", "province": "Thành phố HCM"}),
-    ("Thôn 3, xã Tân Phú, TX Cai Lậy, tỉnh Tiền Giang",
-     {"commune": "xã Tân Phú", "district": "Thị xã Cai Lậy", "province": "tỉnh Tiền Giang"}),
-    ("Phường Phúc Xá, Ba Đình", {"commune": "Phường Phúc Xá", "district": "Ba Đình"}),
-    ("Phường 1 - Quận 5 - Thành phố Hồ Chí Minh",
-     {"commune": "Phường 1", "district": "Quận 5", "province": "Thành phố Hồ Chí Minh"}),
-    ("Số 1, Phường Văn Miếu - Quốc Tử Giám, Quận Đống Đa, Hà Nội",
-     {"commune": "Phường Văn Miếu - Quốc Tử Giám", "district": "Quận Đống Đa", "province": "Hà Nội"}),
-    ("Phường 1, Thành phố Vũng Tàu, Tỉnh Bà Rịa - Vũng Tàu",
-     {"commune": "Phường 1", "district": "Thành phố Vũng Tàu", "province": "Tỉnh Bà Rịa - Vũng Tàu"}),
-])
+@pytest.mark.parametrize(
+    "address, expected",
+    [
+        (
+            "Số 5, phường Phúc Xá, quận Ba Đình, Hà Nội",
+            {"commune": "phường Phúc Xá", "district": "quận Ba Đình", "province": "Hà Nội"},
+        ),
+        ("Phúc Xá, Ba Đình, Hà Nội", {"commune": "Phúc Xá", "district": "Ba Đình", "province": "Hà Nội"}),
+        (
+            "123 Nguyễn Trãi, P. 2, Q.5, TP. HCM",
+            {"commune": "Phường 2", "district": "Quận 5", "province": "Thành phố HCM"},
+        ),
+        (
+            "Thôn 3, xã Tân Phú, TX Cai Lậy, tỉnh Tiền Giang",
+            {"commune": "xã Tân Phú", "district": "Thị xã Cai Lậy", "province": "tỉnh Tiền Giang"},
+        ),
+        ("Phường Phúc Xá, Ba Đình", {"commune": "Phường Phúc Xá", "district": "Ba Đình"}),
+        (
+            "Phường 1 - Quận 5 - Thành phố Hồ Chí Minh",
+            {"commune": "Phường 1", "district": "Quận 5", "province": "Thành phố Hồ Chí Minh"},
+        ),
+        (
+            "Số 1, Phường Văn Miếu - Quốc Tử Giám, Quận Đống Đa, Hà Nội",
+            {"commune": "Phường Văn Miếu - Quốc Tử Giám", "district": "Quận Đống Đa", "province": "Hà Nội"},
+        ),
+        (
+            "Phường 1, Thành phố Vũng Tàu, Tỉnh Bà Rịa - Vũng Tàu",
+            {"commune": "Phường 1", "district": "Thành phố Vũng Tàu", "province": "Tỉnh Bà Rịa - Vũng Tàu"},
+        ),
+    ],
+)
 def test_parse_address(address, expected):
     known = {"Hà Nội", "Tiền Giang"}
     assert parse_address(address, is_province=lambda text: text in known) == expected
 
 
 def test_addresses_are_converted(converter):
-    table = pd.DataFrame({"Địa chỉ": ["Số 5, phường Phúc Xá, quận Ba Đình, Hà Nội", "P. 2, Q. 5, TP. HCM",
-                                      "Phúc Xá, Ba Đình, Hà Nội", "Quận Ba Đình, Hà Nội", "Số 5 phố Hàng Bạc"]})
+    table = pd.DataFrame(
+        {
+            "Địa chỉ": [
+                "Số 5, phường Phúc Xá, quận Ba Đình, Hà Nội",
+                "P. 2, Q. 5, TP. HCM",
+                "Phúc Xá, Ba Đình, Hà Nội",
+                "Quận Ba Đình, Hà Nội",
+                "Số 5 phố Hàng Bạc",
+            ]
+        }
+    )
     out = converter.convert(table).table
     assert out["match_quality"].tolist() == ["address", "address", "address", "wrong_level", "unknown"]
     assert out["new_code"].tolist()[:3] == ["00097", "27301", "00097"]
@@ -235,8 +285,9 @@ def test_addresses_are_converted(converter):
 # ---------------------------------------------------------------- outputs
 def test_outputs_read_back(converter):
     result = convert_file(_csv("Mã xã,Ghi chú\n00007,đầu tiên\n00001,\n001,\n"), "list.csv", converter)
-    back = pd.read_csv(io.BytesIO(conversion_bytes(result, "csv", INFO)), dtype=str, encoding="utf-8-sig",
-                       keep_default_na=False)
+    back = pd.read_csv(
+        io.BytesIO(conversion_bytes(result, "csv", INFO)), dtype=str, encoding="utf-8-sig", keep_default_na=False
+    )
     assert back["Mã xã"].tolist() == ["00007", "00001", "001"] and back["Ghi chú"][0] == "đầu tiên"
     assert back["new_code"].tolist() == ["00008; 00025", "00097", ""]
     book = openpyxl.load_workbook(io.BytesIO(conversion_bytes(result, "xlsx", INFO)))
@@ -249,8 +300,10 @@ def test_outputs_read_back(converter):
 
 
 def test_numbers_stay_numbers_and_codes_stay_text_in_both_outputs(converter):
-    data = _csv("STT,Mã xã,Dân số,Diện tích,Mã huyện,Số điện thoại,Ghi chú\n"
-                "1,00007,1200,1.5,001,0901234567,a\n2,00001,,2.25,002,0912345678,7\n10,00097,900,3,003,,b\n")
+    data = _csv(
+        "STT,Mã xã,Dân số,Diện tích,Mã huyện,Số điện thoại,Ghi chú\n"
+        "1,00007,1200,1.5,001,0901234567,a\n2,00001,,2.25,002,0912345678,7\n10,00097,900,3,003,,b\n"
+    )
     result = convert_file(data, "list.csv", converter)
     table = result.table
     assert table["STT"].tolist() == [1, 2, 10] and str(table["STT"].dtype) == "Int64"
@@ -258,22 +311,27 @@ def test_numbers_stay_numbers_and_codes_stay_text_in_both_outputs(converter):
     assert table["Diện tích"].tolist() == [1.5, 2.25, 3.0]
     for text in ("Mã xã", "Mã huyện", "Số điện thoại", "Ghi chú"):
         assert all(isinstance(v, str) or pd.isna(v) for v in table[text]), text
-    back = pd.read_csv(io.BytesIO(conversion_bytes(result, "csv", INFO)), dtype=str, encoding="utf-8-sig",
-                       keep_default_na=False)
+    back = pd.read_csv(
+        io.BytesIO(conversion_bytes(result, "csv", INFO)), dtype=str, encoding="utf-8-sig", keep_default_na=False
+    )
     assert back["STT"].tolist() == ["1", "2", "10"] and back["Dân số"].tolist() == ["1200", "", "900"]
     assert back["Mã xã"].tolist() == ["00007", "00001", "00097"] and back["Mã huyện"][0] == "001"
     sheet = openpyxl.load_workbook(io.BytesIO(conversion_bytes(result, "xlsx", INFO)))["converted"]
     rows = list(sheet.iter_rows(values_only=True))
     header = list(rows[0])
-    first = dict(zip(header, rows[1]))
+    first = dict(zip(header, rows[1], strict=False))
     assert first["STT"] == 1 and first["Dân số"] == 1200 and first["Diện tích"] == 1.5
     assert first["Mã xã"] == "00007" and first["Mã huyện"] == "001" and first["Số điện thoại"] == "0901234567"
-    assert dict(zip(header, rows[2]))["Ghi chú"] == "7"  # a mixed column stays text
+    assert dict(zip(header, rows[2], strict=False))["Ghi chú"] == "7"  # a mixed column stays text
 
 
 def test_converter_from_the_crosswalk_alone_gives_the_same_answers(converter):
-    table = pd.DataFrame({"Tên xã": ["Phường Phúc Xá", "Phường 1", "Phường Chợ Quán", "Quận 5", "Cống Vị"],
-                          "Tỉnh": ["Hà Nội", "", "Hồ Chí Minh", "", "Hà Nội"]})
+    table = pd.DataFrame(
+        {
+            "Tên xã": ["Phường Phúc Xá", "Phường 1", "Phường Chợ Quán", "Quận 5", "Cống Vị"],
+            "Tỉnh": ["Hà Nội", "", "Hồ Chí Minh", "", "Hà Nội"],
+        }
+    )
     alone = Converter.from_crosswalk(_read("crosswalk.csv")).convert(table).table
     pd.testing.assert_frame_equal(alone, converter.convert(table).table)
 
@@ -281,13 +339,14 @@ def test_converter_from_the_crosswalk_alone_gives_the_same_answers(converter):
 # ---------------------------------------------------------------- the committed dataset
 @pytest.mark.dataset
 def test_every_gso_old_commune_resolves_by_names_and_the_cli_writes_the_file(tmp_path):
-    from lib.data import geodata
     from lib.cli import main
+    from lib.data import geodata
 
     crosswalk = geodata.load_crosswalk()
     communes = crosswalk[crosswalk["old_level"].eq("commune")].drop_duplicates("old_code")
-    table = pd.DataFrame({"Tên xã": communes["old_name"], "Huyện": communes["old_district_name"],
-                          "Tỉnh": communes["old_province_name"]})
+    table = pd.DataFrame(
+        {"Tên xã": communes["old_name"], "Huyện": communes["old_district_name"], "Tỉnh": communes["old_province_name"]}
+    )
     source = tmp_path / "gso.csv"
     table.to_csv(source, index=False, encoding="utf-8-sig")
     out = tmp_path / "gso_converted.csv"

@@ -7,27 +7,36 @@ from lib.build.crosswalk import build_crosswalk, build_province_crosswalk
 from lib.data.contract import COLUMNS, summarise
 
 # Old province 01 with communes A (00001), B (00002), C (00003), D (00004); an island district 900.
-OLD_COMMUNES = pd.DataFrame({
-    "code": ["00001", "00002", "00003", "00004"],
-    "name": ["Phường An", "Xã Bình", "Xã Cát", "Xã Dân"],
-    "type": ["Phường", "Xã", "Xã", "Xã"],
-    "district_code": ["001", "001", "002", "002"],
-    "district_name": ["Quận Một", "Quận Một", "Huyện Hai", "Huyện Hai"],
-    "province_code": ["01", "01", "01", "01"],
-    "province_name": ["Tỉnh Cũ", "Tỉnh Cũ", "Tỉnh Cũ", "Tỉnh Cũ"],
-})
-OLD_DISTRICTS = pd.DataFrame({
-    "code": ["001", "002", "900"], "name": ["Quận Một", "Huyện Hai", "Huyện Đảo"], "type": ["Quận", "Huyện", "Huyện"],
-    "province_code": ["01", "01", "01"], "province_name": ["Tỉnh Cũ"] * 3,
-})
+OLD_COMMUNES = pd.DataFrame(
+    {
+        "code": ["00001", "00002", "00003", "00004"],
+        "name": ["Phường An", "Xã Bình", "Xã Cát", "Xã Dân"],
+        "type": ["Phường", "Xã", "Xã", "Xã"],
+        "district_code": ["001", "001", "002", "002"],
+        "district_name": ["Quận Một", "Quận Một", "Huyện Hai", "Huyện Hai"],
+        "province_code": ["01", "01", "01", "01"],
+        "province_name": ["Tỉnh Cũ", "Tỉnh Cũ", "Tỉnh Cũ", "Tỉnh Cũ"],
+    }
+)
+OLD_DISTRICTS = pd.DataFrame(
+    {
+        "code": ["001", "002", "900"],
+        "name": ["Quận Một", "Huyện Hai", "Huyện Đảo"],
+        "type": ["Quận", "Huyện", "Huyện"],
+        "province_code": ["01", "01", "01"],
+        "province_name": ["Tỉnh Cũ"] * 3,
+    }
+)
 # New: 00001 ← A + part of B; 00002 ← rest of B; 00003 ← C (renamed Xã Cát Mới); 00004 ← D (same name);
 # 00900 ← island district 900.
-NEW_COMMUNES = pd.DataFrame({
-    "code": ["00001", "00002", "00003", "00004", "00900"],
-    "full_name": ["Phường An", "Xã Bình", "Xã Cát Mới", "Xã Dân", "Đặc khu Đảo"],
-    "type": ["Phường", "Xã", "Xã", "Xã", "Đặc khu"],
-    "province_code": ["01"] * 5,
-})
+NEW_COMMUNES = pd.DataFrame(
+    {
+        "code": ["00001", "00002", "00003", "00004", "00900"],
+        "full_name": ["Phường An", "Xã Bình", "Xã Cát Mới", "Xã Dân", "Đặc khu Đảo"],
+        "type": ["Phường", "Xã", "Xã", "Xã", "Đặc khu"],
+        "province_code": ["01"] * 5,
+    }
+)
 NEW_PROVINCES = pd.DataFrame({"code": ["01"], "full_name": ["Tỉnh Mới"]})
 
 
@@ -39,15 +48,26 @@ def dv(rows):
     return pd.DataFrame(rows, columns=["old_code", "new_code", "type", "old_name_dvhcvn", "old_level"])
 
 
-VAU = vau([
-    ("00001", "commune", "00001", False), ("00002", "commune", "00001", True), ("00002", "commune", "00002", True),
-    ("00003", "commune", "00003", False), ("00004", "commune", "00004", False), ("900", "district", "00900", False),
-])
-DV = dv([
-    ("00001", "00001", "full", "Phường An", "commune"), ("00002", "00001", "partial", "Xã Bình", "commune"),
-    ("00002", "00002", "partial", "Xã Bình", "commune"), ("00003", "00003", "full", "Xã Cát", "commune"),
-    ("00004", "00004", "full", "Xã Dân", "commune"), ("900", "00900", "full", "Huyện Đảo", "district"),
-])
+VAU = vau(
+    [
+        ("00001", "commune", "00001", False),
+        ("00002", "commune", "00001", True),
+        ("00002", "commune", "00002", True),
+        ("00003", "commune", "00003", False),
+        ("00004", "commune", "00004", False),
+        ("900", "district", "00900", False),
+    ]
+)
+DV = dv(
+    [
+        ("00001", "00001", "full", "Phường An", "commune"),
+        ("00002", "00001", "partial", "Xã Bình", "commune"),
+        ("00002", "00002", "partial", "Xã Bình", "commune"),
+        ("00003", "00003", "full", "Xã Cát", "commune"),
+        ("00004", "00004", "full", "Xã Dân", "commune"),
+        ("900", "00900", "full", "Huyện Đảo", "district"),
+    ]
+)
 
 
 def build(vau_pairs=VAU, dv_pairs=DV):
@@ -98,7 +118,7 @@ def test_island_district_row():
 
 def test_sources_and_disagreements_recorded():
     # dvhcvn lacks 00004→00004, says 00003 went to 00004 as well, and calls B→00001 whole.
-    dv_pairs = DV[~((DV["old_code"] == "00004"))].copy()
+    dv_pairs = DV[~(DV["old_code"] == "00004")].copy()
     dv_pairs.loc[(dv_pairs["old_code"] == "00002") & (dv_pairs["new_code"] == "00001"), "type"] = "full"
     dv_pairs = pd.concat([dv_pairs, dv([("00003", "00004", "partial", "Xã Cát", "commune")])], ignore_index=True)
     table, rejected = build(dv_pairs=dv_pairs)
@@ -109,7 +129,7 @@ def test_sources_and_disagreements_recorded():
     whole_but_split = row(table, "00002", "00001")
     assert whole_but_split["part"] == "part" and "several targets" in whole_but_split["disagreement"]
     assert row(table, "00001", "00001")["disagreement"] == ""
-    assert list(zip(rejected["old_code"], rejected["new_code"])) == [("00003", "00004")]
+    assert list(zip(rejected["old_code"], rejected["new_code"], strict=False)) == [("00003", "00004")]
     assert summarise(table)["disagreeing_pairs"] == 2
 
 
@@ -143,7 +163,13 @@ def test_one_relation_rule_for_pairs_provinces_and_summaries():
     whole = pd.Series([True, True, True, False, False])
     same = pd.Series([True, False, True, True, True])
     assert classify_relations(targets=targets, predecessors=predecessors, whole=whole, same_name=same).tolist() == [
-        "unchanged", "renamed", "merged", "split", "split"]
-    assert classify_relations(targets=targets, predecessors=predecessors, whole=whole, same_name=same,
-                              split=False).tolist() == ["unchanged", "renamed", "merged", "merged", "merged"]
+        "unchanged",
+        "renamed",
+        "merged",
+        "split",
+        "split",
+    ]
+    assert classify_relations(
+        targets=targets, predecessors=predecessors, whole=whole, same_name=same, split=False
+    ).tolist() == ["unchanged", "renamed", "merged", "merged", "merged"]
     assert set(RELATION_LABELS) == set(RELATIONS)

@@ -19,6 +19,7 @@ from shapely.geometry import box
 
 from lib.build.crosswalk import build_province_crosswalk
 from lib.data.contract import COLUMN_DOCS
+from lib.data.geodata import CROSSWALK_CODE_COLUMNS, read_code_table
 from lib.io.export import (
     FORMATS,
     SHEETS,
@@ -27,8 +28,8 @@ from lib.io.export import (
     XLSX_MAX_COLUMNS,
     XLSX_MAX_ROWS,
     XLSX_MAX_TEXT,
-    check_excel_limits,
     ExportInfo,
+    check_excel_limits,
     csv_bytes,
     export_bytes,
     geojson_bytes,
@@ -36,7 +37,6 @@ from lib.io.export import (
     with_geometry,
     xlsx_bytes,
 )
-from lib.data.geodata import CROSSWALK_CODE_COLUMNS, read_code_table
 from lib.io.files import write_atomic
 from lib.lookup.crosswalk_export import crosswalk_export
 from lib.lookup.lineage import SUMMARY_COLUMNS
@@ -63,7 +63,7 @@ def polygons() -> gpd.GeoDataFrame:
 def test_csv_has_bom_and_reads_back_equal(crosswalk):
     data = csv_bytes(crosswalk, INFO)
     assert data.startswith(b"\xef\xbb\xbf") and not data.startswith(b"\xef\xbb\xbf\xef\xbb\xbf")
-    assert "00001,commune,Phường Phúc Xá".encode("utf-8") in data
+    assert "00001,commune,Phường Phúc Xá".encode() in data
     back = read_code_table(io.BytesIO(data), CROSSWALK_CODE_COLUMNS)
     assert list(back.columns) == [*crosswalk.columns, "dataset_version", "export_date"]
     pd.testing.assert_frame_equal(back[crosswalk.columns], crosswalk)
@@ -92,8 +92,14 @@ def test_extra_and_filled_columns_are_carried_and_documented(crosswalk):
 
 @pytest.fixture(scope="module")
 def workbook(crosswalk) -> bytes:
-    return crosswalk_export("xlsx", crosswalk, crosswalk=crosswalk, province_crosswalk=build_province_crosswalk(crosswalk),
-                            manifest=MANIFEST, date=INFO.date)
+    return crosswalk_export(
+        "xlsx",
+        crosswalk,
+        crosswalk=crosswalk,
+        province_crosswalk=build_province_crosswalk(crosswalk),
+        manifest=MANIFEST,
+        date=INFO.date,
+    )
 
 
 def test_xlsx_sheets_frozen_header_widths_and_text_codes(workbook, crosswalk):
@@ -135,8 +141,14 @@ def test_xlsx_about_states_source_version_date_and_every_column(workbook):
 
 def test_xlsx_selection_keeps_every_predecessor_of_selected_new_communes(crosswalk):
     selected = crosswalk[crosswalk["old_code"].eq("00007")]
-    data = crosswalk_export("xlsx", selected, crosswalk=crosswalk, province_crosswalk=build_province_crosswalk(crosswalk),
-                            manifest=MANIFEST, selection="xã cũ 00007")
+    data = crosswalk_export(
+        "xlsx",
+        selected,
+        crosswalk=crosswalk,
+        province_crosswalk=build_province_crosswalk(crosswalk),
+        manifest=MANIFEST,
+        selection="xã cũ 00007",
+    )
     sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, dtype=str, keep_default_na=False)
     assert len(sheets["old_to_new"]) == 2
     summary = sheets["new_to_old"].set_index("new_code")
@@ -152,8 +164,9 @@ def test_geojson_reads_back_with_text_codes_and_new_commune_polygons(crosswalk, 
         assert back[column].tolist() == crosswalk[column].tolist(), column
     assert set(back["geometry_of"]) == {"new_commune"} and set(back["dataset_version"]) == {"test-1234"}
     expected = crosswalk[["new_code"]].merge(polygons[["code", "geometry"]], left_on="new_code", right_on="code")
-    assert shapely.equals_exact(shapely.normalize(back.geometry.to_numpy()),
-                                shapely.normalize(expected["geometry"].to_numpy()), tolerance=1e-5).all()
+    assert shapely.equals_exact(
+        shapely.normalize(back.geometry.to_numpy()), shapely.normalize(expected["geometry"].to_numpy()), tolerance=1e-5
+    ).all()
     assert shapely.is_ccw(shapely.get_exterior_ring(back.geometry.to_numpy())).all()
     assert "crs" not in json.loads(data)  # RFC 7946: WGS 84 implied
 
@@ -171,11 +184,14 @@ def test_geometry_needs_every_new_code(crosswalk, polygons):
         with_geometry(crosswalk, polygons[polygons["code"].ne("00097")])
 
 
-@pytest.mark.parametrize("fmt, kwargs, message", [
-    ("shp", {}, "unknown export format 'shp'"),
-    ("xlsx", {}, "needs the new→old summary"),
-    ("geojson", {}, "needs the new-commune polygons"),
-])
+@pytest.mark.parametrize(
+    "fmt, kwargs, message",
+    [
+        ("shp", {}, "unknown export format 'shp'"),
+        ("xlsx", {}, "needs the new→old summary"),
+        ("geojson", {}, "needs the new-commune polygons"),
+    ],
+)
 def test_export_bytes_refuses_what_it_cannot_write(crosswalk, fmt, kwargs, message):
     with pytest.raises(ValueError, match=message):
         export_bytes(fmt, crosswalk, INFO, **kwargs)
@@ -220,8 +236,13 @@ def test_whole_dataset_crosswalk_round_trips_in_csv_and_xlsx():
     crosswalk = geodata.load_crosswalk()
     back = read_code_table(io.BytesIO(csv_bytes(crosswalk, INFO)), CROSSWALK_CODE_COLUMNS)
     pd.testing.assert_frame_equal(back[crosswalk.columns], crosswalk)
-    data = crosswalk_export("xlsx", crosswalk, crosswalk=crosswalk, province_crosswalk=geodata.load_province_crosswalk(),
-                            manifest=geodata.load_manifest())
+    data = crosswalk_export(
+        "xlsx",
+        crosswalk,
+        crosswalk=crosswalk,
+        province_crosswalk=geodata.load_province_crosswalk(),
+        manifest=geodata.load_manifest(),
+    )
     sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, dtype=str, keep_default_na=False)
     assert len(sheets["old_to_new"]) == len(crosswalk) and len(sheets["new_to_old"]) == 3321
     assert len(sheets["provinces"]) == len(geodata.load_province_crosswalk())
@@ -231,15 +252,19 @@ def test_whole_dataset_crosswalk_round_trips_in_csv_and_xlsx():
 
 # ---------------------------------------------------------------- the XLSX writer (XlsxWriter) and Excel's limits
 def test_xlsx_cells_keep_their_type_and_text_never_becomes_a_formula_or_link():
-    table = pd.DataFrame({"code": ["00001", "=SUM(A1)", "0123", None],
-                          "text": ["A & B <c> \"q\"", "https://example.org", "bell\x07 removed", "Đặc khu Côn Đảo"],
-                          "number": [1.5, 3, float("nan"), -2.25e-7],
-                          "count": pd.array([1, None, 3, 4], dtype="Int64")})
+    table = pd.DataFrame(
+        {
+            "code": ["00001", "=SUM(A1)", "0123", None],
+            "text": ['A & B <c> "q"', "https://example.org", "bell\x07 removed", "Đặc khu Côn Đảo"],
+            "number": [1.5, 3, float("nan"), -2.25e-7],
+            "count": pd.array([1, None, 3, 4], dtype="Int64"),
+        }
+    )
     book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes({"data": table}, INFO)))
     sheet = book["data"]
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert values[0] == ["code", "text", "number", "count"]
-    assert values[1] == ["00001", "A & B <c> \"q\"", 1.5, 1]
+    assert values[1] == ["00001", 'A & B <c> "q"', 1.5, 1]
     assert values[2] == ["=SUM(A1)", "https://example.org", 3, None] and sheet["A3"].data_type == "s"
     assert sheet["B3"].hyperlink is None
     assert values[3] == ["0123", "bell removed", None, 3]

@@ -77,12 +77,18 @@ def test_national_html_colours_provinces_from_the_same_classes(tmp_path, small_i
     assert set(fills) == {"01", "02"}
 
 
-@pytest.mark.parametrize("view, page_url, expected", [
-    (ViewState(), "http://127.0.0.1:8501/briefing", "http://127.0.0.1:8501/?embed=true"),
-    (ViewState(province="01", mode="centre", date=dt.date(2025, 11, 1)), "https://intra.gov.vn/vnmap/briefing",
-     "https://intra.gov.vn/vnmap/?embed=true&province=01&mode=centre&date=2025-11-01"),
-    (ViewState(level="commune", mode="merge"), None, "/?embed=true&level=commune&mode=merge"),
-])
+@pytest.mark.parametrize(
+    "view, page_url, expected",
+    [
+        (ViewState(), "http://127.0.0.1:8501/briefing", "http://127.0.0.1:8501/?embed=true"),
+        (
+            ViewState(province="01", mode="centre", date=dt.date(2025, 11, 1)),
+            "https://intra.gov.vn/vnmap/briefing",
+            "https://intra.gov.vn/vnmap/?embed=true&province=01&mode=centre&date=2025-11-01",
+        ),
+        (ViewState(level="commune", mode="merge"), None, "/?embed=true&level=commune&mode=merge"),
+    ],
+)
 def test_embed_link_carries_the_view(view, page_url, expected):
     assert htmlexport.embed_link(view, page_url=page_url) == expected
 
@@ -94,8 +100,12 @@ def test_iframe_snippet_escapes_the_url():
 
 def test_missing_leaflet_is_a_clear_error(tmp_path, small_inputs):
     with pytest.raises(htmlexport.HtmlExportError, match="static/leaflet"):
-        htmlexport.write_html(ViewState(), small_inputs(tmp_path, with_status=False), tmp_path / "x.html",
-                              leaflet_dir=tmp_path / "nowhere")
+        htmlexport.write_html(
+            ViewState(),
+            small_inputs(tmp_path, with_status=False),
+            tmp_path / "x.html",
+            leaflet_dir=tmp_path / "nowhere",
+        )
     assert not list(tmp_path.glob("*.html")) and not list(tmp_path.glob(".x.html*"))
 
 

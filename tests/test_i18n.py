@@ -9,8 +9,9 @@ from lib.data import i18n
 from lib.maps import urlstate
 
 
-@pytest.mark.parametrize("value, decimals, expected", [(1234.5, 1, "1.234,5"), (3321, 0, "3.321"), (None, 0, ""),
-                                                       (float("nan"), 1, "")])
+@pytest.mark.parametrize(
+    "value, decimals, expected", [(1234.5, 1, "1.234,5"), (3321, 0, "3.321"), (None, 0, ""), (float("nan"), 1, "")]
+)
 def test_format_number(value, decimals, expected):
     assert i18n.format_number(value, decimals) == expected
 
@@ -26,7 +27,7 @@ class _LateEveningUTC(dt.datetime):
 
     @classmethod
     def now(cls, tz=None):
-        moment = dt.datetime(2025, 11, 30, 18, 0, tzinfo=dt.timezone.utc)
+        moment = dt.datetime(2025, 11, 30, 18, 0, tzinfo=dt.UTC)
         return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
 
 

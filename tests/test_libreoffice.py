@@ -26,17 +26,32 @@ _FIELD = re.compile(r'("(?:[^"]|"")*"|[^,]*)(,|$)')
 def _soffice() -> str:
     found = shutil.which("soffice") or shutil.which("libreoffice")
     if not found:
-        pytest.fail("LibreOffice (soffice) is not installed: run `make system-deps` or "
-                    "`apt-get install -y --no-install-recommends libreoffice-calc`")
+        pytest.fail(
+            "LibreOffice (soffice) is not installed: run `make system-deps` or "
+            "`apt-get install -y --no-install-recommends libreoffice-calc`"
+        )
     return found
 
 
 def _to_csv(files: list[Path], folder: Path) -> None:
     """Every sheet of every file as ``<stem>-<sheet>.csv`` in ``folder`` (LibreOffice headless)."""
     profile = (folder / "profile").as_uri()
-    run = subprocess.run([_soffice(), f"-env:UserInstallation={profile}", "--headless", "--norestore",
-                          "--convert-to", CSV_FILTER, "--outdir", str(folder), *map(str, files)],
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            _soffice(),
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            CSV_FILTER,
+            "--outdir",
+            str(folder),
+            *map(str, files),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, f"soffice failed: {run.stderr or run.stdout}"
 
 
@@ -58,7 +73,7 @@ def _rows(path: Path) -> list[list[tuple[str, bool]]]:
 def _records(path: Path) -> list[dict[str, tuple[str, bool]]]:
     header, *body = _rows(path)
     names = [value for value, _ in header]
-    return [dict(zip(names, row)) for row in body]
+    return [dict(zip(names, row, strict=False)) for row in body]
 
 
 def test_crosswalk_and_conversion_xlsx_keep_codes_and_numbers_in_libreoffice(tmp_path):

@@ -33,7 +33,10 @@ def test_old_split_commune_lists_every_target_and_their_other_predecessors(cross
     assert item.new_codes == ("00008", "00025")
     assert set(item.pairs["part"]) == {"part"}
     # Other old units that went into Ngọc Hà or Giảng Võ, without Cống Vị's own rows.
-    assert sorted(zip(item.related["old_code"], item.related["new_code"])) == [("00019", "00008"), ("00025", "00025")]
+    assert sorted(zip(item.related["old_code"], item.related["new_code"], strict=False)) == [
+        ("00019", "00008"),
+        ("00025", "00025"),
+    ]
 
 
 def test_new_commune_lists_predecessors_and_where_their_other_parts_went(crosswalk):
@@ -42,12 +45,15 @@ def test_new_commune_lists_predecessors_and_where_their_other_parts_went(crosswa
     assert list(item.related["new_code"]) == ["00008"]  # the rest of Điện Biên
 
 
-@pytest.mark.parametrize("kind, code, old_codes, new_codes", [
-    ("old_district", "001", ("00001", "00004", "00007", "00019", "00025"), ("00004", "00008", "00025", "00097")),
-    ("old_province", "77", ("755",), ("26732",)),
-    ("new_province", "82", ("28459", "28693"), ("28400", "28700")),
-    ("old_commune", "755", ("755",), ("26732",)),
-])
+@pytest.mark.parametrize(
+    "kind, code, old_codes, new_codes",
+    [
+        ("old_district", "001", ("00001", "00004", "00007", "00019", "00025"), ("00004", "00008", "00025", "00097")),
+        ("old_province", "77", ("755",), ("26732",)),
+        ("new_province", "82", ("28459", "28693"), ("28400", "28700")),
+        ("old_commune", "755", ("755",), ("26732",)),
+    ],
+)
 def test_lineage_of_every_kind(crosswalk, kind, code, old_codes, new_codes):
     item = lineage(crosswalk, kind=kind, code=code)
     assert (item.old_codes, item.new_codes) == (old_codes, new_codes)
@@ -74,8 +80,10 @@ def test_summary_one_row_per_new_commune_with_aligned_predecessors(crosswalk):
     assert summary["predecessor_count"].sum() == len(crosswalk)
     row = summary.set_index("new_code").loc["00008"]
     assert row["predecessor_codes"] == "00007; 00019"
-    assert row["predecessors"] == (f"Phường Cống Vị (Quận Ba Đình, Thành phố Hà Nội){PART_MARK}; "
-                                   f"Phường Điện Biên (Quận Ba Đình, Thành phố Hà Nội){PART_MARK}")
+    assert row["predecessors"] == (
+        f"Phường Cống Vị (Quận Ba Đình, Thành phố Hà Nội){PART_MARK}; "
+        f"Phường Điện Biên (Quận Ba Đình, Thành phố Hà Nội){PART_MARK}"
+    )
     assert (row["partial_predecessor_count"], row["disagreeing_pairs"], row["relation"]) == (2, 1, "merged")
 
 
@@ -88,17 +96,20 @@ def test_summary_relation_and_cross_province_predecessors(crosswalk):
     assert summary.loc["26732", "old_province_names"] == "Tỉnh Bà Rịa - Vũng Tàu"
 
 
-@pytest.mark.parametrize("filters, expected_pairs", [
-    ({}, 14),
-    ({"new_province": "01"}, 8),
-    ({"old_province": "77"}, 1),
-    ({"old_district": "001"}, 7),
-    ({"relations": ("renamed", "unchanged")}, 4),
-    ({"only_split": True}, 4),
-    ({"only_disagreement": True}, 1),
-    ({"new_province": "01", "only_split": True, "only_disagreement": True}, 1),
-    ({"new_province": "79", "old_province": "01"}, 0),
-])
+@pytest.mark.parametrize(
+    "filters, expected_pairs",
+    [
+        ({}, 14),
+        ({"new_province": "01"}, 8),
+        ({"old_province": "77"}, 1),
+        ({"old_district": "001"}, 7),
+        ({"relations": ("renamed", "unchanged")}, 4),
+        ({"only_split": True}, 4),
+        ({"only_disagreement": True}, 1),
+        ({"new_province": "01", "only_split": True, "only_disagreement": True}, 1),
+        ({"new_province": "79", "old_province": "01"}, 0),
+    ],
+)
 def test_filters(crosswalk, filters, expected_pairs):
     selected = filter_crosswalk(crosswalk, **filters)
     assert len(selected) == expected_pairs
@@ -114,7 +125,10 @@ def test_unknown_relation_is_refused(crosswalk):
 def test_province_table_follows_the_filter(crosswalk):
     provinces = build_province_crosswalk(crosswalk)
     kept = filter_province_crosswalk(provinces, filter_crosswalk(crosswalk, new_province="79"))
-    assert sorted(zip(kept["old_province_code"], kept["new_province_code"])) == [("77", "79"), ("79", "79")]
+    assert sorted(zip(kept["old_province_code"], kept["new_province_code"], strict=False)) == [
+        ("77", "79"),
+        ("79", "79"),
+    ]
 
 
 def test_describe_filters():
@@ -133,7 +147,9 @@ def test_result_labels_and_district_choices(crosswalk):
     assert result_labels(results)[0] == "Xã cũ · Phường Phúc Xá · Quận Ba Đình · Thành phố Hà Nội [00001]"
     assert result_labels(results.iloc[0:0]) == []
     assert choices(crosswalk, "old_district_code", "old_district_name", old_province="79") == {
-        "770": "770 – Quận 3", "774": "774 – Quận 5"}
+        "770": "770 – Quận 3",
+        "774": "774 – Quận 5",
+    }
     assert lineage(crosswalk, kind="old_commune", code="00019").disagreements == 1
 
 

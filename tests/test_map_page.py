@@ -66,13 +66,30 @@ def panel_script():
     from lib.ui import widgets
 
     evil = 'Xã <script>alert("x")</script> *đậm*'
-    widgets.unit_panel({
-        "commune": {"full_name": evil, "code": "00001", "type": "Xã", "province_name": "Tỉnh <b>A</b>",
-                    "area_km2": 1.5, "population": 1234, "admin_centre": "<img src=x onerror=alert(1)>"},
-        "predecessors": pd.DataFrame({"old_code": ["10001"], "old_name": [evil], "old_district_name": ["H"],
-                                      "old_province_name": ["T"], "part": ["toàn bộ"], "share_of_new": [0.5],
-                                      "relation": ["sáp nhập"]}),
-    })
+    widgets.unit_panel(
+        {
+            "commune": {
+                "full_name": evil,
+                "code": "00001",
+                "type": "Xã",
+                "province_name": "Tỉnh <b>A</b>",
+                "area_km2": 1.5,
+                "population": 1234,
+                "admin_centre": "<img src=x onerror=alert(1)>",
+            },
+            "predecessors": pd.DataFrame(
+                {
+                    "old_code": ["10001"],
+                    "old_name": [evil],
+                    "old_district_name": ["H"],
+                    "old_province_name": ["T"],
+                    "part": ["toàn bộ"],
+                    "share_of_new": [0.5],
+                    "relation": ["sáp nhập"],
+                }
+            ),
+        }
+    )
 
 
 def test_names_with_markup_are_shown_as_text():

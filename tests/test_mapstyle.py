@@ -8,15 +8,19 @@ CODES = pd.Index(["00001", "00002", "00003", "00004"])
 
 
 def status(**overrides):
-    frame = pd.DataFrame({
-        "code": ["00001", "00002", "00003"],
-        "task_class": ["green", "red", "amber"],
-        "centre_class": ["operating", "gaps", "not_operating"],
-        "reported_at": pd.to_datetime(["2025-10-01 09:00", "2025-10-01 10:00", "2025-10-02 15:00"]).tz_localize("Asia/Ho_Chi_Minh"),
-        "stale": [False, False, False],
-        "conflict": ["", "", ""],
-        "is_demo": [True, True, True],
-    })
+    frame = pd.DataFrame(
+        {
+            "code": ["00001", "00002", "00003"],
+            "task_class": ["green", "red", "amber"],
+            "centre_class": ["operating", "gaps", "not_operating"],
+            "reported_at": pd.to_datetime(["2025-10-01 09:00", "2025-10-01 10:00", "2025-10-02 15:00"]).tz_localize(
+                "Asia/Ho_Chi_Minh"
+            ),
+            "stale": [False, False, False],
+            "conflict": ["", "", ""],
+            "is_demo": [True, True, True],
+        }
+    )
     for key, value in overrides.items():
         frame[key] = value
     return frame
@@ -38,8 +42,9 @@ def test_notes_say_as_of_and_demo():
 
 
 def test_centre_mode_and_conflict_outline():
-    colouring = colour_communes("centre", CODES, status=status(conflict=["", "phần A xanh, phần B đỏ", ""]),
-                                merge=pd.DataFrame())
+    colouring = colour_communes(
+        "centre", CODES, status=status(conflict=["", "phần A xanh, phần B đỏ", ""]), merge=pd.DataFrame()
+    )
     assert colouring.fill["00003"] == CENTRE_STYLES["not_operating"][0]
     assert colouring.outlined == {"00002"}
     assert any("không thống nhất" in n for n in colouring.legend.notes)
@@ -52,11 +57,13 @@ def test_no_status_all_grey_with_note():
 
 
 def test_merge_mode_bins_and_split_outline():
-    crosswalk = pd.DataFrame({
-        "old_code": ["a", "b", "c", "c", "d", "e", "f", "g", "h"],
-        "new_code": ["00001", "00001", "00001", "00002", "00003", "00003", "00003", "00003", "00004"],
-        "part": ["whole", "whole", "part", "part", "whole", "whole", "whole", "whole", "whole"],
-    })
+    crosswalk = pd.DataFrame(
+        {
+            "old_code": ["a", "b", "c", "c", "d", "e", "f", "g", "h"],
+            "new_code": ["00001", "00001", "00001", "00002", "00003", "00003", "00003", "00003", "00004"],
+            "part": ["whole", "whole", "part", "part", "whole", "whole", "whole", "whole", "whole"],
+        }
+    )
     merge = merge_structure(crosswalk)
     assert merge.loc["00001", "predecessors"] == 3 and merge.loc["00001", "has_split_part"]
     colouring = colour_communes("merge", CODES, status=None, merge=merge)
@@ -67,8 +74,13 @@ def test_merge_mode_bins_and_split_outline():
 
 def test_province_share_of_green():
     commune_province = pd.Series({"00001": "01", "00002": "01", "00003": "79"})
-    colouring = colour_provinces("task", pd.Index(["01", "79", "92"]), status=status(),
-                                 commune_province=commune_province, old_provinces=pd.Series(dtype=int))
+    colouring = colour_provinces(
+        "task",
+        pd.Index(["01", "79", "92"]),
+        status=status(),
+        commune_province=commune_province,
+        old_provinces=pd.Series(dtype=int),
+    )
     labels = {label: n for _, label, n in colouring.legend.entries}
     assert labels["40–60 %"] == 1  # 01: one of two green
     assert labels["dưới 20 %"] == 1  # 79: none green
@@ -77,8 +89,13 @@ def test_province_share_of_green():
 
 
 def test_province_merge_mode():
-    colouring = colour_provinces("merge", pd.Index(["01", "79"]), status=None, commune_province=pd.Series(dtype=str),
-                                 old_provinces=pd.Series({"01": 1, "79": 3}))
+    colouring = colour_provinces(
+        "merge",
+        pd.Index(["01", "79"]),
+        status=None,
+        commune_province=pd.Series(dtype=str),
+        old_provinces=pd.Series({"01": 1, "79": 3}),
+    )
     labels = {label: n for _, label, n in colouring.legend.entries}
     assert labels["Giữ nguyên"] == 1 and labels["Hợp nhất 3 tỉnh trở lên"] == 1
 
@@ -91,5 +108,12 @@ def test_conflicts_counted_among_shown_units_only_and_outlined_red():
     assert not any("không thống nhất" in n for n in colouring.legend.notes)
     assert any("MINH HOẠ" in n for n in colouring.legend.notes)  # the data is still demonstration data
     everywhere = colour_communes("task", CODES, status=frame, merge=pd.DataFrame())
-    assert everywhere.outline_colour != colour_communes("merge", CODES, status=None, merge=pd.DataFrame({
-        "predecessors": [1, 1, 1, 1], "has_split_part": [False] * 4}, index=CODES)).outline_colour
+    assert (
+        everywhere.outline_colour
+        != colour_communes(
+            "merge",
+            CODES,
+            status=None,
+            merge=pd.DataFrame({"predecessors": [1, 1, 1, 1], "has_split_part": [False] * 4}, index=CODES),
+        ).outline_colour
+    )

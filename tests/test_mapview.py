@@ -13,27 +13,48 @@ from lib.maps import view as mapview
 from lib.maps.style import merge_structure
 from lib.maps.urlstate import ViewState
 
-EVIL = 'Xã <script>alert("x")</script> & \'Ô\''
+EVIL = "Xã <script>alert(\"x\")</script> & 'Ô'"
 
 
 def tiny():
-    communes = gpd.GeoDataFrame({
-        "code": ["00001", "00002", "00003"], "full_name": [EVIL, "Phường Hai", "Xã Ba"],
-        "name": ["Một", "Hai", "Ba"], "type": ["Xã", "Phường", "Xã"], "province_code": ["01", "01", "79"],
-        "province_name": ["Tỉnh A", "Tỉnh A", "Tỉnh B"], "area_km2": [1.0, 2.0, 3.0], "population": [10, 20, 30],
-        "admin_centre": ["", "", ""],
-    }, geometry=[box(105.8, 21.0, 105.9, 21.1), box(105.9, 21.0, 106.0, 21.1), box(106.6, 10.7, 106.7, 10.8)],
-        crs="EPSG:4326")
-    provinces = gpd.GeoDataFrame({"code": ["01", "79"], "full_name": ["Tỉnh A", "Tỉnh B"]},
-                                 geometry=[box(105.8, 21.0, 106.0, 21.1), box(106.6, 10.7, 106.7, 10.8)], crs="EPSG:4326")
-    crosswalk = pd.DataFrame({
-        "old_code": ["10001", "10002", "10002", "10003"], "new_code": ["00001", "00001", "00002", "00003"],
-        "old_province_code": ["01", "01", "01", "79"], "new_province_code": ["01", "01", "01", "79"],
-        "part": ["whole", "part", "part", "whole"], "old_name": ["Xã X", "Xã Y", "Xã Y", "Xã Z"],
-        "old_district_name": ["H"] * 4, "old_type": ["Xã"] * 4, "old_province_name": ["Tỉnh A", "Tỉnh A", "Tỉnh A", "Tỉnh B"],
-        "share_of_new": [None] * 4, "share_of_old": [None] * 4, "relation": ["merged", "split", "split", "renamed"],
-        "new_name": [EVIL, EVIL, "Phường Hai", "Xã Ba"], "new_province_name": ["Tỉnh A"] * 3 + ["Tỉnh B"],
-    })
+    communes = gpd.GeoDataFrame(
+        {
+            "code": ["00001", "00002", "00003"],
+            "full_name": [EVIL, "Phường Hai", "Xã Ba"],
+            "name": ["Một", "Hai", "Ba"],
+            "type": ["Xã", "Phường", "Xã"],
+            "province_code": ["01", "01", "79"],
+            "province_name": ["Tỉnh A", "Tỉnh A", "Tỉnh B"],
+            "area_km2": [1.0, 2.0, 3.0],
+            "population": [10, 20, 30],
+            "admin_centre": ["", "", ""],
+        },
+        geometry=[box(105.8, 21.0, 105.9, 21.1), box(105.9, 21.0, 106.0, 21.1), box(106.6, 10.7, 106.7, 10.8)],
+        crs="EPSG:4326",
+    )
+    provinces = gpd.GeoDataFrame(
+        {"code": ["01", "79"], "full_name": ["Tỉnh A", "Tỉnh B"]},
+        geometry=[box(105.8, 21.0, 106.0, 21.1), box(106.6, 10.7, 106.7, 10.8)],
+        crs="EPSG:4326",
+    )
+    crosswalk = pd.DataFrame(
+        {
+            "old_code": ["10001", "10002", "10002", "10003"],
+            "new_code": ["00001", "00001", "00002", "00003"],
+            "old_province_code": ["01", "01", "01", "79"],
+            "new_province_code": ["01", "01", "01", "79"],
+            "part": ["whole", "part", "part", "whole"],
+            "old_name": ["Xã X", "Xã Y", "Xã Y", "Xã Z"],
+            "old_district_name": ["H"] * 4,
+            "old_type": ["Xã"] * 4,
+            "old_province_name": ["Tỉnh A", "Tỉnh A", "Tỉnh A", "Tỉnh B"],
+            "share_of_new": [None] * 4,
+            "share_of_old": [None] * 4,
+            "relation": ["merged", "split", "split", "renamed"],
+            "new_name": [EVIL, EVIL, "Phường Hai", "Xã Ba"],
+            "new_province_name": ["Tỉnh A"] * 3 + ["Tỉnh B"],
+        }
+    )
     return communes, provinces, crosswalk
 
 
@@ -44,8 +65,15 @@ def render(view):
     def geometry(kind, province):
         return leaflet.geojson_text(communes, {"code": "code", "label": "label", "kind": "kind"}, decimals=5)
 
-    built = mapview.build(view, communes=communes, provinces=provinces, crosswalk=crosswalk, geometry=geometry,
-                          merge=merge_structure(crosswalk), status=None)
+    built = mapview.build(
+        view,
+        communes=communes,
+        provinces=provinces,
+        crosswalk=crosswalk,
+        geometry=geometry,
+        merge=merge_structure(crosswalk),
+        status=None,
+    )
     return built, built.map.get_root().render()
 
 
@@ -96,11 +124,18 @@ def test_old_layers_stay_above_the_units_whatever_loads_first():
     assert "bringToFront" in html
 
 
-@pytest.mark.parametrize("view, props, expected", [
-    (ViewState(), {"code": "79", "kind": "province"}, {"province": "79"}),
-    (ViewState(province="01"), {"code": "00002", "kind": "commune"}, {"unit": "00002", "old": ""}),
-    (ViewState(province="01", unit="00002"), {"code": "10002", "kind": "old_communes"}, {"old": "10002", "unit": ""}),
-])
+@pytest.mark.parametrize(
+    "view, props, expected",
+    [
+        (ViewState(), {"code": "79", "kind": "province"}, {"province": "79"}),
+        (ViewState(province="01"), {"code": "00002", "kind": "commune"}, {"unit": "00002", "old": ""}),
+        (
+            ViewState(province="01", unit="00002"),
+            {"code": "10002", "kind": "old_communes"},
+            {"old": "10002", "unit": ""},
+        ),
+    ],
+)
 def test_click_changes_view(view, props, expected):
     new = mapview.apply_click(view, {"last_active_drawing": {"properties": props}})
     for field, value in expected.items():
@@ -113,13 +148,17 @@ def test_repeated_or_empty_click_changes_nothing():
     assert mapview.apply_click(view, {"last_active_drawing": {"properties": props}}, last=props) is None
     assert mapview.apply_click(view, None) is None
     assert mapview.apply_click(view, {"last_active_drawing": None}) is None
-    assert mapview.apply_click(ViewState(province="01", unit="00002"), {"last_active_drawing": {"properties": props}}) is None
+    assert (
+        mapview.apply_click(ViewState(province="01", unit="00002"), {"last_active_drawing": {"properties": props}})
+        is None
+    )
 
 
 def test_panel_tables_lineage_both_ways():
     communes, _, crosswalk = tiny()
-    tables = mapview.panel_tables(ViewState(province="01", unit="00001", old="10002"), communes=communes,
-                                  crosswalk=crosswalk)
+    tables = mapview.panel_tables(
+        ViewState(province="01", unit="00001", old="10002"), communes=communes, crosswalk=crosswalk
+    )
     assert tables["commune"]["full_name"] == EVIL
     assert list(tables["predecessors"]["old_name"]) == ["Xã X", "Xã Y"]
     assert list(tables["predecessors"]["part"]) == ["toàn bộ", "một phần"]

@@ -39,11 +39,21 @@ def test_nfd_input_matches_nfc():
     assert name_key(nfd) == name_key("Xã Đồn Đạc") == "don dac"
 
 
-@pytest.mark.parametrize("name, key", [
-    ("Phường Quán Thánh", "quan thanh"), ("Quán Thánh", "quan thanh"), ("Phường Phương Mai", "phuong mai"),
-    ("Phương Mai", "phuong mai"), ("Quận Ba Đình", "ba dinh"), ("phuong mai", "phuong mai"),
-    ("thi xa son tay", "son tay"), ("TP. HCM", "hcm"), ("Q. Ba Đình", "ba dinh"), ("Tĩnh Gia", "tinh gia"),
-])
+@pytest.mark.parametrize(
+    "name, key",
+    [
+        ("Phường Quán Thánh", "quan thanh"),
+        ("Quán Thánh", "quan thanh"),
+        ("Phường Phương Mai", "phuong mai"),
+        ("Phương Mai", "phuong mai"),
+        ("Quận Ba Đình", "ba dinh"),
+        ("phuong mai", "phuong mai"),
+        ("thi xa son tay", "son tay"),
+        ("TP. HCM", "hcm"),
+        ("Q. Ba Đình", "ba dinh"),
+        ("Tĩnh Gia", "tinh gia"),
+    ],
+)
 def test_type_words_need_their_diacritics(name, key):
     # Folded, "Quán" reads as "quận" and "Phương" as "phường": only the real type word is removed.
     assert name_key(name) == key
@@ -70,9 +80,17 @@ def test_split_unit_type():
     assert split_unit_type("Ba Chẽ") == ("", "Ba Chẽ")
 
 
-@pytest.mark.parametrize("value, width, expected", [
-    (1, 5, "00001"), ("1.0", 5, "00001"), ("00001", 5, "00001"), (6970.0, 5, "06970"), ("7", 2, "07"), (" 01 ", 2, "01"),
-])
+@pytest.mark.parametrize(
+    "value, width, expected",
+    [
+        (1, 5, "00001"),
+        ("1.0", 5, "00001"),
+        ("00001", 5, "00001"),
+        (6970.0, 5, "06970"),
+        ("7", 2, "07"),
+        (" 01 ", 2, "01"),
+    ],
+)
 def test_pad_code(value, width, expected):
     assert pad_code(value, width) == expected
 

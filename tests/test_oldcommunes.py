@@ -9,12 +9,17 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
-from lib.data import geodata
-from lib.build.oldcommunes import (
-    Inputs, display_pieces, display_units, fill_crosswalk_areas, rebuild_pieces, summarise_units,
-)
 from lib.build.census import match_census
+from lib.build.oldcommunes import (
+    Inputs,
+    display_pieces,
+    display_units,
+    fill_crosswalk_areas,
+    rebuild_pieces,
+    summarise_units,
+)
 from lib.build.partition import Seed, partition_region, split_by_cells
+from lib.data import geodata
 
 
 def _tiles(region, pieces: dict) -> None:
@@ -26,6 +31,7 @@ def _tiles(region, pieces: dict) -> None:
 
 
 # --- one level -----------------------------------------------------------------------------
+
 
 def test_two_points_split_a_rectangle_at_their_bisector():
     region = box(0, 0, 2, 1)
@@ -99,19 +105,30 @@ def test_split_by_cells_parts_add_up():
 
 # --- whole build on a tiny country ----------------------------------------------------------
 
+
 def _country(*, districts: dict | None = None) -> Inputs:
     # N1 = [0,2]×[0,1] from A and B (district 001) and D (district 002); N2 = [2,4]×[0,1] from
     # B (split) and C; N3 = [0,1]×[1,2] from E alone.
-    new = gpd.GeoDataFrame({"code": ["10001", "10002", "10003"]},
-                           geometry=[box(0, 0, 2, 1), box(2, 0, 4, 1), box(0, 1, 1, 2)], crs="EPSG:4326")
-    members = pd.DataFrame({
-        "old_code": ["00001", "00002", "00004", "00002", "00003", "00005"],
-        "old_level": "commune",
-        "new_code": ["10001", "10001", "10001", "10002", "10002", "10003"],
-        "old_district_code": ["001", "001", "002", "001", "001", "001"],
-    })
-    points = {"00001": Point(0.3, 0.3), "00002": Point(1.2, 0.5), "00003": Point(3.5, 0.5),
-              "00004": Point(0.5, 0.8), "00005": Point(0.5, 1.5)}
+    new = gpd.GeoDataFrame(
+        {"code": ["10001", "10002", "10003"]},
+        geometry=[box(0, 0, 2, 1), box(2, 0, 4, 1), box(0, 1, 1, 2)],
+        crs="EPSG:4326",
+    )
+    members = pd.DataFrame(
+        {
+            "old_code": ["00001", "00002", "00004", "00002", "00003", "00005"],
+            "old_level": "commune",
+            "new_code": ["10001", "10001", "10001", "10002", "10002", "10003"],
+            "old_district_code": ["001", "001", "002", "001", "001", "001"],
+        }
+    )
+    points = {
+        "00001": Point(0.3, 0.3),
+        "00002": Point(1.2, 0.5),
+        "00003": Point(3.5, 0.5),
+        "00004": Point(0.5, 0.8),
+        "00005": Point(0.5, 1.5),
+    }
     if districts is None:
         districts = {"001": box(0, 0, 4, 0.6).union(box(0, 1, 1, 2)), "002": box(0, 0.6, 2, 1)}
     return Inputs(new, members, points, districts, census={"00003": box(3, 0, 4, 1)})
@@ -125,7 +142,9 @@ def test_rebuild_tiles_every_new_commune_and_unions_the_split_commune():
     units = summarise_units(pieces)
     split = units.set_index("old_code").loc["00002"]
     assert split["pieces"] == 2
-    assert split["geometry"].area == pytest.approx(shapely.area(pieces.loc[pieces["old_code"].eq("00002"), "geometry"].to_numpy()).sum())
+    assert split["geometry"].area == pytest.approx(
+        shapely.area(pieces.loc[pieces["old_code"].eq("00002"), "geometry"].to_numpy()).sum()
+    )
     # The 2009 shape of C (clipped to N2) is kept as C's core; confidence is the core's share.
     c = units.set_index("old_code").loc["00003"]
     assert c["method"] == "census2009"
@@ -133,7 +152,9 @@ def test_rebuild_tiles_every_new_commune_and_unions_the_split_commune():
     assert c["confidence"] == pytest.approx(1.0 / c["geometry"].area, abs=1e-3)
     # District 002 (D) is cut along its outline inside N1.
     d = units.set_index("old_code").loc["00004"]["geometry"]
-    assert d.equals(box(0, 0.6, 2, 1)) or shapely.equals_exact(shapely.normalize(d), shapely.normalize(box(0, 0.6, 2, 1)), 1e-12)
+    assert d.equals(box(0, 0.6, 2, 1)) or shapely.equals_exact(
+        shapely.normalize(d), shapely.normalize(box(0, 0.6, 2, 1)), 1e-12
+    )
 
 
 def test_one_to_one_commune_is_exact():
@@ -176,6 +197,7 @@ def test_holdout_ignores_the_2009_shape():
 
 # --- shares ---------------------------------------------------------------------------------
 
+
 def _crosswalk(pairs: list[tuple[str, str]]) -> pd.DataFrame:
     frame = pd.DataFrame(pairs, columns=["old_code", "new_code"])
     frame["old_name"] = "x"
@@ -185,8 +207,14 @@ def _crosswalk(pairs: list[tuple[str, str]]) -> pd.DataFrame:
 
 
 def test_shares_add_up_per_old_and_per_new_commune():
-    pieces = pd.DataFrame({"old_code": ["A", "B", "B", "C"], "new_code": ["N1", "N1", "N2", "N2"],
-                           "area_km2": [1.0, 3.0, 1.0, 4.0], "geometry": None})
+    pieces = pd.DataFrame(
+        {
+            "old_code": ["A", "B", "B", "C"],
+            "new_code": ["N1", "N1", "N2", "N2"],
+            "area_km2": [1.0, 3.0, 1.0, 4.0],
+            "geometry": None,
+        }
+    )
     out = fill_crosswalk_areas(_crosswalk([("A", "N1"), ("B", "N1"), ("B", "N2"), ("C", "N2")]), pieces)
     out = out.set_index(["old_code", "new_code"])
     assert out.loc[("B", "N1"), "area_km2"] == 3.0
@@ -204,6 +232,7 @@ def test_pair_without_a_piece_is_an_error():
 
 # --- display --------------------------------------------------------------------------------
 
+
 def test_display_pieces_tile_the_simplified_commune_and_keep_one_to_one_exact():
     inputs = _country()
     pieces = rebuild_pieces(inputs)
@@ -220,16 +249,30 @@ def test_display_pieces_tile_the_simplified_commune_and_keep_one_to_one_exact():
 
 # --- 2009 matching --------------------------------------------------------------------------
 
+
 def test_census_match_requires_a_unique_name():
-    old = pd.DataFrame({"code": ["1", "2", "3"], "name": ["Xã An Bình", "Xã Tân Hòa", "Xã Tân Hòa"],
-                        "district_name": ["Huyện X", "Huyện X", "Huyện X"], "province_name": ["Tỉnh Y"] * 3})
-    census = pd.DataFrame({"province_key": ["y", "y", "y"], "district_key": ["x", "x", "z"],
-                           "commune_key": ["an binh", "tan hoa", "tan hoa"]}, index=[10, 11, 12])
+    old = pd.DataFrame(
+        {
+            "code": ["1", "2", "3"],
+            "name": ["Xã An Bình", "Xã Tân Hòa", "Xã Tân Hòa"],
+            "district_name": ["Huyện X", "Huyện X", "Huyện X"],
+            "province_name": ["Tỉnh Y"] * 3,
+        }
+    )
+    census = pd.DataFrame(
+        {
+            "province_key": ["y", "y", "y"],
+            "district_key": ["x", "x", "z"],
+            "commune_key": ["an binh", "tan hoa", "tan hoa"],
+        },
+        index=[10, 11, 12],
+    )
     matched = match_census(old, census)
     assert matched.to_dict("records") == [{"old_code": "1", "census_index": 10}]
 
 
 # --- the committed layer --------------------------------------------------------------------
+
 
 @pytest.mark.dataset
 def test_committed_old_communes_are_complete_and_labelled():

@@ -12,8 +12,11 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 def registered_pages() -> list[str]:
     """Page files named in app.py's PAGES list."""
     tree = ast.parse(Path(APP).read_text(encoding="utf-8"))
-    files = [node.args[0].value for node in ast.walk(tree)
-             if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "Page"]
+    files = [
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "Page"
+    ]
     return list(dict.fromkeys(files))  # a file registered twice (the map at "/" and "/map") runs once
 
 

@@ -1,13 +1,11 @@
 """The prepare step: derived files identical to what the app would make, a fast no-op, and
 loaders that never write at request time."""
 
-
 import pytest
 
 from lib.data import geodata
-from lib.maps import leaflet
 from lib.maps import layers as mapdata
-from lib.maps import prepare
+from lib.maps import leaflet, prepare
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Point, box
 
-from lib.data import geodata
 from lib.build import quality
+from lib.data import geodata
 
 
 def test_iou_of_half_overlapping_squares():
@@ -19,10 +19,12 @@ def test_iou_of_half_overlapping_squares():
 
 
 def test_tiling_measures_gaps_and_overlaps():
-    pieces = pd.DataFrame({
-        "new_code": ["N1", "N1", "N2", "N2"],
-        "geometry": [box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1), box(2.5, 0, 4, 1)],
-    })
+    pieces = pd.DataFrame(
+        {
+            "new_code": ["N1", "N1", "N2", "N2"],
+            "geometry": [box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1), box(2.5, 0, 4, 1)],
+        }
+    )
     tiles = quality.tiling(pieces, {"N1": box(0, 0, 2, 1), "N2": box(2, 0, 4, 1)}).set_index("new_code")
     assert tiles.loc["N1", "sum_rel_diff"] == pytest.approx(0.0)
     assert tiles.loc["N1", "overlap_share"] == pytest.approx(0.0)
@@ -31,10 +33,10 @@ def test_tiling_measures_gaps_and_overlaps():
 
 
 def test_district_iou_unions_the_communes_of_each_district():
-    units = pd.DataFrame({"old_code": ["a", "b", "c"],
-                          "geometry": [box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)]})
-    result = quality.district_iou(units, {"a": "001", "b": "001", "c": "002"},
-                                  {"001": box(0, 0, 2, 1), "002": box(2, 0, 4, 1)}).set_index("district_code")
+    units = pd.DataFrame({"old_code": ["a", "b", "c"], "geometry": [box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)]})
+    result = quality.district_iou(
+        units, {"a": "001", "b": "001", "c": "002"}, {"001": box(0, 0, 2, 1), "002": box(2, 0, 4, 1)}
+    ).set_index("district_code")
     assert result.loc["001", "iou"] == pytest.approx(1.0)
     assert result.loc["002", "iou"] == pytest.approx(0.5)
 
@@ -58,20 +60,38 @@ def test_one_to_one_equality_spots_a_different_polygon():
 
 
 def test_summary_fails_when_a_target_is_missed():
-    tiles = pd.DataFrame({"new_code": ["N1"], "pieces": [2], "area": [1.0], "sum_rel_diff": [0.0],
-                          "overlap_share": [0.0]})
-    districts = pd.DataFrame({"district_code": ["001", "002"], "iou": [0.99, 0.5],
-                              "rebuilt_km2": [1.0, 2.0], "outline_km2": [1.0, 1.0]})
+    tiles = pd.DataFrame(
+        {"new_code": ["N1"], "pieces": [2], "area": [1.0], "sum_rel_diff": [0.0], "overlap_share": [0.0]}
+    )
+    districts = pd.DataFrame(
+        {"district_code": ["001", "002"], "iou": [0.99, 0.5], "rebuilt_km2": [1.0, 2.0], "outline_km2": [1.0, 1.0]}
+    )
     inside = pd.DataFrame({"old_code": ["a"], "inside": [True], "distance_m": [0.0]})
     equal = pd.DataFrame({"old_code": ["a"], "new_code": ["N1"], "equal": [True]})
     holdout = pd.DataFrame({"old_code": ["a", "b"], "method": ["points", "points"], "iou": [0.9, 0.95]})
-    report = quality.summarise(units_count=1, invalid=0, tiles=tiles, districts=districts, holdout=holdout,
-                               inside=inside, equal=equal, expected_units=1)
+    report = quality.summarise(
+        units_count=1,
+        invalid=0,
+        tiles=tiles,
+        districts=districts,
+        holdout=holdout,
+        inside=inside,
+        equal=equal,
+        expected_units=1,
+    )
     assert not report.ok  # the district 10th percentile is far below 0.91
     assert "[FAIL]" in report.render() and "worst: 002" in report.render()
     good = districts.assign(iou=[0.99, 0.98])
-    assert quality.summarise(units_count=1, invalid=0, tiles=tiles, districts=good, holdout=holdout,
-                             inside=inside, equal=equal, expected_units=1).ok
+    assert quality.summarise(
+        units_count=1,
+        invalid=0,
+        tiles=tiles,
+        districts=good,
+        holdout=holdout,
+        inside=inside,
+        equal=equal,
+        expected_units=1,
+    ).ok
 
 
 # ---------------------------------------------------------------------- the committed dataset
@@ -147,8 +167,10 @@ def test_committed_points_inside_meet_the_target(old_communes):
 @pytest.mark.dataset
 def test_committed_one_to_one_cases_equal_their_new_commune(old_communes):
     new = geodata.load_new_communes()
-    equal = quality.one_to_one_equal(geodata.load_crosswalk(),
-                                     dict(zip(old_communes["code"], old_communes.geometry.to_numpy(), strict=True)),
-                                     dict(zip(new["code"], new.geometry.to_numpy(), strict=True)))
+    equal = quality.one_to_one_equal(
+        geodata.load_crosswalk(),
+        dict(zip(old_communes["code"], old_communes.geometry.to_numpy(), strict=True)),
+        dict(zip(new["code"], new.geometry.to_numpy(), strict=True)),
+    )
     assert len(equal) > 0
     assert equal["equal"].all(), equal.loc[~equal["equal"], "old_code"].tolist()[:10]

@@ -9,64 +9,221 @@ import pytest
 
 from lib.lookup.resolve import AMBIGUOUS, RESOLVED, UNKNOWN, UnitResolver
 
-CW_COLUMNS = ["old_code", "old_level", "old_name", "old_type", "old_district_code", "old_district_name",
-              "old_province_code", "old_province_name", "new_code", "new_name", "new_type",
-              "new_province_code", "new_province_name", "relation", "part"]
+CW_COLUMNS = [
+    "old_code",
+    "old_level",
+    "old_name",
+    "old_type",
+    "old_district_code",
+    "old_district_name",
+    "old_province_code",
+    "old_province_name",
+    "new_code",
+    "new_name",
+    "new_type",
+    "new_province_code",
+    "new_province_name",
+    "relation",
+    "part",
+]
 
 
 def _cw_row(old, oname, otype, dcode, dname, pcode, pname, new, nname, npcode, npname, part="whole"):
-    return [old, "commune", oname, otype, dcode, dname, pcode, pname, new, nname, nname.split()[0],
-            npcode, npname, "merged", part]
+    return [
+        old,
+        "commune",
+        oname,
+        otype,
+        dcode,
+        dname,
+        pcode,
+        pname,
+        new,
+        nname,
+        nname.split()[0],
+        npcode,
+        npname,
+        "merged",
+        part,
+    ]
 
 
 @pytest.fixture
 def resolver() -> UnitResolver:
     rows = [
-        _cw_row("00001", "Phường Phúc Xá", "Phường", "001", "Quận Ba Đình", "01", "Thành phố Hà Nội",
-                "00097", "Phường Hồng Hà", "01", "Thành phố Hà Nội"),
-        _cw_row("00004", "Phường Trúc Bạch", "Phường", "001", "Quận Ba Đình", "01", "Thành phố Hà Nội",
-                "00004", "Phường Ba Đình", "01", "Thành phố Hà Nội"),
+        _cw_row(
+            "00001",
+            "Phường Phúc Xá",
+            "Phường",
+            "001",
+            "Quận Ba Đình",
+            "01",
+            "Thành phố Hà Nội",
+            "00097",
+            "Phường Hồng Hà",
+            "01",
+            "Thành phố Hà Nội",
+        ),
+        _cw_row(
+            "00004",
+            "Phường Trúc Bạch",
+            "Phường",
+            "001",
+            "Quận Ba Đình",
+            "01",
+            "Thành phố Hà Nội",
+            "00004",
+            "Phường Ba Đình",
+            "01",
+            "Thành phố Hà Nội",
+        ),
         # Two old "Xã Tân Phú" in one province, different districts; one is split in two.
-        _cw_row("20001", "Xã Tân Phú", "Xã", "200", "Huyện Châu Thành", "82", "Tỉnh Tiền Giang",
-                "20100", "Xã Tân Phú", "82", "Tỉnh Đồng Tháp", "part"),
-        _cw_row("20001", "Xã Tân Phú", "Xã", "200", "Huyện Châu Thành", "82", "Tỉnh Tiền Giang",
-                "20200", "Xã Long Hưng", "82", "Tỉnh Đồng Tháp", "part"),
-        _cw_row("20002", "Xã Tân Phú", "Xã", "201", "Huyện Cai Lậy", "82", "Tỉnh Tiền Giang",
-                "20100", "Xã Tân Phú", "82", "Tỉnh Đồng Tháp"),
-        _cw_row("30001", "Thị trấn Tân Phú", "Thị trấn", "300", "Huyện Tháp Mười", "87", "Tỉnh Đồng Tháp",
-                "20300", "Phường Tân Phú", "82", "Tỉnh Đồng Tháp"),
-        _cw_row("26734", "Phường 1", "Phường", "760", "Quận 1", "79", "Thành phố Hồ Chí Minh",
-                "26734", "Phường Sài Gòn", "79", "Thành phố Hồ Chí Minh"),
-        _cw_row("19900", "Phường Phú Hội", "Phường", "474", "Thành phố Huế", "46", "Thành phố Huế",
-                "19900", "Phường Phú Xuân", "46", "Thành phố Huế"),
-        _cw_row("23938", "Xã Ia Mơ", "Xã", "640", "Huyện Chư Prông", "64", "Tỉnh Gia Lai",
-                "23938", "Xã Ia Mơ", "52", "Tỉnh Gia Lai"),
+        _cw_row(
+            "20001",
+            "Xã Tân Phú",
+            "Xã",
+            "200",
+            "Huyện Châu Thành",
+            "82",
+            "Tỉnh Tiền Giang",
+            "20100",
+            "Xã Tân Phú",
+            "82",
+            "Tỉnh Đồng Tháp",
+            "part",
+        ),
+        _cw_row(
+            "20001",
+            "Xã Tân Phú",
+            "Xã",
+            "200",
+            "Huyện Châu Thành",
+            "82",
+            "Tỉnh Tiền Giang",
+            "20200",
+            "Xã Long Hưng",
+            "82",
+            "Tỉnh Đồng Tháp",
+            "part",
+        ),
+        _cw_row(
+            "20002",
+            "Xã Tân Phú",
+            "Xã",
+            "201",
+            "Huyện Cai Lậy",
+            "82",
+            "Tỉnh Tiền Giang",
+            "20100",
+            "Xã Tân Phú",
+            "82",
+            "Tỉnh Đồng Tháp",
+        ),
+        _cw_row(
+            "30001",
+            "Thị trấn Tân Phú",
+            "Thị trấn",
+            "300",
+            "Huyện Tháp Mười",
+            "87",
+            "Tỉnh Đồng Tháp",
+            "20300",
+            "Phường Tân Phú",
+            "82",
+            "Tỉnh Đồng Tháp",
+        ),
+        _cw_row(
+            "26734",
+            "Phường 1",
+            "Phường",
+            "760",
+            "Quận 1",
+            "79",
+            "Thành phố Hồ Chí Minh",
+            "26734",
+            "Phường Sài Gòn",
+            "79",
+            "Thành phố Hồ Chí Minh",
+        ),
+        _cw_row(
+            "19900",
+            "Phường Phú Hội",
+            "Phường",
+            "474",
+            "Thành phố Huế",
+            "46",
+            "Thành phố Huế",
+            "19900",
+            "Phường Phú Xuân",
+            "46",
+            "Thành phố Huế",
+        ),
+        _cw_row(
+            "23938",
+            "Xã Ia Mơ",
+            "Xã",
+            "640",
+            "Huyện Chư Prông",
+            "64",
+            "Tỉnh Gia Lai",
+            "23938",
+            "Xã Ia Mơ",
+            "52",
+            "Tỉnh Gia Lai",
+        ),
     ]
     cw = pd.DataFrame(rows, columns=CW_COLUMNS)
-    cw.loc[len(cw)] = ["755", "district", "Huyện Côn Đảo", "Huyện", "755", "Huyện Côn Đảo", "77",
-                       "Tỉnh Bà Rịa - Vũng Tàu", "26732", "Đặc khu Côn Đảo", "Đặc khu", "79",
-                       "Thành phố Hồ Chí Minh", "renamed", "whole"]
-    communes = cw.drop_duplicates("new_code")[["new_code", "new_name", "new_type", "new_province_code",
-                                               "new_province_name"]].copy()
+    cw.loc[len(cw)] = [
+        "755",
+        "district",
+        "Huyện Côn Đảo",
+        "Huyện",
+        "755",
+        "Huyện Côn Đảo",
+        "77",
+        "Tỉnh Bà Rịa - Vũng Tàu",
+        "26732",
+        "Đặc khu Côn Đảo",
+        "Đặc khu",
+        "79",
+        "Thành phố Hồ Chí Minh",
+        "renamed",
+        "whole",
+    ]
+    communes = cw.drop_duplicates("new_code")[
+        ["new_code", "new_name", "new_type", "new_province_code", "new_province_name"]
+    ].copy()
     communes.columns = ["code", "full_name", "type", "province_code", "province_name"]
-    communes["name"] = [n.split(" ", 1)[1] if n.split(" ", 1)[0] in {"Phường", "Xã"} else n.split(" ", 2)[2]
-                        for n in communes["full_name"]]
-    provinces = pd.DataFrame({
-        "code": ["01", "46", "52", "79", "82"],
-        "name": ["Hà Nội", "Huế", "Gia Lai", "Hồ Chí Minh", "Đồng Tháp"],
-        "full_name": ["Thành phố Hà Nội", "Thành phố Huế", "Tỉnh Gia Lai", "Thành phố Hồ Chí Minh", "Tỉnh Đồng Tháp"],
-        "name_en": ["Hanoi", "Hue", "Gia Lai", "Ho Chi Minh City", "Dong Thap"],
-    })
+    communes["name"] = [
+        n.split(" ", 1)[1] if n.split(" ", 1)[0] in {"Phường", "Xã"} else n.split(" ", 2)[2]
+        for n in communes["full_name"]
+    ]
+    provinces = pd.DataFrame(
+        {
+            "code": ["01", "46", "52", "79", "82"],
+            "name": ["Hà Nội", "Huế", "Gia Lai", "Hồ Chí Minh", "Đồng Tháp"],
+            "full_name": [
+                "Thành phố Hà Nội",
+                "Thành phố Huế",
+                "Tỉnh Gia Lai",
+                "Thành phố Hồ Chí Minh",
+                "Tỉnh Đồng Tháp",
+            ],
+            "name_en": ["Hanoi", "Hue", "Gia Lai", "Ho Chi Minh City", "Dong Thap"],
+        }
+    )
     return UnitResolver(cw, communes, provinces)
 
 
 @pytest.mark.parametrize("code", ["79", 79, "79.0", 79.0])
 def test_new_province_code_forms(resolver, code):
-    assert resolver.new_province(code=code) .codes == ("79",)
+    assert resolver.new_province(code=code).codes == ("79",)
 
 
-@pytest.mark.parametrize("name", ["TP HCM", "TP. Hồ Chí Minh", "Thành phố Hồ Chí Minh", "tphcm", "Ho Chi Minh City",
-                                  "HO CHI MINH", "Sài Gòn"])
+@pytest.mark.parametrize(
+    "name",
+    ["TP HCM", "TP. Hồ Chí Minh", "Thành phố Hồ Chí Minh", "tphcm", "Ho Chi Minh City", "HO CHI MINH", "Sài Gòn"],
+)
 def test_new_province_aliases(resolver, name):
     match = resolver.new_province(name=name)
     assert match.status == RESOLVED and match.codes == ("79",)
@@ -126,8 +283,10 @@ def test_new_commune_bad_code(resolver):
     assert resolver.new_commune(code="12a").status == UNKNOWN
 
 
-@pytest.mark.parametrize("name", ["Phường Sài Gòn", "Sài Gòn", "sai gon", "P. Sài Gòn", "SÀI GÒN",
-                                  unicodedata.normalize("NFD", "Phường Sài Gòn")])
+@pytest.mark.parametrize(
+    "name",
+    ["Phường Sài Gòn", "Sài Gòn", "sai gon", "P. Sài Gòn", "SÀI GÒN", unicodedata.normalize("NFD", "Phường Sài Gòn")],
+)
 def test_new_commune_name_forms(resolver, name):
     match = resolver.new_commune(name=name, province="TP HCM")
     assert match.status == RESOLVED and match.codes == ("26734",), match
@@ -205,11 +364,16 @@ def test_bundled_data_resolves_every_old_commune_by_names():
     cw = geodata.load_crosswalk()
     old = cw[cw["old_level"] == "commune"].drop_duplicates("old_code")
     assert len(old) == 10035
-    rows = list(zip(old["old_name"].tolist(), old["old_district_name"].tolist(), old["old_province_name"].tolist()))
-    matches = [resolver.old_commune(name=name, district=district, province=province)
-               for name, district, province in rows]
+    rows = list(
+        zip(
+            old["old_name"].tolist(), old["old_district_name"].tolist(), old["old_province_name"].tolist(), strict=False
+        )
+    )
+    matches = [
+        resolver.old_commune(name=name, district=district, province=province) for name, district, province in rows
+    ]
     resolved = [m.codes[0] for m in matches if m.status == RESOLVED]
-    wrong = [(m, c) for m, c in zip(matches, old["old_code"]) if m.status == RESOLVED and m.codes[0] != c]
+    wrong = [(m, c) for m, c in zip(matches, old["old_code"], strict=False) if m.status == RESOLVED and m.codes[0] != c]
     assert not wrong
     # Communes that share name *and* district are the only ones left ambiguous.
     assert len(resolved) >= 10035 - 60  # speed: benchmarks/bench_status.py
@@ -223,6 +387,6 @@ def test_bundled_data_resolves_every_new_commune_by_code_and_name():
     communes = pd.DataFrame(geodata.load_new_communes().drop(columns="geometry"))
     by_code = [resolver.new_commune(code=c).code for c in communes["code"]]
     assert by_code == list(communes["code"])
-    rows = list(zip(communes["full_name"].tolist(), communes["province_name"].tolist()))
+    rows = list(zip(communes["full_name"].tolist(), communes["province_name"].tolist(), strict=False))
     by_name = [resolver.new_commune(name=name, province=province).code for name, province in rows]
     assert by_name == list(communes["code"])

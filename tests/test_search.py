@@ -31,10 +31,22 @@ def test_result_columns_and_types(index):
     assert top["new_codes"] == ("00097",)
 
 
-@pytest.mark.parametrize("query", [
-    "phuc xa", "Phúc Xá", "PHÚC XÁ", unicodedata.normalize("NFD", "Phúc Xá"), "Phường Phúc Xá", "P. Phúc Xá",
-    "00001", "Phường Phúc Xá, Ba Đình", "phuc x", "phu xa", "Phúc Xá, Quận Ba Đình, Hà Nội",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "phuc xa",
+        "Phúc Xá",
+        "PHÚC XÁ",
+        unicodedata.normalize("NFD", "Phúc Xá"),
+        "Phường Phúc Xá",
+        "P. Phúc Xá",
+        "00001",
+        "Phường Phúc Xá, Ba Đình",
+        "phuc x",
+        "phu xa",
+        "Phúc Xá, Quận Ba Đình, Hà Nội",
+    ],
+)
 def test_queries_find_phuc_xa_first(index, query):
     top = index.search(query).iloc[0]
     assert (top["kind"], top["code"]) == ("old_commune", "00001"), query
@@ -48,7 +60,12 @@ def test_split_commune_leads_to_every_target(index):
 def test_new_commune_leads_to_itself_and_has_no_district(index):
     result = index.search("Hồng Hà")
     top = result.iloc[0]
-    assert (top["kind"], top["code"], top["new_codes"], top["district_name"]) == ("new_commune", "00097", ("00097",), "")
+    assert (top["kind"], top["code"], top["new_codes"], top["district_name"]) == (
+        "new_commune",
+        "00097",
+        ("00097",),
+        "",
+    )
 
 
 def test_provinces_and_districts_lead_to_all_their_communes(index):
@@ -77,7 +94,9 @@ def test_words_spread_over_name_and_district(index):
 
 def test_island_district_is_found_by_name_and_three_digit_code(index):
     by_name = index.search("Côn Đảo")
-    assert {("new_commune", "26732"), ("old_district", "755")} <= set(zip(by_name["kind"], by_name["code"]))
+    assert {("new_commune", "26732"), ("old_district", "755")} <= set(
+        zip(by_name["kind"], by_name["code"], strict=False)
+    )
     by_code = index.search("755").iloc[0]
     assert (by_code["kind"], by_code["code"], by_code["new_codes"]) == ("old_district", "755", ("26732",))
 
@@ -98,7 +117,9 @@ def test_nothing_found_is_an_empty_table_with_the_columns(index, query):
 def test_unpadded_code_finds_every_unit_with_that_number(index, query):
     result = index.search(query)
     best = result[result["score"].eq(result["score"].max())]
-    assert {("old_commune", "00001"), ("new_province", "01"), ("old_province", "01")} <= set(zip(best["kind"], best["code"]))
+    assert {("old_commune", "00001"), ("new_province", "01"), ("old_province", "01")} <= set(
+        zip(best["kind"], best["code"], strict=False)
+    )
 
 
 def test_exact_padded_code_beats_other_paddings(index):
@@ -120,10 +141,17 @@ def test_every_old_commune_code_finds_itself_first_in_the_dataset():
     communes = geodata.load_new_communes().drop(columns="geometry")
     provinces = geodata.load_new_provinces().drop(columns="geometry")
     index = SearchIndex.from_tables(crosswalk, communes, provinces)
-    assert len(index) == 34 + 3321 + crosswalk["old_code"].nunique() - 5 + crosswalk["old_district_code"].nunique() \
+    assert (
+        len(index)
+        == 34
+        + 3321
+        + crosswalk["old_code"].nunique()
+        - 5
+        + crosswalk["old_district_code"].nunique()
         + crosswalk["old_province_code"].nunique()
+    )
     sample = crosswalk[crosswalk["old_level"].eq("commune")].drop_duplicates("old_code").sample(100, random_state=1)
-    for code, name, district in zip(sample["old_code"], sample["old_name"], sample["old_district_name"]):
+    for code, name, district in zip(sample["old_code"], sample["old_name"], sample["old_district_name"], strict=False):
         assert index.search(code).iloc[0]["code"] == code
         by_name = index.search(f"{name}, {district}")
         assert code in set(by_name.loc[by_name["score"].eq(by_name["score"].max()), "code"]), (code, name)

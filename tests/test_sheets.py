@@ -4,23 +4,36 @@ from __future__ import annotations
 
 import pytest
 
+from lib.io.sheets import SheetError, header_key, legacy_encoding, read_grid
 from lib.lookup import convert
 from lib.status import importer
-from lib.io.sheets import SheetError, header_key, legacy_encoding, read_grid
 from tests.test_convert import converter  # noqa: F401 (fixture)
 from tests.test_importer import _cp1258
 
 TEXT = "Mã xã,Tên xã,Tổng số nhiệm vụ,Đã hoàn thành\n00004,Phường Ngọc Hà,10,4\n"
 # The same list in the three legacy encodings (TCVN3 and VNI have no Python codec: bytes written out).
 CP1258 = _cp1258(TEXT)
-TCVN3 = b"M\xb8 x\xb8,T\xaan x\xb8,T\xe9ng s\xe8 nhi\xd6m v\xf5,\xa7\xb8 ho\xb5n th\xb5nh\n00004,Ph\xad\xeang Ng\xe4c H\xb5,10,4\n"
-VNI = b"Ma\xf5 xa\xf5,Te\xe2n xa\xf5,To\xe5ng so\xe1 nhie\xe4m vu\xf5,\xd1a\xf5 hoa\xf8n tha\xf8nh\n00004,Phu\xf6o\xf8ng Ngo\xf5c Ha\xf8,10,4\n"
+TCVN3 = (
+    b"M\xb8 x\xb8,T\xaan x\xb8,T\xe9ng s\xe8 nhi\xd6m v\xf5,\xa7\xb8 ho\xb5n th\xb5nh\n"
+    b"00004,Ph\xad\xeang Ng\xe4c H\xb5,10,4\n"
+)
+VNI = (
+    b"Ma\xf5 xa\xf5,Te\xe2n xa\xf5,To\xe5ng so\xe1 nhie\xe4m vu\xf5,\xd1a\xf5 hoa\xf8n tha\xf8nh\n"
+    b"00004,Phu\xf6o\xf8ng Ngo\xf5c Ha\xf8,10,4\n"
+)
 
 
-@pytest.mark.parametrize("header, key", [
-    ("Mã xã", "ma xa"), ("  MÃ XÃ (cũ) ", "ma xa"), ("Tổng số nhiệm vụ", "tong so nhiem vu"),
-    ("Quận/Huyện", "quan huyen"), ("old_code", "old_code"), ("Xã [ghi chú]", "xa"),
-])
+@pytest.mark.parametrize(
+    "header, key",
+    [
+        ("Mã xã", "ma xa"),
+        ("  MÃ XÃ (cũ) ", "ma xa"),
+        ("Tổng số nhiệm vụ", "tong so nhiem vu"),
+        ("Quận/Huyện", "quan huyen"),
+        ("old_code", "old_code"),
+        ("Xã [ghi chú]", "xa"),
+    ],
+)
 def test_header_key_folds_case_diacritics_punctuation_and_brackets(header, key):
     assert header_key(header) == key
 
@@ -55,10 +68,16 @@ def test_utf16_and_utf8_are_read_alike_by_both_callers(converter, encoding):  # 
     assert result.table["match_quality"].tolist() == ["code"]
 
 
-@pytest.mark.parametrize("data, fragment", [
-    (b"", "rỗng"), (b"%PDF-1.4\n", "PDF hoặc ảnh"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00", r"Excel cũ \(\.xls"),
-    (b"PK\x03\x04junk", ".xlsx hợp lệ"), (b'a,b\n"c,d\n', "dấu ngoặc kép mở ở dòng 2"),
-])
+@pytest.mark.parametrize(
+    "data, fragment",
+    [
+        (b"", "rỗng"),
+        (b"%PDF-1.4\n", "PDF hoặc ảnh"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00", r"Excel cũ \(\.xls"),
+        (b"PK\x03\x04junk", ".xlsx hợp lệ"),
+        (b'a,b\n"c,d\n', "dấu ngoặc kép mở ở dòng 2"),
+    ],
+)
 def test_unreadable_files_give_the_same_message_in_both_callers(data, fragment):
     with pytest.raises(SheetError, match=fragment) as by_convert:
         convert.read_table(data, "f.csv")

@@ -15,8 +15,8 @@ import shapely
 from PIL import Image
 
 from lib.maps import static
-from lib.status.store import StatusStore
 from lib.maps.urlstate import ViewState
+from lib.status.store import StatusStore
 
 
 def svg_texts(path) -> str:
@@ -54,7 +54,7 @@ def test_national_png_is_wide_enough(tmp_path, small_inputs):
         assert image.format == "PNG"
         assert image.width >= 2000 and image.height >= 1500
         colours = {c for _, c in image.convert("RGB").getcolors(1_000_000)}
-    assert (0xff, 0xeb, 0xee) in colours or (0xff, 0xcd, 0xd2) in colours  # share bins of mapstyle were painted
+    assert (0xFF, 0xEB, 0xEE) in colours or (0xFF, 0xCD, 0xD2) in colours  # share bins of mapstyle were painted
 
 
 def test_province_svg_has_title_legend_date_demo_labels_and_footer(tmp_path, small_inputs):
@@ -112,7 +112,9 @@ def test_scale_bar_length_is_round(span, expected):
 def test_source_names_from_sources_table(tmp_path):
     (tmp_path / "SOURCES.md").write_text(
         "# x\n## Sources\n\n| source | files |\n|---|---|\n| A org (from b) | f |\n| C via D | g |\n| A org | h |\n"
-        "\n## Other\n| Z | z |\n", encoding="utf-8")
+        "\n## Other\n| Z | z |\n",
+        encoding="utf-8",
+    )
     assert static.source_names(tmp_path) == ["A org", "C"]
 
 
@@ -132,7 +134,10 @@ def test_cli_map_and_brief(tmp_path, capsys, pdf_text):
     from lib.cli import main
 
     missing = tmp_path / "no-store.sqlite"
-    assert main(["map", "--province", "46", "--mode", "merge", "--out", str(tmp_path / "hue.svg"), "--db", str(missing)]) == 0
+    assert (
+        main(["map", "--province", "46", "--mode", "merge", "--out", str(tmp_path / "hue.svg"), "--db", str(missing)])
+        == 0
+    )
     assert "Thành phố Huế — cấu trúc sáp nhập" in svg_texts(tmp_path / "hue.svg")
     assert not missing.exists()  # asking for a map never creates a store
     assert main(["map", "--province", "99", "--out", str(tmp_path / "x.png"), "--db", str(missing)]) == 2

@@ -7,9 +7,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from lib.status import demo
-from lib.status import status
 from lib.data.i18n import LOCAL_TZ
+from lib.status import demo, status
 from lib.status.status import latest_deadline, stale_mask
 from lib.status.store import StatusStore
 
@@ -20,14 +19,17 @@ def _t(day: int, hour: int, minute: int = 0, month: int = 11) -> dt.datetime:
     return dt.datetime(2025, month, day, hour, minute, tzinfo=VN)
 
 
-@pytest.mark.parametrize("now, expected", [
-    (_t(20, 15, 59), _t(19, 16)),
-    (_t(20, 16, 0), _t(20, 16)),
-    (_t(20, 23, 30), _t(20, 16)),
-    (_t(1, 0, 5, month=12), _t(30, 16)),
-    (dt.datetime(2025, 11, 20, 9, 30, tzinfo=dt.timezone.utc), _t(20, 16)),  # 16:30 in Hà Nội
-    (dt.datetime(2025, 11, 20, 10, 0), _t(19, 16)),  # naive = Vietnam time
-])
+@pytest.mark.parametrize(
+    "now, expected",
+    [
+        (_t(20, 15, 59), _t(19, 16)),
+        (_t(20, 16, 0), _t(20, 16)),
+        (_t(20, 23, 30), _t(20, 16)),
+        (_t(1, 0, 5, month=12), _t(30, 16)),
+        (dt.datetime(2025, 11, 20, 9, 30, tzinfo=dt.UTC), _t(20, 16)),  # 16:30 in Hà Nội
+        (dt.datetime(2025, 11, 20, 10, 0), _t(19, 16)),  # naive = Vietnam time
+    ],
+)
 def test_latest_deadline(now, expected):
     assert latest_deadline(now) == expected
 
@@ -58,15 +60,35 @@ def store(tmp_path) -> StatusStore:
     return StatusStore(tmp_path / "status.sqlite")
 
 
-def _rows(code: str, when: dt.datetime, done: int, *, overdue: int = 0, via: str = "", level: str = "commune",
-          centre: str = "operating", gaps: str = "") -> dict:
-    return {"level": level, "unit_code": code, "as_of": when, "tasks_total": 10, "tasks_done": done,
-            "tasks_overdue": overdue, "centre_state": centre, "gaps": gaps, "note": "", "via_old_code": via}
+def _rows(
+    code: str,
+    when: dt.datetime,
+    done: int,
+    *,
+    overdue: int = 0,
+    via: str = "",
+    level: str = "commune",
+    centre: str = "operating",
+    gaps: str = "",
+) -> dict:
+    return {
+        "level": level,
+        "unit_code": code,
+        "as_of": when,
+        "tasks_total": 10,
+        "tasks_done": done,
+        "tasks_overdue": overdue,
+        "centre_state": centre,
+        "gaps": gaps,
+        "note": "",
+        "via_old_code": via,
+    }
 
 
 def _put(store: StatusStore, *rows: dict, demo_batch: bool = False) -> int:
-    return store.append(pd.DataFrame(list(rows)), imported_by="t", source_name="t.csv", source_sha256="0" * 64,
-                        is_demo=demo_batch)
+    return store.append(
+        pd.DataFrame(list(rows)), imported_by="t", source_name="t.csv", source_sha256="0" * 64, is_demo=demo_batch
+    )
 
 
 CODES = ["00004", "00008", "00025", "00070"]
@@ -113,8 +135,12 @@ def test_old_unit_parts_that_agree_give_no_conflict(store):
 
 
 def test_old_unit_parts_that_disagree_are_flagged_and_worst_shown(store):
-    _put(store, _rows("00004", _t(20, 9), 10, via="00001"), _rows("00004", _t(20, 9), 6, overdue=2, via="00004"),
-         _rows("00004", _t(20, 9), 8, via="00007", centre="gaps", gaps="thiết bị"))
+    _put(
+        store,
+        _rows("00004", _t(20, 9), 10, via="00001"),
+        _rows("00004", _t(20, 9), 6, overdue=2, via="00004"),
+        _rows("00004", _t(20, 9), 8, via="00007", centre="gaps", gaps="thiết bị"),
+    )
     row = status.commune_status(store, now=_t(20, 10), codes=["00004"]).iloc[0]
     assert row["task_class"] == "red" and row["tasks_done"] == 6
     for part in ("00001", "00004", "00007", "10/10", "6/10", "thiết bị"):
@@ -122,11 +148,16 @@ def test_old_unit_parts_that_disagree_are_flagged_and_worst_shown(store):
 
 
 def test_province_status_counts_and_shares(store):
-    _put(store, _rows("00004", _t(20, 9), 10), _rows("00008", _t(20, 9), 5, overdue=1),
-         _rows("00025", _t(20, 9), 5, gaps="bank"))
+    _put(
+        store,
+        _rows("00004", _t(20, 9), 10),
+        _rows("00008", _t(20, 9), 5, overdue=1),
+        _rows("00025", _t(20, 9), 5, gaps="bank"),
+    )
     communes = status.commune_status(store, now=_t(20, 10), codes=CODES)
-    provinces = status.province_status(communes, pd.Series({"00004": "01", "00008": "01", "00025": "02",
-                                                            "00070": "02"}))
+    provinces = status.province_status(
+        communes, pd.Series({"00004": "01", "00008": "01", "00025": "02", "00070": "02"})
+    )
     one = provinces.set_index("province_code").loc["01"]
     assert (one["communes"], one["green"], one["red"], one["grey"], one["share_green"]) == (2, 1, 1, 0, 0.5)
     two = provinces.set_index("province_code").loc["02"]
@@ -137,9 +168,19 @@ def test_province_status_counts_and_shares(store):
 
 
 def test_province_status_refuses_unknown_commune():
-    communes = pd.DataFrame({"code": ["00004"], "task_class": ["green"], "centre_class": ["operating"],
-                             "stale": [False], "conflict": [""], "tasks_total": [1], "tasks_done": [1],
-                             "tasks_overdue": [0], "is_demo": [False]})
+    communes = pd.DataFrame(
+        {
+            "code": ["00004"],
+            "task_class": ["green"],
+            "centre_class": ["operating"],
+            "stale": [False],
+            "conflict": [""],
+            "tasks_total": [1],
+            "tasks_done": [1],
+            "tasks_overdue": [0],
+            "is_demo": [False],
+        }
+    )
     with pytest.raises(ValueError, match="00004"):
         status.province_status(communes, pd.Series({"00008": "01"}))
 
@@ -163,7 +204,7 @@ def test_demo_snapshot_days():
     days = demo.snapshot_dates()
     assert days[0] == demo.DEMO_START and days[-1] == demo.DEMO_END
     assert days == sorted(set(days))
-    assert all((b - a).days == 1 for a, b in zip(days[-demo.DAILY_DAYS:], days[-demo.DAILY_DAYS + 1:]))
+    assert all((b - a).days == 1 for a, b in zip(days[-demo.DAILY_DAYS :], days[-demo.DAILY_DAYS + 1 :], strict=False))
 
 
 @pytest.mark.dataset
@@ -233,17 +274,49 @@ def test_cli_status_csv_export_labels_demo_data(tmp_path, capsys):
     store = StatusStore(tmp_path / "demo.sqlite")
     _put(store, _rows("00004", _t(20, 9), 10), demo_batch=True)
     out = tmp_path / "state.csv"
-    assert cli.main(["status", "--db", str(tmp_path / "demo.sqlite"), "--as-of", "20/11/2025 18:00",
-                     "--format", "csv", "--out", str(out)]) == 0
+    assert (
+        cli.main(
+            [
+                "status",
+                "--db",
+                str(tmp_path / "demo.sqlite"),
+                "--as-of",
+                "20/11/2025 18:00",
+                "--format",
+                "csv",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert status.DEMO_MARK in capsys.readouterr().err
     data = out.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     table = pd.read_csv(out, dtype=str, encoding="utf-8-sig", keep_default_na=False)
     assert len(table) == 3321
     row = table.set_index("code").loc["00004"]
-    assert (row["task_class"], row["data_source"], row["reported_at"]) == ("green", status.DEMO_MARK, "20/11/2025 09:00")
-    assert cli.main(["status", "--db", str(tmp_path / "demo.sqlite"), "--level", "province", "--format", "csv",
-                     "--as-of", "2025-11-20T18:00"]) == 0
+    assert (row["task_class"], row["data_source"], row["reported_at"]) == (
+        "green",
+        status.DEMO_MARK,
+        "20/11/2025 09:00",
+    )
+    assert (
+        cli.main(
+            [
+                "status",
+                "--db",
+                str(tmp_path / "demo.sqlite"),
+                "--level",
+                "province",
+                "--format",
+                "csv",
+                "--as-of",
+                "2025-11-20T18:00",
+            ]
+        )
+        == 0
+    )
     provinces = capsys.readouterr().out
     assert provinces.count("\n") == 35 and "Thành phố Hà Nội" in provinces
 

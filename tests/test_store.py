@@ -50,15 +50,30 @@ def store(url) -> StatusStore:
 
 
 def _reports(codes: list[str], when: dt.datetime, *, done: int = 5, via: str = "") -> pd.DataFrame:
-    return pd.DataFrame({
-        "level": "commune", "unit_code": codes, "as_of": when, "tasks_total": 10, "tasks_done": done,
-        "tasks_overdue": 0, "centre_state": "operating", "gaps": "", "note": "ghi chú <b>", "via_old_code": via,
-    })
+    return pd.DataFrame(
+        {
+            "level": "commune",
+            "unit_code": codes,
+            "as_of": when,
+            "tasks_total": 10,
+            "tasks_done": done,
+            "tasks_overdue": 0,
+            "centre_state": "operating",
+            "gaps": "",
+            "note": "ghi chú <b>",
+            "via_old_code": via,
+        }
+    )
 
 
 def _append(store: StatusStore, frame: pd.DataFrame, **kwargs) -> int:
-    return store.append(frame, imported_by=kwargs.pop("by", "tester"), source_name=kwargs.pop("name", "a.csv"),
-                        source_sha256="ab" * 32, **kwargs)
+    return store.append(
+        frame,
+        imported_by=kwargs.pop("by", "tester"),
+        source_name=kwargs.pop("name", "a.csv"),
+        source_sha256="ab" * 32,
+        **kwargs,
+    )
 
 
 def test_new_store_is_empty(store):
@@ -70,13 +85,19 @@ def test_new_store_is_empty(store):
 
 def test_append_keeps_batch_metadata_and_times(store):
     when = dt.datetime(2025, 11, 20, 15, 30, tzinfo=VN)
-    stamp = dt.datetime(2025, 11, 21, 8, 0, tzinfo=dt.timezone.utc)
-    batch = _append(store, _reports(["00004", "00008"], when), by="Nguyễn Văn A", name="báo cáo.xlsx",
-                    imported_at=stamp)
+    stamp = dt.datetime(2025, 11, 21, 8, 0, tzinfo=dt.UTC)
+    batch = _append(
+        store, _reports(["00004", "00008"], when), by="Nguyễn Văn A", name="báo cáo.xlsx", imported_at=stamp
+    )
     batches = store.batches()
     assert list(batches["id"]) == [batch]
     row = batches.iloc[0]
-    assert (row["imported_by"], row["source_name"], row["rows"], row["is_demo"]) == ("Nguyễn Văn A", "báo cáo.xlsx", 2, False)
+    assert (row["imported_by"], row["source_name"], row["rows"], row["is_demo"]) == (
+        "Nguyễn Văn A",
+        "báo cáo.xlsx",
+        2,
+        False,
+    )
     assert row["imported_at"] == pd.Timestamp(stamp)
     state = store.state_as_of()
     assert sorted(state["unit_code"]) == ["00004", "00008"]
@@ -224,8 +245,15 @@ def _writer(tmp_path: Path) -> Path:
 def test_concurrent_imports_lose_no_rows(url, tmp_path):
     StatusStore(url).close()  # tables exist before the race (also tested without: see next test)
     script, workers, rows = _writer(tmp_path), 6, 2000
-    procs = [subprocess.Popen([sys.executable, str(script), url, str(w), str(rows), "0.01"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in range(workers)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), url, str(w), str(rows), "0.01"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(workers)
+    ]
     outputs = [p.communicate(timeout=180) for p in procs]
     assert all(p.returncode == 0 for p in procs), [err[-800:] for _, err in outputs]
     store = StatusStore(url)
@@ -237,8 +265,15 @@ def test_concurrent_imports_lose_no_rows(url, tmp_path):
 
 def test_concurrent_first_use_creates_tables_once(url, tmp_path):
     script = _writer(tmp_path)
-    procs = [subprocess.Popen([sys.executable, str(script), url, str(w), "300", "0"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in range(4)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), url, str(w), "300", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(4)
+    ]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), [err[-800:] for _, err in outputs]
     assert StatusStore(url).count_reports() == 1200
@@ -248,8 +283,12 @@ def test_killed_import_leaves_store_unchanged(url, tmp_path):
     store = StatusStore(url)
     _append(store, _reports(["00004"], dt.datetime(2025, 11, 3, 9, tzinfo=VN)))
     before = (len(store.batches()), store.count_reports())
-    proc = subprocess.Popen([sys.executable, str(_writer(tmp_path)), url, "1", "5000", "30"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(_writer(tmp_path)), url, "1", "5000", "30"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = proc.stdout.readline()  # the first chunk is written, inside the open transaction
     assert line.startswith("CHUNK 500"), proc.stderr.read()
     proc.send_signal(signal.SIGKILL)
@@ -266,9 +305,17 @@ def test_derived_status_reads_through_either_backend(store):
     from lib.status import status
 
     _append(store, _reports(["00004"], dt.datetime(2025, 11, 20, 9, tzinfo=VN), done=10))
-    _append(store, pd.concat([_reports(["00008"], dt.datetime(2025, 11, 20, 9, tzinfo=VN), done=10, via="00010"),
-                              _reports(["00008"], dt.datetime(2025, 11, 20, 9, tzinfo=VN), done=3, via="00011")]))
-    view = status.commune_status(store, now=dt.datetime(2025, 11, 20, 17, tzinfo=VN),
-                                 codes=["00004", "00008", "00025"]).set_index("code")
+    _append(
+        store,
+        pd.concat(
+            [
+                _reports(["00008"], dt.datetime(2025, 11, 20, 9, tzinfo=VN), done=10, via="00010"),
+                _reports(["00008"], dt.datetime(2025, 11, 20, 9, tzinfo=VN), done=3, via="00011"),
+            ]
+        ),
+    )
+    view = status.commune_status(
+        store, now=dt.datetime(2025, 11, 20, 17, tzinfo=VN), codes=["00004", "00008", "00025"]
+    ).set_index("code")
     assert list(view["task_class"]) == ["green", "amber", "grey"]
     assert "00010" in view.loc["00008", "conflict"] and "00011" in view.loc["00008", "conflict"]

@@ -7,17 +7,20 @@ import pytest
 from lib.io.text import MARKDOWN_SPECIAL, md_escape
 
 
-@pytest.mark.parametrize("text, escaped", [
-    ("*Xã* <b>[x](y)</b>", r"\*Xã\* \<b\>\[x\]\(y\)\</b\>"),
-    ("[bấm vào](https://evil.example)", r"\[bấm vào\]\(https\://evil\.example\)"),
-    ("![ảnh](http://x/y.png)", r"\!\[ảnh\]\(http\://x/y\.png\)"),
-    ('<img src=x onerror="alert(1)">', r'\<img src=x onerror="alert\(1\)"\>'),
-    ("<script>alert(1)</script>", r"\<script\>alert\(1\)\</script\>"),
-    ("# Tiêu đề", r"\# Tiêu đề"),
-    (":red[đỏ] :smile: $x$", r"\:red\[đỏ\] \:smile\: \$x\$"),
-    ("Phường Phúc Xá", "Phường Phúc Xá"),
-    (12, "12"),
-])
+@pytest.mark.parametrize(
+    "text, escaped",
+    [
+        ("*Xã* <b>[x](y)</b>", r"\*Xã\* \<b\>\[x\]\(y\)\</b\>"),
+        ("[bấm vào](https://evil.example)", r"\[bấm vào\]\(https\://evil\.example\)"),
+        ("![ảnh](http://x/y.png)", r"\!\[ảnh\]\(http\://x/y\.png\)"),
+        ('<img src=x onerror="alert(1)">', r'\<img src=x onerror="alert\(1\)"\>'),
+        ("<script>alert(1)</script>", r"\<script\>alert\(1\)\</script\>"),
+        ("# Tiêu đề", r"\# Tiêu đề"),
+        (":red[đỏ] :smile: $x$", r"\:red\[đỏ\] \:smile\: \$x\$"),
+        ("Phường Phúc Xá", "Phường Phúc Xá"),
+        (12, "12"),
+    ],
+)
 def test_md_escape_neutralises_links_images_html_and_directives(text, escaped):
     assert md_escape(text) == escaped
 

@@ -22,8 +22,16 @@ def test_empty_url_is_national_default():
 
 
 def test_full_url_parsed():
-    view, messages = parse({"province": "01", "mode": "merge", "unit": "00004", "layers": "old_districts,old_communes",
-                            "date": "2025-10-01", "level": "commune"})
+    view, messages = parse(
+        {
+            "province": "01",
+            "mode": "merge",
+            "unit": "00004",
+            "layers": "old_districts,old_communes",
+            "date": "2025-10-01",
+            "level": "commune",
+        }
+    )
     assert messages == []
     assert (view.province, view.mode, view.unit, view.level) == ("01", "merge", "00004", "commune")
     assert view.layers == ("old_communes", "old_districts")  # canonical order
@@ -31,17 +39,24 @@ def test_full_url_parsed():
 
 
 def test_round_trip():
-    view = ViewState(province="79", mode="centre", unit="26734", old="00001", layers=("old_provinces",),
-                     date=dt.date(2025, 9, 2))
+    view = ViewState(
+        province="79", mode="centre", unit="26734", old="00001", layers=("old_provinces",), date=dt.date(2025, 9, 2)
+    )
     again, messages = parse(to_params(view))
     assert again == view and messages == []
     assert to_params(ViewState()) == {}
 
 
-@pytest.mark.parametrize("params, field", [
-    ({"province": "99"}, "province"), ({"mode": "rainbow"}, "mode"), ({"unit": "<script>"}, "unit"),
-    ({"level": "district"}, "level"), ({"old": "12345"}, "old"),
-])
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"province": "99"}, "province"),
+        ({"mode": "rainbow"}, "mode"),
+        ({"unit": "<script>"}, "unit"),
+        ({"level": "district"}, "level"),
+        ({"old": "12345"}, "old"),
+    ],
+)
 def test_bad_value_falls_back_with_message(params, field):
     view, messages = parse(params)
     assert getattr(view, field) == getattr(ViewState(), field)

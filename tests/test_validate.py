@@ -10,8 +10,16 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Polygon, box
 
-from lib.data.validate import (LayerError, check_uploaded_layer, crosswalk_problems, layer_fields, layer_problems, nesting_problems,
-                          read_user_layer, tiling_problems)
+from lib.data.validate import (
+    LayerError,
+    check_uploaded_layer,
+    crosswalk_problems,
+    layer_fields,
+    layer_problems,
+    nesting_problems,
+    read_user_layer,
+    tiling_problems,
+)
 
 
 def squares(codes=("00001", "00002", "00003"), crs="EPSG:4326"):
@@ -120,8 +128,13 @@ def test_read_user_layer_rejects_non_vector_file(tmp_path):
 
 def test_read_user_layer_keeps_text_codes(tmp_path):
     path = tmp_path / "xa.geojson"
-    features = [{"type": "Feature", "properties": {"ma": "00007", "ten": "Xã"},
-                 "geometry": {"type": "Polygon", "coordinates": [[[105.8, 21], [105.9, 21], [105.9, 21.1], [105.8, 21]]]}}]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"ma": "00007", "ten": "Xã"},
+            "geometry": {"type": "Polygon", "coordinates": [[[105.8, 21], [105.9, 21], [105.9, 21.1], [105.8, 21]]]},
+        }
+    ]
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
     assert list(read_user_layer(path, code_field="ma", code_width=5)["ma"]) == ["00007"]
 
@@ -141,14 +154,33 @@ def test_nesting_and_tiling():
 
 
 def crosswalk_table(**overrides):
-    table = pd.DataFrame({
-        "old_code": ["00001", "00002", "00002"], "old_level": ["commune"] * 3, "new_code": ["00010", "00010", "00020"],
-        "relation": ["merged", "split", "split"], "part": ["whole", "part", "part"],
-        "share_of_old": [None, None, None], "share_of_new": [None, None, None],
-    })
-    for column in ["old_name", "old_type", "old_district_code", "old_district_name", "old_province_code",
-                   "old_province_name", "new_name", "new_type", "new_province_code", "new_province_name",
-                   "area_km2", "sources", "part_source", "disagreement"]:
+    table = pd.DataFrame(
+        {
+            "old_code": ["00001", "00002", "00002"],
+            "old_level": ["commune"] * 3,
+            "new_code": ["00010", "00010", "00020"],
+            "relation": ["merged", "split", "split"],
+            "part": ["whole", "part", "part"],
+            "share_of_old": [None, None, None],
+            "share_of_new": [None, None, None],
+        }
+    )
+    for column in [
+        "old_name",
+        "old_type",
+        "old_district_code",
+        "old_district_name",
+        "old_province_code",
+        "old_province_name",
+        "new_name",
+        "new_type",
+        "new_province_code",
+        "new_province_name",
+        "area_km2",
+        "sources",
+        "part_source",
+        "disagreement",
+    ]:
         table[column] = ""
     for column, values in overrides.items():
         table[column] = values
@@ -170,7 +202,9 @@ def test_crosswalk_split_without_part_and_duplicates():
     found = crosswalk_problems(table, new_codes={"00010", "00020"}, old_codes={"00001", "00002"})
     assert any("not marked part" in p for p in found)
     dup = pd.concat([crosswalk_table(), crosswalk_table().iloc[[0]]], ignore_index=True)
-    assert any("repeat an (old, new) pair" in p for p in crosswalk_problems(dup, new_codes={"00010", "00020"}, old_codes=None))
+    assert any(
+        "repeat an (old, new) pair" in p for p in crosswalk_problems(dup, new_codes={"00010", "00020"}, old_codes=None)
+    )
 
 
 def test_crosswalk_shares_must_add_up():
@@ -192,10 +226,13 @@ def test_uploaded_layer_messages_use_the_users_file_name(tmp_path):
         layer_fields(b"\x00\x01garbage", "ranh_gioi_xa.geojson")
 
 
-@pytest.mark.parametrize("check", [
-    lambda data: layer_fields(data, "ranh_gioi_xa.geojson"),
-    lambda data: check_uploaded_layer(data, "ranh_gioi_xa.geojson", code_field="ma"),
-])
+@pytest.mark.parametrize(
+    "check",
+    [
+        lambda data: layer_fields(data, "ranh_gioi_xa.geojson"),
+        lambda data: check_uploaded_layer(data, "ranh_gioi_xa.geojson", code_field="ma"),
+    ],
+)
 @pytest.mark.parametrize("data", [b"\x00\x01garbage", b"not json", b'{"type": "FeatureCollection", "features": [{'])
 def test_unreadable_upload_never_shows_the_servers_temporary_path(check, data):
     with pytest.raises(LayerError) as caught:

@@ -2,18 +2,21 @@
 
 import streamlit as st
 
-from lib.ui import cache
 from lib.data import geodata
 from lib.data.i18n import format_int
 from lib.data.validate import LayerError, check_uploaded_layer, layer_fields
+from lib.ui import cache
 
 st.title("Dữ liệu ranh giới")
 info = cache.manifest()
 st.markdown(f"Bộ dữ liệu đang dùng: **{info['version']}** — thư mục `{geodata.DEFAULT_DIR.name}`")
 labels = {
-    "new_provinces": "Tỉnh, thành phố mới", "new_communes": "Xã, phường, đặc khu mới",
-    "old_provinces": "Tỉnh cũ", "old_communes_gso": "Xã cũ (danh mục 30/06/2025)",
-    "crosswalk_pairs": "Cặp xã cũ – xã mới", "crosswalk_split_old_communes": "Xã cũ bị chia tách",
+    "new_provinces": "Tỉnh, thành phố mới",
+    "new_communes": "Xã, phường, đặc khu mới",
+    "old_provinces": "Tỉnh cũ",
+    "old_communes_gso": "Xã cũ (danh mục 30/06/2025)",
+    "crosswalk_pairs": "Cặp xã cũ – xã mới",
+    "crosswalk_split_old_communes": "Xã cũ bị chia tách",
     "crosswalk_disagreeing_pairs": "Cặp mà hai nguồn không khớp",
 }
 cols = st.columns(4)
@@ -27,8 +30,10 @@ if st.button("Kiểm tra toàn bộ dữ liệu", key="data_validate"):
     st.code(report.render(), language=None)
 
 st.subheader("Kiểm tra một lớp dữ liệu khác")
-st.caption("Tải lên tệp GeoJSON/GeoPackage (hệ toạ độ EPSG:4326), chọn trường mã và trường tên; "
-           "ứng dụng kiểm tra hệ toạ độ, hình học, mã trùng hoặc thiếu.")
+st.caption(
+    "Tải lên tệp GeoJSON/GeoPackage (hệ toạ độ EPSG:4326), chọn trường mã và trường tên; "
+    "ứng dụng kiểm tra hệ toạ độ, hình học, mã trùng hoặc thiếu."
+)
 upload = st.file_uploader("Tệp ranh giới", type=["geojson", "json", "gpkg"], key="data_upload")
 if upload is not None:
     data = upload.getvalue()

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from lib.ui import cache
-from lib.lookup import overview
 from lib.data.i18n import format_int
+from lib.lookup import overview
+from lib.ui import cache
 
 st.title("Tổng quan 34 tỉnh, thành phố từ 01/7/2025")
 provinces = cache.layer("new_provinces")

@@ -4,15 +4,13 @@ import datetime as dt
 
 import streamlit as st
 
-from lib.ui import cache
-from lib.status import importer
-from lib.status import status
 from lib.data.i18n import LOCAL_TZ, format_int, format_percent
-from lib.status.store import default_url
 from lib.io.text import md_escape
+from lib.status import importer, status
+from lib.status.store import default_url
+from lib.ui import cache
 
 URL = default_url()
-
 
 
 store = cache.status_store(URL)
@@ -26,29 +24,48 @@ as_of = dt.datetime.combine(day, clock, tzinfo=LOCAL_TZ)
 communes = cache.status_table(URL, as_of.isoformat(), store.revision(), "commune")
 provinces = cache.status_table(URL, as_of.isoformat(), store.revision(), "province")
 if communes["is_demo"].any():
-    st.warning(f"⚠️ {status.DEMO_MARK}: số liệu do chương trình sinh ra để trình diễn, không phải báo cáo thật. "
-               "Dữ liệu thật thay thế khi có báo cáo được nhập.")
-st.caption(f"Hạn cập nhật gần nhất: 16:00 ngày {status.latest_deadline(as_of):%d/%m/%Y} (giờ Việt Nam); "
-           "xã không có báo cáo sau hạn trước đó được tính là xám (quá hạn báo cáo).")
+    st.warning(
+        f"⚠️ {status.DEMO_MARK}: số liệu do chương trình sinh ra để trình diễn, không phải báo cáo thật. "
+        "Dữ liệu thật thay thế khi có báo cáo được nhập."
+    )
+st.caption(
+    f"Hạn cập nhật gần nhất: 16:00 ngày {status.latest_deadline(as_of):%d/%m/%Y} (giờ Việt Nam); "
+    "xã không có báo cáo sau hạn trước đó được tính là xám (quá hạn báo cáo)."
+)
 
 counts, total = status.class_counts(communes), len(communes)
-for column, cls in zip(st.columns(4), status.TASK_CLASSES):
-    column.metric(status.TASK_LABELS[cls], format_int(counts[f"task_{cls}"]),
-                  format_percent(counts[f"task_{cls}"] / total), delta_color="off")
-for column, cls in zip(st.columns(4), status.CENTRE_CLASSES):
+for column, cls in zip(st.columns(4), status.TASK_CLASSES, strict=False):
+    column.metric(
+        status.TASK_LABELS[cls],
+        format_int(counts[f"task_{cls}"]),
+        format_percent(counts[f"task_{cls}"] / total),
+        delta_color="off",
+    )
+for column, cls in zip(st.columns(4), status.CENTRE_CLASSES, strict=False):
     column.metric(f"Trung tâm: {status.CENTRE_LABELS[cls]}", format_int(counts[f"centre_{cls}"]))
 
 by_province, by_commune, history, upload, batches = st.tabs(
-    ["Theo tỉnh", "Theo xã", "Lịch sử một xã", "Nhập báo cáo", "Các lần nhập"])
+    ["Theo tỉnh", "Theo xã", "Lịch sử một xã", "Nhập báo cáo", "Các lần nhập"]
+)
 suffix = "-minh-hoa" if communes["is_demo"].any() else ""
 with by_province:
     st.dataframe(provinces, hide_index=True, width="stretch")
-    st.download_button("Tải CSV theo tỉnh", status.to_csv_bytes(provinces), f"tinh-hinh-tinh{suffix}-{as_of:%Y%m%d-%H%M}.csv",
-                       mime="text/csv", key="status_dl_provinces")
+    st.download_button(
+        "Tải CSV theo tỉnh",
+        status.to_csv_bytes(provinces),
+        f"tinh-hinh-tinh{suffix}-{as_of:%Y%m%d-%H%M}.csv",
+        mime="text/csv",
+        key="status_dl_provinces",
+    )
 with by_commune:
     st.dataframe(communes, hide_index=True, width="stretch")
-    st.download_button("Tải CSV theo xã", status.to_csv_bytes(communes), f"tinh-hinh-xa{suffix}-{as_of:%Y%m%d-%H%M}.csv",
-                       mime="text/csv", key="status_dl_communes")
+    st.download_button(
+        "Tải CSV theo xã",
+        status.to_csv_bytes(communes),
+        f"tinh-hinh-xa{suffix}-{as_of:%Y%m%d-%H%M}.csv",
+        mime="text/csv",
+        key="status_dl_communes",
+    )
 with history:
     choices = status.commune_choices(cache.crosswalk())
     code = st.selectbox("Xã, phường, đặc khu", list(choices), format_func=choices.get, key="status_history_code")
@@ -68,8 +85,10 @@ def _import_tab() -> None:
     """Password, file, sheet, keys, column mapping, check, commit; every step's logic is in lib.status.importer."""
     expected = importer.import_password(_secrets())
     if expected is None:
-        st.info("Chức năng nhập báo cáo đang tắt: chưa đặt mật khẩu (biến môi trường VNMAP_IMPORT_PASSWORD hoặc "
-                "`import_password` trong .streamlit/secrets.toml). Xem tình hình vẫn dùng bình thường.")
+        st.info(
+            "Chức năng nhập báo cáo đang tắt: chưa đặt mật khẩu (biến môi trường VNMAP_IMPORT_PASSWORD hoặc "
+            "`import_password` trong .streamlit/secrets.toml). Xem tình hình vẫn dùng bình thường."
+        )
         return
     given = st.text_input("Mật khẩu nhập dữ liệu", type="password", key="status_password")
     if not importer.password_ok(given, expected):
@@ -88,20 +107,29 @@ def _import_tab() -> None:
     except (importer.SheetError, OSError) as err:
         st.error(md_escape(err))
         return
-    keys = st.radio("Đơn vị trong tệp là", list(importer.KEY_CHOICES), horizontal=True, key="status_keys",
-                    format_func=importer.KEY_CHOICES.get)
+    keys = st.radio(
+        "Đơn vị trong tệp là",
+        list(importer.KEY_CHOICES),
+        horizontal=True,
+        key="status_keys",
+        format_func=importer.KEY_CHOICES.get,
+    )
     guess = importer.guess_mapping(list(sheet.frame.columns), keys=keys)
     options = importer.column_choices(sheet)
     with st.expander("Ghép cột của tệp với các trường", expanded=bool(guess.unrecognised)):
         if guess.unrecognised:
             st.caption("Cột chưa nhận ra: " + md_escape(", ".join(guess.unrecognised)))
-        chosen = {field: st.selectbox(label, options, index=index, key=f"status_map_{field}")
-                  for field, (label, index) in importer.mapping_choices(sheet, guess).items()}
-    day = st.date_input("Thời điểm cho các dòng không ghi ngày", value=None, format="DD/MM/YYYY",
-                        key="status_default_day")
+        chosen = {
+            field: st.selectbox(label, options, index=index, key=f"status_map_{field}")
+            for field, (label, index) in importer.mapping_choices(sheet, guess).items()
+        }
+    day = st.date_input(
+        "Thời điểm cho các dòng không ghi ngày", value=None, format="DD/MM/YYYY", key="status_default_day"
+    )
     try:
-        report = importer.validate(sheet, importer.mapping_from_choices(chosen, guess.keys), cache.resolver(),
-                                   as_of=importer.default_time(day))
+        report = importer.validate(
+            sheet, importer.mapping_from_choices(chosen, guess.keys), cache.resolver(), as_of=importer.default_time(day)
+        )
     except importer.SheetError as err:
         st.error(md_escape(err))
         return

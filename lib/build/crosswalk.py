@@ -73,8 +73,10 @@ def build_crosswalk(
     vau_keys = pd.MultiIndex.from_frame(vau_pairs[["old_code", "new_code"]])
     rejected = dvhcvn_pairs[~pd.MultiIndex.from_frame(dvhcvn_pairs[["old_code", "new_code"]]).isin(vau_keys)].copy()
     known_old = set(old_communes["code"]) | set(old_districts["code"])
-    rejected["reason"] = rejected["old_code"].isin(known_old).map(
-        {True: f"pair not in {VAU}", False: "old code not in the GSO list of 30/06/2025"}
+    rejected["reason"] = (
+        rejected["old_code"]
+        .isin(known_old)
+        .map({True: f"pair not in {VAU}", False: "old code not in the GSO list of 30/06/2025"})
     )
     crosswalk = pairs[COLUMNS].sort_values(["old_code", "new_code"], kind="mergesort", ignore_index=True)
     return crosswalk, rejected.sort_values(["old_code", "new_code"], kind="mergesort", ignore_index=True)
@@ -83,16 +85,24 @@ def build_crosswalk(
 def _attach_old(pairs: pd.DataFrame, old_communes: pd.DataFrame, old_districts: pd.DataFrame) -> pd.DataFrame:
     communes = old_communes.rename(
         columns={
-            "code": "old_code", "name": "old_name", "type": "old_type",
-            "district_code": "old_district_code", "district_name": "old_district_name",
-            "province_code": "old_province_code", "province_name": "old_province_name",
+            "code": "old_code",
+            "name": "old_name",
+            "type": "old_type",
+            "district_code": "old_district_code",
+            "district_name": "old_district_name",
+            "province_code": "old_province_code",
+            "province_name": "old_province_name",
         }
     )
     districts = pd.DataFrame(
         {
-            "old_code": old_districts["code"], "old_name": old_districts["name"], "old_type": old_districts["type"],
-            "old_district_code": old_districts["code"], "old_district_name": old_districts["name"],
-            "old_province_code": old_districts["province_code"], "old_province_name": old_districts["province_name"],
+            "old_code": old_districts["code"],
+            "old_name": old_districts["name"],
+            "old_type": old_districts["type"],
+            "old_district_code": old_districts["code"],
+            "old_district_name": old_districts["name"],
+            "old_province_code": old_districts["province_code"],
+            "old_province_name": old_districts["province_name"],
         }
     )
     is_commune = pairs["old_level"].eq("commune")
@@ -126,18 +136,19 @@ def _attach_new(pairs: pd.DataFrame, new_communes: pd.DataFrame, new_provinces: 
 def _relation(pairs: pd.DataFrame) -> pd.Series:
     targets = pairs.groupby("old_code")["new_code"].transform("size")
     predecessors = pairs.groupby("new_code")["old_code"].transform("size")
-    return classify_relations(targets=targets, predecessors=predecessors, whole=pairs["part"].ne("part"),
-                              same_name=pairs["old_name"].eq(pairs["new_name"]))
+    return classify_relations(
+        targets=targets,
+        predecessors=predecessors,
+        whole=pairs["part"].ne("part"),
+        same_name=pairs["old_name"].eq(pairs["new_name"]),
+    )
 
 
 def build_province_crosswalk(crosswalk: pd.DataFrame) -> pd.DataFrame:
     """63 → 34: one row per (old province, new province) with how many old communes went there."""
-    grouped = (
-        crosswalk.groupby(
-            ["old_province_code", "old_province_name", "new_province_code", "new_province_name"], as_index=False
-        )
-        .agg(old_units=("old_code", "nunique"), new_communes=("new_code", "nunique"))
-    )
+    grouped = crosswalk.groupby(
+        ["old_province_code", "old_province_name", "new_province_code", "new_province_name"], as_index=False
+    ).agg(old_units=("old_code", "nunique"), new_communes=("new_code", "nunique"))
     targets = grouped.groupby("old_province_code")["new_province_code"].transform("size")
     predecessors = grouped.groupby("new_province_code")["old_province_code"].transform("size")
     grouped["part"] = targets.gt(1).map({True: "part", False: "whole"})

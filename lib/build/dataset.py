@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,11 +28,10 @@ import pyogrio
 import shapely
 
 from lib.build import crosswalk as cw
-from lib.data import contract
-from lib.data import geodata
 from lib.build import sources
-from lib.data.geometry import COORDINATE_GRID_DEG, DISPLAY_TOLERANCE_DEG, area_km2, remove_overlaps, to_multipolygons
 from lib.build.oldlayers import build_old_layers
+from lib.data import contract, geodata
+from lib.data.geometry import COORDINATE_GRID_DEG, DISPLAY_TOLERANCE_DEG, area_km2, remove_overlaps, to_multipolygons
 from lib.data.names import name_key, split_unit_type
 
 # Known label errors of the gis.chinhphu.vn district layer: polygon code → true code.
@@ -50,8 +49,15 @@ def build_geodata(sources_dir: Path, out_dir: Path, *, progress: Progress = prin
     sources_dir, out_dir = Path(sources_dir), Path(out_dir)
     started = time.monotonic()
     progress = _logged(progress, out_dir.parent / BUILD_LOG, sources_dir, out_dir)
-    steps = ["new communes", "new provinces", "old lists", "old district outlines", "crosswalk",
-             "old communes (reconstructed), old districts, old provinces", "provenance"]
+    steps = [
+        "new communes",
+        "new provinces",
+        "old lists",
+        "old district outlines",
+        "crosswalk",
+        "old communes (reconstructed), old districts, old provinces",
+        "provenance",
+    ]
 
     def step(i: int) -> None:
         progress(f"[{i}/{len(steps)}] {steps[i - 1]} … ({time.monotonic() - started:.0f} s)")
@@ -71,13 +77,24 @@ def build_geodata(sources_dir: Path, out_dir: Path, *, progress: Progress = prin
         outlines, district_notes = _district_outlines(sources_dir, old_districts)
         step(5)
         crosswalk, rejected = cw.build_crosswalk(
-            sources.read_vau_pairs(sources_dir), sources.read_dvhcvn_pairs(sources_dir),
-            old_communes, old_districts, communes, new_provinces,
+            sources.read_vau_pairs(sources_dir),
+            sources.read_dvhcvn_pairs(sources_dir),
+            old_communes,
+            old_districts,
+            communes,
+            new_provinces,
         )
         province_crosswalk = cw.build_province_crosswalk(crosswalk)
         step(6)
-        old = build_old_layers(sources_dir, crosswalk=crosswalk, new_display=communes, district_outlines=outlines,
-                               old_communes=old_communes, old_districts=old_districts, progress=progress)
+        old = build_old_layers(
+            sources_dir,
+            crosswalk=crosswalk,
+            new_display=communes,
+            district_outlines=outlines,
+            old_communes=old_communes,
+            old_districts=old_districts,
+            progress=progress,
+        )
         crosswalk, districts, old_provinces = old.crosswalk, old.districts, old.provinces
         stats.update(old.stats)
         step(7)
@@ -95,13 +112,22 @@ def build_geodata(sources_dir: Path, out_dir: Path, *, progress: Progress = prin
         _write_csv(crosswalk, work / geodata.CROSSWALK)
         _write_csv(province_crosswalk, work / geodata.CROSSWALK_PROVINCES)
         _write_csv(rejected, work / geodata.CROSSWALK_REJECTED)
-        manifest = _manifest(work, sources_dir, {
-            "new_provinces": len(provinces), "new_communes": len(communes),
-            "old_provinces": len(old_provinces), "old_districts": len(districts), "old_communes": len(old.communes),
-            "old_districts_gso": len(old_districts), "old_communes_gso": len(old_communes),
-            **{f"crosswalk_{k}": v for k, v in contract.summarise(crosswalk).items()},
-            "crosswalk_rejected_pairs": len(rejected),
-        }, stats)
+        manifest = _manifest(
+            work,
+            sources_dir,
+            {
+                "new_provinces": len(provinces),
+                "new_communes": len(communes),
+                "old_provinces": len(old_provinces),
+                "old_districts": len(districts),
+                "old_communes": len(old.communes),
+                "old_districts_gso": len(old_districts),
+                "old_communes_gso": len(old_communes),
+                **{f"crosswalk_{k}": v for k, v in contract.summarise(crosswalk).items()},
+                "crosswalk_rejected_pairs": len(rejected),
+            },
+            stats,
+        )
         from lib.build.provenance import write_sources_md  # the long text lives in its own module
 
         write_sources_md(work / "SOURCES.md", manifest, district_notes, old_quality=old.figures.render())
@@ -133,7 +159,9 @@ def _new_communes(sources_dir: Path, new_provinces: pd.DataFrame) -> tuple[gpd.G
     attributes = sources.read_sapnhap_communes(sources_dir)
     gdf["province_key"] = raw["province_code"].map(province_names["name"]).map(name_key)
     gdf["name_key"] = gdf["name"].map(name_key)
-    gdf = gdf.merge(attributes.drop_duplicates(["province_key", "name_key"]), on=["province_key", "name_key"], how="left")
+    gdf = gdf.merge(
+        attributes.drop_duplicates(["province_key", "name_key"]), on=["province_key", "name_key"], how="left"
+    )
     gdf["area_km2"] = raw["areaKm2"].round(2).to_numpy()
     gdf["predecessors_text"] = gdf["code"].map(sources.read_predecessor_texts(sources_dir)).fillna("")
 
@@ -146,23 +174,40 @@ def _new_communes(sources_dir: Path, new_provinces: pd.DataFrame) -> tuple[gpd.G
     gdf.geometry = to_multipolygons(cleaned)
     stats = {
         "new_communes_overlapping_pairs_resolved": overlaps,
-        "new_communes_overlap_km2_removed": round(float(
-            area_km2(gpd.GeoDataFrame(geometry=simplified, crs="EPSG:4326")).sum() - area_km2(gdf).sum()), 3),
+        "new_communes_overlap_km2_removed": round(
+            float(area_km2(gpd.GeoDataFrame(geometry=simplified, crs="EPSG:4326")).sum() - area_km2(gdf).sum()), 3
+        ),
         "new_communes_vertices_source": vertices_before,
         "new_communes_vertices": int(shapely.get_num_coordinates(gdf.geometry.values).sum()),
         "new_communes_area_change_pct": round(100 * (area_km2(gdf).sum() / area_before - 1), 5),
         "new_communes_with_population": int(gdf["population"].notna().sum()),
     }
     gdf["population"] = gdf["population"].astype("Int64")
-    columns = ["code", "name", "full_name", "name_en", "type", "province_code", "province_name",
-               "area_km2", "population", "admin_centre", "centre_lon", "centre_lat", "predecessors_text", "geometry"]
+    columns = [
+        "code",
+        "name",
+        "full_name",
+        "name_en",
+        "type",
+        "province_code",
+        "province_name",
+        "area_km2",
+        "population",
+        "admin_centre",
+        "centre_lon",
+        "centre_lat",
+        "predecessors_text",
+        "geometry",
+    ]
     return gdf[columns].sort_values("code", kind="mergesort", ignore_index=True), stats
 
 
 def _new_provinces(communes: gpd.GeoDataFrame, new_provinces: pd.DataFrame, sources_dir: Path) -> gpd.GeoDataFrame:
     # Dissolving the already simplified communes makes the two levels nest exactly. ("unary",
     # not "coverage": the source has a few overlaps that coverage union rejects.)
-    dissolved = communes[["province_code", "geometry"]].dissolve(by="province_code", method="unary", grid_size=COORDINATE_GRID_DEG)
+    dissolved = communes[["province_code", "geometry"]].dissolve(
+        by="province_code", method="unary", grid_size=COORDINATE_GRID_DEG
+    )
     counts = communes.groupby("province_code").size().rename("communes")
     gdf = new_provinces.merge(dissolved, left_on="code", right_index=True).merge(
         counts, left_on="code", right_index=True
@@ -175,8 +220,18 @@ def _new_provinces(communes: gpd.GeoDataFrame, new_provinces: pd.DataFrame, sour
     gdf["area_km2"] = area_km2(gdf).round(2)
     gdf["population"] = gdf["population"].astype("Int64")
     gdf.geometry = to_multipolygons(gdf.geometry.values)
-    columns = ["code", "name", "full_name", "name_en", "type", "communes", "area_km2", "population",
-               "admin_centre", "geometry"]
+    columns = [
+        "code",
+        "name",
+        "full_name",
+        "name_en",
+        "type",
+        "communes",
+        "area_km2",
+        "population",
+        "admin_centre",
+        "geometry",
+    ]
     return gdf[columns].sort_values("code", kind="mergesort", ignore_index=True)
 
 
@@ -199,8 +254,10 @@ def _logged(progress: Progress, log_path: Path, sources_dir: Path, out_dir: Path
     """``progress`` that also appends each message to the build log (which may hold times and paths)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w", encoding="utf-8") as log:
-        log.write(f"build-geodata {datetime.now(timezone.utc).isoformat(timespec='seconds')} "
-                  f"sources={sources_dir.resolve()} out={out_dir.resolve()}\n")
+        log.write(
+            f"build-geodata {datetime.now(UTC).isoformat(timespec='seconds')} "
+            f"sources={sources_dir.resolve()} out={out_dir.resolve()}\n"
+        )
 
     def both(message: str) -> None:
         progress(message)
@@ -236,8 +293,9 @@ def _manifest(work: Path, sources_dir: Path, counts: dict, stats: dict) -> dict:
         "files": {p.relative_to(work).as_posix(): p.stat().st_size for p in data_files},
         "sources": {rel: _sha256(sources_dir / rel)[:16] for rel in sources.source_file_list()},
     }
-    (work / geodata.MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
-                                         encoding="utf-8")
+    (work / geodata.MANIFEST).write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return manifest
 
 

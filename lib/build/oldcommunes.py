@@ -19,8 +19,8 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from lib.data.geometry import COORDINATE_GRID_DEG, DISPLAY_TOLERANCE_DEG, EQUAL_AREA_CRS, to_multipolygons
 from lib.build.partition import EMPTY, Seed, partition_region
+from lib.data.geometry import COORDINATE_GRID_DEG, DISPLAY_TOLERANCE_DEG, EQUAL_AREA_CRS, to_multipolygons
 
 METHODS = {
     "exact": "the old unit alone forms its new commune(s): the outline is the new commune's, exact",
@@ -58,9 +58,15 @@ def points_from_table(points: pd.DataFrame) -> dict[str, BaseGeometry]:
     return dict(zip(ok["code"], shapely.points(ok["lon"].to_numpy(), ok["lat"].to_numpy()), strict=True))
 
 
-def rebuild_pieces(inputs: Inputs, *, holdout: frozenset[str] = frozenset(), progress: Progress | None = None,
-                   only_new: set[str] | None = None, district_cache: dict | None = None,
-                   previous: pd.DataFrame | None = None) -> pd.DataFrame:
+def rebuild_pieces(
+    inputs: Inputs,
+    *,
+    holdout: frozenset[str] = frozenset(),
+    progress: Progress | None = None,
+    only_new: set[str] | None = None,
+    district_cache: dict | None = None,
+    previous: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """One row per (old unit, new commune) piece at full resolution.
 
     Parameters
@@ -108,8 +114,15 @@ def rebuild_pieces(inputs: Inputs, *, holdout: frozenset[str] = frozenset(), pro
     return frame
 
 
-def _partition_new_commune(new_code: str, region: BaseGeometry, group: pd.DataFrame, inputs: Inputs,
-                           holdout: frozenset[str], cache: dict | None, earlier: list[dict] | None = None) -> list[dict]:
+def _partition_new_commune(
+    new_code: str,
+    region: BaseGeometry,
+    group: pd.DataFrame,
+    inputs: Inputs,
+    holdout: frozenset[str],
+    cache: dict | None,
+    earlier: list[dict] | None = None,
+) -> list[dict]:
     region = shapely.make_valid(region)
     owners = group[["old_code", "old_district_code", "old_level"]].drop_duplicates("old_code")
     if len(owners) == 1:
@@ -146,17 +159,42 @@ def _partition_new_commune(new_code: str, region: BaseGeometry, group: pd.DataFr
         for code, piece in level2.pieces.items():
             core = level2.cores.get(code, EMPTY)
             fraction = float(shapely.area(core) / shapely.area(piece)) if shapely.area(piece) > 0 else 0.0
-            rows.append(_row(code, new_code, piece, exact=False, core_fraction=min(fraction, 1.0),
-                             fallback=code in level2.fallback or d in placed, district_level=len(districts) > 1,
-                             regridded=regridded + level2.regridded))
+            rows.append(
+                _row(
+                    code,
+                    new_code,
+                    piece,
+                    exact=False,
+                    core_fraction=min(fraction, 1.0),
+                    fallback=code in level2.fallback or d in placed,
+                    district_level=len(districts) > 1,
+                    regridded=regridded + level2.regridded,
+                )
+            )
     return rows
 
 
-def _row(old_code: str, new_code: str, geom: BaseGeometry, *, exact: bool, core_fraction: float = 0.0,
-         fallback: bool = False, district_level: bool = False, regridded: int = 0) -> dict:
-    return {"old_code": old_code, "new_code": new_code, "geometry": geom, "exact": exact,
-            "core_fraction": 1.0 if exact else core_fraction, "fallback": fallback,
-            "district_level": district_level, "regridded": regridded}
+def _row(
+    old_code: str,
+    new_code: str,
+    geom: BaseGeometry,
+    *,
+    exact: bool,
+    core_fraction: float = 0.0,
+    fallback: bool = False,
+    district_level: bool = False,
+    regridded: int = 0,
+) -> dict:
+    return {
+        "old_code": old_code,
+        "new_code": new_code,
+        "geometry": geom,
+        "exact": exact,
+        "core_fraction": 1.0 if exact else core_fraction,
+        "fallback": fallback,
+        "district_level": district_level,
+        "regridded": regridded,
+    }
 
 
 def piece_areas(pieces: pd.DataFrame) -> np.ndarray:
@@ -195,28 +233,38 @@ def summarise_units(pieces: pd.DataFrame) -> pd.DataFrame:
     frame["fixed_km2"] = frame["area_km2"] * frame["core_fraction"]
     frame["has_core"] = frame["core_fraction"].gt(0) & ~frame["exact"]
     agg = frame.groupby("old_code").agg(
-        area_km2=("area_km2", "sum"), fixed_km2=("fixed_km2", "sum"), all_exact=("exact", "all"),
-        any_core=("has_core", "any"), pieces=("new_code", "size"),
+        area_km2=("area_km2", "sum"),
+        fixed_km2=("fixed_km2", "sum"),
+        all_exact=("exact", "all"),
+        any_core=("has_core", "any"),
+        pieces=("new_code", "size"),
     )
     largest = frame.loc[frame.groupby("old_code")["area_km2"].idxmax()].set_index("old_code")
     agg["main_fallback"] = largest["fallback"].reindex(agg.index)
     geoms = frame.groupby("old_code")["geometry"].agg(
-        lambda g: g.iloc[0] if len(g) == 1 else shapely.union_all(g.to_numpy()))
+        lambda g: g.iloc[0] if len(g) == 1 else shapely.union_all(g.to_numpy())
+    )
     method = np.select(
-        [agg["all_exact"], agg["main_fallback"], agg["any_core"]], ["exact", "fallback", "census2009"],
+        [agg["all_exact"], agg["main_fallback"], agg["any_core"]],
+        ["exact", "fallback", "census2009"],
         default="points",
     )
-    out = pd.DataFrame({
-        "old_code": agg.index, "method": method,
-        "confidence": (agg["fixed_km2"] / agg["area_km2"]).clip(0, 1).round(3).to_numpy(),
-        "area_km2": agg["area_km2"].to_numpy(), "pieces": agg["pieces"].to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "old_code": agg.index,
+            "method": method,
+            "confidence": (agg["fixed_km2"] / agg["area_km2"]).clip(0, 1).round(3).to_numpy(),
+            "area_km2": agg["area_km2"].to_numpy(),
+            "pieces": agg["pieces"].to_numpy(),
+        }
+    )
     out["geometry"] = geoms.reindex(out["old_code"]).to_numpy()
     return out.reset_index(drop=True)
 
 
-def display_pieces(pieces: pd.DataFrame, new_display: dict[str, BaseGeometry],
-                   tolerance: float = DISPLAY_TOLERANCE_DEG) -> np.ndarray:
+def display_pieces(
+    pieces: pd.DataFrame, new_display: dict[str, BaseGeometry], tolerance: float = DISPLAY_TOLERANCE_DEG
+) -> np.ndarray:
     """Display geometry of each piece: tiles the simplified new commune, outer lines identical to it.
 
     A piece that is its whole new commune takes the simplified commune as is. The others are
@@ -237,11 +285,12 @@ def display_pieces(pieces: pd.DataFrame, new_display: dict[str, BaseGeometry],
             continue
         clipped = _faces_by_piece(outline, thinned[index])
         # Noding the two outlines adds collinear vertices along the outer line: a first pass
-        # at 1e-8° drops them (and only exactly collinear ones), then the inner lines are simplified with the outer line kept.
+        # at 1e-8° drops them (and only exactly collinear ones), then the inner lines are simplified
+        # with the outer line kept.
         cleaned = shapely.coverage_simplify(np.array(clipped, dtype=object), 1e-8, simplify_boundary=True)
         simplified = shapely.coverage_simplify(cleaned, tolerance, simplify_boundary=False)
         snapped = shapely.set_precision(simplified, COORDINATE_GRID_DEG, mode="valid_output")
-        for k, i in enumerate(index):
+        for k, _ in enumerate(index):
             # A piece too small to survive simplification keeps its unsimplified shape,
             # carved out of its neighbours.
             if shapely.is_empty(snapped[k]) or shapely.area(snapped[k]) <= 0:
@@ -254,8 +303,9 @@ def display_pieces(pieces: pd.DataFrame, new_display: dict[str, BaseGeometry],
             out[i] = snapped[k]
             if shapely.is_empty(out[i]):  # lost in the thinning: its own shape, clipped
                 full = pieces["geometry"].iloc[i]
-                out[i] = shapely.set_precision(_polygonal_parts(shapely.intersection(outline, full)),
-                                               COORDINATE_GRID_DEG, mode="valid_output")
+                out[i] = shapely.set_precision(
+                    _polygonal_parts(shapely.intersection(outline, full)), COORDINATE_GRID_DEG, mode="valid_output"
+                )
     return out
 
 
@@ -312,5 +362,6 @@ def display_units(pieces: pd.DataFrame, display: np.ndarray) -> pd.Series:
     """Union of the display pieces per old unit, as MultiPolygons (index: old code)."""
     frame = pd.DataFrame({"old_code": pieces["old_code"].to_numpy(), "geometry": display})
     union = frame.groupby("old_code")["geometry"].agg(
-        lambda g: g.iloc[0] if len(g) == 1 else shapely.union_all(g.to_numpy(), grid_size=COORDINATE_GRID_DEG))
+        lambda g: g.iloc[0] if len(g) == 1 else shapely.union_all(g.to_numpy(), grid_size=COORDINATE_GRID_DEG)
+    )
     return pd.Series(to_multipolygons(union.to_numpy()), index=union.index)

@@ -17,14 +17,19 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from lib.build import quality
-from lib.build import sources
-from lib.data.geometry import COORDINATE_GRID_DEG, simplify_coverage, to_multipolygons
+from lib.build import quality, sources
+from lib.build.census import match_census, read_census_2009
 from lib.build.oldcommunes import (
-    Inputs, display_pieces, display_units, fill_crosswalk_areas, piece_areas, points_from_table, rebuild_pieces,
+    Inputs,
+    display_pieces,
+    display_units,
+    fill_crosswalk_areas,
+    piece_areas,
+    points_from_table,
+    rebuild_pieces,
     summarise_units,
 )
-from lib.build.census import match_census, read_census_2009
+from lib.data.geometry import COORDINATE_GRID_DEG, simplify_coverage, to_multipolygons
 
 HOLDOUT_SHARE = 0.2
 HOLDOUT_SEED = 2025
@@ -53,9 +58,16 @@ def holdout_codes(census_codes: list[str], *, share: float = HOLDOUT_SHARE, seed
     return frozenset(rng.choice(codes, size=round(share * len(codes)), replace=False).tolist())
 
 
-def build_old_layers(sources_dir: Path, *, crosswalk: pd.DataFrame, new_display: gpd.GeoDataFrame,
-                     district_outlines: gpd.GeoDataFrame, old_communes: pd.DataFrame, old_districts: pd.DataFrame,
-                     progress: Progress = print) -> OldLayers:
+def build_old_layers(
+    sources_dir: Path,
+    *,
+    crosswalk: pd.DataFrame,
+    new_display: gpd.GeoDataFrame,
+    district_outlines: gpd.GeoDataFrame,
+    old_communes: pd.DataFrame,
+    old_districts: pd.DataFrame,
+    progress: Progress = print,
+) -> OldLayers:
     """Rebuild the old communes and derive everything that depends on them.
 
     Parameters
@@ -80,9 +92,13 @@ def build_old_layers(sources_dir: Path, *, crosswalk: pd.DataFrame, new_display:
     matches = match_census(old_communes, census)
     census_shapes = dict(zip(matches["old_code"], census.geometry.loc[matches["census_index"]].to_numpy(), strict=True))
     points = points_from_table(sources.read_commune_points(sources_dir))
-    inputs = Inputs(new_full, crosswalk, points,
-                    dict(zip(district_outlines["code"], district_outlines.geometry.to_numpy(), strict=True)),
-                    census_shapes)
+    inputs = Inputs(
+        new_full,
+        crosswalk,
+        points,
+        dict(zip(district_outlines["code"], district_outlines.geometry.to_numpy(), strict=True)),
+        census_shapes,
+    )
     say(f"{len(census_shapes):,} of {len(old_communes):,} matched to a 2009 shape; partitioning")
     cache: dict = {}
     pieces = rebuild_pieces(inputs, progress=progress, district_cache=cache)
@@ -112,37 +128,55 @@ def build_old_layers(sources_dir: Path, *, crosswalk: pd.DataFrame, new_display:
     say("display geometry: communes done")
     equal = quality.one_to_one_equal(crosswalk, shown.to_dict(), display_new)
     communes = _communes_layer(units, shown, old_communes, pieces)
-    invalid = int((~shapely.is_valid(communes.geometry.to_numpy()) | shapely.is_empty(communes.geometry.to_numpy())).sum())
+    invalid = int(
+        (~shapely.is_valid(communes.geometry.to_numpy()) | shapely.is_empty(communes.geometry.to_numpy())).sum()
+    )
     districts = _districts_layer(units, shown, old_communes, old_districts)
     say("display geometry: districts done; district IoU")
     # Both sides at display resolution: the rebuilt districts are unions of display communes,
     # the outlines are simplified the same way (a full-resolution union costs minutes).
     outlines = simplify_coverage(district_outlines.geometry.to_numpy())
-    iou = quality.district_iou(districts.rename(columns={"code": "old_code"}), {c: c for c in districts["code"]},
-                               dict(zip(district_outlines["code"], outlines, strict=True)))
+    iou = quality.district_iou(
+        districts.rename(columns={"code": "old_code"}),
+        {c: c for c in districts["code"]},
+        dict(zip(district_outlines["code"], outlines, strict=True)),
+    )
     iou = _explain_districts(iou, old_districts)
     districts["iou_gis"] = districts["code"].map(iou.set_index("district_code")["iou"].round(4))
-    figures = quality.summarise(units_count=len(communes), invalid=invalid, tiles=tiles, districts=iou,
-                                holdout=scores, inside=inside, equal=equal, expected_units=len(old_communes))
+    figures = quality.summarise(
+        units_count=len(communes),
+        invalid=invalid,
+        tiles=tiles,
+        districts=iou,
+        holdout=scores,
+        inside=inside,
+        equal=equal,
+        expected_units=len(old_communes),
+    )
     provinces = _provinces_layer(districts, old_communes)
-    outside = inside[~inside["inside"]].merge(
-        old_communes[["code", "name", "district_name", "province_name"]], left_on="old_code", right_on="code"
-    ).drop(columns=["code", "inside"])
+    outside = (
+        inside[~inside["inside"]]
+        .merge(old_communes[["code", "name", "district_name", "province_name"]], left_on="old_code", right_on="code")
+        .drop(columns=["code", "inside"])
+    )
     # Farthest first; equal distances (rounded to metres) by code, so the order is total.
-    outside = outside.sort_values(["distance_m", "old_code"], ascending=[False, True], kind="mergesort",
-                                  ignore_index=True)
+    outside = outside.sort_values(
+        ["distance_m", "old_code"], ascending=[False, True], kind="mergesort", ignore_index=True
+    )
     stats = {
         "old_communes_census_matched": len(census_shapes),
         "old_communes_methods": dict(sorted(communes["method"].value_counts().to_dict().items())),
         "old_communes_confidence_median": float(communes["confidence"].median()),
         "old_communes_regridded_overlays": int(pieces["regridded"].gt(0).sum()),
         "old_communes_vertices": int(shapely.get_num_coordinates(communes.geometry.to_numpy()).sum()),
-        "holdout_communes": len(scores), "holdout_seed": HOLDOUT_SEED,
+        "holdout_communes": len(scores),
+        "holdout_seed": HOLDOUT_SEED,
     }
     # The duration goes to the progress output (and the build log) only, never into the dataset.
     say("done")
-    return OldLayers(communes, districts, provinces, fill_crosswalk_areas(crosswalk, pieces), iou, outside,
-                     scores, figures, stats)
+    return OldLayers(
+        communes, districts, provinces, fill_crosswalk_areas(crosswalk, pieces), iou, outside, scores, figures, stats
+    )
 
 
 def _explain_districts(iou: pd.DataFrame, old_districts: pd.DataFrame) -> pd.DataFrame:
@@ -153,75 +187,103 @@ def _explain_districts(iou: pd.DataFrame, old_districts: pd.DataFrame) -> pd.Dat
     ratio = iou["rebuilt_km2"] / iou["outline_km2"]
     note = np.select(
         [iou["iou"] >= 0.9, ratio > 1.5, ratio < 1 / 1.5],
-        ["", "outline smaller than the district of 2025: it predates a merger or boundary change",
-         "outline larger than the district of 2025: it predates a split or transfer"],
+        [
+            "",
+            "outline smaller than the district of 2025: it predates a merger or boundary change",
+            "outline larger than the district of 2025: it predates a split or transfer",
+        ],
         default="outline and 2025 commune lines disagree (different vintage or survey); check the neighbours",
     )
     iou["note"] = note
     return iou[["district_code", "name", "province_name", "iou", "rebuilt_km2", "outline_km2", "note"]]
 
 
-def _communes_layer(units: pd.DataFrame, shown: pd.Series, old_communes: pd.DataFrame,
-                    pieces: pd.DataFrame) -> gpd.GeoDataFrame:
+def _communes_layer(
+    units: pd.DataFrame, shown: pd.Series, old_communes: pd.DataFrame, pieces: pd.DataFrame
+) -> gpd.GeoDataFrame:
     targets = pieces.groupby("old_code")["new_code"].agg(lambda s: ",".join(sorted(s)))
-    frame = old_communes.merge(units[["old_code", "method", "confidence", "area_km2"]], left_on="code",
-                               right_on="old_code", how="left", validate="one_to_one")
+    frame = old_communes.merge(
+        units[["old_code", "method", "confidence", "area_km2"]],
+        left_on="code",
+        right_on="old_code",
+        how="left",
+        validate="one_to_one",
+    )
     if frame["method"].isna().any():
         missing = frame.loc[frame["method"].isna(), "code"].head(10).tolist()
         raise ValueError(f"old communes without a rebuilt polygon (not in the crosswalk?): {missing}")
     gdf = gpd.GeoDataFrame(
         {
-            "code": frame["code"], "name": frame["name"], "type": frame["type"],
-            "district_code": frame["district_code"], "district_name": frame["district_name"],
-            "province_code": frame["province_code"], "province_name": frame["province_name"],
-            "new_codes": frame["code"].map(targets), "area_km2": frame["area_km2"].round(3),
-            "method": frame["method"], "confidence": frame["confidence"], "reconstructed": True,
+            "code": frame["code"],
+            "name": frame["name"],
+            "type": frame["type"],
+            "district_code": frame["district_code"],
+            "district_name": frame["district_name"],
+            "province_code": frame["province_code"],
+            "province_name": frame["province_name"],
+            "new_codes": frame["code"].map(targets),
+            "area_km2": frame["area_km2"].round(3),
+            "method": frame["method"],
+            "confidence": frame["confidence"],
+            "reconstructed": True,
         },
-        geometry=shown.reindex(frame["code"]).to_numpy(), crs="EPSG:4326",
+        geometry=shown.reindex(frame["code"]).to_numpy(),
+        crs="EPSG:4326",
     )
     return gdf.sort_values("code", kind="mergesort", ignore_index=True)
 
 
-def _districts_layer(units: pd.DataFrame, shown: pd.Series, old_communes: pd.DataFrame,
-                     old_districts: pd.DataFrame) -> gpd.GeoDataFrame:
-    district_of = {**dict(zip(old_communes["code"], old_communes["district_code"], strict=True)),
-                   **{c: c for c in old_districts["code"]}}
+def _districts_layer(
+    units: pd.DataFrame, shown: pd.Series, old_communes: pd.DataFrame, old_districts: pd.DataFrame
+) -> gpd.GeoDataFrame:
+    district_of = {
+        **dict(zip(old_communes["code"], old_communes["district_code"], strict=True)),
+        **{c: c for c in old_districts["code"]},
+    }
     frame = pd.DataFrame({"district": shown.index.map(district_of), "geometry": shown.to_numpy()})
     geoms = frame.groupby("district")["geometry"].agg(
-        lambda g: shapely.union_all(g.to_numpy(), grid_size=COORDINATE_GRID_DEG))
+        lambda g: shapely.union_all(g.to_numpy(), grid_size=COORDINATE_GRID_DEG)
+    )
     areas = units.assign(district=units["old_code"].map(district_of)).groupby("district")["area_km2"].sum()
     counts = old_communes.groupby("district_code").size()
     info = old_districts.set_index("code")
     codes = sorted(geoms.index)
     gdf = gpd.GeoDataFrame(
         {
-            "code": codes, "name": info["name"].reindex(codes).to_numpy(),
+            "code": codes,
+            "name": info["name"].reindex(codes).to_numpy(),
             "type": info["type"].reindex(codes).to_numpy(),
             "province_code": info["province_code"].reindex(codes).to_numpy(),
             "province_name": info["province_name"].reindex(codes).to_numpy(),
             "communes": counts.reindex(codes).fillna(0).astype("Int64").to_numpy(),
             "area_km2": areas.reindex(codes).round(2).to_numpy(),
             "iou_gis": np.nan,
-            "outline_source": "union of the reconstructed old communes", "reconstructed": True,
+            "outline_source": "union of the reconstructed old communes",
+            "reconstructed": True,
         },
-        geometry=to_multipolygons(geoms.reindex(codes).to_numpy()), crs="EPSG:4326",
+        geometry=to_multipolygons(geoms.reindex(codes).to_numpy()),
+        crs="EPSG:4326",
     )
     return gdf
 
 
 def _provinces_layer(districts: gpd.GeoDataFrame, old_communes: pd.DataFrame) -> gpd.GeoDataFrame:
     geoms = districts.groupby("province_code")["geometry"].agg(
-        lambda g: shapely.union_all(g.to_numpy(), grid_size=COORDINATE_GRID_DEG))
+        lambda g: shapely.union_all(g.to_numpy(), grid_size=COORDINATE_GRID_DEG)
+    )
     codes = sorted(geoms.index)
     names = old_communes.drop_duplicates("province_code").set_index("province_code")["province_name"]
     gdf = gpd.GeoDataFrame(
         {
-            "code": codes, "name": names.reindex(codes).to_numpy(),
+            "code": codes,
+            "name": names.reindex(codes).to_numpy(),
             "districts": districts.groupby("province_code").size().reindex(codes).astype("Int64").to_numpy(),
             "communes": old_communes.groupby("province_code").size().reindex(codes).astype("Int64").to_numpy(),
             "area_km2": districts.groupby("province_code")["area_km2"].sum().reindex(codes).round(2).to_numpy(),
-            "outline_source": "union of the reconstructed old communes", "reconstructed": True,
+            "outline_source": "union of the reconstructed old communes",
+            "reconstructed": True,
         },
-        geometry=to_multipolygons(geoms.reindex(codes).to_numpy()), crs="EPSG:4326",
+        geometry=to_multipolygons(geoms.reindex(codes).to_numpy()),
+        crs="EPSG:4326",
     )
     return gdf

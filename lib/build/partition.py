@@ -75,8 +75,10 @@ def split_by_cells(whole: BaseGeometry, cells: dict[int, BaseGeometry]) -> tuple
     if abs(total - _area(whole)) <= _area(whole) * 1e-7 + 1e-18 and all(shapely.is_valid(p) for p in parts.values()):
         return parts, False
     whole_g = shapely.set_precision(whole, FALLBACK_GRID)
-    parts = {i: _polygonal(shapely.make_valid(shapely.intersection(whole_g, cell, grid_size=FALLBACK_GRID)))
-             for i, cell in cells.items()}
+    parts = {
+        i: _polygonal(shapely.make_valid(shapely.intersection(whole_g, cell, grid_size=FALLBACK_GRID)))
+        for i, cell in cells.items()
+    }
     return parts, True
 
 
@@ -98,8 +100,7 @@ def _samples(geom: BaseGeometry, spacing: float) -> np.ndarray:
     return shapely.get_coordinates(outline)
 
 
-def partition_region(region: BaseGeometry, seeds: dict[str, Seed], *,
-                     spacing: float = SAMPLE_SPACING_DEG) -> Partition:
+def partition_region(region: BaseGeometry, seeds: dict[str, Seed], *, spacing: float = SAMPLE_SPACING_DEG) -> Partition:
     """Split ``region`` into one piece per owner of ``seeds``, the pieces tiling the region.
 
     1. Cores: each owner's polygon seed clipped to the region, overlaps between seeds given
@@ -164,10 +165,15 @@ def partition_region(region: BaseGeometry, seeds: dict[str, Seed], *,
                     buried_in.setdefault(c, []).append(o)
                     break
     for c, buried in buried_in.items():
-        own = seeds[c].point if has_point[c] and shapely.covers(cores[c], seeds[c].point) else \
-            shapely.point_on_surface(cores[c])
+        own = (
+            seeds[c].point
+            if has_point[c] and shapely.covers(cores[c], seeds[c].point)
+            else shapely.point_on_surface(cores[c])
+        )
         sites = [c, *buried]
-        xy = np.vstack([shapely.get_coordinates(own)[:1]] + [shapely.get_coordinates(seeds[o].point)[:1] for o in buried])
+        xy = np.vstack(
+            [shapely.get_coordinates(own)[:1]] + [shapely.get_coordinates(seeds[o].point)[:1] for o in buried]
+        )
         cells = _voronoi_owner_cells(*_separate_duplicates(xy, np.arange(len(sites))), cores[c])
         parts, r = split_by_cells(cores[c], cells)
         regridded += r
@@ -256,8 +262,12 @@ def _voronoi_owner_cells(xy: np.ndarray, label: np.ndarray, region: BaseGeometry
     """Union of the Voronoi cells of each owner's samples, covering ``region``'s envelope."""
     minx, miny, maxx, maxy = shapely.bounds(region)
     pad = max(maxx - minx, maxy - miny) + 1.0
-    extent = shapely.box(min(minx, xy[:, 0].min()) - pad, min(miny, xy[:, 1].min()) - pad,
-                         max(maxx, xy[:, 0].max()) + pad, max(maxy, xy[:, 1].max()) + pad)
+    extent = shapely.box(
+        min(minx, xy[:, 0].min()) - pad,
+        min(miny, xy[:, 1].min()) - pad,
+        max(maxx, xy[:, 0].max()) + pad,
+        max(maxy, xy[:, 1].max()) + pad,
+    )
     if len(xy) == 1:
         return {int(label[0]): extent}
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=extent, ordered=True))
@@ -286,8 +296,13 @@ def _voronoi_owner_cells(xy: np.ndarray, label: np.ndarray, region: BaseGeometry
     return out
 
 
-def _carve_discs(region: BaseGeometry, pieces: dict[str, BaseGeometry], empty: list[str],
-                 seeds: dict[str, Seed], anchor: BaseGeometry) -> dict[str, BaseGeometry]:
+def _carve_discs(
+    region: BaseGeometry,
+    pieces: dict[str, BaseGeometry],
+    empty: list[str],
+    seeds: dict[str, Seed],
+    anchor: BaseGeometry,
+) -> dict[str, BaseGeometry]:
     radius = 0.25 * np.sqrt(_area(region) / np.pi / len(pieces))
     outline = shapely.boundary(region)
     pieces = dict(pieces)

@@ -34,12 +34,14 @@ def write_sources_md(path: Path, manifest: dict, district_notes: dict, *, old_qu
     dropped = ", ".join(district_notes["dropped_not_in_gso_2025"]) or "none"
     missing = ", ".join(district_notes["without_polygon"]) or "none"
     columns = "\n".join(f"| `{name}` | {doc} |" for name, doc in COLUMN_DOCS.items())
-    methods = "\n".join(f"| `{name}` | {doc} | {manifest['geometry'].get('old_communes_methods', {}).get(name, 0):,} |"
-                        for name, doc in METHODS.items())
+    methods = "\n".join(
+        f"| `{name}` | {doc} | {manifest['geometry'].get('old_communes_methods', {}).get(name, 0):,} |"
+        for name, doc in METHODS.items()
+    )
     old_section = _old_communes_section(manifest, methods, old_quality)
     text = f"""# Bundled dataset: Vietnam's administrative units before and after 1 July 2025
 
-Dataset version: **{manifest['version']}** (a hash of the files below; the app shows it).
+Dataset version: **{manifest["version"]}** (a hash of the files below; the app shows it).
 Built by `python -m lib.cli build-geodata --sources ../shared/sources --out geodata`; do not edit by hand.
 
 ## Files
@@ -72,10 +74,10 @@ UTF-8 with a BOM so that Excel shows Vietnamese correctly.
 
 - **New communes**: shared-border-preserving simplification (`shapely.coverage_simplify`,
   tolerance 0.0008°, about 80 m), then snapping to a 0.00001° grid. Vertices
-  {manifest['geometry']['new_communes_vertices_source']:,} → {manifest['geometry']['new_communes_vertices']:,};
-  total area changed by {manifest['geometry']['new_communes_area_change_pct']} %. `area_km2` is the
+  {manifest["geometry"]["new_communes_vertices_source"]:,} → {manifest["geometry"]["new_communes_vertices"]:,};
+  total area changed by {manifest["geometry"]["new_communes_area_change_pct"]} %. `area_km2` is the
   official area of the merger map; `population` and `admin_centre` come from the merger map
-  ({manifest['geometry']['new_communes_with_population']:,} communes matched by province + name).
+  ({manifest["geometry"]["new_communes_with_population"]:,} communes matched by province + name).
 - **Code fixes** (new communes): {fixes} (Ba Chẽ, Quảng Ninh: the polygon's code; letter 1027 says 06970).
   **Code aliases** accepted when reading a new code: {aliases} (Ia Mơ, Gia Lai: letter 1027
   gives 23737, which is the old code of Ia Mơ Nông, merged into Ia Ly; the polygons,
@@ -98,7 +100,7 @@ UTF-8 with a BOM so that Excel shows Vietnamese correctly.
 
 | what | count |
 |---|---|
-{_table(manifest['counts'])}
+{_table(manifest["counts"])}
 
 ## Crosswalk columns
 
@@ -137,7 +139,7 @@ partitioned among the old units that the crosswalk says formed it:
    commune is that district's core; the rest (slivers along district lines, districts without
    an outline) goes to the nearest seed (outline or geocoded point of the district's communes).
 3. Each district piece is cut among its old communes: the matched 2009 census shape clipped
-   to the piece is the commune's core ({geometry.get('old_communes_census_matched', 0):,} communes matched by province +
+   to the piece is the commune's core ({geometry.get("old_communes_census_matched", 0):,} communes matched by province +
    district + name, or by province + name where unique); a 2009 shape that holds the geocoded
    point of a predecessor without a shape is shared with it by nearest point (the unit changed
    since 2009); holes between the cores that hold such points go to them by nearest point
@@ -145,7 +147,7 @@ partitioned among the old units that the crosswalk says formed it:
 4. A split old commune gets one piece in each of its new communes; its polygon is their union.
 5. Overlay results are checked (pieces must add up to the whole: GEOS 3.14 bug
    libgeos/geos#1344) and recomputed on a 1e-9° grid where they do not
-   ({geometry.get('old_communes_regridded_overlays', 0):,} pieces needed it).
+   ({geometry.get("old_communes_regridded_overlays", 0):,} pieces needed it).
 6. Areas (crosswalk `area_km2`, `share_of_old`, `share_of_new`) are computed on the
    full-resolution pieces in the Albers equal-area projection of `lib.data.geometry`. Then for
    display the pieces are thinned as one coverage (0.0002°), cut from the simplified new
@@ -161,7 +163,7 @@ partitioned among the old units that the crosswalk says formed it:
 |---|---|---|
 {methods}
 
-**`confidence`**: {CONFIDENCE_DOC}. Median {geometry.get('old_communes_confidence_median', 0):.3f}.
+**`confidence`**: {CONFIDENCE_DOC}. Median {geometry.get("old_communes_confidence_median", 0):.3f}.
 
 **Limits.** Inner lines come from the 2009 census (thinned to ~150 m, coarse in cities,
 outdated for units changed since 2009), from district outlines of mixed vintage, and from
@@ -174,7 +176,7 @@ hold-out score below is the honest measure for communes without a 2009 shape; th
 seeded communes against their own 2009 shape is not evidence and is not reported.
 
 **Quality figures** (full resolution, except the district IoU: rebuilt districts and
-gis.chinhphu.vn outlines both at display resolution; hold-out: {geometry.get('holdout_communes', 0):,} communes, seed {geometry.get('holdout_seed', '')}):
+gis.chinhphu.vn outlines both at display resolution; hold-out: {geometry.get("holdout_communes", 0):,} communes, seed {geometry.get("holdout_seed", "")}):
 
 ```
 {figures}

@@ -42,9 +42,15 @@ def tiling(pieces: pd.DataFrame, new_geoms: dict[str, BaseGeometry]) -> pd.DataF
         area = float(shapely.area(new_geoms[new_code]))
         total = float(shapely.area(geoms).sum())
         union = float(shapely.area(shapely.union_all(geoms))) if len(geoms) > 1 else total
-        rows.append({"new_code": new_code, "pieces": len(geoms), "area": area,
-                     "sum_rel_diff": abs(total - area) / area if area else 0.0,
-                     "overlap_share": max(total - union, 0.0) / area if area else 0.0})
+        rows.append(
+            {
+                "new_code": new_code,
+                "pieces": len(geoms),
+                "area": area,
+                "sum_rel_diff": abs(total - area) / area if area else 0.0,
+                "overlap_share": max(total - union, 0.0) / area if area else 0.0,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -65,8 +71,7 @@ def district_iou(units: pd.DataFrame, district_of: dict[str, str], outlines: dic
     codes = sorted(set(rebuilt.index) & set(outlines))
     a = rebuilt.reindex(codes).to_numpy()
     b = np.array([outlines[c] for c in codes], dtype=object)
-    return pd.DataFrame({"district_code": codes, "iou": iou(a, b),
-                         "rebuilt_km2": _km2(a), "outline_km2": _km2(b)})
+    return pd.DataFrame({"district_code": codes, "iou": iou(a, b), "rebuilt_km2": _km2(a), "outline_km2": _km2(b)})
 
 
 def _union(geoms: np.ndarray) -> BaseGeometry:
@@ -90,8 +95,13 @@ def holdout_scores(units: pd.DataFrame, census: dict[str, BaseGeometry], holdout
     """IoU of held-out communes (rebuilt without their 2009 shape) against their 2009 polygon."""
     frame = units[units["old_code"].isin(holdout)]
     ref = np.array([census[c] for c in frame["old_code"]], dtype=object)
-    return pd.DataFrame({"old_code": frame["old_code"].to_numpy(), "method": frame["method"].to_numpy(),
-                         "iou": iou(frame["geometry"].to_numpy(), ref)})
+    return pd.DataFrame(
+        {
+            "old_code": frame["old_code"].to_numpy(),
+            "method": frame["method"].to_numpy(),
+            "iou": iou(frame["geometry"].to_numpy(), ref),
+        }
+    )
 
 
 def points_inside(units: pd.DataFrame, points: dict[str, BaseGeometry]) -> pd.DataFrame:
@@ -105,18 +115,21 @@ def points_inside(units: pd.DataFrame, points: dict[str, BaseGeometry]) -> pd.Da
         projected_pts = gpd.GeoSeries(pts[~inside], crs="EPSG:4326").to_crs(EQUAL_AREA_CRS)
         projected = gpd.GeoSeries(geoms[~inside], crs="EPSG:4326").to_crs(EQUAL_AREA_CRS)
         distance[~inside] = projected.distance(projected_pts, align=False).to_numpy()
-    return pd.DataFrame({"old_code": frame["old_code"].to_numpy(), "inside": inside,
-                         "distance_m": distance.round(0)})
+    return pd.DataFrame({"old_code": frame["old_code"].to_numpy(), "inside": inside, "distance_m": distance.round(0)})
 
 
-def one_to_one_equal(crosswalk: pd.DataFrame, old: dict[str, BaseGeometry], new: dict[str, BaseGeometry]) -> pd.DataFrame:
+def one_to_one_equal(
+    crosswalk: pd.DataFrame, old: dict[str, BaseGeometry], new: dict[str, BaseGeometry]
+) -> pd.DataFrame:
     """For every 1:1 pair (one old unit forms one new commune whole): are the geometries equal?"""
     targets = crosswalk.groupby("old_code")["new_code"].transform("size")
     sources_ = crosswalk.groupby("new_code")["old_code"].transform("size")
     pairs = crosswalk.loc[targets.eq(1) & sources_.eq(1), ["old_code", "new_code"]]
     pairs = pairs[pairs["old_code"].isin(old)]
-    equal = [bool(shapely.equals_exact(old[o], new[n], tolerance=0.0)) or bool(shapely.equals(old[o], new[n]))
-             for o, n in zip(pairs["old_code"], pairs["new_code"], strict=True)]
+    equal = [
+        bool(shapely.equals_exact(old[o], new[n], tolerance=0.0)) or bool(shapely.equals(old[o], new[n]))
+        for o, n in zip(pairs["old_code"], pairs["new_code"], strict=True)
+    ]
     return pairs.assign(equal=equal).reset_index(drop=True)
 
 
@@ -139,50 +152,77 @@ class Figures:
         return "\n".join(self.lines)
 
 
-def summarise(*, units_count: int, invalid: int, tiles: pd.DataFrame, districts: pd.DataFrame,
-              holdout: pd.DataFrame | None, inside: pd.DataFrame, equal: pd.DataFrame,
-              expected_units: int = 10035) -> Figures:
+def summarise(
+    *,
+    units_count: int,
+    invalid: int,
+    tiles: pd.DataFrame,
+    districts: pd.DataFrame,
+    holdout: pd.DataFrame | None,
+    inside: pd.DataFrame,
+    equal: pd.DataFrame,
+    expected_units: int = 10035,
+) -> Figures:
     """Turn the tables above into the printed figures with the issue's targets."""
     f = Figures()
-    f.add(f"old communes: {units_count:,} (expected {expected_units:,}); invalid or empty: {invalid}",
-          units_count == expected_units and invalid == 0)
+    f.add(
+        f"old communes: {units_count:,} (expected {expected_units:,}); invalid or empty: {invalid}",
+        units_count == expected_units and invalid == 0,
+    )
     if len(tiles):
         worst_gap, worst_overlap = tiles["sum_rel_diff"].max(), tiles["overlap_share"].max()
         national_gap = abs((tiles["sum_rel_diff"] * tiles["area"]).sum()) / tiles["area"].sum()
         national_overlap = (tiles["overlap_share"] * tiles["area"]).sum() / tiles["area"].sum()
-        f.add(f"tiling: pieces vs new commune area, national {national_gap:.2e}, worst {worst_gap:.2e} "
-              f"({tiles.loc[tiles['sum_rel_diff'].idxmax(), 'new_code']}); target ≤ {TILING_RTOL:g}",
-              worst_gap <= TILING_RTOL)
-        f.add(f"tiling: overlaps, national {100 * national_overlap:.5f} %, worst {100 * worst_overlap:.5f} % "
-              f"({tiles.loc[tiles['overlap_share'].idxmax(), 'new_code']}); target < {100 * OVERLAP_MAX_SHARE:g} %",
-              worst_overlap < OVERLAP_MAX_SHARE)
+        f.add(
+            f"tiling: pieces vs new commune area, national {national_gap:.2e}, worst {worst_gap:.2e} "
+            f"({tiles.loc[tiles['sum_rel_diff'].idxmax(), 'new_code']}); target ≤ {TILING_RTOL:g}",
+            worst_gap <= TILING_RTOL,
+        )
+        f.add(
+            f"tiling: overlaps, national {100 * national_overlap:.5f} %, worst {100 * worst_overlap:.5f} % "
+            f"({tiles.loc[tiles['overlap_share'].idxmax(), 'new_code']}); target < {100 * OVERLAP_MAX_SHARE:g} %",
+            worst_overlap < OVERLAP_MAX_SHARE,
+        )
     if len(districts):
         median, p10 = districts["iou"].median(), districts["iou"].quantile(0.1)
-        f.add(f"old districts vs gis.chinhphu.vn ({len(districts)}): median IoU {median:.4f} "
-              f"(target ≥ {DISTRICT_IOU_MEDIAN}), 10th percentile {p10:.4f} (target ≥ {DISTRICT_IOU_P10})",
-              median >= DISTRICT_IOU_MEDIAN and p10 >= DISTRICT_IOU_P10)
+        f.add(
+            f"old districts vs gis.chinhphu.vn ({len(districts)}): median IoU {median:.4f} "
+            f"(target ≥ {DISTRICT_IOU_MEDIAN}), 10th percentile {p10:.4f} (target ≥ {DISTRICT_IOU_P10})",
+            median >= DISTRICT_IOU_MEDIAN and p10 >= DISTRICT_IOU_P10,
+        )
         worst = districts.sort_values(["iou", "district_code"], kind="mergesort").head(10)  # ties by code
         for row in worst.itertuples():
-            f.add(f"  worst: {row.district_code} IoU {row.iou:.3f} (rebuilt {row.rebuilt_km2:,.1f} km², "
-                  f"outline {row.outline_km2:,.1f} km²)")
+            f.add(
+                f"  worst: {row.district_code} IoU {row.iou:.3f} (rebuilt {row.rebuilt_km2:,.1f} km², "
+                f"outline {row.outline_km2:,.1f} km²)"
+            )
     if holdout is not None and len(holdout):
         median, share = holdout["iou"].median(), (holdout["iou"] >= 0.5).mean()
         partitioned = holdout[holdout["method"].ne("exact")]
-        f.add(f"hold-out ({len(holdout)} communes, 2009 shapes hidden): median IoU {median:.3f} (target ≥ "
-              f"{HOLDOUT_IOU_MEDIAN}), IoU ≥ 0.5: {100 * share:.1f} % (target ≥ {100 * HOLDOUT_SHARE_OVER_HALF:g} %)",
-              median >= HOLDOUT_IOU_MEDIAN and share >= HOLDOUT_SHARE_OVER_HALF)
+        f.add(
+            f"hold-out ({len(holdout)} communes, 2009 shapes hidden): median IoU {median:.3f} (target ≥ "
+            f"{HOLDOUT_IOU_MEDIAN}), IoU ≥ 0.5: {100 * share:.1f} % (target ≥ {100 * HOLDOUT_SHARE_OVER_HALF:g} %)",
+            median >= HOLDOUT_IOU_MEDIAN and share >= HOLDOUT_SHARE_OVER_HALF,
+        )
         if len(partitioned):
-            f.add(f"  of which cut from a shared new commune ({len(partitioned)}): median IoU "
-                  f"{partitioned['iou'].median():.3f}, IoU ≥ 0.5: {100 * (partitioned['iou'] >= 0.5).mean():.1f} %")
+            f.add(
+                f"  of which cut from a shared new commune ({len(partitioned)}): median IoU "
+                f"{partitioned['iou'].median():.3f}, IoU ≥ 0.5: {100 * (partitioned['iou'] >= 0.5).mean():.1f} %"
+            )
     if len(inside):
         share = inside["inside"].mean()
         out = inside[~inside["inside"]]
-        f.add(f"geocoded points inside their own polygon: {100 * share:.2f} % of {len(inside):,} "
-              f"(target ≥ {100 * POINTS_INSIDE_MIN:g} %); outside: {len(out)}, median distance "
-              f"{out['distance_m'].median() if len(out) else 0:,.0f} m", share >= POINTS_INSIDE_MIN)
+        f.add(
+            f"geocoded points inside their own polygon: {100 * share:.2f} % of {len(inside):,} "
+            f"(target ≥ {100 * POINTS_INSIDE_MIN:g} %); outside: {len(out)}, median distance "
+            f"{out['distance_m'].median() if len(out) else 0:,.0f} m",
+            share >= POINTS_INSIDE_MIN,
+        )
     if len(equal):
-        f.add(f"1:1 cases equal to their new commune: {int(equal['equal'].sum()):,} of {len(equal):,}",
-              bool(equal["equal"].all()))
+        f.add(
+            f"1:1 cases equal to their new commune: {int(equal['equal'].sum()):,} of {len(equal):,}",
+            bool(equal["equal"].all()),
+        )
     return f
 
 
@@ -200,26 +240,40 @@ def dataset_report(geodata_dir) -> Figures:
     geoms = communes.geometry.to_numpy()
     invalid = int((~shapely.is_valid(geoms) | shapely.is_empty(geoms)).sum())
     f.add("display layers (geodata/):")
-    f.add(f"  old communes: {len(communes):,}, invalid or empty: {invalid}, labelled reconstructed: "
-          f"{int(communes['reconstructed'].astype(bool).sum()):,}",
-          len(communes) == 10035 and invalid == 0 and bool(communes["reconstructed"].astype(bool).all()))
+    f.add(
+        f"  old communes: {len(communes):,}, invalid or empty: {invalid}, labelled reconstructed: "
+        f"{int(communes['reconstructed'].astype(bool).sum()):,}",
+        len(communes) == 10035 and invalid == 0 and bool(communes["reconstructed"].astype(bool).all()),
+    )
     methods = communes["method"].value_counts().to_dict()
-    f.add("  method: " + ", ".join(f"{k} {v:,}" for k, v in methods.items())
-          + f"; confidence median {communes['confidence'].median():.3f}")
+    f.add(
+        "  method: "
+        + ", ".join(f"{k} {v:,}" for k, v in methods.items())
+        + f"; confidence median {communes['confidence'].median():.3f}"
+    )
     crosswalk = geodata.load_crosswalk(geodata_dir)
-    equal = one_to_one_equal(crosswalk, dict(zip(communes["code"], geoms, strict=True)),
-                             dict(zip(new["code"], new.geometry.to_numpy(), strict=True)))
-    f.add(f"  1:1 cases identical to their new commune: {int(equal['equal'].sum()):,} of {len(equal):,}",
-          bool(equal["equal"].all()))
+    equal = one_to_one_equal(
+        crosswalk,
+        dict(zip(communes["code"], geoms, strict=True)),
+        dict(zip(new["code"], new.geometry.to_numpy(), strict=True)),
+    )
+    f.add(
+        f"  1:1 cases identical to their new commune: {int(equal['equal'].sum()):,} of {len(equal):,}",
+        bool(equal["equal"].all()),
+    )
     sums_old = crosswalk.groupby("old_code")["share_of_old"].sum()
     sums_new = crosswalk.groupby("new_code")["share_of_new"].sum()
     worst = max((sums_old - 1).abs().max(), (sums_new - 1).abs().max())
-    f.add(f"  crosswalk shares: worst |sum − 1| {worst:.1e} over {len(sums_old):,} old and {len(sums_new):,} new units",
-          bool(worst <= 1e-6 and crosswalk["area_km2"].notna().all()))
+    f.add(
+        f"  crosswalk shares: worst |sum − 1| {worst:.1e} over {len(sums_old):,} old and {len(sums_new):,} new units",
+        bool(worst <= 1e-6 and crosswalk["area_km2"].notna().all()),
+    )
     districts = geodata.load_layer("old_districts", geodata_dir)
     by_district = communes.groupby("district_code").size()
-    f.add(f"  old districts: {len(districts):,} (communes' districts: {len(by_district):,}); old provinces: "
-          f"{len(geodata.load_layer('old_provinces', geodata_dir))}")
+    f.add(
+        f"  old districts: {len(districts):,} (communes' districts: {len(by_district):,}); old provinces: "
+        f"{len(geodata.load_layer('old_provinces', geodata_dir))}"
+    )
     from lib.data.validate import nesting_problems, tiling_problems
 
     provinces = geodata.load_layer("old_provinces", geodata_dir)
@@ -227,9 +281,14 @@ def dataset_report(geodata_dir) -> Figures:
         ("old communes in their old district", communes, districts, "district_code"),
         ("old districts in their old province", districts, provinces, "province_code"),
     ):
-        problems = nesting_problems(children, parents, child_key=key) + tiling_problems(children, parents, child_key=key)
-        f.add(f"  {label} (nest and tile, tolerance 1e-6): {len(problems)} problems"
-              + (f", e.g. {problems[0]}" if problems else ""), not problems)
+        problems = nesting_problems(children, parents, child_key=key) + tiling_problems(
+            children, parents, child_key=key
+        )
+        f.add(
+            f"  {label} (nest and tile, tolerance 1e-6): {len(problems)} problems"
+            + (f", e.g. {problems[0]}" if problems else ""),
+            not problems,
+        )
     report = geodata_dir / geodata.OLD_QUALITY
     if report.is_file():
         f.add("full-resolution figures written by the build (old/quality.txt):")
@@ -244,8 +303,10 @@ def dataset_report(geodata_dir) -> Figures:
         iou = pd.read_csv(iou_path, dtype={"district_code": str}, encoding="utf-8-sig")
         f.add("worst ten districts and why (old/districts_iou.csv):")
         for row in iou.nsmallest(10, "iou").itertuples():
-            f.add(f"  {row.district_code} {row.name} ({row.province_name}): IoU {row.iou:.3f}, rebuilt "
-                  f"{row.rebuilt_km2:,.1f} km² vs outline {row.outline_km2:,.1f} km² — {row.note}")
+            f.add(
+                f"  {row.district_code} {row.name} ({row.province_name}): IoU {row.iou:.3f}, rebuilt "
+                f"{row.rebuilt_km2:,.1f} km² vs outline {row.outline_km2:,.1f} km² — {row.note}"
+            )
     outside_path = geodata_dir / geodata.OLD_POINTS_OUTSIDE
     if outside_path.is_file():
         outside = pd.read_csv(outside_path, dtype={"old_code": str}, encoding="utf-8-sig")

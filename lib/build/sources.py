@@ -11,16 +11,15 @@ source files: the same source data gives a byte-identical dataset (tests/test_bu
 from __future__ import annotations
 
 import json
-
 import unicodedata
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
+from lib.build.census import CENSUS_2009
 from lib.data.contract import fix_new_code
 from lib.data.names import name_key, pad_code, pad_codes, split_unit_type
-from lib.build.census import CENSUS_2009
 
 NEW_COMMUNES = "new2025/communes_2025.parquet"
 UNITS_TREE = "new2025/units_tree_2026-07-25.json"
@@ -142,10 +141,12 @@ def read_predecessor_texts(sources: Path) -> pd.Series:
     """The merger map's free-text predecessor description per new unit code."""
     path = _path(sources, PREDECESSOR_TEXTS)
     rows = json.loads(path.read_text(encoding="utf-8"))
-    frame = pd.DataFrame({
-        "code": [fix_new_code(pad_code(r["ma"], 5 if len(str(r["ma"])) > 2 else 2)) for r in rows],
-        "text": [unicodedata.normalize("NFC", r.get("truocsapnhap") or "") for r in rows],
-    })
+    frame = pd.DataFrame(
+        {
+            "code": [fix_new_code(pad_code(r["ma"], 5 if len(str(r["ma"])) > 2 else 2)) for r in rows],
+            "text": [unicodedata.normalize("NFC", r.get("truocsapnhap") or "") for r in rows],
+        }
+    )
     frame = _canonical(frame, ["code"], path)
     return pd.Series(frame["text"].to_numpy(), index=frame["code"].to_numpy())
 
@@ -274,8 +275,18 @@ def read_commune_points(sources: Path) -> pd.DataFrame:
 def source_file_list() -> list[str]:
     """Relative paths of every source file the build reads (for provenance hashes)."""
     return [
-        NEW_COMMUNES, UNITS_TREE, SAPNHAP_COMMUNES, SAPNHAP_PROVINCES, PREDECESSOR_TEXTS,
-        GSO_COMMUNES, GSO_DISTRICTS, GIS_DISTRICTS, COMMUNE_POINTS, CENSUS_2009, VAU_CROSSWALK, DVHCVN_MERGES,
+        NEW_COMMUNES,
+        UNITS_TREE,
+        SAPNHAP_COMMUNES,
+        SAPNHAP_PROVINCES,
+        PREDECESSOR_TEXTS,
+        GSO_COMMUNES,
+        GSO_DISTRICTS,
+        GIS_DISTRICTS,
+        COMMUNE_POINTS,
+        CENSUS_2009,
+        VAU_CROSSWALK,
+        DVHCVN_MERGES,
     ]
 
 
@@ -283,5 +294,3 @@ def unit_type_of(full_name: str) -> str:
     """Unit type word of a full name, normalised to "Xã", "Phường", "Đặc khu"..."""
     unit_type, _ = split_unit_type(full_name)
     return unit_type
-
-

@@ -7,11 +7,27 @@ import pandas as pd
 
 # Column order of geodata/crosswalk.csv; the meaning of each is in COLUMN_DOCS.
 COLUMNS = [
-    "old_code", "old_level", "old_name", "old_type",
-    "old_district_code", "old_district_name", "old_province_code", "old_province_name",
-    "new_code", "new_name", "new_type", "new_province_code", "new_province_name",
-    "relation", "part", "area_km2", "share_of_old", "share_of_new",
-    "sources", "part_source", "disagreement",
+    "old_code",
+    "old_level",
+    "old_name",
+    "old_type",
+    "old_district_code",
+    "old_district_name",
+    "old_province_code",
+    "old_province_name",
+    "new_code",
+    "new_name",
+    "new_type",
+    "new_province_code",
+    "new_province_name",
+    "relation",
+    "part",
+    "area_km2",
+    "share_of_old",
+    "share_of_new",
+    "sources",
+    "part_source",
+    "disagreement",
 ]
 
 COLUMN_DOCS = {
@@ -65,8 +81,14 @@ RELATION_LABELS = {"unchanged": "giữ nguyên", "renamed": "đổi tên", "merg
 PART_LABELS = {"whole": "toàn bộ", "part": "một phần"}
 
 
-def classify_relations(*, targets: pd.Series, predecessors: pd.Series, whole: pd.Series,
-                       same_name: pd.Series | bool = True, split: bool = True) -> pd.Series:
+def classify_relations(
+    *,
+    targets: pd.Series,
+    predecessors: pd.Series,
+    whole: pd.Series,
+    same_name: pd.Series | bool = True,
+    split: bool = True,
+) -> pd.Series:
     """The one rule for the ``relation`` of a pair, a province pair or a new commune.
 
     Per row: ``targets`` = how many new units the old unit went to, ``predecessors`` = how

@@ -47,13 +47,18 @@ LAYERS = {
     "new_communes": Layer("new_communes", "new/communes.geojson", "code", 5, 3321, ("province_code",)),
     "old_provinces": Layer("old_provinces", "old/provinces.geojson", "code", 2, 63),
     "old_districts": Layer("old_districts", "old/districts.geojson", "code", 3, None, ("province_code",)),
-    "old_communes": Layer("old_communes", "old/communes.geojson", "code", 5, 10035,
-                          ("district_code", "province_code", "new_codes")),
+    "old_communes": Layer(
+        "old_communes", "old/communes.geojson", "code", 5, 10035, ("district_code", "province_code", "new_codes")
+    ),
 }
 
 # Code columns of the CSV tables, read as text so that leading zeros survive.
 CROSSWALK_CODE_COLUMNS = [
-    "old_code", "old_district_code", "old_province_code", "new_code", "new_province_code",
+    "old_code",
+    "old_district_code",
+    "old_province_code",
+    "new_code",
+    "new_province_code",
 ]
 
 
@@ -158,8 +163,13 @@ def load_new_provinces(geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
 
 def read_code_table(path: Path, code_columns: list[str]) -> pd.DataFrame:
     """Read a CSV table with ``code_columns`` as text (the file may carry a UTF-8 BOM)."""
-    return pd.read_csv(path, dtype={c: str for c in code_columns}, encoding="utf-8-sig", keep_default_na=False,
-                       na_values={"area_km2": [""], "share_of_old": [""], "share_of_new": [""]})
+    return pd.read_csv(
+        path,
+        dtype={c: str for c in code_columns},
+        encoding="utf-8-sig",
+        keep_default_na=False,
+        na_values={"area_km2": [""], "share_of_old": [""], "share_of_new": [""]},
+    )
 
 
 def load_old_commune_list(geodata_dir: Path = DEFAULT_DIR) -> pd.DataFrame:

@@ -13,8 +13,17 @@ import pandas as pd
 # diacritics loses only the type words that hardly start a name ("quan", "phuong", "tinh" do), and
 # the abbreviations.
 UNIT_TYPE_WORDS = (
-    "thành phố trực thuộc trung ương", "thành phố", "thủ đô", "thị xã", "thị trấn", "đặc khu",
-    "huyện", "quận", "tỉnh", "phường", "xã",
+    "thành phố trực thuộc trung ương",
+    "thành phố",
+    "thủ đô",
+    "thị xã",
+    "thị trấn",
+    "đặc khu",
+    "huyện",
+    "quận",
+    "tỉnh",
+    "phường",
+    "xã",
 )
 ASCII_UNIT_TYPE_WORDS = ("thanh pho", "thu do", "thi xa", "thi tran", "dac khu", "huyen", "xa")
 AMBIGUOUS_ASCII_TYPE_WORDS = ("phuong", "quan", "tinh")
@@ -64,7 +73,7 @@ def name_keys(text: str | None) -> tuple[str, ...]:
     lowered = str(text or "").strip().lower()
     for word in AMBIGUOUS_ASCII_TYPE_WORDS:
         if lowered.isascii() and key.startswith(word + " "):
-            return key, key[len(word) + 1:]
+            return key, key[len(word) + 1 :]
     return (key,)
 
 
@@ -72,10 +81,10 @@ def _strip_type_word(lowered: str) -> str:
     words = UNIT_TYPE_WORDS + (ASCII_UNIT_TYPE_WORDS if lowered.isascii() else ())
     for word in words:
         if lowered.startswith(word + " "):
-            return lowered[len(word) + 1:]
+            return lowered[len(word) + 1 :]
     for abbreviation in ABBREVIATIONS:
         if lowered.startswith(abbreviation + " ") or (abbreviation.endswith(".") and lowered.startswith(abbreviation)):
-            return lowered[len(abbreviation):]
+            return lowered[len(abbreviation) :]
     return lowered
 
 
@@ -85,7 +94,7 @@ def split_unit_type(full_name: str) -> tuple[str, str]:
     lowered = name.lower()
     for unit_type in UNIT_TYPES:
         if lowered.startswith(unit_type.lower() + " "):
-            return unit_type, name[len(unit_type) + 1:].strip()
+            return unit_type, name[len(unit_type) + 1 :].strip()
     return "", name
 
 

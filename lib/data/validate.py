@@ -7,8 +7,8 @@ the crosswalk, nesting and tiling checks) is for whoever builds ``geodata/`` and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,8 +17,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from lib.data import contract
-from lib.data import geodata
+from lib.data import contract, geodata
 from lib.data.i18n import format_int
 
 # Vietnam with its islands (Hoàng Sa, Trường Sa) lies well inside this lon/lat box.
@@ -60,7 +59,9 @@ class Report:
 
     def render(self) -> str:
         lines = ["Counts:"] + [f"  {k:<34} {v:>8,}" for k, v in self.counts.items()] + ["Checks:"]
-        lines += [f"  [{'ok' if c.ok else 'FAIL'}] {c.name}" + (f": {c.detail}" if c.detail else "") for c in self.checks]
+        lines += [
+            f"  [{'ok' if c.ok else 'FAIL'}] {c.name}" + (f": {c.detail}" if c.detail else "") for c in self.checks
+        ]
         failed = sum(not c.ok for c in self.checks)
         lines.append("RESULT: " + ("all checks passed" if not failed else f"{failed} check(s) failed"))
         return "\n".join(lines)
@@ -88,7 +89,7 @@ def layer_problems(
         return [f"{source}: không có trường {', '.join(missing)}; các trường của lớp: {fields}"]
     problems += _crs_problems(gdf, source)
     codes = gdf[code_field].astype(object).where(gdf[code_field].notna(), "").astype(str).str.strip()
-    label = [f"{source}: đối tượng {i} (mã {c or '∅'})" for i, c in zip(range(len(gdf)), codes)]
+    label = [f"{source}: đối tượng {i} (mã {c or '∅'})" for i, c in zip(range(len(gdf)), codes, strict=False)]
     for i in np.flatnonzero(codes.eq("").to_numpy()):
         problems.append(f"{label[i]}: thiếu mã")
     if code_width:
@@ -128,10 +129,15 @@ def _crs_problems(gdf: gpd.GeoDataFrame, source: str) -> list[str]:
     minx, miny, maxx, maxy = shapely.total_bounds(gdf.geometry.values[present])
     west, south, east, north = VIETNAM_BOUNDS
     if minx < west or maxx > east or miny < south or maxy > north:
-        hint = (" — có vẻ là mét của toạ độ phẳng (ví dụ VN-2000 / UTM), không phải độ"
-                if max(abs(minx), abs(maxy)) > 1000 else "")
-        return [f"{source}: toạ độ ({minx:.4g}, {miny:.4g}) – ({maxx:.4g}, {maxy:.4g}) nằm ngoài khung kinh độ/vĩ độ "
-                f"của Việt Nam{hint}; lớp phải ở EPSG:4326, kinh độ đứng trước"]
+        hint = (
+            " — có vẻ là mét của toạ độ phẳng (ví dụ VN-2000 / UTM), không phải độ"
+            if max(abs(minx), abs(maxy)) > 1000
+            else ""
+        )
+        return [
+            f"{source}: toạ độ ({minx:.4g}, {miny:.4g}) – ({maxx:.4g}, {maxy:.4g}) nằm ngoài khung kinh độ/vĩ độ "
+            f"của Việt Nam{hint}; lớp phải ở EPSG:4326, kinh độ đứng trước"
+        ]
     return []
 
 
@@ -161,8 +167,14 @@ def read_user_layer(
     if code_field in gdf.columns and code_width and pd.api.types.is_numeric_dtype(gdf[code_field]):
         numeric = gdf[code_field]
         gdf[code_field] = numeric.map(lambda v: "" if pd.isna(v) else str(int(v)).zfill(code_width))
-    problems = layer_problems(gdf, source=source, code_field=code_field, name_field=name_field,
-                              code_width=code_width, expected_count=expected_count)
+    problems = layer_problems(
+        gdf,
+        source=source,
+        code_field=code_field,
+        name_field=name_field,
+        code_width=code_width,
+        expected_count=expected_count,
+    )
     if problems:
         raise LayerError(problems)
     return gdf
@@ -176,8 +188,10 @@ def _unreadable(source: str, err: Exception, path: Path) -> str:
     folder = str(path.resolve().parent)
     detail = detail.replace(folder, "…") if len(folder) > 1 else detail
     detail = detail.split("; It might help")[0].rstrip(".")  # GDAL's hint about driver prefixes is no help here
-    return (f"{source}: không đọc được như một lớp ranh giới (GeoJSON, GeoPackage, Shapefile…); "
-            f"hãy kiểm tra tệp và định dạng (chi tiết: {detail})")
+    return (
+        f"{source}: không đọc được như một lớp ranh giới (GeoJSON, GeoPackage, Shapefile…); "
+        f"hãy kiểm tra tệp và định dạng (chi tiết: {detail})"
+    )
 
 
 def check_uploaded_layer(data: bytes, filename: str, **options) -> gpd.GeoDataFrame:
@@ -219,59 +233,94 @@ def crosswalk_problems(table: pd.DataFrame, *, new_codes: set[str], old_codes: s
         problems.append(f"crosswalk.csv: {int(unknown_new.sum())} new codes have no polygon ({where(unknown_new)})")
     absent_new = new_codes - set(table["new_code"])
     if absent_new:
-        problems.append(f"crosswalk.csv: {len(absent_new)} new communes have no predecessor: {', '.join(sorted(absent_new)[:5])}")
+        problems.append(
+            f"crosswalk.csv: {len(absent_new)} new communes have no predecessor: {', '.join(sorted(absent_new)[:5])}"
+        )
     if old_codes is not None:
         communes = table["old_level"].eq("commune")
         unknown_old = communes & ~table["old_code"].isin(old_codes)
         if unknown_old.any():
-            problems.append(f"crosswalk.csv: {int(unknown_old.sum())} old codes not in the old list ({where(unknown_old)})")
+            problems.append(
+                f"crosswalk.csv: {int(unknown_old.sum())} old codes not in the old list ({where(unknown_old)})"
+            )
         absent_old = old_codes - set(table.loc[communes, "old_code"])
         if absent_old:
-            problems.append(f"crosswalk.csv: {len(absent_old)} old communes have no target: {', '.join(sorted(absent_old)[:5])}")
+            problems.append(
+                f"crosswalk.csv: {len(absent_old)} old communes have no target: {', '.join(sorted(absent_old)[:5])}"
+            )
     for column, allowed in (("relation", set(contract.RELATIONS)), ("part", set(contract.PARTS))):
         bad = ~table[column].isin(allowed)
         if bad.any():
-            problems.append(f"crosswalk.csv: {int(bad.sum())} rows with {column} not in {sorted(allowed)} ({where(bad)})")
+            problems.append(
+                f"crosswalk.csv: {int(bad.sum())} rows with {column} not in {sorted(allowed)} ({where(bad)})"
+            )
     targets = table.groupby("old_code")["new_code"].transform("size")
     silent_default = targets.gt(1) & table["part"].ne("part")
     if silent_default.any():
-        problems.append(f"crosswalk.csv: {int(silent_default.sum())} rows of split communes are not marked part ({where(silent_default)})")
-    expected = contract.classify_relations(targets=targets, predecessors=table.groupby("new_code")["old_code"].transform("size"),
-                                     whole=table["part"].ne("part"), same_name=table["old_name"].eq(table["new_name"]))
+        problems.append(
+            f"crosswalk.csv: {int(silent_default.sum())} rows of split communes are not marked part "
+            f"({where(silent_default)})"
+        )
+    expected = contract.classify_relations(
+        targets=targets,
+        predecessors=table.groupby("new_code")["old_code"].transform("size"),
+        whole=table["part"].ne("part"),
+        same_name=table["old_name"].eq(table["new_name"]),
+    )
     off_rule = table["relation"].ne(expected)
     if off_rule.any():
-        problems.append(f"crosswalk.csv: {int(off_rule.sum())} rows whose relation breaks the rule of "
-                        f"lib.data.contract.classify_relations ({where(off_rule)})")
+        problems.append(
+            f"crosswalk.csv: {int(off_rule.sum())} rows whose relation breaks the rule of "
+            f"lib.data.contract.classify_relations ({where(off_rule)})"
+        )
     for share, key in (("share_of_old", "old_code"), ("share_of_new", "new_code")):
         if table[share].notna().any():
             sums = table.groupby(key)[share].sum()
             off = sums[(sums - 1).abs() > 1e-6]
             if len(off):
-                problems.append(f"crosswalk.csv: {share} does not add up to 1 for {len(off)} units ({', '.join(off.index[:5])})")
+                problems.append(
+                    f"crosswalk.csv: {share} does not add up to 1 for {len(off)} units ({', '.join(off.index[:5])})"
+                )
     return problems
 
 
-def nesting_problems(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, *, child_key: str,
-                     parent_key: str = "code", tolerance: float = 1e-6) -> list[str]:
+def nesting_problems(
+    children: gpd.GeoDataFrame,
+    parents: gpd.GeoDataFrame,
+    *,
+    child_key: str,
+    parent_key: str = "code",
+    tolerance: float = 1e-6,
+) -> list[str]:
     """Children that do not lie inside the parent their ``child_key`` names (area share below 1 − tolerance)."""
     parent_geoms = parents.set_index(parent_key).geometry
     has_parent = children[child_key].isin(parent_geoms.index)
-    problems = [f"code {c}: parent {p} does not exist" for c, p in
-                zip(children.loc[~has_parent, "code"], children.loc[~has_parent, child_key])]
+    problems = [
+        f"code {c}: parent {p} does not exist"
+        for c, p in zip(children.loc[~has_parent, "code"], children.loc[~has_parent, child_key], strict=False)
+    ]
     inside = children[has_parent]
     own = inside.geometry.values
     parent = parent_geoms.loc[inside[child_key]].values
     share = shapely.area(shapely.intersection(own, parent)) / shapely.area(own)
-    for code, p, s in zip(inside["code"], inside[child_key], share):
+    for code, p, s in zip(inside["code"], inside[child_key], share, strict=False):
         if s < 1 - tolerance:
             problems.append(f"code {code}: only {s:.6f} of its area lies in {p}")
     return problems
 
 
-def tiling_problems(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, *, child_key: str,
-                    parent_key: str = "code", tolerance: float = 1e-6) -> list[str]:
+def tiling_problems(
+    children: gpd.GeoDataFrame,
+    parents: gpd.GeoDataFrame,
+    *,
+    child_key: str,
+    parent_key: str = "code",
+    tolerance: float = 1e-6,
+) -> list[str]:
     """Parents whose children's areas do not add up to the parent's area (overlaps or gaps)."""
-    child_area = pd.Series(shapely.area(children.geometry.values), index=children.index).groupby(children[child_key]).sum()
+    child_area = (
+        pd.Series(shapely.area(children.geometry.values), index=children.index).groupby(children[child_key]).sum()
+    )
     parent_area = pd.Series(shapely.area(parents.geometry.values), index=parents[parent_key])
     ratio = child_area.reindex(parent_area.index) / parent_area
     return [f"{code}: its units cover {r:.7f} of its area" for code, r in ratio.items() if abs(r - 1) > tolerance]
@@ -289,28 +338,48 @@ def validate_dataset(geodata_dir: Path = geodata.DEFAULT_DIR) -> Report:
         gdf = geodata.load_layer(name, geodata_dir)
         layers[name] = gdf
         report.counts[name] = len(gdf)
-        report.add(f"layer {name} ({layer.path})", layer_problems(
-            gdf, source=layer.path, code_field=layer.code_field, name_field="name",
-            code_width=layer.code_width, expected_count=layer.expected_count))
+        report.add(
+            f"layer {name} ({layer.path})",
+            layer_problems(
+                gdf,
+                source=layer.path,
+                code_field=layer.code_field,
+                name_field="name",
+                code_width=layer.code_width,
+                expected_count=layer.expected_count,
+            ),
+        )
     if "new_communes" in layers and "new_provinces" in layers:
-        report.add("new communes nest in their new province",
-                   nesting_problems(layers["new_communes"], layers["new_provinces"], child_key="province_code"))
-        report.add("new communes tile their province (no overlaps, no gaps)",
-                   tiling_problems(layers["new_communes"], layers["new_provinces"], child_key="province_code"))
+        report.add(
+            "new communes nest in their new province",
+            nesting_problems(layers["new_communes"], layers["new_provinces"], child_key="province_code"),
+        )
+        report.add(
+            "new communes tile their province (no overlaps, no gaps)",
+            tiling_problems(layers["new_communes"], layers["new_provinces"], child_key="province_code"),
+        )
     old_list = geodata.load_old_commune_list(geodata_dir)
     report.counts["old_communes (GSO list 30/06/2025)"] = len(old_list)
-    report.add("old commune list has 10,035 unique codes",
-               [] if len(old_list) == EXPECTED["old_communes"] and old_list["code"].is_unique
-               else [f"{len(old_list):,} rows, {old_list['code'].nunique():,} unique codes"])
+    report.add(
+        "old commune list has 10,035 unique codes",
+        []
+        if len(old_list) == EXPECTED["old_communes"] and old_list["code"].is_unique
+        else [f"{len(old_list):,} rows, {old_list['code'].nunique():,} unique codes"],
+    )
     table = geodata.load_crosswalk(geodata_dir)
     new_codes = set(layers["new_communes"]["code"]) if "new_communes" in layers else set()
-    report.add("crosswalk: one row per pair, every old and new commune, valid values",
-               crosswalk_problems(table, new_codes=new_codes, old_codes=set(old_list["code"])))
+    report.add(
+        "crosswalk: one row per pair, every old and new commune, valid values",
+        crosswalk_problems(table, new_codes=new_codes, old_codes=set(old_list["code"])),
+    )
     summary = contract.summarise(table)
     report.counts.update({f"crosswalk {k.replace('_', ' ')}": v for k, v in summary.items()})
     provinces = geodata.load_province_crosswalk(geodata_dir)
     report.counts["province crosswalk pairs (63 → 34)"] = len(provinces)
-    report.add("province crosswalk covers 63 old and 34 new provinces",
-               [] if (provinces["old_province_code"].nunique(), provinces["new_province_code"].nunique()) == (63, 34)
-               else [f"{provinces['old_province_code'].nunique()} old, {provinces['new_province_code'].nunique()} new"])
+    report.add(
+        "province crosswalk covers 63 old and 34 new provinces",
+        []
+        if (provinces["old_province_code"].nunique(), provinces["new_province_code"].nunique()) == (63, 34)
+        else [f"{provinces['old_province_code'].nunique()} old, {provinces['new_province_code'].nunique()} new"],
+    )
     return report

@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass, field
 
 import geopandas as gpd
-import pandas as pd
 import numpy as np
+import pandas as pd
 import shapely
 import xlsxwriter
 from xlsxwriter.exceptions import DuplicateWorksheetName, InvalidWorksheetName
@@ -25,8 +25,10 @@ MEDIA_TYPES = {
     "geojson": "application/geo+json",
     "parquet": "application/vnd.apache.parquet",
 }
-SOURCE_TEXT = ("Bảng chuyển đổi xã cũ → xã mới của bộ dữ liệu đi kèm ứng dụng (geodata/crosswalk.csv), "
-               "dựng từ danh mục GSO 30/06/2025, vietnamadminunits và dvhcvn; nguồn và giấy phép: geodata/SOURCES.md")
+SOURCE_TEXT = (
+    "Bảng chuyển đổi xã cũ → xã mới của bộ dữ liệu đi kèm ứng dụng (geodata/crosswalk.csv), "
+    "dựng từ danh mục GSO 30/06/2025, vietnamadminunits và dvhcvn; nguồn và giấy phép: geodata/SOURCES.md"
+)
 
 # Columns every export appends so that a file read on its own still says where it came from.
 META_DOCS = {
@@ -70,7 +72,9 @@ class ExportInfo:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def export_info(manifest: dict, *, selection: str = "toàn bộ bảng chuyển đổi", date: dt.date | None = None) -> ExportInfo:
+def export_info(
+    manifest: dict, *, selection: str = "toàn bộ bảng chuyển đổi", date: dt.date | None = None
+) -> ExportInfo:
     """An :class:`ExportInfo` from ``lib.data.geodata.load_manifest()`` (date defaults to today)."""
     return ExportInfo(version=str(manifest["version"]), date=date or today(), selection=selection)
 
@@ -78,8 +82,9 @@ def export_info(manifest: dict, *, selection: str = "toàn bộ bảng chuyển 
 UNDOCUMENTED = "(not documented: column added after this export module was written)"
 
 
-def column_docs(columns: list[str] | pd.Index, *, extra: dict[str, str] | None = None,
-                default: str = UNDOCUMENTED) -> dict[str, str]:
+def column_docs(
+    columns: list[str] | pd.Index, *, extra: dict[str, str] | None = None, default: str = UNDOCUMENTED
+) -> dict[str, str]:
     """Meaning of each column; a column nobody documented says so instead of vanishing."""
     known = {**COLUMN_DOCS, **SUMMARY_DOCS, **PROVINCE_DOCS, **META_DOCS, **GEOMETRY_DOCS, **(extra or {})}
     return {column: known.get(column, default) for column in columns}
@@ -98,8 +103,13 @@ def csv_bytes(table: pd.DataFrame, info: ExportInfo) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def xlsx_bytes(sheets: dict[str, pd.DataFrame], info: ExportInfo, *, docs: dict[str, str] | None = None,
-               undocumented: str = UNDOCUMENTED) -> bytes:
+def xlsx_bytes(
+    sheets: dict[str, pd.DataFrame],
+    info: ExportInfo,
+    *,
+    docs: dict[str, str] | None = None,
+    undocumented: str = UNDOCUMENTED,
+) -> bytes:
     """An XLSX workbook (XlsxWriter): one sheet per table (frozen header, filters, widths), then an 'about' sheet.
 
     The dataset version and date are stated once, on the 'about' sheet (not repeated on
@@ -110,11 +120,14 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame], info: ExportInfo, *, docs: dict[
     text longer than :data:`XLSX_MAX_TEXT` characters is cut and marked.
     """
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-                                            "strings_to_numbers": False})
-    formats = {"header": workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
-               "text": workbook.add_format({"num_format": "@"}),
-               "wrap": workbook.add_format({"text_wrap": True, "valign": "top"})}
+    workbook = xlsxwriter.Workbook(
+        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    )
+    formats = {
+        "header": workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
+        "text": workbook.add_format({"num_format": "@"}),
+        "wrap": workbook.add_format({"text_wrap": True, "valign": "top"}),
+    }
     documented = []
     try:
         for sheet_name, table in sheets.items():
@@ -129,10 +142,13 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame], info: ExportInfo, *, docs: dict[
 
 
 def check_excel_limits(sheet_name: str, rows: int, columns: int) -> None:
-    """Raise ``ValueError`` when a sheet of ``rows`` rows (header included) and ``columns`` columns does not fit Excel."""
+    """Raise ``ValueError`` when a sheet of ``rows`` rows (header included) and ``columns`` columns
+    does not fit Excel."""
     if rows > XLSX_MAX_ROWS:
-        raise ValueError(f"sheet {sheet_name!r} has {rows:,} rows; Excel holds at most {XLSX_MAX_ROWS:,} "
-                         "(header included): export a smaller selection or use CSV")
+        raise ValueError(
+            f"sheet {sheet_name!r} has {rows:,} rows; Excel holds at most {XLSX_MAX_ROWS:,} "
+            "(header included): export a smaller selection or use CSV"
+        )
     if columns > XLSX_MAX_COLUMNS:
         raise ValueError(f"sheet {sheet_name!r} has {columns:,} columns; Excel holds at most {XLSX_MAX_COLUMNS:,}")
 
@@ -142,7 +158,7 @@ def excel_text(value: str) -> str:
     :data:`XLSX_MAX_TEXT` characters with :data:`TRUNCATED_MARK` at the end when longer."""
     value = _INVALID_XML.sub("", value)
     if len(value) > XLSX_MAX_TEXT:
-        value = value[:XLSX_MAX_TEXT - len(TRUNCATED_MARK)] + TRUNCATED_MARK
+        value = value[: XLSX_MAX_TEXT - len(TRUNCATED_MARK)] + TRUNCATED_MARK
     return value
 
 
@@ -169,7 +185,7 @@ def _write_table(sheet, table: pd.DataFrame, formats: dict) -> None:
 def _write_column(sheet, index: int, values: pd.Series, cell_format) -> None:
     missing = values.isna().to_numpy()
     write_string, write_number = sheet.write_string, sheet.write_number
-    for row, (value, empty) in enumerate(zip(values.astype(object).to_numpy(), missing), start=1):
+    for row, (value, empty) in enumerate(zip(values.astype(object).to_numpy(), missing, strict=False), start=1):
         if empty:
             continue
         if isinstance(value, str):
@@ -243,10 +259,12 @@ def geojson_bytes(features: gpd.GeoDataFrame, info: ExportInfo) -> bytes:
     columns = [str(c) for c in properties.columns]
     values = [properties[c].astype(object).where(properties[c].notna(), None).tolist() for c in properties.columns]
     features_json = [
-        '{"type":"Feature","properties":' + json.dumps(dict(zip(columns, row)), ensure_ascii=False, default=str,
-                                                          separators=(",", ":"))
-        + ',"geometry":' + (geometry if geometry is not None else "null") + "}"
-        for row, geometry in zip(zip(*values), geometries)
+        '{"type":"Feature","properties":'
+        + json.dumps(dict(zip(columns, row, strict=False)), ensure_ascii=False, default=str, separators=(",", ":"))
+        + ',"geometry":'
+        + (geometry if geometry is not None else "null")
+        + "}"
+        for row, geometry in zip(zip(*values, strict=False), geometries, strict=False)
     ]
     return ('{"type":"FeatureCollection","features":[\n' + ",\n".join(features_json) + "\n]}\n").encode("utf-8")
 
@@ -258,8 +276,15 @@ def parquet_bytes(features: gpd.GeoDataFrame, info: ExportInfo) -> bytes:
     return buffer.getvalue()
 
 
-def export_bytes(fmt: str, pairs: pd.DataFrame, info: ExportInfo, *, summary: pd.DataFrame | None = None,
-                 provinces: pd.DataFrame | None = None, new_communes: gpd.GeoDataFrame | None = None) -> bytes:
+def export_bytes(
+    fmt: str,
+    pairs: pd.DataFrame,
+    info: ExportInfo,
+    *,
+    summary: pd.DataFrame | None = None,
+    provinces: pd.DataFrame | None = None,
+    new_communes: gpd.GeoDataFrame | None = None,
+) -> bytes:
     """The crosswalk rows ``pairs`` in format ``fmt`` (one of :data:`FORMATS`).
 
     ``summary`` and ``provinces`` are needed for XLSX, ``new_communes`` (polygons) for
@@ -279,15 +304,16 @@ def export_bytes(fmt: str, pairs: pd.DataFrame, info: ExportInfo, *, summary: pd
     return geojson_bytes(features, info) if fmt == "geojson" else parquet_bytes(features, info)
 
 
-
 def _check_codes(table: pd.DataFrame) -> None:
     """Code columns must hold text: a float code (1.0) or int (1) has already lost its zeros."""
     for column in table.columns:
         if _is_code(column):
             values = table[column].dropna()
             if len(values) and not (pd.api.types.is_string_dtype(values) and values.map(type).eq(str).all()):
-                raise ValueError(f"column {column!r} must hold codes as text (e.g. '00001'), found {values.dtype}; "
-                                 "read the table with lib.data.geodata loaders, which keep codes as strings")
+                raise ValueError(
+                    f"column {column!r} must hold codes as text (e.g. '00001'), found {values.dtype}; "
+                    "read the table with lib.data.geodata loaders, which keep codes as strings"
+                )
 
 
 def _is_code(column: str) -> bool:

@@ -27,8 +27,10 @@ import pandas as pd
 
 from lib.data.names import name_key
 
-RESAVE_HINT = ("mở tệp bằng Excel, chọn Tệp → Lưu thành → “CSV UTF-8 (Comma delimited) (*.csv)” "
-               "hoặc “Sổ làm việc Excel (*.xlsx)”, rồi tải lên lại")
+RESAVE_HINT = (
+    "mở tệp bằng Excel, chọn Tệp → Lưu thành → “CSV UTF-8 (Comma delimited) (*.csv)” "
+    "hoặc “Sổ làm việc Excel (*.xlsx)”, rồi tải lên lại"
+)
 
 # Legacy-encoding hints. Windows-1258 text decodes (cp1258, then NFC) to Vietnamese letters only;
 # VNI writes a tone or hat as a byte after an ASCII vowel (a\xf8 = à, o\xe4 = ộ, d\xf1 = đ);
@@ -36,13 +38,18 @@ RESAVE_HINT = ("mở tệp bằng Excel, chọn Tệp → Lưu thành → “CSV
 # a consonant.
 _VIET_LETTERS = frozenset(
     unicodedata.normalize("NFC", base + hat + tone)
-    for base in "aeiouyAEIOUY" for hat in ("", "\u0302", "\u0306", "\u031b")
-    for tone in ("", "\u0300", "\u0301", "\u0303", "\u0309", "\u0323")) | set("đĐ")
+    for base in "aeiouyAEIOUY"
+    for hat in ("", "\u0302", "\u0306", "\u031b")
+    for tone in ("", "\u0300", "\u0301", "\u0303", "\u0309", "\u0323")
+) | set("đĐ")
 _VNI_LEAD = frozenset(b"aeiouyAEIOUYdD")
 _TCVN3_BYTES = frozenset(range(0xA1, 0xFF))
 
 _SIGNATURES = {
-    b"%PDF-": "PDF", b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF8": "GIF",
+    b"%PDF-": "PDF",
+    b"\x89PNG\r\n\x1a\n": "PNG",
+    b"\xff\xd8\xff": "JPEG",
+    b"GIF8": "GIF",
 }
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = b"PK\x03\x04"
@@ -91,16 +98,19 @@ def read_grid(data: bytes, name: str, *, sheet: str | int | None = None) -> Grid
         raise SheetError(f"{name}: tệp rỗng — hãy chọn một tệp CSV hoặc XLSX có dòng tiêu đề và dữ liệu")
     for signature, kind in _SIGNATURES.items():
         if data.startswith(signature):
-            raise SheetError(f"{name}: là tệp {kind} (PDF hoặc ảnh), không phải bảng tính — "
-                             "hãy chọn tệp .csv hoặc .xlsx")
+            raise SheetError(
+                f"{name}: là tệp {kind} (PDF hoặc ảnh), không phải bảng tính — hãy chọn tệp .csv hoặc .xlsx"
+            )
     if data.startswith(_OLE):
         raise SheetError(f"{name}: là tệp Excel cũ (.xls, Excel 97-2003), chưa được hỗ trợ — {RESAVE_HINT}")
     if data.startswith(_ZIP):
         cells, sheet_name = _read_xlsx(data, name, sheet)
         return Grid(name, cells, sheet_name)
     if Path(name).suffix.lower() in (".xlsx", ".xlsm"):
-        raise SheetError(f"{name}: không phải tệp bảng tính .xlsx hợp lệ (có đuôi .xlsx nhưng nội dung không phải "
-                         f"Excel) — {RESAVE_HINT}")
+        raise SheetError(
+            f"{name}: không phải tệp bảng tính .xlsx hợp lệ (có đuôi .xlsx nhưng nội dung không phải "
+            f"Excel) — {RESAVE_HINT}"
+        )
     return Grid(name, _read_csv(data, name))
 
 
@@ -132,9 +142,10 @@ def decode_text(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        line = data[:err.start].count(b"\n") + 1
-        raise SheetError(f"{name}: dòng {line} không phải UTF-8 — tệp dùng bảng mã cũ ({legacy_encoding(data)}) — "
-                         f"{RESAVE_HINT}") from None
+        line = data[: err.start].count(b"\n") + 1
+        raise SheetError(
+            f"{name}: dòng {line} không phải UTF-8 — tệp dùng bảng mã cũ ({legacy_encoding(data)}) — {RESAVE_HINT}"
+        ) from None
 
 
 def legacy_encoding(data: bytes) -> str:
@@ -146,7 +157,9 @@ def legacy_encoding(data: bytes) -> str:
     high = [i for i, byte in enumerate(sample) if byte >= 0x80]
     likely = ""
     if high:
-        decoded = [ch for ch in unicodedata.normalize("NFC", sample.decode("cp1258", errors="replace")) if ord(ch) >= 0x80]
+        decoded = [
+            ch for ch in unicodedata.normalize("NFC", sample.decode("cp1258", errors="replace")) if ord(ch) >= 0x80
+        ]
         vni = sum(1 for i in high if i and (sample[i - 1] in _VNI_LEAD or sample[i - 1] >= 0x80)) / len(high)
         tcvn3 = sum(1 for i in high if sample[i] in _TCVN3_BYTES) / len(high)
         if decoded and sum(ch in _VIET_LETTERS for ch in decoded) / len(decoded) >= 0.95:
@@ -171,8 +184,10 @@ def _read_csv(data: bytes, name: str) -> pd.DataFrame:
     except csv.Error as err:
         raise SheetError(f"{name}: không đọc được như CSV ({err}) — kiểm tra dấu phân cách và dấu ngoặc kép") from None
     if rows and _unclosed_quote(text, delimiter):
-        raise SheetError(f"{name}: không đọc được như CSV: dấu ngoặc kép mở ở dòng {_open_quote_line(text)} "
-                         "không được đóng — kiểm tra dấu ngoặc kép")
+        raise SheetError(
+            f"{name}: không đọc được như CSV: dấu ngoặc kép mở ở dòng {_open_quote_line(text)} "
+            "không được đóng — kiểm tra dấu ngoặc kép"
+        )
     return _frame(rows)
 
 
@@ -218,7 +233,9 @@ def _choose_sheet(names: list[str], name: str, sheet: str | int | None) -> str:
         return names[0]
     if isinstance(sheet, int) or str(sheet).isdigit():
         if int(sheet) >= len(names):
-            raise SheetError(f"{name}: không có trang tính số {int(sheet) + 1} (tệp có {len(names)}: {', '.join(names)})")
+            raise SheetError(
+                f"{name}: không có trang tính số {int(sheet) + 1} (tệp có {len(names)}: {', '.join(names)})"
+            )
         return names[int(sheet)]
     if sheet in names:
         return str(sheet)

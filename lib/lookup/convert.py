@@ -8,22 +8,74 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from lib.io.export import ExportInfo, csv_bytes, xlsx_bytes
 from lib.data.names import fold, name_key, split_unit_type
-from lib.lookup.resolve import AMBIGUOUS, RESOLVED, UNKNOWN, Match, UnitResolver
+from lib.io.export import ExportInfo, csv_bytes, xlsx_bytes
 from lib.io.sheets import SheetError, header_key, read_grid, unique_names
+from lib.lookup.resolve import AMBIGUOUS, RESOLVED, UNKNOWN, Match, UnitResolver
 
 # Header spellings (folded, punctuation → space) that name each role; Vietnamese and English.
 HEADER_ALIASES = {
-    "code": ("ma xa", "ma xa cu", "ma phuong xa", "ma xa phuong", "ma dvhc", "ma don vi", "ma dv", "ma",
-             "old code", "old_code", "commune code", "ward code", "code"),
-    "name": ("xa", "xa cu", "ten xa", "ten xa cu", "phuong xa", "xa phuong", "ten phuong xa", "ten xa phuong",
-             "xa phuong thi tran", "ten xa phuong thi tran", "don vi", "ten don vi", "old name", "old_name",
-             "commune", "commune name", "ward", "name"),
-    "district": ("huyen", "huyen cu", "ten huyen", "quan huyen", "ten quan huyen", "quan huyen thi xa",
-                 "ma huyen", "district", "old district", "old_district_name", "old_district_code"),
-    "province": ("tinh", "tinh cu", "ten tinh", "tinh thanh pho", "tinh thanh", "ten tinh thanh pho", "ma tinh",
-                 "province", "old province", "old_province_name", "old_province_code"),
+    "code": (
+        "ma xa",
+        "ma xa cu",
+        "ma phuong xa",
+        "ma xa phuong",
+        "ma dvhc",
+        "ma don vi",
+        "ma dv",
+        "ma",
+        "old code",
+        "old_code",
+        "commune code",
+        "ward code",
+        "code",
+    ),
+    "name": (
+        "xa",
+        "xa cu",
+        "ten xa",
+        "ten xa cu",
+        "phuong xa",
+        "xa phuong",
+        "ten phuong xa",
+        "ten xa phuong",
+        "xa phuong thi tran",
+        "ten xa phuong thi tran",
+        "don vi",
+        "ten don vi",
+        "old name",
+        "old_name",
+        "commune",
+        "commune name",
+        "ward",
+        "name",
+    ),
+    "district": (
+        "huyen",
+        "huyen cu",
+        "ten huyen",
+        "quan huyen",
+        "ten quan huyen",
+        "quan huyen thi xa",
+        "ma huyen",
+        "district",
+        "old district",
+        "old_district_name",
+        "old_district_code",
+    ),
+    "province": (
+        "tinh",
+        "tinh cu",
+        "ten tinh",
+        "tinh thanh pho",
+        "tinh thanh",
+        "ten tinh thanh pho",
+        "ma tinh",
+        "province",
+        "old province",
+        "old_province_name",
+        "old_province_code",
+    ),
     "address": ("dia chi", "dia chi cu", "address", "full address"),
 }
 ROLES = tuple(HEADER_ALIASES)
@@ -64,15 +116,24 @@ _MEMO_LIMIT = 250_000
 
 _SKIP_PART = re.compile(
     r"^(\d|so |so\d|duong |pho |ngo |ngach |hem |kiet |to |to dan pho |tdp |thon |ap |ban |khu |khom |xom |kp |"
-    r"khu pho |lo |toa |can ho |km |quoc lo |ql |tinh lo |tl )")
+    r"khu pho |lo |toa |can ho |km |quoc lo |ql |tinh lo |tl )"
+)
 _COMMUNE_WORDS = ("xa ", "phuong ", "thi tran ", "p ", "x ", "tt ")
 _DISTRICT_WORDS = ("quan ", "huyen ", "thi xa ", "q ", "h ", "tx ")
 _PROVINCE_WORDS = ("tinh ", "t ")
 _CITY_WORDS = ("thanh pho ", "tp ")
 _HIGHER_TYPES = ("quan", "huyen", "thi xa", "thanh pho", "tinh")
 # Abbreviated unit-type words of addresses → the full word the resolver knows.
-_ABBREVIATIONS = {"p": "Phường", "x": "Xã", "tt": "Thị trấn", "q": "Quận", "h": "Huyện", "tx": "Thị xã",
-                  "tp": "Thành phố", "t": "Tỉnh"}
+_ABBREVIATIONS = {
+    "p": "Phường",
+    "x": "Xã",
+    "tt": "Thị trấn",
+    "q": "Quận",
+    "h": "Huyện",
+    "tx": "Thị xã",
+    "tp": "Thành phố",
+    "t": "Tỉnh",
+}
 _ABBREVIATED = re.compile(r"^(p|x|tt|q|h|tx|tp|t)(?:\.\s*|\s+)(?=\S)", re.IGNORECASE)
 
 
@@ -117,8 +178,13 @@ class Conversion:
 
     def summary(self) -> pd.DataFrame:
         """Rows per match quality (every quality listed, zero included) with its meaning in Vietnamese."""
-        return pd.DataFrame({"match_quality": list(QUALITIES), "rows": [self.counts.get(q, 0) for q in QUALITIES],
-                             "meaning": [QUALITY_LABELS[q] for q in QUALITIES]})
+        return pd.DataFrame(
+            {
+                "match_quality": list(QUALITIES),
+                "rows": [self.counts.get(q, 0) for q in QUALITIES],
+                "meaning": [QUALITY_LABELS[q] for q in QUALITIES],
+            }
+        )
 
 
 def read_table(data: bytes, filename: str, *, sheet: str | int | None = 0) -> pd.DataFrame:
@@ -167,7 +233,8 @@ def detect_columns(columns: list[str], *, overrides: dict[str, str] | None = Non
     if not any(role in found for role in ("code", "name", "address")):
         raise ConvertError(
             "Không tìm thấy cột chỉ đơn vị cũ. Cần ít nhất một cột “Mã xã”, “Tên xã” (có thể kèm “Huyện”, “Tỉnh”) "
-            f"hoặc “Địa chỉ”; các cột trong tệp: {', '.join(columns)}. Hãy đổi tên tiêu đề cột rồi tải lại.")
+            f"hoặc “Địa chỉ”; các cột trong tệp: {', '.join(columns)}. Hãy đổi tên tiêu đề cột rồi tải lại."
+        )
     return ColumnMap(**found)
 
 
@@ -199,7 +266,7 @@ def parse_address(address: str, *, is_province=None) -> dict[str, str]:
             slots.setdefault("province", part)
         elif key.startswith(_CITY_WORDS):
             # "Thành phố X": the province when it is the last part, else a provincial city (district level).
-            later = any(not _SKIP_PART.match(_part_key(p) + " ") for p in parts[index + 1:])
+            later = any(not _SKIP_PART.match(_part_key(p) + " ") for p in parts[index + 1 :])
             slots.setdefault("district" if later else "province", part)
         else:
             untyped.append(index)
@@ -233,17 +300,17 @@ class Converter:
         self._district_keys = {name_key(name) for name in districts["old_district_name"].tolist()}
         units = crosswalk.drop_duplicates("old_code")
         self._island_districts = set(units.loc[units["old_level"].eq("district"), "old_code"])
-        self._old_name = dict(zip(units["old_code"].tolist(), units["old_name"].tolist()))
+        self._old_name = dict(zip(units["old_code"].tolist(), units["old_name"].tolist(), strict=False))
         labels = units["old_name"] + " (" + units["old_district_name"] + ", " + units["old_province_name"] + ")"
-        self._old_label = dict(zip(units["old_code"].tolist(), labels.tolist()))
+        self._old_label = dict(zip(units["old_code"].tolist(), labels.tolist(), strict=False))
         self._targets: dict[str, list[tuple[str, ...]]] = {}
         columns = ["old_code", "new_code", "new_name", "new_province_code", "new_province_name", "part"]
-        for old_code, *values in zip(*(crosswalk[c].tolist() for c in columns)):
+        for old_code, *values in zip(*(crosswalk[c].tolist() for c in columns), strict=False):
             self._targets.setdefault(old_code, []).append(tuple(values))
         self._memo: dict[tuple, tuple[str, Match]] = {}
 
     @classmethod
-    def from_crosswalk(cls, crosswalk: pd.DataFrame) -> "Converter":
+    def from_crosswalk(cls, crosswalk: pd.DataFrame) -> Converter:
         """A converter whose resolver takes the new units' attributes from the crosswalk itself.
 
         Every new commune and province occurs in the crosswalk with its code, full name,
@@ -251,18 +318,25 @@ class Converter:
         in the CLI). Only the provinces' English names (name_en) are missing from it.
         """
         communes = crosswalk.drop_duplicates("new_code")
-        new_communes = pd.DataFrame({
-            "code": communes["new_code"].tolist(), "full_name": communes["new_name"].tolist(),
-            "name": [split_unit_type(name)[1] for name in communes["new_name"].tolist()],
-            "type": communes["new_type"].tolist(), "province_code": communes["new_province_code"].tolist(),
-            "province_name": communes["new_province_name"].tolist(),
-        })
+        new_communes = pd.DataFrame(
+            {
+                "code": communes["new_code"].tolist(),
+                "full_name": communes["new_name"].tolist(),
+                "name": [split_unit_type(name)[1] for name in communes["new_name"].tolist()],
+                "type": communes["new_type"].tolist(),
+                "province_code": communes["new_province_code"].tolist(),
+                "province_name": communes["new_province_name"].tolist(),
+            }
+        )
         provinces = crosswalk.drop_duplicates("new_province_code")
-        new_provinces = pd.DataFrame({
-            "code": provinces["new_province_code"].tolist(), "full_name": provinces["new_province_name"].tolist(),
-            "name": [split_unit_type(name)[1] for name in provinces["new_province_name"].tolist()],
-            "type": [split_unit_type(name)[0] for name in provinces["new_province_name"].tolist()],
-        })
+        new_provinces = pd.DataFrame(
+            {
+                "code": provinces["new_province_code"].tolist(),
+                "full_name": provinces["new_province_name"].tolist(),
+                "name": [split_unit_type(name)[1] for name in provinces["new_province_name"].tolist()],
+                "type": [split_unit_type(name)[0] for name in provinces["new_province_name"].tolist()],
+            }
+        )
         return cls(UnitResolver(crosswalk, new_communes, new_provinces), crosswalk)
 
     def convert(self, table: pd.DataFrame, *, columns: ColumnMap | None = None, expand: bool = False) -> Conversion:
@@ -275,13 +349,18 @@ class Converter:
         out = numbers_as_numbers(table, keep=[getattr(columns, role) for role in ROLES])
         out = out.rename(columns={c: f"{c} (gốc)" for c in table.columns if c in OUTPUT_COLUMNS}).join(appended)
         counts = out["match_quality"].value_counts().to_dict()
-        problems = out.loc[~out["match_quality"].isin(["code", "name", "address"]),
-                           ["input_row", *[c for c in (getattr(columns, r) for r in ROLES) if c],
-                            "match_quality", "match_note"]]
+        problems = out.loc[
+            ~out["match_quality"].isin(["code", "name", "address"]),
+            ["input_row", *[c for c in (getattr(columns, r) for r in ROLES) if c], "match_quality", "match_note"],
+        ]
         if expand:
             out = _expand(out)
-        return Conversion(table=out.reset_index(drop=True), columns=columns, problems=problems.reset_index(drop=True),
-                          counts={str(k): int(v) for k, v in counts.items()})
+        return Conversion(
+            table=out.reset_index(drop=True),
+            columns=columns,
+            problems=problems.reset_index(drop=True),
+            counts={str(k): int(v) for k, v in counts.items()},
+        )
 
     def _row(self, code: str, name: str, district: str, province: str, address: str) -> tuple:
         key = (code, name, district, province, address)
@@ -295,14 +374,20 @@ class Converter:
     def _resolve(self, code: str, name: str, district: str, province: str, address: str) -> tuple[str, Match]:
         if code:
             if re.fullmatch(r"0\d{1,2}", code):
-                return "wrong_level", Match(UNKNOWN, (), "code", f"Mã “{code}” có {len(code)} chữ số: là mã huyện/tỉnh, "
-                                            "không phải mã xã (5 chữ số)")
+                return "wrong_level", Match(
+                    UNKNOWN,
+                    (),
+                    "code",
+                    f"Mã “{code}” có {len(code)} chữ số: là mã huyện/tỉnh, không phải mã xã (5 chữ số)",
+                )
             match = self._resolver.old_commune(code=code)
             if match.status == RESOLVED and name and name_key(name) != name_key(self._old_name.get(match.codes[0])):
                 # The code wins, but a name that contradicts it is worth a look.
                 label = self._old_label.get(match.codes[0], match.codes[0])
-                return "code", replace(match, message=f"Tên “{name}” khác tên của mã {match.codes[0]} ({label}): "
-                                                      "hãy kiểm tra lại mã hoặc tên")
+                return "code", replace(
+                    match,
+                    message=f"Tên “{name}” khác tên của mã {match.codes[0]} ({label}): hãy kiểm tra lại mã hoặc tên",
+                )
             if match.status == RESOLVED or not (name or address):
                 return ("code" if match.status == RESOLVED else "unknown"), match
         if name:
@@ -311,22 +396,32 @@ class Converter:
         if address:
             parts = parse_address(address, is_province=self._is_province)
             if not parts.get("commune") and (parts.get("district") or parts.get("province")):
-                return "wrong_level", Match(UNKNOWN, (), "address", f"Địa chỉ “{address}” chỉ có cấp huyện/tỉnh, "
-                                            "không có xã: không chuyển được sang xã mới")
+                return "wrong_level", Match(
+                    UNKNOWN,
+                    (),
+                    "address",
+                    f"Địa chỉ “{address}” chỉ có cấp huyện/tỉnh, không có xã: không chuyển được sang xã mới",
+                )
             if not parts.get("commune"):
                 return "unknown", Match(UNKNOWN, (), "address", f"Không tách được tên xã từ địa chỉ “{address}”")
-            match = self._resolver.old_commune(name=parts["commune"], district=parts.get("district"),
-                                               province=parts.get("province"))
-            return self._quality(match, "address", parts["commune"], parts.get("province", ""),
-                                 parts.get("district", ""))
+            match = self._resolver.old_commune(
+                name=parts["commune"], district=parts.get("district"), province=parts.get("province")
+            )
+            return self._quality(
+                match, "address", parts["commune"], parts.get("province", ""), parts.get("district", "")
+            )
         return "empty", Match(UNKNOWN, (), "", "Dòng không có mã, tên hay địa chỉ")
 
     def _quality(self, match: Match, how: str, name: str, province: str, district: str) -> tuple[str, Match]:
         higher = (_part_key(name) + " ").startswith(tuple(f"{word} " for word in _HIGHER_TYPES))
         if higher and not (match.status == RESOLVED and match.codes[0] in self._island_districts):
             # "Quận Ba Đình" must not match the communes called Ba Đình; only island districts are old units.
-            return "wrong_level", replace(match, status=UNKNOWN, codes=(),
-                                          message=f"“{name}” là tên huyện/quận/thị xã/thành phố hoặc tỉnh, không phải xã")
+            return "wrong_level", replace(
+                match,
+                status=UNKNOWN,
+                codes=(),
+                message=f"“{name}” là tên huyện/quận/thị xã/thành phố hoặc tỉnh, không phải xã",
+            )
         if match.status == RESOLVED:
             return how, match
         if match.status == AMBIGUOUS:
@@ -351,8 +446,10 @@ class Converter:
         return ""
 
     def _is_province(self, text: str) -> bool:
-        return (self._resolver.old_province(name=text).status == RESOLVED
-                or self._resolver.new_province(name=text).status == RESOLVED)
+        return (
+            self._resolver.old_province(name=text).status == RESOLVED
+            or self._resolver.new_province(name=text).status == RESOLVED
+        )
 
     def _describe(self, quality: str, match: Match) -> tuple:
         if match.status == AMBIGUOUS:
@@ -361,11 +458,12 @@ class Converter:
             return (quality, match.method, "", "", 0, "", "", "", "", "", match.message)
         old_code = match.codes[0]
         targets = self._targets.get(old_code, ())
-        joined = ["; ".join(column) for column in zip(*targets)] if targets else [""] * 5
+        joined = ["; ".join(column) for column in zip(*targets, strict=False)] if targets else [""] * 5
         notes = [match.message] if match.message else []
         if len(targets) > 1:
-            notes.append(f"Xã cũ được chia cho {len(targets)} xã mới: {'; '.join(t[1] for t in targets)} "
-                         "— xem mọi phương án")
+            notes.append(
+                f"Xã cũ được chia cho {len(targets)} xã mới: {'; '.join(t[1] for t in targets)} — xem mọi phương án"
+            )
         note = ". ".join(notes)
         return (quality, match.method, old_code, self._old_label.get(old_code, ""), len(targets), *joined, note)
 
@@ -405,8 +503,15 @@ def _expand(out: pd.DataFrame) -> pd.DataFrame:
     return expanded[out.columns]
 
 
-def convert_file(data: bytes, filename: str, converter: Converter, *, sheet: str | int = 0,
-                 overrides: dict[str, str] | None = None, expand: bool = False) -> Conversion:
+def convert_file(
+    data: bytes,
+    filename: str,
+    converter: Converter,
+    *,
+    sheet: str | int = 0,
+    overrides: dict[str, str] | None = None,
+    expand: bool = False,
+) -> Conversion:
     """Read, check and convert an uploaded file (see :func:`read_table` and :func:`detect_columns`)."""
     table = read_table(data, filename, sheet=sheet)
     if len(table) > MAX_ROWS:
@@ -429,7 +534,7 @@ def find_header(table: pd.DataFrame, *, scan: int = 10) -> pd.DataFrame:
     for position in range(min(scan, len(table))):
         cells = ["" if v is None or v != v else str(v).strip() for v in table.iloc[position].tolist()]
         if any(header_key(cell) in wanted for cell in cells):
-            body = table.iloc[position + 1:].reset_index(drop=True)
+            body = table.iloc[position + 1 :].reset_index(drop=True)
             body.columns = [cell or f"cột {i + 1}" for i, cell in enumerate(cells)]
             return body.dropna(how="all").reset_index(drop=True)
     return table

@@ -11,10 +11,19 @@ from lib.io.export import export_bytes, export_info
 from lib.lookup.lineage import filter_province_crosswalk, new_to_old_summary
 
 
-def crosswalk_export(fmt: str, selected: pd.DataFrame, *, crosswalk: pd.DataFrame, province_crosswalk: pd.DataFrame,
-                     manifest: dict, new_communes: gpd.GeoDataFrame | None = None,
-                     selection: str = "toàn bộ bảng chuyển đổi", date: dt.date | None = None) -> bytes:
-    """Export the ``selected`` crosswalk rows (``date`` defaults to today); the XLSX new→old sheet lists every predecessor of the
+def crosswalk_export(
+    fmt: str,
+    selected: pd.DataFrame,
+    *,
+    crosswalk: pd.DataFrame,
+    province_crosswalk: pd.DataFrame,
+    manifest: dict,
+    new_communes: gpd.GeoDataFrame | None = None,
+    selection: str = "toàn bộ bảng chuyển đổi",
+    date: dt.date | None = None,
+) -> bytes:
+    """Export the ``selected`` crosswalk rows (``date`` defaults to today); the XLSX new→old sheet
+    lists every predecessor of the
     selected new communes (taken from the whole ``crosswalk``, not only the selection)."""
     info = export_info(manifest, selection=selection, date=date)
     summary = provinces = None

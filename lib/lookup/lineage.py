@@ -70,8 +70,13 @@ def lineage(crosswalk: pd.DataFrame, *, kind: str, code: str) -> Lineage:
     else:
         related = crosswalk[crosswalk["old_code"].isin(set(pairs["old_code"]))]
     related = related.drop(index=pairs.index, errors="ignore")
-    return Lineage(kind=kind, code=str(code), name=str(pairs[name_column].iloc[0]),
-                   pairs=pairs.reset_index(drop=True), related=related.reset_index(drop=True))
+    return Lineage(
+        kind=kind,
+        code=str(code),
+        name=str(pairs[name_column].iloc[0]),
+        pairs=pairs.reset_index(drop=True),
+        related=related.reset_index(drop=True),
+    )
 
 
 def new_to_old_summary(crosswalk: pd.DataFrame) -> pd.DataFrame:
@@ -79,8 +84,9 @@ def new_to_old_summary(crosswalk: pd.DataFrame) -> pd.DataFrame:
     rows = crosswalk.sort_values(["new_code", "old_code"])
     label = rows["old_name"] + " (" + rows["old_district_name"] + ", " + rows["old_province_name"] + ")"
     label = label.where(rows["part"].ne("part"), label + PART_MARK)
-    rows = rows.assign(_label=label, _part=rows["part"].eq("part"),
-                       _disagrees=rows["disagreement"].fillna("").astype(str).ne(""))
+    rows = rows.assign(
+        _label=label, _part=rows["part"].eq("part"), _disagrees=rows["disagreement"].fillna("").astype(str).ne("")
+    )
     grouped = rows.groupby("new_code", sort=True)
     summary = grouped[["new_name", "new_type", "new_province_code", "new_province_name"]].first()
     summary["predecessor_count"] = grouped["old_code"].nunique()
@@ -90,8 +96,13 @@ def new_to_old_summary(crosswalk: pd.DataFrame) -> pd.DataFrame:
     summary["old_district_names"] = _joined(rows, "old_district_name", unique=True)
     summary["old_province_names"] = _joined(rows, "old_province_name", unique=True)
     same_name = grouped["old_name"].first().eq(summary["new_name"])
-    summary["relation"] = classify_relations(targets=pd.Series(1, index=summary.index), predecessors=summary["predecessor_count"],
-                                             whole=summary["partial_predecessor_count"].eq(0), same_name=same_name, split=False)
+    summary["relation"] = classify_relations(
+        targets=pd.Series(1, index=summary.index),
+        predecessors=summary["predecessor_count"],
+        whole=summary["partial_predecessor_count"].eq(0),
+        same_name=same_name,
+        split=False,
+    )
     summary["disagreeing_pairs"] = grouped["_disagrees"].sum().astype(int)
     return summary.reset_index()[SUMMARY_COLUMNS]
 
@@ -99,7 +110,7 @@ def new_to_old_summary(crosswalk: pd.DataFrame) -> pd.DataFrame:
 def _joined(rows: pd.DataFrame, column: str, *, unique: bool = False) -> pd.Series:
     """'; '-joined values of ``column`` per new_code, in row order (plain loop: fast and order-keeping)."""
     lists: dict[str, list[str]] = {}
-    for key, value in zip(rows["new_code"].to_numpy(), rows[column].astype(str).to_numpy()):
+    for key, value in zip(rows["new_code"].to_numpy(), rows[column].astype(str).to_numpy(), strict=False):
         values = lists.setdefault(key, [])
         if not unique or value not in values:
             values.append(value)
@@ -126,8 +137,11 @@ def filter_crosswalk(
     if unknown:
         raise ValueError(f"unknown relation(s) {', '.join(sorted(unknown))}; expected {', '.join(RELATIONS)}")
     mask = pd.Series(True, index=crosswalk.index)
-    for column, value in (("new_province_code", new_province), ("old_province_code", old_province),
-                          ("old_district_code", old_district)):
+    for column, value in (
+        ("new_province_code", new_province),
+        ("old_province_code", old_province),
+        ("old_district_code", old_district),
+    ):
         if value:
             mask &= crosswalk[column].eq(str(value))
     if relations:
@@ -145,33 +159,52 @@ def filter_province_crosswalk(province_crosswalk: pd.DataFrame, crosswalk: pd.Da
     return province_crosswalk.merge(keys, on=["old_province_code", "new_province_code"], how="inner")
 
 
-def choices(crosswalk: pd.DataFrame, code_column: str, name_column: str, *,
-            old_province: str | None = None) -> dict[str, str]:
+def choices(
+    crosswalk: pd.DataFrame, code_column: str, name_column: str, *, old_province: str | None = None
+) -> dict[str, str]:
     """``{code: "code – name"}`` for a filter select box, sorted by code (only in ``old_province`` if given)."""
     if old_province:
         crosswalk = crosswalk[crosswalk["old_province_code"].eq(str(old_province))]
     pairs = crosswalk[[code_column, name_column]].drop_duplicates(code_column).sort_values(code_column)
-    return {code: f"{code} – {name}" for code, name in zip(pairs[code_column], pairs[name_column])}
+    return {code: f"{code} – {name}" for code, name in zip(pairs[code_column], pairs[name_column], strict=False)}
 
 
 # Vietnamese labels of the unit kinds and of the columns shown on the lookup page.
 KIND_LABELS = {
-    "new_commune": "Xã mới", "old_commune": "Xã cũ", "new_province": "Tỉnh mới",
-    "old_province": "Tỉnh cũ", "old_district": "Huyện cũ",
+    "new_commune": "Xã mới",
+    "old_commune": "Xã cũ",
+    "new_province": "Tỉnh mới",
+    "old_province": "Tỉnh cũ",
+    "old_district": "Huyện cũ",
 }
 COLUMN_LABELS = {
-    "old_code": "Mã cũ", "old_name": "Đơn vị cũ", "old_district_name": "Huyện cũ", "old_province_name": "Tỉnh cũ",
-    "new_code": "Mã mới", "new_name": "Xã mới", "new_province_name": "Tỉnh mới", "relation": "Quan hệ",
-    "part": "Toàn bộ/một phần", "share_of_old": "Tỷ lệ diện tích xã cũ", "disagreement": "Nguồn khác nhau",
+    "old_code": "Mã cũ",
+    "old_name": "Đơn vị cũ",
+    "old_district_name": "Huyện cũ",
+    "old_province_name": "Tỉnh cũ",
+    "new_code": "Mã mới",
+    "new_name": "Xã mới",
+    "new_province_name": "Tỉnh mới",
+    "relation": "Quan hệ",
+    "part": "Toàn bộ/một phần",
+    "share_of_old": "Tỷ lệ diện tích xã cũ",
+    "disagreement": "Nguồn khác nhau",
 }
+
+
 def describe(item: Lineage) -> str:
     """One Vietnamese sentence on where the unit went or came from (plain text, not escaped)."""
     pairs = item.pairs
     if item.kind == "old_commune":
-        targets = [f"{name}{' (một phần)' if part == 'part' else ''}" for name, part in zip(pairs["new_name"], pairs["part"])]
+        targets = [
+            f"{name}{' (một phần)' if part == 'part' else ''}"
+            for name, part in zip(pairs["new_name"], pairs["part"], strict=False)
+        ]
         if len(targets) == 1:
-            return f"{item.name} ({pairs['old_district_name'].iloc[0]}, {pairs['old_province_name'].iloc[0]}) " \
-                   f"nay thuộc {targets[0]}, {pairs['new_province_name'].iloc[0]}."
+            return (
+                f"{item.name} ({pairs['old_district_name'].iloc[0]}, {pairs['old_province_name'].iloc[0]}) "
+                f"nay thuộc {targets[0]}, {pairs['new_province_name'].iloc[0]}."
+            )
         return f"{item.name} được chia cho {len(targets)} xã mới: {'; '.join(targets)}."
     if item.kind == "new_commune":
         parts = int(pairs["part"].eq("part").sum())
@@ -179,25 +212,41 @@ def describe(item: Lineage) -> str:
         return f"{item.name} ({pairs['new_province_name'].iloc[0]}) được hình thành từ {len(pairs)} đơn vị cũ{extra}."
     olds, news = pairs["old_code"].nunique(), pairs["new_code"].nunique()
     if item.kind == "new_province":
-        return f"{item.name}: {news} xã mới, hình thành từ {olds} xã cũ của {pairs['old_province_code'].nunique()} tỉnh cũ."
-    return f"{item.name} ({KIND_LABELS[item.kind].lower()}): {olds} xã cũ, nay thuộc {news} xã mới " \
-           f"của {pairs['new_province_code'].nunique()} tỉnh mới."
+        provinces = pairs["old_province_code"].nunique()
+        return f"{item.name}: {news} xã mới, hình thành từ {olds} xã cũ của {provinces} tỉnh cũ."
+    return (
+        f"{item.name} ({KIND_LABELS[item.kind].lower()}): {olds} xã cũ, nay thuộc {news} xã mới "
+        f"của {pairs['new_province_code'].nunique()} tỉnh mới."
+    )
 
 
-def describe_filters(*, new_province: str | None = None, old_province: str | None = None,
-                     old_district: str | None = None, relations: tuple[str, ...] | list[str] = (),
-                     only_split: bool = False, only_disagreement: bool = False) -> str:
+def describe_filters(
+    *,
+    new_province: str | None = None,
+    old_province: str | None = None,
+    old_district: str | None = None,
+    relations: tuple[str, ...] | list[str] = (),
+    only_split: bool = False,
+    only_disagreement: bool = False,
+) -> str:
     """The filters in words, for the 'about' sheet of an export ("toàn bộ" when none)."""
-    words = [f"tỉnh mới {new_province}" if new_province else "", f"tỉnh cũ {old_province}" if old_province else "",
-             f"huyện cũ {old_district}" if old_district else "",
-             "quan hệ " + ", ".join(RELATION_LABELS[r] for r in relations) if relations else "",
-             "chỉ xã bị chia tách" if only_split else "", "chỉ cặp các nguồn khác nhau" if only_disagreement else ""]
+    words = [
+        f"tỉnh mới {new_province}" if new_province else "",
+        f"tỉnh cũ {old_province}" if old_province else "",
+        f"huyện cũ {old_district}" if old_district else "",
+        "quan hệ " + ", ".join(RELATION_LABELS[r] for r in relations) if relations else "",
+        "chỉ xã bị chia tách" if only_split else "",
+        "chỉ cặp các nguồn khác nhau" if only_disagreement else "",
+    ]
     return "; ".join(w for w in words if w) or "toàn bộ bảng chuyển đổi"
 
 
 def result_labels(results: pd.DataFrame) -> list[str]:
     """One line per search result: "Xã cũ · Phường Phúc Xá · Quận Ba Đình · Thành phố Hà Nội [00001]"."""
-    return [f"{KIND_LABELS[kind]} · {name}{' · ' + district if district else ''}"
-            f"{' · ' + province if province and province != name else ''} [{code}]"
-            for kind, name, district, province, code
-            in results[["kind", "name", "district_name", "province_name", "code"]].itertuples(index=False)]
+    return [
+        f"{KIND_LABELS[kind]} · {name}{' · ' + district if district else ''}"
+        f"{' · ' + province if province and province != name else ''} [{code}]"
+        for kind, name, district, province, code in results[
+            ["kind", "name", "district_name", "province_name", "code"]
+        ].itertuples(index=False)
+    ]

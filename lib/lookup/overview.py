@@ -14,7 +14,12 @@ def province_table(provinces: pd.DataFrame, crosswalk: pd.DataFrame, province_cr
     for column in TYPE_COLUMNS.values():
         if column not in by_type.columns:
             by_type[column] = 0
-    old_communes = crosswalk[crosswalk["old_level"].eq("commune")].groupby("new_province_code")["old_code"].nunique().rename("old_communes")
+    old_communes = (
+        crosswalk[crosswalk["old_level"].eq("commune")]
+        .groupby("new_province_code")["old_code"]
+        .nunique()
+        .rename("old_communes")
+    )
     old_provinces = (
         province_crosswalk.sort_values("old_province_code")
         .groupby("new_province_code")["old_province_name"]
@@ -28,8 +33,18 @@ def province_table(provinces: pd.DataFrame, crosswalk: pd.DataFrame, province_cr
         .merge(old_provinces, left_on="code", right_index=True, how="left")
     )
     table["communes"] = table[list(TYPE_COLUMNS.values())].sum(axis=1)
-    columns = ["code", "full_name", "communes", "phuong", "xa", "dac_khu", "old_provinces", "old_communes",
-               "area_km2", "population"]
+    columns = [
+        "code",
+        "full_name",
+        "communes",
+        "phuong",
+        "xa",
+        "dac_khu",
+        "old_provinces",
+        "old_communes",
+        "area_km2",
+        "population",
+    ]
     return table[columns].sort_values("code", ignore_index=True)
 
 

@@ -12,8 +12,8 @@ import pandas as pd
 import pyogrio
 
 from lib.data import geodata
-from lib.data.names import fold, name_key, name_keys, pad_code, split_unit_type
 from lib.data.contract import fix_new_code
+from lib.data.names import fold, name_key, name_keys, pad_code, split_unit_type
 
 RESOLVED = "resolved"
 AMBIGUOUS = "ambiguous"
@@ -146,7 +146,7 @@ def _narrow(candidates: list[str], name: str, index: _Index) -> list[str]:
 def _records(frame: pd.DataFrame) -> list:
     """Rows of ``frame`` as named tuples of plain Python values (iterating Arrow columns is slow)."""
     Row = namedtuple("Row", [str(c) for c in frame.columns], rename=True)
-    return [Row(*values) for values in zip(*(frame[c].tolist() for c in frame.columns))]
+    return [Row(*values) for values in zip(*(frame[c].tolist() for c in frame.columns), strict=False)]
 
 
 def _attributes(geodata_dir: Path, layer_name: str) -> pd.DataFrame:
@@ -197,8 +197,9 @@ class UnitResolver:
         self._old_dist = _Index()
         self._old_dist_province: dict[str, str] = {}
         for row in _records(cw.drop_duplicates("old_district_code")):
-            self._old_dist.add(row.old_district_code, f"{row.old_district_name} ({row.old_province_name})", "",
-                               row.old_district_name)
+            self._old_dist.add(
+                row.old_district_code, f"{row.old_district_name} ({row.old_province_name})", "", row.old_district_name
+            )
             self._old_dist_province[row.old_district_code] = row.old_province_code
         self._old_comm = _Index()
         self._old_comm_parent: dict[str, tuple[str, str]] = {}
@@ -222,14 +223,14 @@ class UnitResolver:
         self._rows_of_old: dict[str, list[int]] = {}
         self._new_of_old: dict[str, list[str]] = {}
         columns = [cw[c].tolist() for c in ("old_province_code", "new_province_code", "new_code", "old_code")]
-        for position, (old_prov, new_prov, new_code, old_code) in enumerate(zip(*columns)):
+        for position, (old_prov, new_prov, new_code, old_code) in enumerate(zip(*columns, strict=False)):
             self._new_comm_of_old_prov.setdefault(old_prov, set()).add(new_code)
             self._old_comm_of_new_prov.setdefault(new_prov, set()).add(old_code)
             self._rows_of_old.setdefault(old_code, []).append(position)
             self._new_of_old.setdefault(old_code, []).append(new_code)
 
     @classmethod
-    def from_geodata(cls, geodata_dir: Path = geodata.DEFAULT_DIR) -> "UnitResolver":
+    def from_geodata(cls, geodata_dir: Path = geodata.DEFAULT_DIR) -> UnitResolver:
         """Build a resolver from the bundled dataset (attributes only, no polygons; ~2 s)."""
         communes = _attributes(Path(geodata_dir), "new_communes")
         provinces = _attributes(Path(geodata_dir), "new_provinces")
@@ -310,8 +311,9 @@ class UnitResolver:
             if padded not in self._new_comm.label:
                 return Match(UNKNOWN, (), "code", f"Không có mã xã mới {padded} (danh sách 3.321 xã từ 01/7/2025)")
             if scope is not None and padded not in scope:
-                return Match(UNKNOWN, (), "code",
-                             f"Mã {padded} là {self._new_comm.label[padded]}, không thuộc {scope_label}")
+                return Match(
+                    UNKNOWN, (), "code", f"Mã {padded} là {self._new_comm.label[padded]}, không thuộc {scope_label}"
+                )
             return Match(RESOLVED, (padded,), "code")
         if failed is not None:
             return failed
@@ -327,8 +329,12 @@ class UnitResolver:
             return Match(RESOLVED, (found[0],), method)
         if found:
             hint = "" if scope is not None else " — hãy ghi thêm tỉnh"
-            return Match(AMBIGUOUS, tuple(found), method,
-                         f"“{name}”{where} khớp {len(found)} xã: {self._new_comm.describe(found)}{hint}")
+            return Match(
+                AMBIGUOUS,
+                tuple(found),
+                method,
+                f"“{name}”{where} khớp {len(found)} xã: {self._new_comm.describe(found)}{hint}",
+            )
         return Match(UNKNOWN, (), method, f"Không tìm thấy xã mới “{name}”{where}")
 
     # ------------------------------------------------------------------ old communes
@@ -374,8 +380,9 @@ class UnitResolver:
             labels.insert(0, str(district))
         return scope, ", ".join(labels), None
 
-    def old_commune(self, *, code: object = None, province: object = None, district: object = None,
-                    name: object = None) -> Match:
+    def old_commune(
+        self, *, code: object = None, province: object = None, district: object = None, name: object = None
+    ) -> Match:
         """Resolve one of the 10,035 communes (or 5 island districts) in force until 30/6/2025.
 
         ``province`` and ``district`` are old codes or names (a new province name also narrows);
@@ -408,8 +415,12 @@ class UnitResolver:
             return Match(RESOLVED, (found[0],), method)
         if found:
             hint = " — hãy ghi thêm huyện" if _blank(district) else ""
-            return Match(AMBIGUOUS, tuple(found), method,
-                         f"“{name}”{where} khớp {len(found)} xã cũ: {self._old_comm.describe(found)}{hint}")
+            return Match(
+                AMBIGUOUS,
+                tuple(found),
+                method,
+                f"“{name}”{where} khớp {len(found)} xã cũ: {self._old_comm.describe(found)}{hint}",
+            )
         return Match(UNKNOWN, (), method, f"Không tìm thấy xã cũ “{name}”{where}")
 
     def new_targets(self, old_code: str) -> pd.DataFrame:
@@ -430,6 +441,10 @@ class UnitResolver:
 
     def label(self, kind: str, code: str) -> str:
         """Display label of a unit: ``kind`` is new_province, old_province, new_commune or old_commune."""
-        index = {"new_province": self._new_prov, "old_province": self._old_prov,
-                 "new_commune": self._new_comm, "old_commune": self._old_comm}[kind]
+        index = {
+            "new_province": self._new_prov,
+            "old_province": self._old_prov,
+            "new_commune": self._new_comm,
+            "old_commune": self._old_comm,
+        }[kind]
         return index.label.get(code, code)

@@ -40,7 +40,7 @@ class SearchIndex:
     @classmethod
     def from_tables(
         cls, crosswalk: pd.DataFrame, new_communes: pd.DataFrame, new_provinces: pd.DataFrame
-    ) -> "SearchIndex":
+    ) -> SearchIndex:
         """Index the new communes and provinces and every old unit of the crosswalk.
 
         Parameters
@@ -138,21 +138,28 @@ def _empty() -> pd.DataFrame:
 def _targets(crosswalk: pd.DataFrame, by: str) -> dict[str, tuple[str, ...]]:
     """Sorted distinct new codes per value of column ``by`` (a plain loop: groupby+lambda is slow)."""
     sets: dict[str, set[str]] = {}
-    for key, new_code in zip(crosswalk[by].to_numpy(), crosswalk["new_code"].to_numpy()):
+    for key, new_code in zip(crosswalk[by].to_numpy(), crosswalk["new_code"].to_numpy(), strict=False):
         sets.setdefault(key, set()).add(new_code)
     return {key: tuple(sorted(codes)) for key, codes in sets.items()}
 
 
-def _entries(kind: str, code: pd.Series, name: pd.Series, province: pd.Series, district: pd.Series,
-             new_codes: pd.Series) -> pd.DataFrame:
-    frame = pd.DataFrame({
-        "kind": kind, "code": code.astype(str).to_numpy(), "name": name.astype(str).to_numpy(),
-        "province_name": province.astype(str).to_numpy(), "district_name": district.astype(str).to_numpy(),
-        "new_codes": list(new_codes),
-    })
+def _entries(
+    kind: str, code: pd.Series, name: pd.Series, province: pd.Series, district: pd.Series, new_codes: pd.Series
+) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "kind": kind,
+            "code": code.astype(str).to_numpy(),
+            "name": name.astype(str).to_numpy(),
+            "province_name": province.astype(str).to_numpy(),
+            "district_name": district.astype(str).to_numpy(),
+            "new_codes": list(new_codes),
+        }
+    )
     frame["key"] = _map_unique(frame["name"], name_key)
-    frame["context"] = (_map_unique(frame["district_name"], name_key) + " "
-                        + _map_unique(frame["province_name"], name_key)).str.strip()
+    frame["context"] = (
+        _map_unique(frame["district_name"], name_key) + " " + _map_unique(frame["province_name"], name_key)
+    ).str.strip()
     frame["type_key"] = _map_unique(frame["name"], lambda n: fold(split_unit_type(n)[0]))
     return frame
 
@@ -162,7 +169,9 @@ def _map_unique(values: pd.Series, func) -> pd.Series:
     return values.map({value: func(value) for value in values.unique()})
 
 
-def _entry_tables(crosswalk: pd.DataFrame, new_communes: pd.DataFrame, new_provinces: pd.DataFrame) -> list[pd.DataFrame]:
+def _entry_tables(
+    crosswalk: pd.DataFrame, new_communes: pd.DataFrame, new_provinces: pd.DataFrame
+) -> list[pd.DataFrame]:
     communes = new_communes.drop_duplicates("code")
     commune_names = communes["full_name"] if "full_name" in communes else communes["name"]
     provinces = new_provinces.drop_duplicates("code")
@@ -174,16 +183,44 @@ def _entry_tables(crosswalk: pd.DataFrame, new_communes: pd.DataFrame, new_provi
     old_provinces = crosswalk.drop_duplicates("old_province_code")
     blank_new = pd.Series("", index=communes.index)
     return [
-        _entries("new_province", provinces["code"], province_names, province_names, pd.Series("", index=provinces.index),
-                 provinces["code"].map(lambda code: by_province.get(code, ()))),
-        _entries("old_province", old_provinces["old_province_code"], old_provinces["old_province_name"],
-                 old_provinces["old_province_name"], pd.Series("", index=old_provinces.index),
-                 old_provinces["old_province_code"].map(_targets(crosswalk, "old_province_code"))),
-        _entries("new_commune", communes["code"], commune_names, communes["province_name"], blank_new,
-                 communes["code"].map(lambda code: (code,))),
-        _entries("old_district", districts["old_district_code"], districts["old_district_name"],
-                 districts["old_province_name"], pd.Series("", index=districts.index),
-                 districts["old_district_code"].map(_targets(crosswalk, "old_district_code"))),
-        _entries("old_commune", old_communes["old_code"], old_communes["old_name"], old_communes["old_province_name"],
-                 old_communes["old_district_name"], old_communes["old_code"].map(_targets(crosswalk, "old_code"))),
+        _entries(
+            "new_province",
+            provinces["code"],
+            province_names,
+            province_names,
+            pd.Series("", index=provinces.index),
+            provinces["code"].map(lambda code: by_province.get(code, ())),
+        ),
+        _entries(
+            "old_province",
+            old_provinces["old_province_code"],
+            old_provinces["old_province_name"],
+            old_provinces["old_province_name"],
+            pd.Series("", index=old_provinces.index),
+            old_provinces["old_province_code"].map(_targets(crosswalk, "old_province_code")),
+        ),
+        _entries(
+            "new_commune",
+            communes["code"],
+            commune_names,
+            communes["province_name"],
+            blank_new,
+            communes["code"].map(lambda code: (code,)),
+        ),
+        _entries(
+            "old_district",
+            districts["old_district_code"],
+            districts["old_district_name"],
+            districts["old_province_name"],
+            pd.Series("", index=districts.index),
+            districts["old_district_code"].map(_targets(crosswalk, "old_district_code")),
+        ),
+        _entries(
+            "old_commune",
+            old_communes["old_code"],
+            old_communes["old_name"],
+            old_communes["old_province_name"],
+            old_communes["old_district_name"],
+            old_communes["old_code"].map(_targets(crosswalk, "old_code")),
+        ),
     ]

@@ -10,27 +10,31 @@ from lib.data.contract import PART_LABELS, RELATION_LABELS
 def predecessors(crosswalk: pd.DataFrame, new_code: str) -> pd.DataFrame:
     """Old units that formed new commune ``new_code``: name, district, province, whole/part, share."""
     rows = crosswalk[crosswalk["new_code"] == new_code]
-    return pd.DataFrame({
-        "old_code": rows["old_code"],
-        "old_name": rows["old_name"],
-        "old_district_name": rows["old_district_name"],
-        "old_province_name": rows["old_province_name"],
-        "part": rows["part"].map(PART_LABELS),
-        "share_of_new": rows["share_of_new"],
-        "relation": rows["relation"].map(RELATION_LABELS),
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "old_code": rows["old_code"],
+            "old_name": rows["old_name"],
+            "old_district_name": rows["old_district_name"],
+            "old_province_name": rows["old_province_name"],
+            "part": rows["part"].map(PART_LABELS),
+            "share_of_new": rows["share_of_new"],
+            "relation": rows["relation"].map(RELATION_LABELS),
+        }
+    ).reset_index(drop=True)
 
 
 def targets(crosswalk: pd.DataFrame, old_code: str) -> pd.DataFrame:
     """New communes an old unit went to (several for a split commune), with share of its area."""
     rows = crosswalk[crosswalk["old_code"] == old_code]
-    return pd.DataFrame({
-        "new_code": rows["new_code"],
-        "new_name": rows["new_name"],
-        "new_province_name": rows["new_province_name"],
-        "part": rows["part"].map(PART_LABELS),
-        "share_of_old": rows["share_of_old"],
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "new_code": rows["new_code"],
+            "new_name": rows["new_name"],
+            "new_province_name": rows["new_province_name"],
+            "part": rows["part"].map(PART_LABELS),
+            "share_of_old": rows["share_of_old"],
+        }
+    ).reset_index(drop=True)
 
 
 def commune_record(communes: pd.DataFrame, code: str) -> dict | None:

@@ -15,13 +15,13 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from lib.maps import style as mapstyle
-from lib.maps import static
-from lib.status import status as status_lib
-from lib.io.files import write_atomic
 from lib.data.i18n import format_date, format_int, format_number, format_percent, today
 from lib.data.names import name_key, split_unit_type
+from lib.io.files import write_atomic
+from lib.maps import static
+from lib.maps import style as mapstyle
 from lib.maps.urlstate import ViewState
+from lib.status import status as status_lib
 
 A4 = (8.27, 11.69)  # inches, portrait
 TYPE_ABBREVIATIONS = {"Phường": "P.", "Xã": "X.", "Thị trấn": "TT.", "Đặc khu": "ĐK.", "Huyện": "H."}
@@ -54,7 +54,8 @@ class KeyFigures:
 
 def _short(full_name: str) -> str:
     kind, name = split_unit_type(full_name)
-    return f"{TYPE_ABBREVIATIONS.get(kind, kind + ' ' if kind else '')}{' ' if kind in TYPE_ABBREVIATIONS else ''}{name}".strip()
+    prefix = TYPE_ABBREVIATIONS.get(kind, kind + " " if kind else "")
+    return f"{prefix}{' ' if kind in TYPE_ABBREVIATIONS else ''}{name}".strip()
 
 
 def key_figures(province: str, inputs: static.MapInputs) -> KeyFigures:
@@ -82,7 +83,13 @@ def key_figures(province: str, inputs: static.MapInputs) -> KeyFigures:
         split_old=int((old["part"] == "part").sum()),
         area_km2=None if pd.isna(row.get("area_km2")) else float(row["area_km2"]),
         population=None if pd.isna(row.get("population")) else float(row["population"]),
-        tasks=tasks, centres=centres, gaps=gaps, stale=stale, conflicts=conflicts, is_demo=demo)
+        tasks=tasks,
+        centres=centres,
+        gaps=gaps,
+        stale=stale,
+        conflicts=conflicts,
+        is_demo=demo,
+    )
 
 
 def predecessor_table(province: str, crosswalk: pd.DataFrame) -> pd.DataFrame:
@@ -98,39 +105,65 @@ def predecessor_table(province: str, crosswalk: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["code", "name", "predecessors", "count"])
     main_old = pairs.groupby("new_code")["old_province_name"].agg(lambda s: s.mode().iloc[0])
     foreign = pairs["old_province_name"] != pairs["new_code"].map(main_old)
-    text = (pairs["old_name"].map(lambda n: split_unit_type(n)[1])
-            + pairs["part"].eq("part").map({True: "*", False: ""})
-            + ("  (" + pairs["old_province_name"] + ")").where(foreign, "").str.replace("  (", " (", regex=False))
+    text = (
+        pairs["old_name"].map(lambda n: split_unit_type(n)[1])
+        + pairs["part"].eq("part").map({True: "*", False: ""})
+        + ("  (" + pairs["old_province_name"] + ")").where(foreign, "").str.replace("  (", " (", regex=False)
+    )
     grouped = pairs.assign(text=text).groupby("new_code", sort=False)
-    return pd.DataFrame({
-        "code": list(grouped.groups), "name": grouped["new_name"].first().to_numpy(),
-        "predecessors": grouped["text"].agg(", ".join).to_numpy(), "count": grouped.size().to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "code": list(grouped.groups),
+            "name": grouped["new_name"].first().to_numpy(),
+            "predecessors": grouped["text"].agg(", ".join).to_numpy(),
+            "count": grouped.size().to_numpy(),
+        }
+    )
 
 
 def _figure_lines(fig: KeyFigures, as_of: dt.date | None) -> list[tuple[str, str]]:
     """(style, text) lines of the key-figure box; style is "head", "text" or "warn"."""
     new_total = sum(fig.new_by_type.values())
     kinds = ", ".join(f"{format_int(n)} {k.lower()}" for k, n in sorted(fig.new_by_type.items(), key=lambda kv: -kv[1]))
-    lines = [("head", "Sắp xếp đơn vị hành chính"),
-             ("text", f"Trước 01/07/2025: {format_int(fig.old_communes)} xã cũ, {format_int(fig.old_districts)} huyện cũ, "
-                      f"thuộc {', '.join(fig.old_provinces)}"),
-             ("text", f"Nay: {format_int(new_total)} đơn vị cấp xã ({kinds})"),
-             ("text", f"{format_int(fig.old_communes)} → {format_int(new_total)} xã; "
-                      f"{format_int(fig.split_old)} xã cũ bị chia cho nhiều xã mới")]
+    lines = [
+        ("head", "Sắp xếp đơn vị hành chính"),
+        (
+            "text",
+            f"Trước 01/07/2025: {format_int(fig.old_communes)} xã cũ, {format_int(fig.old_districts)} huyện cũ, "
+            f"thuộc {', '.join(fig.old_provinces)}",
+        ),
+        ("text", f"Nay: {format_int(new_total)} đơn vị cấp xã ({kinds})"),
+        (
+            "text",
+            f"{format_int(fig.old_communes)} → {format_int(new_total)} xã; "
+            f"{format_int(fig.split_old)} xã cũ bị chia cho nhiều xã mới",
+        ),
+    ]
     if fig.area_km2 or fig.population:
         lines.append(("text", f"Diện tích {format_number(fig.area_km2, 1)} km²; dân số {format_int(fig.population)}"))
     if not fig.tasks:
         return lines + [("head", "Tình hình thực hiện"), ("text", "Chưa có số liệu trạng thái.")]
     total = sum(fig.tasks.values())
-    lines += [("head", f"Nhiệm vụ (đến {format_date(as_of)})" if as_of else "Nhiệm vụ"),
-              ("text", f"Xã “xanh” (xong mọi nhiệm vụ): {format_int(fig.tasks['green'])}/{format_int(total)} "
-                       f"({format_percent(fig.tasks['green'] / total if total else None)})"),
-              ("text", f"Vàng {format_int(fig.tasks['amber'])} · đỏ (quá hạn) {format_int(fig.tasks['red'])} · "
-                       f"xám {format_int(fig.tasks['grey'])}"),
-              ("head", "Trung tâm phục vụ hành chính công"),
-              ("text", f"Hoạt động đầy đủ: {format_int(fig.centres['operating'])}; còn thiếu: {format_int(fig.centres['gaps'])}; "
-                       f"chưa hoạt động: {format_int(fig.centres['not_operating'])}; chưa rõ: {format_int(fig.centres['unknown'])}")]
+    lines += [
+        ("head", f"Nhiệm vụ (đến {format_date(as_of)})" if as_of else "Nhiệm vụ"),
+        (
+            "text",
+            f"Xã “xanh” (xong mọi nhiệm vụ): {format_int(fig.tasks['green'])}/{format_int(total)} "
+            f"({format_percent(fig.tasks['green'] / total if total else None)})",
+        ),
+        (
+            "text",
+            f"Vàng {format_int(fig.tasks['amber'])} · đỏ (quá hạn) {format_int(fig.tasks['red'])} · "
+            f"xám {format_int(fig.tasks['grey'])}",
+        ),
+        ("head", "Trung tâm phục vụ hành chính công"),
+        (
+            "text",
+            f"Hoạt động đầy đủ: {format_int(fig.centres['operating'])}; còn thiếu: {format_int(fig.centres['gaps'])}; "
+            f"chưa hoạt động: {format_int(fig.centres['not_operating'])}; "
+            f"chưa rõ: {format_int(fig.centres['unknown'])}",
+        ),
+    ]
     if fig.gaps:
         lines.append(("text", "Thiếu: " + "; ".join(f"{k} {format_int(v)} xã" for k, v in fig.gaps.items())))
     lines.append(("warn" if fig.stale else "text", f"Báo cáo quá hạn 16:00 / chưa báo cáo: {format_int(fig.stale)} xã"))
@@ -146,8 +179,15 @@ def _draw_figures(ax, lines: list[tuple[str, str]], legend: mapstyle.Legend) -> 
     y = 1.0
     for style, text in lines:
         wrapped = textwrap.fill(text, 52)
-        ax.text(0, y, wrapped, va="top", fontsize=8.6 if style == "head" else 7.6, color="#b71c1c" if style == "warn" else TEXT,
-                fontweight="bold" if style != "text" else "normal")
+        ax.text(
+            0,
+            y,
+            wrapped,
+            va="top",
+            fontsize=8.6 if style == "head" else 7.6,
+            color="#b71c1c" if style == "warn" else TEXT,
+            fontweight="bold" if style != "text" else "normal",
+        )
         y -= 0.03 * (wrapped.count("\n") + 1) + (0.022 if style == "head" else 0.012)
     y -= 0.02
     for colour, label, count in legend.entries:
@@ -177,8 +217,9 @@ def _layout_table(table: pd.DataFrame, height_in: float, width_in: float) -> tup
     return size, lines, per_column
 
 
-def _draw_table(fig: Figure, rect: tuple[float, float, float, float], lines: list[tuple[bool, str]], size: float,
-                per_column: int) -> list[tuple[bool, str]]:
+def _draw_table(
+    fig: Figure, rect: tuple[float, float, float, float], lines: list[tuple[bool, str]], size: float, per_column: int
+) -> list[tuple[bool, str]]:
     """Flow ``lines`` into the columns of ``rect`` (figure fraction); return the lines left over.
 
     Each column is one multi-line text (hundreds of single-line texts make the PDF slow to write).
@@ -186,11 +227,18 @@ def _draw_table(fig: Figure, rect: tuple[float, float, float, float], lines: lis
     x0, y0, w, h = rect
     shown = lines[: per_column * TABLE_COLUMNS]
     for column in range(TABLE_COLUMNS):
-        chunk = [text for _, text in shown[column * per_column:(column + 1) * per_column]]
+        chunk = [text for _, text in shown[column * per_column : (column + 1) * per_column]]
         if chunk:
-            fig.text(x0 + column * w / TABLE_COLUMNS, y0 + h, "\n".join(chunk), fontsize=size, va="top", color=TEXT,
-                     linespacing=LINE_HEIGHT)
-    return lines[len(shown):]
+            fig.text(
+                x0 + column * w / TABLE_COLUMNS,
+                y0 + h,
+                "\n".join(chunk),
+                fontsize=size,
+                va="top",
+                color=TEXT,
+                linespacing=LINE_HEIGHT,
+            )
+    return lines[len(shown) :]
 
 
 @static.with_font
@@ -200,23 +248,52 @@ def brief_figures(province: str, inputs: static.MapInputs, *, made: dt.date | No
     view = ViewState(province=province, mode="task" if inputs.status is not None else "merge")
     page = Figure(figsize=A4, facecolor="white")
     FigureCanvasAgg(page)
-    page.text(0.04, 0.975, f"{figures.name}: tóm tắt chính quyền địa phương hai cấp", fontsize=13.5, fontweight="bold",
-              va="top", color=TEXT)
-    subtitle = (f"Số liệu tính đến {format_date(inputs.as_of)} · " if inputs.as_of else "") + \
-        f"bộ dữ liệu ranh giới {inputs.version} · lập ngày {format_date(made or today())}"
+    page.text(
+        0.04,
+        0.975,
+        f"{figures.name}: tóm tắt chính quyền địa phương hai cấp",
+        fontsize=13.5,
+        fontweight="bold",
+        va="top",
+        color=TEXT,
+    )
+    subtitle = (
+        f"Số liệu tính đến {format_date(inputs.as_of)} · " if inputs.as_of else ""
+    ) + f"bộ dữ liệu ranh giới {inputs.version} · lập ngày {format_date(made or today())}"
     page.text(0.04, 0.952, subtitle, fontsize=7.5, va="top", color="#616161")
     if figures.is_demo:
-        page.text(0.04, 0.937, "DỮ LIỆU MINH HOẠ — không phải số liệu thật", fontsize=8.5, fontweight="bold",
-                  va="top", color="#b71c1c",
-                  bbox={"facecolor": "#ffebee", "edgecolor": "#b71c1c", "boxstyle": "round,pad=0.3"})
+        page.text(
+            0.04,
+            0.937,
+            "DỮ LIỆU MINH HOẠ — không phải số liệu thật",
+            fontsize=8.5,
+            fontweight="bold",
+            va="top",
+            color="#b71c1c",
+            bbox={"facecolor": "#ffebee", "edgecolor": "#b71c1c", "boxstyle": "round,pad=0.3"},
+        )
     ax = page.add_axes((0.02, 0.50, 0.56, 0.42))
     colouring = static.draw_map(ax, view, inputs)
     _draw_figures(page.add_axes((0.60, 0.50, 0.37, 0.41)), _figure_lines(figures, inputs.as_of), colouring.legend)
     table = predecessor_table(province, inputs.crosswalk)
-    page.text(0.04, 0.488, f"{format_int(len(table))} xã, phường, đặc khu mới và các đơn vị cũ hợp thành",
-              fontsize=8.6, fontweight="bold", va="top", color=TEXT)
-    page.text(0.04, 0.472, "Đơn vị mới (mã): các đơn vị cũ hợp thành. P. = phường, X. = xã, ĐK. = đặc khu; "
-              "* = chỉ một phần của đơn vị cũ; (tên tỉnh) = đơn vị cũ thuộc tỉnh khác", fontsize=6.2, va="top", color="#616161")
+    page.text(
+        0.04,
+        0.488,
+        f"{format_int(len(table))} xã, phường, đặc khu mới và các đơn vị cũ hợp thành",
+        fontsize=8.6,
+        fontweight="bold",
+        va="top",
+        color=TEXT,
+    )
+    page.text(
+        0.04,
+        0.472,
+        "Đơn vị mới (mã): các đơn vị cũ hợp thành. P. = phường, X. = xã, ĐK. = đặc khu; "
+        "* = chỉ một phần của đơn vị cũ; (tên tỉnh) = đơn vị cũ thuộc tỉnh khác",
+        fontsize=6.2,
+        va="top",
+        color="#616161",
+    )
     width_in = 0.92 * A4[0]
     size, lines, per_column = _layout_table(table, 0.405 * A4[1], width_in)
     rest = _draw_table(page, (0.04, 0.055, 0.92, 0.405), lines, size, per_column)
@@ -226,8 +303,15 @@ def brief_figures(province: str, inputs: static.MapInputs, *, made: dt.date | No
     while rest:  # only the largest provinces at the smallest size: the table continues overleaf
         extra = Figure(figsize=A4, facecolor="white")
         FigureCanvasAgg(extra)
-        extra.text(0.04, 0.975, f"{figures.name}: các đơn vị cũ hợp thành (tiếp)", fontsize=10, fontweight="bold",
-                   va="top", color=TEXT)
+        extra.text(
+            0.04,
+            0.975,
+            f"{figures.name}: các đơn vị cũ hợp thành (tiếp)",
+            fontsize=10,
+            fontweight="bold",
+            va="top",
+            color=TEXT,
+        )
         per_page = int(0.90 * A4[1] * 72 / (size * LINE_HEIGHT))
         rest = _draw_table(extra, (0.04, 0.04, 0.92, 0.90), rest, size, per_page)
         pages.append(extra)
@@ -235,8 +319,10 @@ def brief_figures(province: str, inputs: static.MapInputs, *, made: dt.date | No
 
 
 def _write_pdf(pages: list[Figure], target, *, version: str) -> None:
-    with matplotlib.rc_context(static.SAVE_RC), PdfPages(
-            target, metadata={"Title": pages[0].texts[0].get_text(), "Subject": f"bộ dữ liệu {version}"}) as pdf:
+    with (
+        matplotlib.rc_context(static.SAVE_RC),
+        PdfPages(target, metadata={"Title": pages[0].texts[0].get_text(), "Subject": f"bộ dữ liệu {version}"}) as pdf,
+    ):
         for page in pages:
             pdf.savefig(page)
 

@@ -13,12 +13,12 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from branca.element import Element
 
 from lib.data import geodata
-from lib.maps import leaflet
-from lib.maps import layers as mapdata
-from lib.maps import view as mapview
-from lib.maps import static as staticmap
-from lib.io.files import write_atomic
 from lib.data.i18n import format_int
+from lib.io.files import write_atomic
+from lib.maps import layers as mapdata
+from lib.maps import leaflet
+from lib.maps import static as staticmap
+from lib.maps import view as mapview
 from lib.maps.urlstate import ViewState, to_params
 
 LEAFLET_DIR = geodata.PROJECT_DIR / "static" / "leaflet"
@@ -35,7 +35,9 @@ def _leaflet_assets(leaflet_dir: Path) -> tuple[str, str]:
         js = (leaflet_dir / "leaflet.js").read_text(encoding="utf-8")
         css = (leaflet_dir / "leaflet.css").read_text(encoding="utf-8")
     except OSError as err:
-        raise HtmlExportError(f"Không đọc được Leaflet trong {leaflet_dir}: {err}. Kiểm tra thư mục static/leaflet.") from None
+        raise HtmlExportError(
+            f"Không đọc được Leaflet trong {leaflet_dir}: {err}. Kiểm tra thư mục static/leaflet."
+        ) from None
 
     def inline(match: re.Match) -> str:
         path = leaflet_dir / match.group(1)
@@ -47,8 +49,9 @@ def _leaflet_assets(leaflet_dir: Path) -> tuple[str, str]:
     return js.replace("</script", "<\\/script"), css.replace("</style", "<\\/style")
 
 
-def geometry_text(kind: str, province: str, inputs: staticmap.MapInputs, *,
-                  geodata_dir: Path = geodata.DEFAULT_DIR) -> str:
+def geometry_text(
+    kind: str, province: str, inputs: staticmap.MapInputs, *, geodata_dir: Path = geodata.DEFAULT_DIR
+) -> str:
     """GeoJSON text of one map layer, prepared as the app prepares it (lib.ui.cache.map_geometry)."""
     if kind in ("national_communes", "national_provinces"):
         layer = inputs.communes if kind == "national_communes" else inputs.provinces
@@ -72,12 +75,16 @@ def _legend_html(legend, title: str, footer: str) -> str:
     rows = "".join(
         f'<div class="vn-row"><span class="vn-box" style="background:{html.escape(colour)}"></span>'
         f"<span>{html.escape(label)} ({format_int(count)})</span></div>"
-        for colour, label, count in legend.entries)
-    notes = "".join(f'<div class="{"vn-demo" if "MINH HOẠ" in n else "vn-note"}">{html.escape(n)}</div>'
-                    for n in legend.notes)
-    return (f'<div id="vn-title">{html.escape(title)}</div>'
-            f'<div id="vn-legend"><b>{html.escape(legend.title)}</b>{rows}{notes}</div>'
-            f'<div id="vn-footer">{html.escape(footer)}</div>')
+        for colour, label, count in legend.entries
+    )
+    notes = "".join(
+        f'<div class="{"vn-demo" if "MINH HOẠ" in n else "vn-note"}">{html.escape(n)}</div>' for n in legend.notes
+    )
+    return (
+        f'<div id="vn-title">{html.escape(title)}</div>'
+        f'<div id="vn-legend"><b>{html.escape(legend.title)}</b>{rows}{notes}</div>'
+        f'<div id="vn-footer">{html.escape(footer)}</div>'
+    )
 
 
 _PAGE_CSS = """
@@ -97,8 +104,14 @@ html, body {height: 100%; margin: 0; font-family: 'DejaVu Sans', Arial, sans-ser
 """
 
 
-def render_html(view: ViewState, inputs: staticmap.MapInputs, *, leaflet_dir: Path = LEAFLET_DIR,
-                geodata_dir: Path = geodata.DEFAULT_DIR, made: dt.date | None = None) -> str:
+def render_html(
+    view: ViewState,
+    inputs: staticmap.MapInputs,
+    *,
+    leaflet_dir: Path = LEAFLET_DIR,
+    geodata_dir: Path = geodata.DEFAULT_DIR,
+    made: dt.date | None = None,
+) -> str:
     """The view as one HTML document that works from disk with no network: Leaflet, geometry,
     colours, title, legend and sources are all inside it; every text from data is escaped."""
     staticmap.check_view(view, inputs)
@@ -106,15 +119,24 @@ def render_html(view: ViewState, inputs: staticmap.MapInputs, *, leaflet_dir: Pa
     view = dataclasses.replace(view, date=inputs.as_of, layers=tuple(k for k in view.layers if k in geodata.LAYERS))
     status = inputs.status
     if status is not None and view.province:
-        status = status[status["code"].isin(set(inputs.communes.loc[inputs.communes["province_code"] == view.province,
-                                                                    "code"]))]
+        status = status[
+            status["code"].isin(set(inputs.communes.loc[inputs.communes["province_code"] == view.province, "code"]))
+        ]
     old_communes = None
     layer = geodata.LAYERS.get("old_communes")
     if view.unit and view.province and layer is not None and (geodata_dir / layer.path).is_file():
         old_communes = geodata.load_layer("old_communes", geodata_dir)
-    built = mapview.build(view, communes=inputs.communes, provinces=inputs.provinces, crosswalk=inputs.crosswalk,
-                          geometry=lambda kind, prov: geometry_text(kind, prov, inputs, geodata_dir=geodata_dir),
-                          merge=inputs.merge, status=status, old_communes=old_communes, as_of=inputs.as_of)
+    built = mapview.build(
+        view,
+        communes=inputs.communes,
+        provinces=inputs.provinces,
+        crosswalk=inputs.crosswalk,
+        geometry=lambda kind, prov: geometry_text(kind, prov, inputs, geodata_dir=geodata_dir),
+        merge=inputs.merge,
+        status=status,
+        old_communes=old_communes,
+        as_of=inputs.as_of,
+    )
     m = built.map
     m.default_js, m.default_css = [], []  # Leaflet goes in inline instead of from the app's static files
     root = m.get_root()
@@ -122,8 +144,9 @@ def render_html(view: ViewState, inputs: staticmap.MapInputs, *, leaflet_dir: Pa
     root.header.add_child(Element(f"<title>{html.escape(title)}</title>"), name="vn_title")
     root.header.add_child(Element(f"<style>{css}</style><style>{_PAGE_CSS}</style>"), name="vn_css")
     root.header.add_child(Element(f"<script>{js}</script>"), name="vn_leaflet")
-    root.html.add_child(Element(_legend_html(built.legend, title, staticmap.footer_text(inputs, made=made))),
-                        name="vn_overlay")
+    root.html.add_child(
+        Element(_legend_html(built.legend, title, staticmap.footer_text(inputs, made=made))), name="vn_overlay"
+    )
     return root.render()
 
 
@@ -151,5 +174,7 @@ def embed_link(view: ViewState, *, page_url: str | None) -> str:
 
 def iframe_snippet(url: str, *, height: int = 700) -> str:
     """HTML of an iframe showing ``url`` (escaped), to paste into an intranet page."""
-    return (f'<iframe src="{html.escape(url, quote=True)}" width="100%" height="{int(height)}" '
-            f'style="border:0" title="Bản đồ chính quyền địa phương hai cấp"></iframe>')
+    return (
+        f'<iframe src="{html.escape(url, quote=True)}" width="100%" height="{int(height)}" '
+        f'style="border:0" title="Bản đồ chính quyền địa phương hai cấp"></iframe>'
+    )

@@ -37,7 +37,9 @@ def old_labels(units: pd.DataFrame) -> pd.Series:
     """Tooltip text of old units, marked as former (and reconstructed where the layer says so)."""
     label = units["name"] + " (cũ)"
     if "reconstructed" in units.columns:
-        label = label.where(~units["reconstructed"].fillna(False).astype(bool), units["name"] + " (cũ, ranh giới dựng lại)")
+        label = label.where(
+            ~units["reconstructed"].fillna(False).astype(bool), units["name"] + " (cũ, ranh giới dựng lại)"
+        )
     return label
 
 
@@ -46,7 +48,9 @@ def communes_of_province(communes: gpd.GeoDataFrame, province: str) -> gpd.GeoDa
     return communes[communes["province_code"] == province]
 
 
-def old_units_of_province(old: gpd.GeoDataFrame, crosswalk: pd.DataFrame, province: str, *, key: str) -> gpd.GeoDataFrame:
+def old_units_of_province(
+    old: gpd.GeoDataFrame, crosswalk: pd.DataFrame, province: str, *, key: str
+) -> gpd.GeoDataFrame:
     """Old units (provinces, districts or communes) that contributed to new province ``province``.
 
     ``key`` is the crosswalk column holding the old unit's code at that level.
@@ -58,7 +62,9 @@ def old_units_of_province(old: gpd.GeoDataFrame, crosswalk: pd.DataFrame, provin
 OLD_KEYS = {"old_provinces": "old_province_code", "old_districts": "old_district_code", "old_communes": "old_code"}
 
 
-def geometry_text(kind: str, province: str, *, layer: Callable[[str], gpd.GeoDataFrame], crosswalk: pd.DataFrame) -> str:
+def geometry_text(
+    kind: str, province: str, *, layer: Callable[[str], gpd.GeoDataFrame], crosswalk: pd.DataFrame
+) -> str:
     """GeoJSON text of one map layer: "national_communes", "national_provinces",
     "province_communes" (of ``province``), or an old layer ("old_provinces", "old_districts",
     "old_communes"; those that contributed to ``province``, or all). ``layer(name)`` loads a layer.

@@ -30,12 +30,14 @@ def geojson_text(gdf: gpd.GeoDataFrame, properties: dict[str, str], *, decimals:
     The text is safe inside ``<script>``: "<", ">" and "&" are written as JSON escapes, so a
     name such as ``</script>`` cannot end the script (it still reads back as the same string).
     """
-    geoms = shapely.set_precision(gdf.geometry.values, 10.0 ** -decimals, mode="pointwise")
+    geoms = shapely.set_precision(gdf.geometry.values, 10.0**-decimals, mode="pointwise")
     geometry_texts = shapely.to_geojson(geoms)
     columns = {out: gdf[col].astype(object).where(gdf[col].notna(), None).tolist() for out, col in properties.items()}
     features = []
     for i, geometry in enumerate(geometry_texts):
-        props = json.dumps({out: values[i] for out, values in columns.items()}, ensure_ascii=False, separators=(",", ":"))
+        props = json.dumps(
+            {out: values[i] for out, values in columns.items()}, ensure_ascii=False, separators=(",", ":")
+        )
         features.append(f'{{"type":"Feature","properties":{props},"geometry":{geometry.replace(" ", "")}}}')
     text = '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
@@ -89,9 +91,21 @@ var {{ this.get_name() }} = (function() {
 """
     )
 
-    def __init__(self, data: str | None = None, *, name: str, url: str | None = None, fill: dict[str, str] | None = None, outlined: set[str] = frozenset(),
-                 selected: set[str] = frozenset(), style: dict | None = None, outline: dict | None = None,
-                 highlight: dict | None = None, interactive: bool = True, canvas: bool = False):
+    def __init__(
+        self,
+        data: str | None = None,
+        *,
+        name: str,
+        url: str | None = None,
+        fill: dict[str, str] | None = None,
+        outlined: set[str] = frozenset(),
+        selected: set[str] = frozenset(),
+        style: dict | None = None,
+        outline: dict | None = None,
+        highlight: dict | None = None,
+        interactive: bool = True,
+        canvas: bool = False,
+    ):
         super().__init__()
         self._name = name
         if (data is None) == (url is None):
@@ -146,8 +160,9 @@ def write_atomic_text(path: Path, text: str) -> bool:
 
 def base_map(*, bounds: list[list[float]] | None = None, tiles: tuple[str, str] | None = None) -> folium.Map:
     """A folium map that loads Leaflet from the app's own static files; tiles only when given."""
-    m = folium.Map(tiles=None, prefer_canvas=False, control_scale=True, zoom_snap=0.25,
-                   location=[16.0, 106.0], zoom_start=6)
+    m = folium.Map(
+        tiles=None, prefer_canvas=False, control_scale=True, zoom_snap=0.25, location=[16.0, 106.0], zoom_start=6
+    )
     m.default_js = LEAFLET_JS
     m.default_css = LEAFLET_CSS
     if tiles:

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lib.data import geodata
-from lib.maps import leaflet
 from lib.maps import layers as mapdata
+from lib.maps import leaflet
 from lib.maps.urlstate import OLD_LAYERS
 
 STAMP = ".prepared.json"
@@ -63,12 +63,19 @@ def _stamp_ok(stamp_path: Path, expected: dict, static_dir: Path) -> bool:
         return False
     if any(stamp.get(k) != v for k, v in expected.items()):
         return False
-    files = [static_dir / f for f in stamp.get("files", [])] + [geodata.PROJECT_DIR / p for p in stamp.get("layer_caches", [])]
+    files = [static_dir / f for f in stamp.get("files", [])] + [
+        geodata.PROJECT_DIR / p for p in stamp.get("layer_caches", [])
+    ]
     return bool(files) and all(f.is_file() for f in files)
 
 
-def prepare(geodata_dir: Path = geodata.DEFAULT_DIR, *, static_dir: Path | None = None, force: bool = False,
-            log: Callable[[str], None] = print) -> dict:
+def prepare(
+    geodata_dir: Path = geodata.DEFAULT_DIR,
+    *,
+    static_dir: Path | None = None,
+    force: bool = False,
+    log: Callable[[str], None] = print,
+) -> dict:
     """Write every derived file (layer caches, display GeoJSON, bytecode); return the stamp written
     (or found, when nothing changed). Progress goes to ``log``."""
     started = time.perf_counter()
@@ -77,21 +84,31 @@ def prepare(geodata_dir: Path = geodata.DEFAULT_DIR, *, static_dir: Path | None 
     version = geodata.load_manifest(geodata_dir)["version"]
     old_layers = available_old_layers(geodata_dir)
     layer_names = ["new_provinces", "new_communes", *old_layers]
-    caches = [geodata.cache_path(geodata_dir / geodata.LAYERS[n].path, string_fields=geodata.layer_fields(n))
-              for n in layer_names]
-    expected = {"dataset_version": version, "code_version": code_version(), "geodata": _project_relative(geodata_dir),
-                "layer_caches": [_project_relative(p) for p in caches]}
+    caches = [
+        geodata.cache_path(geodata_dir / geodata.LAYERS[n].path, string_fields=geodata.layer_fields(n))
+        for n in layer_names
+    ]
+    expected = {
+        "dataset_version": version,
+        "code_version": code_version(),
+        "geodata": _project_relative(geodata_dir),
+        "layer_caches": [_project_relative(p) for p in caches],
+    }
     stamp_path = geo_dir(version, static_dir) / STAMP
     if not force and _stamp_ok(stamp_path, expected, static_dir):
-        log(f"prepare: up to date (dataset {version}, code {expected['code_version']}), "
-            f"{time.perf_counter() - started:.2f} s")
+        log(
+            f"prepare: up to date (dataset {version}, code {expected['code_version']}), "
+            f"{time.perf_counter() - started:.2f} s"
+        )
         return json.loads(stamp_path.read_text(encoding="utf-8"))
 
     for i, name in enumerate(layer_names, 1):
         t = time.perf_counter()
         path, written = geodata.write_layer_cache(name, geodata_dir)
-        log(f"prepare: layer cache {i}/{len(layer_names)} {name}: {'written' if written else 'up to date'} "
-            f"({time.perf_counter() - t:.1f} s) → {path}")
+        log(
+            f"prepare: layer cache {i}/{len(layer_names)} {name}: {'written' if written else 'up to date'} "
+            f"({time.perf_counter() - t:.1f} s) → {path}"
+        )
 
     loaded: dict[str, object] = {}
 
@@ -111,16 +128,20 @@ def prepare(geodata_dir: Path = geodata.DEFAULT_DIR, *, static_dir: Path | None 
         written += leaflet.write_atomic_text(static_dir / relative, text)
         files.append(relative)
         if i == 1 or i == len(requests) or i % 10 == 0 or time.perf_counter() - t > 1:
-            log(f"prepare: map layer {i}/{len(requests)} {kind} {province or 'all'} "
-                f"({len(text) / 1e6:.2f} MB, {time.perf_counter() - t:.1f} s)")
+            log(
+                f"prepare: map layer {i}/{len(requests)} {kind} {province or 'all'} "
+                f"({len(text) / 1e6:.2f} MB, {time.perf_counter() - t:.1f} s)"
+            )
 
     # Bytecode of lib/, so that modules imported late (on a first request) write no __pycache__.
     compileall.compile_dir(str(geodata.PROJECT_DIR / "lib"), quiet=1, maxlevels=0)
 
     stamp = {**expected, "files": files, "seconds": round(time.perf_counter() - started, 1)}
     leaflet.write_atomic_text(stamp_path, json.dumps(stamp, ensure_ascii=False, indent=1))
-    log(f"prepare: {len(files)} map layers ({written} written, {len(files) - written} unchanged) under "
-        f"{geo_dir(version, static_dir)}, {len(caches)} layer caches, {time.perf_counter() - started:.1f} s")
+    log(
+        f"prepare: {len(files)} map layers ({written} written, {len(files) - written} unchanged) under "
+        f"{geo_dir(version, static_dir)}, {len(caches)} layer caches, {time.perf_counter() - started:.1f} s"
+    )
     return stamp
 
 

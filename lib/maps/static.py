@@ -20,12 +20,12 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from lib.data import geodata
+from lib.data.i18n import LOCAL_TZ, format_date, format_int, today
+from lib.io.files import write_atomic
 from lib.maps import layers as mapdata
 from lib.maps import style as mapstyle
-from lib.status import status as status_lib
-from lib.io.files import write_atomic
-from lib.data.i18n import LOCAL_TZ, format_date, format_int, today
 from lib.maps.urlstate import ViewState
+from lib.status import status as status_lib
 
 FORMATS = ("png", "svg", "pdf")
 PLOT_CRS = "EPSG:32648"  # UTM 48N: metres, so the scale bar is true to within ~2 % over Vietnam
@@ -42,10 +42,12 @@ SAVE_RC = {"svg.fonttype": "none", "pdf.fonttype": 3}
 
 def with_font(func):
     """Run ``func`` with :data:`FONT` as the font of every text it creates (not the process default)."""
+
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         with matplotlib.rc_context({"font.family": FONT}):
             return func(*args, **kwargs)
+
     return wrapper
 
 
@@ -84,8 +86,9 @@ def source_names(geodata_dir: Path = geodata.DEFAULT_DIR) -> list[str]:
     return names
 
 
-def status_as_of(store, date: dt.date | None, *, now: dt.datetime | None = None,
-                 codes: list[str] | None = None) -> tuple[pd.DataFrame | None, dt.date | None]:
+def status_as_of(
+    store, date: dt.date | None, *, now: dt.datetime | None = None, codes: list[str] | None = None
+) -> tuple[pd.DataFrame | None, dt.date | None]:
     """Commune status at the end of ``date`` (Vietnam time), or at the store's default time.
 
     Returns ``(None, None)`` when the store holds no report, so maps say "no status" instead of
@@ -119,22 +122,30 @@ def open_store(url: str | None = None, *, demo: bool = False, scratch: Path | No
         demo_lib.load_demo(store)
         return store
     text = url or store_lib.default_url()
-    if text.startswith("sqlite:///") and not Path(text[len("sqlite:///"):]).is_file():
+    if text.startswith("sqlite:///") and not Path(text[len("sqlite:///") :]).is_file():
         return None
     if "://" not in text and not Path(text).is_file():
         return None
     return store_lib.StatusStore(text)
 
 
-def load_inputs(*, store=None, date: dt.date | None = None, geodata_dir: Path = geodata.DEFAULT_DIR,
-                now: dt.datetime | None = None) -> MapInputs:
+def load_inputs(
+    *, store=None, date: dt.date | None = None, geodata_dir: Path = geodata.DEFAULT_DIR, now: dt.datetime | None = None
+) -> MapInputs:
     """Load layers, crosswalk and (when ``store`` is given) the status at ``date`` for the outputs."""
     crosswalk = geodata.load_crosswalk(geodata_dir)
     communes = geodata.load_new_communes(geodata_dir)
     status, as_of = status_as_of(store, date, now=now, codes=sorted(communes["code"]))
-    return MapInputs(communes=communes, provinces=geodata.load_new_provinces(geodata_dir), crosswalk=crosswalk,
-                     merge=mapstyle.merge_structure(crosswalk), status=status, as_of=as_of,
-                     version=geodata.load_manifest(geodata_dir)["version"], sources=source_names(geodata_dir))
+    return MapInputs(
+        communes=communes,
+        provinces=geodata.load_new_provinces(geodata_dir),
+        crosswalk=crosswalk,
+        merge=mapstyle.merge_structure(crosswalk),
+        status=status,
+        as_of=as_of,
+        version=geodata.load_manifest(geodata_dir)["version"],
+        sources=source_names(geodata_dir),
+    )
 
 
 def check_view(view: ViewState, inputs: MapInputs) -> None:
@@ -142,8 +153,10 @@ def check_view(view: ViewState, inputs: MapInputs) -> None:
     if view.mode not in mapstyle.MODE_LABELS:
         raise StaticMapError(f"Chế độ màu “{view.mode}” không có; dùng một trong: {', '.join(mapstyle.MODE_LABELS)}.")
     if view.province and view.province not in set(inputs.provinces["code"]):
-        raise StaticMapError(f"Không có tỉnh mã “{view.province}” trong bộ dữ liệu {inputs.version}; "
-                             "dùng mã 2 chữ số của 34 tỉnh mới (ví dụ 01 cho Hà Nội).")
+        raise StaticMapError(
+            f"Không có tỉnh mã “{view.province}” trong bộ dữ liệu {inputs.version}; "
+            "dùng mã 2 chữ số của 34 tỉnh mới (ví dụ 01 cho Hà Nội)."
+        )
 
 
 def title_of(view: ViewState, inputs: MapInputs) -> str:
@@ -155,23 +168,29 @@ def colouring_of(view: ViewState, inputs: MapInputs, shown: pd.DataFrame) -> map
     """The app's colouring (lib.maps.style) of the units ``shown`` in ``view``."""
     if not view.province and view.level == "province":
         return mapstyle.colour_provinces(
-            view.mode, pd.Index(inputs.provinces["code"]), status=inputs.status,
+            view.mode,
+            pd.Index(inputs.provinces["code"]),
+            status=inputs.status,
             commune_province=inputs.communes.set_index("code")["province_code"],
             old_provinces=inputs.crosswalk.groupby("new_province_code")["old_province_code"].nunique(),
-            as_of=inputs.as_of)
+            as_of=inputs.as_of,
+        )
     status = inputs.status
     if status is not None and view.province:  # notes (conflicts, demo) count only the communes shown
         status = status[status["code"].isin(set(shown["code"]))]
-    return mapstyle.colour_communes(view.mode, pd.Index(shown["code"]), status=status, merge=inputs.merge,
-                                    as_of=inputs.as_of)
+    return mapstyle.colour_communes(
+        view.mode, pd.Index(shown["code"]), status=status, merge=inputs.merge, as_of=inputs.as_of
+    )
 
 
 def footer_text(inputs: MapInputs, *, made: dt.date | None = None) -> str:
     """Dataset version, sources and the day the output was made."""
     made = made or today()
     sources = "; ".join(inputs.sources) or "xem geodata/SOURCES.md"
-    return (f"Ranh giới: bộ dữ liệu {inputs.version} (đơn vị hành chính từ 01/07/2025). Nguồn: {sources}. "
-            f"Lập ngày {format_date(made)}.")
+    return (
+        f"Ranh giới: bộ dữ liệu {inputs.version} (đơn vị hành chính từ 01/07/2025). Nguồn: {sources}. "
+        f"Lập ngày {format_date(made)}."
+    )
 
 
 def _units(view: ViewState, inputs: MapInputs) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -206,7 +225,7 @@ def offshore_codes(communes: gpd.GeoDataFrame) -> set[str]:
 def _nice_length(span_m: float) -> float:
     """A round scale-bar length (m) of about a fifth of ``span_m``."""
     target = span_m / 5
-    steps = [s * 10 ** e for e in range(0, 7) for s in (1, 2, 5)]
+    steps = [s * 10**e for e in range(0, 7) for s in (1, 2, 5)]
     return max([s for s in steps if s <= target] or [steps[0]])
 
 
@@ -215,37 +234,82 @@ def _scale_bar(ax, extent: tuple[float, float, float, float]) -> None:
     length = _nice_length(maxx - minx)
     x0, y0, h = minx + 0.04 * (maxx - minx), miny + 0.04 * (maxy - miny), 0.008 * (maxy - miny)
     for i in range(4):
-        ax.add_patch(Rectangle((x0 + i * length / 4, y0), length / 4, h, facecolor=TEXT if i % 2 == 0 else "white",
-                               edgecolor=TEXT, linewidth=0.6, zorder=6))
+        ax.add_patch(
+            Rectangle(
+                (x0 + i * length / 4, y0),
+                length / 4,
+                h,
+                facecolor=TEXT if i % 2 == 0 else "white",
+                edgecolor=TEXT,
+                linewidth=0.6,
+                zorder=6,
+            )
+        )
     label = f"{format_int(length / 1000)} km" if length >= 1000 else f"{format_int(length)} m"
     for x, text in ((x0, "0"), (x0 + length, label)):
         ax.text(x, y0 + 2 * h, text, ha="center", va="bottom", fontsize=7, color=TEXT, zorder=6)
-    ax.annotate("B", xy=(x0 + length + 0.06 * (maxx - minx), y0 + 7 * h), xytext=(x0 + length + 0.06 * (maxx - minx), y0),
-                ha="center", va="bottom", fontsize=8, fontweight="bold", color=TEXT, zorder=6,
-                arrowprops={"arrowstyle": "-|>", "color": TEXT, "lw": 1.2})
+    ax.annotate(
+        "B",
+        xy=(x0 + length + 0.06 * (maxx - minx), y0 + 7 * h),
+        xytext=(x0 + length + 0.06 * (maxx - minx), y0),
+        ha="center",
+        va="bottom",
+        fontsize=8,
+        fontweight="bold",
+        color=TEXT,
+        zorder=6,
+        arrowprops={"arrowstyle": "-|>", "color": TEXT, "lw": 1.2},
+    )
 
 
 def _overlaps(box, placed: list) -> bool:
     return any(box.overlaps(other) for other in placed)
 
 
-def _place_labels(ax, renderer, points: np.ndarray, texts: list[str], *, fontsize: float, fit: np.ndarray | None = None,
-                  style: str = "normal", weight: str = "normal", placed: list | None = None) -> int:
+def _place_labels(
+    ax,
+    renderer,
+    points: np.ndarray,
+    texts: list[str],
+    *,
+    fontsize: float,
+    fit: np.ndarray | None = None,
+    style: str = "normal",
+    weight: str = "normal",
+    placed: list | None = None,
+) -> int:
     """Write labels where they do not overlap earlier ones (and fit their unit, when ``fit`` gives
     each unit's (width, height) in pixels); returns how many were placed."""
     placed = [] if placed is None else placed
     count = 0
-    options = {"ha": "center", "va": "center", "fontsize": fontsize, "fontstyle": style, "fontweight": weight,
-               "clip_on": True}
-    for i, (point, text) in enumerate(zip(points, texts)):
+    options = {
+        "ha": "center",
+        "va": "center",
+        "fontsize": fontsize,
+        "fontstyle": style,
+        "fontweight": weight,
+        "clip_on": True,
+    }
+    for i, (point, text) in enumerate(zip(points, texts, strict=False)):
         label = ax.text(point[0], point[1], text, color=TEXT, zorder=7, **options)
         box = label.get_window_extent(renderer).expanded(1.05, 1.1)
         if fit is not None and (box.width > fit[i][0] * 0.95 or box.height > fit[i][1] * 0.9):
             label.remove()
             continue
         # Labels that need not fit their unit may move beside their point (above, below, left, right).
-        shifts = [(0, 0)] if fit is not None else [(0, 0), (0, box.height), (0, -box.height), (0.6 * box.width, 0),
-                                                   (-0.6 * box.width, 0), (0, 2 * box.height), (0, -2 * box.height)]
+        shifts = (
+            [(0, 0)]
+            if fit is not None
+            else [
+                (0, 0),
+                (0, box.height),
+                (0, -box.height),
+                (0.6 * box.width, 0),
+                (-0.6 * box.width, 0),
+                (0, 2 * box.height),
+                (0, -2 * box.height),
+            ]
+        )
         shift = next((d for d in shifts if not _overlaps(box.translated(*d), placed)), None)
         if shift is None:
             label.remove()
@@ -254,8 +318,15 @@ def _place_labels(ax, renderer, points: np.ndarray, texts: list[str], *, fontsiz
         label.set_position((x, y))
         # A white halo drawn as outlines under the label, so the label itself stays text in SVG and PDF
         # (a path effect on the label would turn it into curves: not searchable, not editable).
-        ax.text(x, y, text, color="white", zorder=6.9, **options,
-                path_effects=[matplotlib.patheffects.Stroke(linewidth=1.6, foreground="white")])
+        ax.text(
+            x,
+            y,
+            text,
+            color="white",
+            zorder=6.9,
+            **options,
+            path_effects=[matplotlib.patheffects.Stroke(linewidth=1.6, foreground="white")],
+        )
         placed.append(box.translated(*shift))
         count += 1
     return count
@@ -268,20 +339,23 @@ def _pixel_sizes(ax, units: gpd.GeoDataFrame) -> np.ndarray:
     return np.abs(high - low)
 
 
-def _labels(ax, renderer, view: ViewState, units: gpd.GeoDataFrame, provinces: gpd.GeoDataFrame,
-            offshore: gpd.GeoDataFrame) -> None:
+def _labels(
+    ax, renderer, view: ViewState, units: gpd.GeoDataFrame, provinces: gpd.GeoDataFrame, offshore: gpd.GeoDataFrame
+) -> None:
     placed: list = []
     if view.province:
         order = units.geometry.area.sort_values(ascending=False).index
         ordered = units.loc[order]
         points = shapely.get_coordinates(ordered.geometry.representative_point().values)
-        _place_labels(ax, renderer, points, list(ordered["name"]), fontsize=5.5, fit=_pixel_sizes(ax, ordered),
-                      placed=placed)
+        _place_labels(
+            ax, renderer, points, list(ordered["name"]), fontsize=5.5, fit=_pixel_sizes(ax, ordered), placed=placed
+        )
         others = provinces[provinces["code"] != view.province]
         points = shapely.get_coordinates(others.geometry.representative_point().values)
         inside = _inside(ax, points)
-        _place_labels(ax, renderer, points[inside], list(others["name"][inside]), fontsize=7, style="italic",
-                      placed=placed)
+        _place_labels(
+            ax, renderer, points[inside], list(others["name"][inside]), fontsize=7, style="italic", placed=placed
+        )
         return
     smallest_first = provinces.loc[provinces.geometry.area.sort_values().index]  # they have the least room
     points = shapely.get_coordinates(smallest_first.geometry.representative_point().values)
@@ -298,8 +372,9 @@ def offshore_zones(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     far = communes[bounds["maxx"] > OFFSHORE_LON].to_crs(PLOT_CRS)
     boxes = far.geometry.bounds
     centres = gpd.points_from_xy((boxes["minx"] + boxes["maxx"]) / 2, (boxes["miny"] + boxes["maxy"]) / 2, crs=PLOT_CRS)
-    return gpd.GeoDataFrame({"label": (far["full_name"] + "\n(" + far["province_name"] + ")").to_numpy()},
-                            geometry=centres, crs=PLOT_CRS)
+    return gpd.GeoDataFrame(
+        {"label": (far["full_name"] + "\n(" + far["province_name"] + ")").to_numpy()}, geometry=centres, crs=PLOT_CRS
+    )
 
 
 def _inside(ax, points: np.ndarray) -> np.ndarray:
@@ -336,8 +411,13 @@ def draw_map(ax, view: ViewState, inputs: MapInputs, *, labels: bool = True) -> 
     fills = units["code"].map(colouring.fill).fillna(mapstyle.GREY)
     units.plot(ax=ax, color=list(fills), edgecolor="white", linewidth=0.35 if view.province else 0.12, zorder=2)
     if colouring.outlined:
-        units[units["code"].isin(colouring.outlined)].plot(ax=ax, facecolor="none", edgecolor=colouring.outline_colour,
-                                                            linewidth=0.9 if view.province else 0.5, zorder=3)
+        units[units["code"].isin(colouring.outlined)].plot(
+            ax=ax,
+            facecolor="none",
+            edgecolor=colouring.outline_colour,
+            linewidth=0.9 if view.province else 0.5,
+            zorder=3,
+        )
     outline = provinces[provinces["code"] == view.province] if view.province else provinces
     outline.boundary.plot(ax=ax, color="#424242", linewidth=1.2 if view.province else 0.5, zorder=4)
     _fit_extent(ax, (minx - pad, miny - pad, maxx + pad, maxy + pad))
@@ -394,23 +474,38 @@ def draw_legend(ax, legend: mapstyle.Legend, *, width: int = 38, fontsize: float
     ax.set_ylim(0, 1)
     y = 0.98
     step = 0.028 * fontsize / 8.5
-    ax.text(0, y, textwrap.fill(legend.title, width - 4), fontsize=fontsize + 1.5, fontweight="bold", va="top",
-            color=TEXT)
+    ax.text(
+        0, y, textwrap.fill(legend.title, width - 4), fontsize=fontsize + 1.5, fontweight="bold", va="top", color=TEXT
+    )
     y -= step * (1.6 + textwrap.fill(legend.title, width - 4).count("\n"))
     for colour, label, count in legend.entries:
         text = textwrap.fill(f"{label} ({format_int(count)})", width)
         lines = text.count("\n") + 1
         ax.add_patch(Rectangle((0, y - 0.022), 0.07, 0.022, facecolor=colour, edgecolor="#616161", linewidth=0.6))
-        ax.text(0.1, y - 0.011, text, fontsize=fontsize, va="center" if lines == 1 else "top", color=TEXT,
-                transform=ax.transData)
+        ax.text(
+            0.1,
+            y - 0.011,
+            text,
+            fontsize=fontsize,
+            va="center" if lines == 1 else "top",
+            color=TEXT,
+            transform=ax.transData,
+        )
         y -= step * (lines + 0.5)
     y -= step * 0.5
     for note in legend.notes:
         demo = "MINH HOẠ" in note
         text = textwrap.fill(note, width)
-        ax.text(0, y, text, fontsize=fontsize - 0.5, va="top", color="#b71c1c" if demo else "#424242",
-                fontweight="bold" if demo else "normal",
-                bbox={"facecolor": "#ffebee", "edgecolor": "#b71c1c", "boxstyle": "round,pad=0.4"} if demo else None)
+        ax.text(
+            0,
+            y,
+            text,
+            fontsize=fontsize - 0.5,
+            va="top",
+            color="#b71c1c" if demo else "#424242",
+            fontweight="bold" if demo else "normal",
+            bbox={"facecolor": "#ffebee", "edgecolor": "#b71c1c", "boxstyle": "round,pad=0.4"} if demo else None,
+        )
         y -= step * (text.count("\n") + 1.8)
 
 
@@ -424,8 +519,9 @@ def map_figure(view: ViewState, inputs: MapInputs, *, made: dt.date | None = Non
     ax = fig.add_axes((0.01, 0.07, 0.68, 0.85))
     colouring = draw_map(ax, view, inputs)
     draw_legend(fig.add_axes((0.71, 0.07, 0.27, 0.85)), colouring.legend)
-    fig.text(0.02, 0.012, textwrap.fill(footer_text(inputs, made=made), 190), fontsize=6.5, color="#616161",
-             va="bottom")
+    fig.text(
+        0.02, 0.012, textwrap.fill(footer_text(inputs, made=made), 190), fontsize=6.5, color="#616161", va="bottom"
+    )
     return fig
 
 

@@ -29,12 +29,25 @@ CENTRE_STYLES = {
     "not_operating": ("#c62828", "Chưa hoạt động"),
     "unknown": (GREY, "Chưa rõ"),
 }
-MERGE_BINS = [(1, 1, "#e3f2fd", "1 xã cũ (giữ nguyên)"), (2, 2, "#90caf9", "2 xã cũ"), (3, 3, "#42a5f5", "3 xã cũ"),
-              (4, 5, "#1e88e5", "4–5 xã cũ"), (6, 10_000, "#0d47a1", "6 xã cũ trở lên")]
-PROVINCE_MERGE_BINS = [(1, 1, "#e3f2fd", "Giữ nguyên"), (2, 2, "#64b5f6", "Hợp nhất 2 tỉnh"),
-                       (3, 10, "#1565c0", "Hợp nhất 3 tỉnh trở lên")]
-SHARE_BINS = [(0.0, 0.2, "#ffebee", "dưới 20 %"), (0.2, 0.4, "#ffcdd2", "20–40 %"), (0.4, 0.6, "#fff59d", "40–60 %"),
-              (0.6, 0.8, "#a5d6a7", "60–80 %"), (0.8, 1.0001, "#2e7d32", "80–100 %")]
+MERGE_BINS = [
+    (1, 1, "#e3f2fd", "1 xã cũ (giữ nguyên)"),
+    (2, 2, "#90caf9", "2 xã cũ"),
+    (3, 3, "#42a5f5", "3 xã cũ"),
+    (4, 5, "#1e88e5", "4–5 xã cũ"),
+    (6, 10_000, "#0d47a1", "6 xã cũ trở lên"),
+]
+PROVINCE_MERGE_BINS = [
+    (1, 1, "#e3f2fd", "Giữ nguyên"),
+    (2, 2, "#64b5f6", "Hợp nhất 2 tỉnh"),
+    (3, 10, "#1565c0", "Hợp nhất 3 tỉnh trở lên"),
+]
+SHARE_BINS = [
+    (0.0, 0.2, "#ffebee", "dưới 20 %"),
+    (0.2, 0.4, "#ffcdd2", "20–40 %"),
+    (0.4, 0.6, "#fff59d", "40–60 %"),
+    (0.6, 0.8, "#a5d6a7", "60–80 %"),
+    (0.8, 1.0001, "#2e7d32", "80–100 %"),
+]
 SPLIT_OUTLINE = "#6a1b9a"
 
 
@@ -74,23 +87,35 @@ def map_title(view: ViewState, *, provinces: pd.DataFrame, communes: pd.DataFram
 
 def merge_structure(crosswalk: pd.DataFrame) -> pd.DataFrame:
     """Per new commune: how many old communes formed it, and whether one of them was split."""
-    return pd.DataFrame({
-        "predecessors": crosswalk.groupby("new_code")["old_code"].nunique(),
-        "has_split_part": crosswalk["part"].eq("part").groupby(crosswalk["new_code"]).any(),
-    })
+    return pd.DataFrame(
+        {
+            "predecessors": crosswalk.groupby("new_code")["old_code"].nunique(),
+            "has_split_part": crosswalk["part"].eq("part").groupby(crosswalk["new_code"]).any(),
+        }
+    )
 
 
-def _as_of_note(status: pd.DataFrame | None, as_of: dt.date | dt.datetime | None,
-                shown: pd.Index | None = None) -> list[str]:
+def _as_of_note(
+    status: pd.DataFrame | None, as_of: dt.date | dt.datetime | None, shown: pd.Index | None = None
+) -> list[str]:
     """Date and demonstration notes of the status shown; conflicts counted among ``shown`` codes only."""
     notes = []
     if status is None or status.empty:
         return ["Chưa có số liệu trạng thái."]
-    latest = (pd.to_datetime(status["reported_at"], utc=True).max().tz_convert(LOCAL_TZ)
-              if "reported_at" in status and status["reported_at"].notna().any() else None)
+    latest = (
+        pd.to_datetime(status["reported_at"], utc=True).max().tz_convert(LOCAL_TZ)
+        if "reported_at" in status and status["reported_at"].notna().any()
+        else None
+    )
     when = format_date(as_of, with_time=isinstance(as_of, dt.datetime)) if as_of else "mới nhất"
-    notes.append(f"Số liệu tính đến: {when}" + (f" (báo cáo gần nhất {format_date(latest.to_pydatetime(), with_time=True)})"
-                                                  if latest is not None and not pd.isna(latest) else ""))
+    notes.append(
+        f"Số liệu tính đến: {when}"
+        + (
+            f" (báo cáo gần nhất {format_date(latest.to_pydatetime(), with_time=True)})"
+            if latest is not None and not pd.isna(latest)
+            else ""
+        )
+    )
     if "is_demo" in status and bool(status["is_demo"].any()):
         notes.append("DỮ LIỆU MINH HOẠ — không phải số liệu thật.")
     conflicts = status["conflict"].fillna("").ne("") if "conflict" in status else pd.Series(False, index=status.index)
@@ -127,16 +152,23 @@ def _bin_colouring(values: pd.Series, bins: list, title: str, notes: list[str], 
     return Colouring(fill, Legend(title, entries, notes))
 
 
-def colour_communes(mode: str, codes: pd.Index, *, status: pd.DataFrame | None, merge: pd.DataFrame,
-                    as_of: dt.date | None = None) -> Colouring:
+def colour_communes(
+    mode: str, codes: pd.Index, *, status: pd.DataFrame | None, merge: pd.DataFrame, as_of: dt.date | None = None
+) -> Colouring:
     """Colours of the new communes ``codes`` in ``mode`` ("task", "centre" or "merge")."""
     if mode == "merge":
         info = merge.reindex(codes)
-        colouring = _bin_colouring(info["predecessors"], MERGE_BINS, "Số xã cũ hợp thành",
-                                   ["Viền tím: nhận một phần của xã cũ bị chia tách."], "Không rõ")
+        colouring = _bin_colouring(
+            info["predecessors"],
+            MERGE_BINS,
+            "Số xã cũ hợp thành",
+            ["Viền tím: nhận một phần của xã cũ bị chia tách."],
+            "Không rõ",
+        )
         colouring.outlined = set(info.index[info["has_split_part"].fillna(False).astype(bool)])
-        colouring.legend.entries.append((SPLIT_OUTLINE, "Viền tím: có phần của xã cũ bị chia tách",
-                                         len(colouring.outlined)))
+        colouring.legend.entries.append(
+            (SPLIT_OUTLINE, "Viền tím: có phần của xã cũ bị chia tách", len(colouring.outlined))
+        )
         return colouring
     notes = _as_of_note(status, as_of, shown=codes)
     column, styles = ("task_class", TASK_STYLES) if mode == "task" else ("centre_class", CENTRE_STYLES)
@@ -148,8 +180,15 @@ def colour_communes(mode: str, codes: pd.Index, *, status: pd.DataFrame | None, 
     return colouring
 
 
-def colour_provinces(mode: str, codes: pd.Index, *, status: pd.DataFrame | None, commune_province: pd.Series,
-                     old_provinces: pd.Series, as_of: dt.date | None = None) -> Colouring:
+def colour_provinces(
+    mode: str,
+    codes: pd.Index,
+    *,
+    status: pd.DataFrame | None,
+    commune_province: pd.Series,
+    old_provinces: pd.Series,
+    as_of: dt.date | None = None,
+) -> Colouring:
     """Colours of new provinces: share of green communes, share of operating centres, or provinces merged.
 
     ``commune_province`` maps new commune code → province code; ``old_provinces`` counts old

@@ -12,10 +12,10 @@ import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
 
+from lib.data.i18n import LOCAL_TZ
+from lib.lookup import unitinfo
 from lib.maps import leaflet
 from lib.maps import style as mapstyle
-from lib.lookup import unitinfo
-from lib.data.i18n import LOCAL_TZ
 from lib.maps.urlstate import ViewState, with_changes
 
 OLD_LINE_STYLES = {
@@ -97,37 +97,68 @@ def build(
     m = leaflet.base_map(bounds=bounds, tiles=tiles)
     if not view.province and view.level == "province":
         colouring = mapstyle.colour_provinces(
-            view.mode, pd.Index(provinces["code"]), status=status,
+            view.mode,
+            pd.Index(provinces["code"]),
+            status=status,
             commune_province=communes.set_index("code")["province_code"],
-            old_provinces=crosswalk.groupby("new_province_code")["old_province_code"].nunique(), as_of=as_of)
+            old_provinces=crosswalk.groupby("new_province_code")["old_province_code"].nunique(),
+            as_of=as_of,
+        )
         data, selected = geometry("national_provinces", ""), set()
     else:
-        colouring = mapstyle.colour_communes(view.mode, pd.Index(shown["code"]), status=status, merge=merge,
-                                             as_of=as_of)
+        colouring = mapstyle.colour_communes(
+            view.mode, pd.Index(shown["code"]), status=status, merge=merge, as_of=as_of
+        )
         data = geometry("province_communes", view.province) if view.province else geometry("national_communes", "")
         selected = {view.unit} if view.unit else set()
     if view.old:
         selected |= set(crosswalk.loc[crosswalk["old_code"] == view.old, "new_code"])
-    stacked = [leaflet.UnitLayer(**_source(data), name="units", fill=colouring.fill, outlined=colouring.outlined,
-                                 selected=selected, outline={"color": colouring.outline_colour, "weight": 1.5},
-                                 style={"color": "#ffffff", "weight": 0.5 if view.province else 0.25,
-                                        "fillOpacity": 0.8, "fillColor": mapstyle.GREY},
-                                 canvas=not view.province).add_to(m)]  # canvas draws 3,321 polygons far faster than SVG
+    stacked = [
+        leaflet.UnitLayer(
+            **_source(data),
+            name="units",
+            fill=colouring.fill,
+            outlined=colouring.outlined,
+            selected=selected,
+            outline={"color": colouring.outline_colour, "weight": 1.5},
+            style={
+                "color": "#ffffff",
+                "weight": 0.5 if view.province else 0.25,
+                "fillOpacity": 0.8,
+                "fillColor": mapstyle.GREY,
+            },
+            canvas=not view.province,
+        ).add_to(m)
+    ]  # canvas draws 3,321 polygons far faster than SVG
     for kind in reversed(view.layers):  # provinces drawn last, on top
         clickable = pick_old and kind == "old_communes"
         style = {**OLD_LINE_STYLES[kind], "fill": True, "fillOpacity": 0.02} if clickable else OLD_LINE_STYLES[kind]
-        stacked.append(leaflet.UnitLayer(**_source(geometry(kind, view.province)), name=kind, style=style,
-                                         interactive=clickable, selected={view.old} if clickable and view.old else set(),
-                                         highlight={"color": "#ff6f00", "weight": 3}).add_to(m))
+        stacked.append(
+            leaflet.UnitLayer(
+                **_source(geometry(kind, view.province)),
+                name=kind,
+                style=style,
+                interactive=clickable,
+                selected={view.old} if clickable and view.old else set(),
+                highlight={"color": "#ff6f00", "weight": 3},
+            ).add_to(m)
+        )
     if view.layers:
-        colouring.legend.notes.append("Ranh giới cũ (nét đứt) là ranh giới dựng lại, gần đúng: xem Dữ liệu › SOURCES.md.")
+        colouring.legend.notes.append(
+            "Ranh giới cũ (nét đứt) là ranh giới dựng lại, gần đúng: xem Dữ liệu › SOURCES.md."
+        )
     if view.unit and view.province:
         predecessors = set(crosswalk.loc[crosswalk["new_code"] == view.unit, "old_code"])
         if old_communes is not None and predecessors:
             parts = old_communes[old_communes["code"].isin(predecessors)].assign(label=lambda d: d["name"])
-            stacked.append(leaflet.UnitLayer(leaflet.geojson_text(parts, {"code": "code", "label": "label"}, decimals=5),
-                                             name="predecessors", interactive=False,
-                                             style={"color": "#ff6f00", "weight": 2.5, "fill": False}).add_to(m))
+            stacked.append(
+                leaflet.UnitLayer(
+                    leaflet.geojson_text(parts, {"code": "code", "label": "label"}, decimals=5),
+                    name="predecessors",
+                    interactive=False,
+                    style={"color": "#ff6f00", "weight": 2.5, "fill": False},
+                ).add_to(m)
+            )
     if len(stacked) > 1:  # fetched layers add their polygons in whatever order the fetches complete
         KeepLayerOrder(stacked).add_to(m)
     return BuiltView(m, colouring.legend, mapstyle.map_title(view, provinces=provinces, communes=communes))
@@ -174,8 +205,9 @@ def as_of_time(date: dt.date | None, default: dt.datetime, *, now: dt.datetime |
     return min(dt.datetime.combine(date, dt.time(23, 59), tzinfo=LOCAL_TZ), now)
 
 
-def view_for_result(view: ViewState, kind: str, code: str, new_codes: tuple[str, ...],
-                    commune_province: Mapping[str, str]) -> ViewState:
+def view_for_result(
+    view: ViewState, kind: str, code: str, new_codes: tuple[str, ...], commune_province: Mapping[str, str]
+) -> ViewState:
     """The view that shows a search result: its province, with the unit selected.
 
     An old commune is selected as such (its new communes are highlighted); a new commune as
@@ -191,8 +223,13 @@ def view_for_result(view: ViewState, kind: str, code: str, new_codes: tuple[str,
     return with_changes(view, province=province, unit="", old="")
 
 
-KIND_LABELS = {"new_province": "tỉnh, thành phố", "old_province": "tỉnh cũ", "new_commune": "",
-               "old_district": "huyện cũ", "old_commune": "xã cũ"}
+KIND_LABELS = {
+    "new_province": "tỉnh, thành phố",
+    "old_province": "tỉnh cũ",
+    "new_commune": "",
+    "old_district": "huyện cũ",
+    "old_commune": "xã cũ",
+}
 
 
 def search_labels(results: pd.DataFrame) -> list[str]:
@@ -201,12 +238,15 @@ def search_labels(results: pd.DataFrame) -> list[str]:
     for row in results.itertuples():
         kind = KIND_LABELS.get(row.kind, "")
         where = ", ".join(x for x in (row.district_name, row.province_name) if x and x != row.name)
-        labels.append(f"{row.name}" + (f" ({kind})" if kind else "") + (f" — {where}" if where else "") + f" · {row.code}")
+        labels.append(
+            f"{row.name}" + (f" ({kind})" if kind else "") + (f" — {where}" if where else "") + f" · {row.code}"
+        )
     return labels
 
 
-def panel_tables(view: ViewState, *, communes: pd.DataFrame, crosswalk: pd.DataFrame,
-                 status: pd.DataFrame | None = None) -> dict:
+def panel_tables(
+    view: ViewState, *, communes: pd.DataFrame, crosswalk: pd.DataFrame, status: pd.DataFrame | None = None
+) -> dict:
     """What the side panel shows for the selected unit(s): records and tables, no drawing."""
     out: dict = {}
     if view.unit:

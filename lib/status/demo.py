@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from lib.data import geodata
-from lib.status.importer import GAP_LABELS
 from lib.data.i18n import LOCAL_TZ
+from lib.status.importer import GAP_LABELS
 
 DEMO_SEED = 2025
 DEMO_START = dt.date(2025, 7, 1)
@@ -32,13 +32,22 @@ def snapshot_dates(start: dt.date = DEMO_START, end: dt.date = DEMO_END) -> list
 
 
 def _units(crosswalk: pd.DataFrame) -> pd.DataFrame:
-    return (crosswalk[["new_code", "new_province_code"]].drop_duplicates("new_code")
-            .rename(columns={"new_code": "code", "new_province_code": "province_code"})
-            .sort_values("code").reset_index(drop=True))
+    return (
+        crosswalk[["new_code", "new_province_code"]]
+        .drop_duplicates("new_code")
+        .rename(columns={"new_code": "code", "new_province_code": "province_code"})
+        .sort_values("code")
+        .reset_index(drop=True)
+    )
 
 
-def generate(*, seed: int = DEMO_SEED, start: dt.date = DEMO_START, end: dt.date = DEMO_END,
-             crosswalk: pd.DataFrame | None = None) -> pd.DataFrame:
+def generate(
+    *,
+    seed: int = DEMO_SEED,
+    start: dt.date = DEMO_START,
+    end: dt.date = DEMO_END,
+    crosswalk: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Report rows (``lib.status.store.REPORT_COLUMNS``) for every new commune and province.
 
     Provinces move at different speeds; within them communes vary; some tasks fall overdue,
@@ -72,10 +81,11 @@ def _progress(rng: np.random.Generator, speed: np.ndarray, days: list[dt.date]) 
     return np.clip(1 - np.exp(-elapsed * speed[None, :] / 60) + noise, 0, 1)
 
 
-def _commune_reports(rng: np.random.Generator, units: pd.DataFrame, provinces: list[str],
-                     days: list[dt.date]) -> pd.DataFrame:
+def _commune_reports(
+    rng: np.random.Generator, units: pd.DataFrame, provinces: list[str], days: list[dt.date]
+) -> pd.DataFrame:
     n, t = len(units), len(days)
-    province_speed = dict(zip(provinces, rng.uniform(0.5, 1.6, len(provinces))))
+    province_speed = dict(zip(provinces, rng.uniform(0.5, 1.6, len(provinces)), strict=False))
     speed = units["province_code"].map(province_speed).to_numpy() * rng.lognormal(0, 0.25, n)
     total = rng.integers(18, 60, n)[None, :] + np.outer(np.arange(t) // 6, rng.integers(0, 4, n))
     done = np.floor(total * _progress(rng, speed, days)).astype(int)
@@ -98,20 +108,30 @@ def _commune_reports(rng: np.random.Generator, units: pd.DataFrame, provinces: l
     for i in range(t):
         open_gaps = gap_flags & (fix_day > i)
         gaps = ["; ".join(labels[row]) for row in open_gaps]
-        state = np.where(not_operating_until > i, "not_operating",
-                         np.where(open_gaps.any(axis=1), "gaps", "operating"))
+        state = np.where(not_operating_until > i, "not_operating", np.where(open_gaps.any(axis=1), "gaps", "operating"))
         keep = reports_kept[i]
-        frames.append(pd.DataFrame({
-            "level": "commune", "unit_code": units["code"].to_numpy()[keep], "as_of": pd.DatetimeIndex(times[i][keep]).tz_localize("UTC"),
-            "tasks_total": total[i][keep], "tasks_done": done[i][keep], "tasks_overdue": overdue[i][keep],
-            "centre_state": state[keep], "gaps": np.array(gaps, dtype=object)[keep], "note": "",
-            "via_old_code": "",
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "level": "commune",
+                    "unit_code": units["code"].to_numpy()[keep],
+                    "as_of": pd.DatetimeIndex(times[i][keep]).tz_localize("UTC"),
+                    "tasks_total": total[i][keep],
+                    "tasks_done": done[i][keep],
+                    "tasks_overdue": overdue[i][keep],
+                    "centre_state": state[keep],
+                    "gaps": np.array(gaps, dtype=object)[keep],
+                    "note": "",
+                    "via_old_code": "",
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
-def _with_old_keyed_conflicts(rng: np.random.Generator, communes: pd.DataFrame, crosswalk: pd.DataFrame,
-                              last_day: dt.date) -> pd.DataFrame:
+def _with_old_keyed_conflicts(
+    rng: np.random.Generator, communes: pd.DataFrame, crosswalk: pd.DataFrame, last_day: dt.date
+) -> pd.DataFrame:
     """Replace the last report of a few merged communes by two disagreeing reports keyed by old units."""
     merged = crosswalk[(crosswalk["relation"] == "merged") & (crosswalk["old_level"] == "commune")]
     parts = merged.groupby("new_code")["old_code"].agg(list)
@@ -139,11 +159,20 @@ def _province_reports(rng: np.random.Generator, provinces: list[str], days: list
     done = np.maximum.accumulate(np.floor(total * _progress(rng, speed, days)).astype(int), axis=0)
     overdue = rng.binomial(total - done, np.clip((1.3 - speed) * 0.2, 0, 0.4)[None, :])
     times = _times(rng, days, n)
-    return pd.DataFrame({
-        "level": "province", "unit_code": np.tile(provinces, t), "as_of": pd.DatetimeIndex(times.ravel()).tz_localize("UTC"),
-        "tasks_total": total.ravel(), "tasks_done": done.ravel(), "tasks_overdue": overdue.ravel(),
-        "centre_state": "operating", "gaps": "", "note": "", "via_old_code": "",
-    })
+    return pd.DataFrame(
+        {
+            "level": "province",
+            "unit_code": np.tile(provinces, t),
+            "as_of": pd.DatetimeIndex(times.ravel()).tz_localize("UTC"),
+            "tasks_total": total.ravel(),
+            "tasks_done": done.ravel(),
+            "tasks_overdue": overdue.ravel(),
+            "centre_state": "operating",
+            "gaps": "",
+            "note": "",
+            "via_old_code": "",
+        }
+    )
 
 
 def load_demo(store, *, seed: int = DEMO_SEED, only_if_empty: bool = True, progress=None) -> int | None:
@@ -154,6 +183,13 @@ def load_demo(store, *, seed: int = DEMO_SEED, only_if_empty: bool = True, progr
     """
     rows = generate(seed=seed)
     digest = f"demo-seed-{seed}-{DEMO_START:%Y%m%d}-{DEMO_END:%Y%m%d}".ljust(64, "0")[:64]
-    return store.append(rows, imported_by=DEMO_USER, source_name=f"{DEMO_LABEL} (seed {seed})",
-                        source_sha256=digest, is_demo=True, note=DEMO_LABEL, progress=progress,
-                        only_if_empty=only_if_empty)
+    return store.append(
+        rows,
+        imported_by=DEMO_USER,
+        source_name=f"{DEMO_LABEL} (seed {seed})",
+        source_sha256=digest,
+        is_demo=True,
+        note=DEMO_LABEL,
+        progress=progress,
+        only_if_empty=only_if_empty,
+    )

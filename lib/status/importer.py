@@ -13,55 +13,188 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib.data.i18n import format_int
+from lib.data.i18n import LOCAL_TZ, format_int
 from lib.data.names import name_key
-from lib.lookup.resolve import RESOLVED, Match, UnitResolver
 from lib.io.sheets import SheetError, header_key, read_grid, sheet_names, unique_names  # noqa: F401 (re-exported)
-from lib.data.i18n import LOCAL_TZ
+from lib.lookup.resolve import RESOLVED, Match, UnitResolver
 
 # Canonical fields a sheet may carry, with the headers (as ``name_key(..., strip_type=False)``)
 # that denote them. Headers naming old units ("cũ", "old", "trước sáp nhập") are detected apart.
 FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "level": ("Cấp", ("cap", "cap hanh chinh", "level", "unit level", "cap don vi")),
-    "province_code": ("Mã tỉnh", ("ma tinh", "ma tinh thanh pho", "ma tinh tp", "ma tp", "province code",
-                                  "province id", "ma tinh thanh")),
-    "province_name": ("Tỉnh, thành phố", ("tinh", "tinh thanh pho", "tinh tp", "ten tinh", "tinh thanh",
-                                           "ten tinh thanh pho", "province", "province name", "thanh pho")),
+    "province_code": (
+        "Mã tỉnh",
+        ("ma tinh", "ma tinh thanh pho", "ma tinh tp", "ma tp", "province code", "province id", "ma tinh thanh"),
+    ),
+    "province_name": (
+        "Tỉnh, thành phố",
+        (
+            "tinh",
+            "tinh thanh pho",
+            "tinh tp",
+            "ten tinh",
+            "tinh thanh",
+            "ten tinh thanh pho",
+            "province",
+            "province name",
+            "thanh pho",
+        ),
+    ),
     "district_code": ("Mã huyện", ("ma huyen", "ma quan huyen", "ma qh", "district code", "district id")),
-    "district_name": ("Quận, huyện", ("huyen", "quan huyen", "ten huyen", "ten quan huyen", "district",
-                                      "district name", "quan huyen thi xa")),
-    "commune_code": ("Mã xã", ("ma xa", "ma xa phuong", "ma phuong xa", "ma don vi", "ma dvhc", "ma",
-                               "commune code", "code", "unit code", "ward code", "ma xa phuong dac khu")),
-    "commune_name": ("Xã, phường, đặc khu", ("xa", "ten xa", "xa phuong", "phuong xa", "ten xa phuong",
-                                             "ten don vi", "don vi", "xa phuong dac khu", "ten xa phuong dac khu",
-                                             "commune", "commune name", "ward", "unit", "unit name", "name", "ten")),
-    "as_of": ("Thời điểm báo cáo", ("ngay", "ngay bao cao", "thoi diem", "thoi diem bao cao", "ngay cap nhat",
-                                     "cap nhat luc", "thoi gian", "thoi gian cap nhat", "as of", "as_of", "date",
-                                     "report date", "reported at", "updated at", "timestamp")),
-    "tasks_total": ("Tổng số nhiệm vụ", ("tong so nhiem vu", "so nhiem vu", "tong nhiem vu", "nhiem vu",
-                                         "nhiem vu duoc giao", "so nhiem vu duoc giao", "tasks total", "total tasks",
-                                         "tasks", "tasks_total", "assigned tasks", "total")),
-    "tasks_done": ("Đã hoàn thành", ("da hoan thanh", "hoan thanh", "so nhiem vu hoan thanh", "nhiem vu hoan thanh",
-                                     "so da hoan thanh", "tasks done", "done", "completed", "tasks_done",
-                                     "tasks completed")),
-    "tasks_overdue": ("Quá hạn", ("qua han", "nhiem vu qua han", "so qua han", "so nhiem vu qua han",
-                                  "tasks overdue", "overdue", "tasks_overdue")),
-    "centre_state": ("Trung tâm phục vụ HCC", ("trung tam", "trung tam phuc vu hanh chinh cong", "trung tam phuc vu hcc",
-                                              "tinh trang trung tam", "trang thai trung tam", "tthcc",
-                                              "trung tam hcc", "centre", "center", "service centre", "service center",
-                                              "centre state", "centre status", "center status", "centre_state")),
-    "gaps": ("Còn thiếu", ("con thieu", "thieu", "ton tai", "kho khan", "han che", "gaps", "centre gaps",
-                           "missing", "ton tai han che")),
-    "gap_signature": ("Thiếu chữ ký số", ("chu ky so", "thieu chu ky so", "chung thu so", "thieu chung thu so",
-                                          "digital signature", "signature certificates")),
+    "district_name": (
+        "Quận, huyện",
+        ("huyen", "quan huyen", "ten huyen", "ten quan huyen", "district", "district name", "quan huyen thi xa"),
+    ),
+    "commune_code": (
+        "Mã xã",
+        (
+            "ma xa",
+            "ma xa phuong",
+            "ma phuong xa",
+            "ma don vi",
+            "ma dvhc",
+            "ma",
+            "commune code",
+            "code",
+            "unit code",
+            "ward code",
+            "ma xa phuong dac khu",
+        ),
+    ),
+    "commune_name": (
+        "Xã, phường, đặc khu",
+        (
+            "xa",
+            "ten xa",
+            "xa phuong",
+            "phuong xa",
+            "ten xa phuong",
+            "ten don vi",
+            "don vi",
+            "xa phuong dac khu",
+            "ten xa phuong dac khu",
+            "commune",
+            "commune name",
+            "ward",
+            "unit",
+            "unit name",
+            "name",
+            "ten",
+        ),
+    ),
+    "as_of": (
+        "Thời điểm báo cáo",
+        (
+            "ngay",
+            "ngay bao cao",
+            "thoi diem",
+            "thoi diem bao cao",
+            "ngay cap nhat",
+            "cap nhat luc",
+            "thoi gian",
+            "thoi gian cap nhat",
+            "as of",
+            "as_of",
+            "date",
+            "report date",
+            "reported at",
+            "updated at",
+            "timestamp",
+        ),
+    ),
+    "tasks_total": (
+        "Tổng số nhiệm vụ",
+        (
+            "tong so nhiem vu",
+            "so nhiem vu",
+            "tong nhiem vu",
+            "nhiem vu",
+            "nhiem vu duoc giao",
+            "so nhiem vu duoc giao",
+            "tasks total",
+            "total tasks",
+            "tasks",
+            "tasks_total",
+            "assigned tasks",
+            "total",
+        ),
+    ),
+    "tasks_done": (
+        "Đã hoàn thành",
+        (
+            "da hoan thanh",
+            "hoan thanh",
+            "so nhiem vu hoan thanh",
+            "nhiem vu hoan thanh",
+            "so da hoan thanh",
+            "tasks done",
+            "done",
+            "completed",
+            "tasks_done",
+            "tasks completed",
+        ),
+    ),
+    "tasks_overdue": (
+        "Quá hạn",
+        (
+            "qua han",
+            "nhiem vu qua han",
+            "so qua han",
+            "so nhiem vu qua han",
+            "tasks overdue",
+            "overdue",
+            "tasks_overdue",
+        ),
+    ),
+    "centre_state": (
+        "Trung tâm phục vụ HCC",
+        (
+            "trung tam",
+            "trung tam phuc vu hanh chinh cong",
+            "trung tam phuc vu hcc",
+            "tinh trang trung tam",
+            "trang thai trung tam",
+            "tthcc",
+            "trung tam hcc",
+            "centre",
+            "center",
+            "service centre",
+            "service center",
+            "centre state",
+            "centre status",
+            "center status",
+            "centre_state",
+        ),
+    ),
+    "gaps": (
+        "Còn thiếu",
+        ("con thieu", "thieu", "ton tai", "kho khan", "han che", "gaps", "centre gaps", "missing", "ton tai han che"),
+    ),
+    "gap_signature": (
+        "Thiếu chữ ký số",
+        (
+            "chu ky so",
+            "thieu chu ky so",
+            "chung thu so",
+            "thieu chung thu so",
+            "digital signature",
+            "signature certificates",
+        ),
+    ),
     "gap_bank": ("Thiếu tài khoản", ("tai khoan", "thieu tai khoan", "tai khoan ngan hang", "bank account")),
-    "gap_payment": ("Chưa kết nối cổng thanh toán", ("cong thanh toan", "ket noi cong thanh toan",
-                                                       "chua ket noi cong thanh toan", "payment portal")),
+    "gap_payment": (
+        "Chưa kết nối cổng thanh toán",
+        ("cong thanh toan", "ket noi cong thanh toan", "chua ket noi cong thanh toan", "payment portal"),
+    ),
     "gap_equipment": ("Thiếu thiết bị", ("thiet bi", "thieu thiet bi", "trang thiet bi", "equipment")),
     "note": ("Ghi chú", ("ghi chu", "note", "notes", "remarks", "comment")),
 }
-GAP_LABELS = {"gap_signature": "chữ ký số", "gap_bank": "tài khoản ngân hàng",
-              "gap_payment": "kết nối cổng thanh toán", "gap_equipment": "thiết bị"}
+GAP_LABELS = {
+    "gap_signature": "chữ ký số",
+    "gap_bank": "tài khoản ngân hàng",
+    "gap_payment": "kết nối cổng thanh toán",
+    "gap_equipment": "thiết bị",
+}
 UNIT_FIELDS = ("province_code", "province_name", "district_code", "district_name", "commune_code", "commune_name")
 NUMBER_FIELDS = ("tasks_total", "tasks_done", "tasks_overdue")
 _OLD_WORDS = re.compile(r"\b(cu|old|truoc sap nhap|truoc 1 7 2025|former)\b")
@@ -69,25 +202,78 @@ _NEW_WORDS = re.compile(r"\b(moi|new|sau sap nhap)\b")
 _HEADER_KEYS = {syn: fieldname for fieldname, (_, syns) in FIELDS.items() for syn in syns}
 
 CENTRE_VALUES = {
-    "operating": ("hoat dong", "dang hoat dong", "da hoat dong", "hoat dong tot", "hoat dong on dinh", "operating",
-                  "co", "yes", "x", "1", "binh thuong", "ok"),
-    "gaps": ("hoat dong con thieu", "hoat dong co thieu", "con thieu", "co thieu", "han che", "hoat dong han che",
-             "chua day du", "hoat dong chua day du", "operating with gaps", "gaps", "partial", "mot phan"),
-    "not_operating": ("chua hoat dong", "khong hoat dong", "dung hoat dong", "ngung hoat dong", "not operating",
-                      "khong", "no", "0"),
+    "operating": (
+        "hoat dong",
+        "dang hoat dong",
+        "da hoat dong",
+        "hoat dong tot",
+        "hoat dong on dinh",
+        "operating",
+        "co",
+        "yes",
+        "x",
+        "1",
+        "binh thuong",
+        "ok",
+    ),
+    "gaps": (
+        "hoat dong con thieu",
+        "hoat dong co thieu",
+        "con thieu",
+        "co thieu",
+        "han che",
+        "hoat dong han che",
+        "chua day du",
+        "hoat dong chua day du",
+        "operating with gaps",
+        "gaps",
+        "partial",
+        "mot phan",
+    ),
+    "not_operating": (
+        "chua hoat dong",
+        "khong hoat dong",
+        "dung hoat dong",
+        "ngung hoat dong",
+        "not operating",
+        "khong",
+        "no",
+        "0",
+    ),
     "unknown": ("", "khong ro", "chua ro", "unknown", "na", "n a", "-", "chua co thong tin"),
 }
 _CENTRE_LOOKUP = {value: state for state, values in CENTRE_VALUES.items() for value in values}
 _TRUE = {"x", "co", "yes", "true", "1", "thieu", "chua", "chua co", "v"}
 _FALSE = {"", "khong", "no", "false", "0", "du", "da co", "-"}
-LEVEL_VALUES = {"tinh": "province", "thanh pho": "province", "province": "province", "tinh thanh pho": "province",
-                "xa": "commune", "phuong": "commune", "dac khu": "commune", "commune": "commune", "ward": "commune",
-                "xa phuong": "commune", "xa phuong dac khu": "commune"}
+LEVEL_VALUES = {
+    "tinh": "province",
+    "thanh pho": "province",
+    "province": "province",
+    "tinh thanh pho": "province",
+    "xa": "commune",
+    "phuong": "commune",
+    "dac khu": "commune",
+    "commune": "commune",
+    "ward": "commune",
+    "xa phuong": "commune",
+    "xa phuong dac khu": "commune",
+}
 # New units exist from 1 July 2025 (Vietnam time): a report before that cannot be about them.
 EARLIEST = pd.Timestamp("2025-07-01", tz=LOCAL_TZ)
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)
-_DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d-%m-%Y %H:%M", "%d-%m-%Y", "%d.%m.%Y",
-                 "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M")
+_DATE_FORMATS = (
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%d-%m-%Y %H:%M",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+)
 
 
 ENV_PASSWORD = "VNMAP_IMPORT_PASSWORD"
@@ -200,16 +386,28 @@ class ValidationReport:
 
     def issues_frame(self) -> pd.DataFrame:
         """The issues as a table (for display and export)."""
-        return pd.DataFrame([{"kind": i.kind, "row": i.row, "column": i.column or "", "message": i.message,
-                              "candidates": ", ".join(i.candidates)} for i in self.issues],
-                            columns=["kind", "row", "column", "message", "candidates"])
+        return pd.DataFrame(
+            [
+                {
+                    "kind": i.kind,
+                    "row": i.row,
+                    "column": i.column or "",
+                    "message": i.message,
+                    "candidates": ", ".join(i.candidates),
+                }
+                for i in self.issues
+            ],
+            columns=["kind", "row", "column", "message", "candidates"],
+        )
 
     def render(self, *, limit: int = 50) -> str:
         """A text report for the command line."""
         c = self.counts
-        lines = [f"{self.sheet.name}: {sum(c.values())} dòng — hợp lệ {c['valid']}, không rõ đơn vị {c['unknown']}, "
-                 f"nhiều khả năng {c['ambiguous']}, giá trị sai {c['invalid']}; "
-                 f"{len(self.records)} báo cáo sẽ ghi cho đơn vị mới (mã {'cũ' if self.mapping.keys == 'old' else 'mới'})"]
+        lines = [
+            f"{self.sheet.name}: {sum(c.values())} dòng — hợp lệ {c['valid']}, không rõ đơn vị {c['unknown']}, "
+            f"nhiều khả năng {c['ambiguous']}, giá trị sai {c['invalid']}; "
+            f"{len(self.records)} báo cáo sẽ ghi cho đơn vị mới (mã {'cũ' if self.mapping.keys == 'old' else 'mới'})"
+        ]
         lines += [issue.render(self.sheet.name) for issue in self.issues[:limit]]
         if len(self.issues) > limit:
             lines.append(f"… và {len(self.issues) - limit} lỗi khác")
@@ -240,7 +438,7 @@ def read_sheet(source: Path | bytes, *, name: str | None = None, sheet: str | in
         raise SheetError(f"{name}: tệp không có ô nào có dữ liệu")
     header_pos = _header_position(raw)
     header = [_header_text(v, i) for i, v in enumerate(raw.iloc[header_pos])]
-    frame = raw.iloc[header_pos + 1:].copy()
+    frame = raw.iloc[header_pos + 1 :].copy()
     frame.columns = unique_names(header)
     if frame.empty:
         raise SheetError(f"{name}: chỉ có dòng tiêu đề, không có dòng dữ liệu nào")
@@ -289,7 +487,9 @@ def guess_mapping(columns: list[str], *, keys: str = "auto") -> Mapping:
         mapping.columns[fieldname] = column
         old_marked |= is_old and fieldname in UNIT_FIELDS
     if keys == "auto":
-        keys = "old" if old_marked or "district_name" in mapping.columns or "district_code" in mapping.columns else "new"
+        keys = (
+            "old" if old_marked or "district_name" in mapping.columns or "district_code" in mapping.columns else "new"
+        )
     if keys not in ("new", "old"):
         raise ValueError(f"keys must be 'new', 'old' or 'auto', not {keys!r}")
     mapping.keys = keys
@@ -354,8 +554,14 @@ def _truthy(text: str) -> bool | None:
 
 
 # ---------------------------------------------------------------------- validation
-def validate(sheet: Sheet, mapping: Mapping, resolver: UnitResolver, *, as_of: dt.datetime | None = None,
-             now: dt.datetime | None = None) -> ValidationReport:
+def validate(
+    sheet: Sheet,
+    mapping: Mapping,
+    resolver: UnitResolver,
+    *,
+    as_of: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> ValidationReport:
     """Check every row of ``sheet`` and build the records to store; nothing is written here.
 
     ``as_of`` is the report time for rows without one (required when no column holds it);
@@ -363,8 +569,11 @@ def validate(sheet: Sheet, mapping: Mapping, resolver: UnitResolver, *, as_of: d
     """
     missing = mapping.missing(has_default_as_of=as_of is not None)
     if missing:
-        raise SheetError(f"{sheet.name}: chưa xác định cột cho: {'; '.join(missing)} — hãy ghép cột (trong ứng dụng: bước ghép cột; dòng lệnh: --map TRƯỜNG=CỘT) "
-                         f"(tiêu đề hiện có: {', '.join(map(str, sheet.frame.columns))})")
+        raise SheetError(
+            f"{sheet.name}: chưa xác định cột cho: {'; '.join(missing)} — hãy ghép cột "
+            "(trong ứng dụng: bước ghép cột; dòng lệnh: --map TRƯỜNG=CỘT) "
+            f"(tiêu đề hiện có: {', '.join(map(str, sheet.frame.columns))})"
+        )
     now_ts = pd.Timestamp(now) if now is not None else pd.Timestamp.now(tz=LOCAL_TZ)
     now_ts = now_ts.tz_localize(LOCAL_TZ) if now_ts.tzinfo is None else now_ts
     default_time = None
@@ -386,20 +595,40 @@ def validate(sheet: Sheet, mapping: Mapping, resolver: UnitResolver, *, as_of: d
         values = _row_values(get, mapping, file_row, row_issues, time_cache, default_time, now_ts)
         status = _row_status(row_issues)
         key = match.codes[0] if match is not None and match.status == RESOLVED else ""
-        rows.append({"row": file_row, "status": status, "level": level, "key": key,
-                     "as_of": values.get("as_of"), "message": "; ".join(x.message for x in row_issues)})
+        rows.append(
+            {
+                "row": file_row,
+                "status": status,
+                "level": level,
+                "key": key,
+                "as_of": values.get("as_of"),
+                "message": "; ".join(x.message for x in row_issues),
+            }
+        )
         issues.extend(row_issues)
         if status == "valid":
             for new_code, via in targets:
-                records.append({"level": level, "unit_code": new_code, "via_old_code": via, "source_row": file_row,
-                                **values})
+                records.append(
+                    {"level": level, "unit_code": new_code, "via_old_code": via, "source_row": file_row, **values}
+                )
     rows_frame = pd.DataFrame(rows, columns=["row", "status", "level", "key", "as_of", "message"])
     records_frame = pd.DataFrame(records)
     rows_frame, records_frame = _mark_duplicates(rows_frame, records_frame, mapping, issues)
     if records_frame.empty:
-        records_frame = pd.DataFrame(columns=["level", "unit_code", "via_old_code", "source_row", "as_of",
-                                              *NUMBER_FIELDS, "centre_state", "gaps", "note"])
-    issues.sort(key=lambda x: (x.row or 0))
+        records_frame = pd.DataFrame(
+            columns=[
+                "level",
+                "unit_code",
+                "via_old_code",
+                "source_row",
+                "as_of",
+                *NUMBER_FIELDS,
+                "centre_state",
+                "gaps",
+                "note",
+            ]
+        )
+    issues.sort(key=lambda x: x.row or 0)
     return ValidationReport(sheet=sheet, mapping=mapping, rows=rows_frame, issues=issues, records=records_frame)
 
 
@@ -411,8 +640,9 @@ def _row_status(row_issues: list[Issue]) -> str:
     return "valid"
 
 
-def _resolve_row(get: dict[str, str], mapping: Mapping, resolver: UnitResolver, file_row: int,
-                 issues: list[Issue]) -> tuple[str, Match | None, list[tuple[str, str]]]:
+def _resolve_row(
+    get: dict[str, str], mapping: Mapping, resolver: UnitResolver, file_row: int, issues: list[Issue]
+) -> tuple[str, Match | None, list[tuple[str, str]]]:
     """Level, match and the (new code, via old code) targets of one row."""
     level_text = get.get("level", "")
     has_commune = bool(get.get("commune_code") or get.get("commune_name"))
@@ -420,37 +650,62 @@ def _resolve_row(get: dict[str, str], mapping: Mapping, resolver: UnitResolver, 
     if level_text:
         level = LEVEL_VALUES.get(name_key(level_text, strip_type=False), "")
         if not level:
-            issues.append(Issue("invalid", file_row, mapping.columns["level"],
-                                f"cấp “{level_text}” không rõ — dùng “tỉnh” hoặc “xã”"))
+            issues.append(
+                Issue(
+                    "invalid",
+                    file_row,
+                    mapping.columns["level"],
+                    f"cấp “{level_text}” không rõ — dùng “tỉnh” hoặc “xã”",
+                )
+            )
             return "", None, []
     province = get.get("province_code") or get.get("province_name")
-    unit_column = mapping.columns.get("commune_code" if get.get("commune_code") else "commune_name") \
-        if level == "commune" else mapping.columns.get("province_code" if get.get("province_code") else "province_name")
+    unit_column = (
+        mapping.columns.get("commune_code" if get.get("commune_code") else "commune_name")
+        if level == "commune"
+        else mapping.columns.get("province_code" if get.get("province_code") else "province_name")
+    )
     old = mapping.keys == "old"
     if level == "commune":
         if old:
-            match = resolver.old_commune(code=get.get("commune_code"), province=province,
-                                         district=get.get("district_code") or get.get("district_name"),
-                                         name=get.get("commune_name"))
+            match = resolver.old_commune(
+                code=get.get("commune_code"),
+                province=province,
+                district=get.get("district_code") or get.get("district_name"),
+                name=get.get("commune_name"),
+            )
         else:
             match = resolver.new_commune(code=get.get("commune_code"), province=province, name=get.get("commune_name"))
     else:
         kind = resolver.old_province if old else resolver.new_province
         match = kind(code=get.get("province_code"), name=get.get("province_name"))
     if match.status != RESOLVED:
-        issues.append(Issue(match.status, file_row, unit_column, match.message or "không xác định được đơn vị",
-                            match.codes))
+        issues.append(
+            Issue(match.status, file_row, unit_column, match.message or "không xác định được đơn vị", match.codes)
+        )
         return level, match, []
     code = match.codes[0]
     if level == "commune" and get.get("commune_code") and get.get("commune_name"):
-        by_name = (resolver.old_commune(province=province, district=get.get("district_code") or get.get("district_name"),
-                                        name=get.get("commune_name")) if old
-                   else resolver.new_commune(province=province, name=get.get("commune_name")))
+        by_name = (
+            resolver.old_commune(
+                province=province,
+                district=get.get("district_code") or get.get("district_name"),
+                name=get.get("commune_name"),
+            )
+            if old
+            else resolver.new_commune(province=province, name=get.get("commune_name"))
+        )
         if by_name.status == RESOLVED and by_name.codes[0] != code:
             kind = "old_commune" if old else "new_commune"
-            issues.append(Issue("invalid", file_row, mapping.columns["commune_code"],
-                                f"mã {code} là {resolver.label(kind, code)} nhưng tên “{get['commune_name']}” là "
-                                f"{resolver.label(kind, by_name.codes[0])} — sửa mã hoặc tên"))
+            issues.append(
+                Issue(
+                    "invalid",
+                    file_row,
+                    mapping.columns["commune_code"],
+                    f"mã {code} là {resolver.label(kind, code)} nhưng tên “{get['commune_name']}” là "
+                    f"{resolver.label(kind, by_name.codes[0])} — sửa mã hoặc tên",
+                )
+            )
             return level, match, []
     if not old:
         return level, match, [(code, "")]
@@ -461,8 +716,15 @@ def _resolve_row(get: dict[str, str], mapping: Mapping, resolver: UnitResolver, 
     return level, match, [(t, code) for t in dict.fromkeys(targets)]
 
 
-def _row_values(get: dict[str, str], mapping: Mapping, file_row: int, issues: list[Issue],
-                time_cache: dict, default_time: pd.Timestamp | None, now: pd.Timestamp) -> dict:
+def _row_values(
+    get: dict[str, str],
+    mapping: Mapping,
+    file_row: int,
+    issues: list[Issue],
+    time_cache: dict,
+    default_time: pd.Timestamp | None,
+    now: pd.Timestamp,
+) -> dict:
     values: dict = {}
     unreadable = False
     for f in NUMBER_FIELDS:
@@ -476,22 +738,45 @@ def _row_values(get: dict[str, str], mapping: Mapping, file_row: int, issues: li
     if unreadable:
         pass  # the counts cannot be checked against each other
     elif (done is not None or overdue is not None) and total is None:
-        issues.append(Issue("invalid", file_row, col("tasks_total") or col("tasks_done") or col("tasks_overdue"),
-                            "thiếu tổng số nhiệm vụ"))
+        issues.append(
+            Issue(
+                "invalid",
+                file_row,
+                col("tasks_total") or col("tasks_done") or col("tasks_overdue"),
+                "thiếu tổng số nhiệm vụ",
+            )
+        )
     elif total is not None and done is None:
-        issues.append(Issue("invalid", file_row, col("tasks_done") or col("tasks_total"), "thiếu số nhiệm vụ đã hoàn thành"))
+        issues.append(
+            Issue("invalid", file_row, col("tasks_done") or col("tasks_total"), "thiếu số nhiệm vụ đã hoàn thành")
+        )
     if total is not None and done is not None and done > total:
-        issues.append(Issue("invalid", file_row, col("tasks_done"),
-                            f"số đã hoàn thành ({done}) lớn hơn tổng số nhiệm vụ ({total})"))
+        issues.append(
+            Issue(
+                "invalid", file_row, col("tasks_done"), f"số đã hoàn thành ({done}) lớn hơn tổng số nhiệm vụ ({total})"
+            )
+        )
     elif total is not None and done is not None and overdue is not None and overdue > total - done:
-        issues.append(Issue("invalid", file_row, col("tasks_overdue"),
-                            f"số quá hạn ({overdue}) lớn hơn số chưa hoàn thành ({total - done})"))
+        issues.append(
+            Issue(
+                "invalid",
+                file_row,
+                col("tasks_overdue"),
+                f"số quá hạn ({overdue}) lớn hơn số chưa hoàn thành ({total - done})",
+            )
+        )
     centre_text = get.get("centre_state", "")
     state = _centre(centre_text)
     if state is None:
-        issues.append(Issue("invalid", file_row, col("centre_state"),
-                            f"tình trạng trung tâm “{centre_text}” không rõ — dùng: hoạt động / hoạt động còn thiếu / "
-                            "chưa hoạt động / không rõ"))
+        issues.append(
+            Issue(
+                "invalid",
+                file_row,
+                col("centre_state"),
+                f"tình trạng trung tâm “{centre_text}” không rõ — dùng: hoạt động / hoạt động còn thiếu / "
+                "chưa hoạt động / không rõ",
+            )
+        )
     gaps = [g for g in re.split(r"\s*[;\n]\s*", get.get("gaps", "")) if g]
     for f, label in GAP_LABELS.items():
         if f in mapping.columns:
@@ -509,8 +794,15 @@ def _row_values(get: dict[str, str], mapping: Mapping, file_row: int, issues: li
     return values
 
 
-def _row_time(text: str, column: str | None, file_row: int, issues: list[Issue], cache: dict,
-              default_time: pd.Timestamp | None, now: pd.Timestamp) -> pd.Timestamp | None:
+def _row_time(
+    text: str,
+    column: str | None,
+    file_row: int,
+    issues: list[Issue],
+    cache: dict,
+    default_time: pd.Timestamp | None,
+    now: pd.Timestamp,
+) -> pd.Timestamp | None:
     if text not in cache:
         cache[text] = _judge_time(text, default_time, now)
     stamp, problem = cache[text]
@@ -530,15 +822,17 @@ def _judge_time(text: str, default_time: pd.Timestamp | None, now: pd.Timestamp)
         if stamp is None:
             return None, f"“{text}” không phải ngày (dùng dd/mm/yyyy [hh:mm])"
     if stamp > now + FUTURE_TOLERANCE:
-        return stamp, (f"thời điểm {stamp:%d/%m/%Y %H:%M} ở tương lai "
-                       f"(bây giờ {now.tz_convert(LOCAL_TZ):%d/%m/%Y %H:%M})")
+        return stamp, (
+            f"thời điểm {stamp:%d/%m/%Y %H:%M} ở tương lai (bây giờ {now.tz_convert(LOCAL_TZ):%d/%m/%Y %H:%M})"
+        )
     if stamp < EARLIEST:
         return stamp, f"thời điểm {stamp:%d/%m/%Y} trước 01/7/2025, khi các đơn vị mới chưa hoạt động"
     return stamp, ""
 
 
-def _mark_duplicates(rows: pd.DataFrame, records: pd.DataFrame, mapping: Mapping,
-                     issues: list[Issue]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _mark_duplicates(
+    rows: pd.DataFrame, records: pd.DataFrame, mapping: Mapping, issues: list[Issue]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rows that report the same unit for the same time are all refused (no silent choice)."""
     valid = rows[(rows["status"] == "valid")]
     if valid.empty:
@@ -549,8 +843,14 @@ def _mark_duplicates(rows: pd.DataFrame, records: pd.DataFrame, mapping: Mapping
     for (_, key, stamp), file_rows in duplicated.items():
         for file_row in file_rows:
             others = ", ".join(str(r) for r in file_rows if r != file_row)
-            issues.append(Issue("invalid", file_row, mapping.columns.get("as_of"),
-                                f"trùng đơn vị {key} và thời điểm {stamp:%d/%m/%Y %H:%M} với dòng {others}"))
+            issues.append(
+                Issue(
+                    "invalid",
+                    file_row,
+                    mapping.columns.get("as_of"),
+                    f"trùng đơn vị {key} và thời điểm {stamp:%d/%m/%Y %H:%M} với dòng {others}",
+                )
+            )
         bad_rows.update(file_rows)
     if bad_rows:
         hit = rows["row"].isin(bad_rows)
@@ -589,9 +889,11 @@ def default_time(day: dt.date | None) -> dt.datetime | None:
 def check_summary(report: ValidationReport) -> str:
     """One Vietnamese sentence on what validation found and what a commit would write (plain text)."""
     c = report.counts
-    return (f"{format_int(sum(c.values()))} dòng — hợp lệ {format_int(c['valid'])}, "
-            f"không rõ đơn vị {format_int(c['unknown'])}, nhiều khả năng {format_int(c['ambiguous'])}, "
-            f"giá trị sai {format_int(c['invalid'])}. Sẽ ghi {format_int(len(report.records))} báo cáo.")
+    return (
+        f"{format_int(sum(c.values()))} dòng — hợp lệ {format_int(c['valid'])}, "
+        f"không rõ đơn vị {format_int(c['unknown'])}, nhiều khả năng {format_int(c['ambiguous'])}, "
+        f"giá trị sai {format_int(c['invalid'])}. Sẽ ghi {format_int(len(report.records))} báo cáo."
+    )
 
 
 def commit_label(report: ValidationReport) -> str:
@@ -600,8 +902,9 @@ def commit_label(report: ValidationReport) -> str:
 
 
 # ---------------------------------------------------------------------- commit
-def commit(store, report: ValidationReport, *, imported_by: str, is_demo: bool = False, note: str = "",
-           progress=None) -> int:
+def commit(
+    store, report: ValidationReport, *, imported_by: str, is_demo: bool = False, note: str = "", progress=None
+) -> int:
     """Store the valid rows of ``report`` as one batch (one transaction) and return the batch id.
 
     Raises :class:`SheetError` when there is nothing valid to store.
@@ -609,14 +912,32 @@ def commit(store, report: ValidationReport, *, imported_by: str, is_demo: bool =
     if report.records.empty:
         raise SheetError(f"{report.sheet.name}: không có dòng hợp lệ nào để ghi — sửa các lỗi trong báo cáo kiểm tra")
     name = report.sheet.name + (f" [{report.sheet.sheet_name}]" if report.sheet.sheet_name else "")
-    return store.append(report.records, imported_by=imported_by, source_name=name,
-                        source_sha256=report.sheet.sha256, is_demo=is_demo, note=note, progress=progress)
+    return store.append(
+        report.records,
+        imported_by=imported_by,
+        source_name=name,
+        source_sha256=report.sheet.sha256,
+        is_demo=is_demo,
+        note=note,
+        progress=progress,
+    )
 
 
-def import_file(store, source: Path | bytes, resolver: UnitResolver, *, imported_by: str, name: str | None = None,
-                sheet: str | int | None = None, keys: str = "auto", as_of: dt.datetime | None = None,
-                now: dt.datetime | None = None, overrides: dict[str, str] | None = None,
-                all_or_nothing: bool = False, dry_run: bool = False) -> tuple[ValidationReport, int | None]:
+def import_file(
+    store,
+    source: Path | bytes,
+    resolver: UnitResolver,
+    *,
+    imported_by: str,
+    name: str | None = None,
+    sheet: str | int | None = None,
+    keys: str = "auto",
+    as_of: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+    overrides: dict[str, str] | None = None,
+    all_or_nothing: bool = False,
+    dry_run: bool = False,
+) -> tuple[ValidationReport, int | None]:
     """Read, map, validate and (when something is valid) commit a file; returns (report, batch id or None).
 
     With ``all_or_nothing`` nothing is written unless every row is valid; with ``dry_run`` nothing is.

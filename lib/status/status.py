@@ -14,13 +14,32 @@ TASK_CLASSES = ("green", "amber", "red", "grey")
 CENTRE_CLASSES = ("operating", "gaps", "not_operating", "unknown")
 DEADLINE_HOUR = 16
 
-TASK_LABELS = {"green": "Xanh (hoàn thành)", "amber": "Vàng (đang làm, không quá hạn)",
-               "red": "Đỏ (có nhiệm vụ quá hạn)", "grey": "Xám (không có / quá hạn báo cáo)"}
-CENTRE_LABELS = {"operating": "Hoạt động", "gaps": "Hoạt động, còn thiếu", "not_operating": "Chưa hoạt động",
-                 "unknown": "Không rõ"}
+TASK_LABELS = {
+    "green": "Xanh (hoàn thành)",
+    "amber": "Vàng (đang làm, không quá hạn)",
+    "red": "Đỏ (có nhiệm vụ quá hạn)",
+    "grey": "Xám (không có / quá hạn báo cáo)",
+}
+CENTRE_LABELS = {
+    "operating": "Hoạt động",
+    "gaps": "Hoạt động, còn thiếu",
+    "not_operating": "Chưa hoạt động",
+    "unknown": "Không rõ",
+}
 
-STATUS_COLUMNS = ["code", "task_class", "centre_class", "tasks_total", "tasks_done", "tasks_overdue", "gaps",
-                  "reported_at", "stale", "conflict", "is_demo"]
+STATUS_COLUMNS = [
+    "code",
+    "task_class",
+    "centre_class",
+    "tasks_total",
+    "tasks_done",
+    "tasks_overdue",
+    "gaps",
+    "reported_at",
+    "stale",
+    "conflict",
+    "is_demo",
+]
 _VALUE_COLUMNS = ["tasks_total", "tasks_done", "tasks_overdue", "centre_state", "gaps"]
 
 
@@ -73,7 +92,9 @@ def _describe(row: dict) -> str:
     counts = "?" if pd.isna(row["tasks_total"]) else f"{row['tasks_done']}/{row['tasks_total']} xong"
     overdue = "" if pd.isna(row["tasks_overdue"]) else f", {row['tasks_overdue']} quá hạn"
     gaps = f", thiếu: {row['gaps']}" if row["gaps"] else ""
-    return f"{row['via_old_code']}: {counts}{overdue}, {CENTRE_LABELS.get(row['centre_state'], row['centre_state'])}{gaps}"
+    return (
+        f"{row['via_old_code']}: {counts}{overdue}, {CENTRE_LABELS.get(row['centre_state'], row['centre_state'])}{gaps}"
+    )
 
 
 def _signature(frame: pd.DataFrame) -> pd.Series:
@@ -105,8 +126,9 @@ def combine_reports(reports: pd.DataFrame) -> pd.DataFrame:
         _signature=_signature(frame),
     )
     parts = frame.groupby("unit_code")["_signature"].transform("nunique")
-    worst_first = frame.sort_values(["unit_code", "tasks_overdue", "_ratio"], ascending=[True, False, True],
-                                    na_position="last")
+    worst_first = frame.sort_values(
+        ["unit_code", "tasks_overdue", "_ratio"], ascending=[True, False, True], na_position="last"
+    )
     chosen = worst_first.drop_duplicates("unit_code", keep="first").set_index("unit_code")
     disagreeing = frame[parts > 1]
     conflicts = pd.Series(dtype=str)
@@ -123,19 +145,21 @@ def unit_status(reports: pd.DataFrame, codes: Iterable[str], *, now: dt.datetime
     index = pd.Index(list(codes), name="code", dtype=object)
     out = combined.reindex(index)
     stale = stale_mask(out["as_of"], now=now)
-    result = pd.DataFrame({
-        "code": pd.Series(index, dtype=str).to_numpy(),
-        "task_class": task_class(out["tasks_total"], out["tasks_done"], out["tasks_overdue"], stale).to_numpy(),
-        "centre_class": centre_class(out["centre_state"], out["gaps"]).to_numpy(),
-        "tasks_total": out["tasks_total"].astype("Int64").array,
-        "tasks_done": out["tasks_done"].astype("Int64").array,
-        "tasks_overdue": out["tasks_overdue"].astype("Int64").array,
-        "gaps": out["gaps"].fillna("").astype(str).to_numpy(),
-        "reported_at": pd.to_datetime(out["as_of"], utc=True).dt.tz_convert(LOCAL_TZ).to_numpy(),
-        "stale": stale.to_numpy(),
-        "conflict": out["conflict"].fillna("").astype(str).to_numpy(),
-        "is_demo": out["is_demo"].fillna(False).astype(bool).to_numpy(),
-    })
+    result = pd.DataFrame(
+        {
+            "code": pd.Series(index, dtype=str).to_numpy(),
+            "task_class": task_class(out["tasks_total"], out["tasks_done"], out["tasks_overdue"], stale).to_numpy(),
+            "centre_class": centre_class(out["centre_state"], out["gaps"]).to_numpy(),
+            "tasks_total": out["tasks_total"].astype("Int64").array,
+            "tasks_done": out["tasks_done"].astype("Int64").array,
+            "tasks_overdue": out["tasks_overdue"].astype("Int64").array,
+            "gaps": out["gaps"].fillna("").astype(str).to_numpy(),
+            "reported_at": pd.to_datetime(out["as_of"], utc=True).dt.tz_convert(LOCAL_TZ).to_numpy(),
+            "stale": stale.to_numpy(),
+            "conflict": out["conflict"].fillna("").astype(str).to_numpy(),
+            "is_demo": out["is_demo"].fillna(False).astype(bool).to_numpy(),
+        }
+    )
     result["reported_at"] = pd.to_datetime(result["reported_at"], utc=True).dt.tz_convert(LOCAL_TZ)
     return result
 
@@ -143,11 +167,17 @@ def unit_status(reports: pd.DataFrame, codes: Iterable[str], *, now: dt.datetime
 def _reference_time(as_of: dt.datetime | None, now: dt.datetime | None) -> dt.datetime:
     if as_of is not None:
         return _aware(as_of).to_pydatetime()
-    return _aware(now).to_pydatetime() if now is not None else dt.datetime.now(dt.timezone.utc)
+    return _aware(now).to_pydatetime() if now is not None else dt.datetime.now(dt.UTC)
 
 
-def commune_status(store, *, as_of: dt.datetime | None = None, now: dt.datetime | None = None,
-                   codes: Iterable[str] | None = None, include_demo: bool | None = None) -> pd.DataFrame:
+def commune_status(
+    store,
+    *,
+    as_of: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+    codes: Iterable[str] | None = None,
+    include_demo: bool | None = None,
+) -> pd.DataFrame:
     """Status of every new commune as of ``as_of`` (default: now), one row per code.
 
     Staleness is judged at ``as_of`` when given, else at ``now`` (default: the clock). ``codes``
@@ -158,11 +188,18 @@ def commune_status(store, *, as_of: dt.datetime | None = None, now: dt.datetime 
     return _level_status(store, "commune", "new_code", as_of=as_of, now=now, codes=codes, include_demo=include_demo)
 
 
-def province_reported_status(store, *, as_of: dt.datetime | None = None, now: dt.datetime | None = None,
-                             codes: Iterable[str] | None = None, include_demo: bool | None = None) -> pd.DataFrame:
+def province_reported_status(
+    store,
+    *,
+    as_of: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+    codes: Iterable[str] | None = None,
+    include_demo: bool | None = None,
+) -> pd.DataFrame:
     """Status reported for the provinces themselves (province-level rows), like :func:`commune_status`."""
-    return _level_status(store, "province", "new_province_code", as_of=as_of, now=now, codes=codes,
-                         include_demo=include_demo)
+    return _level_status(
+        store, "province", "new_province_code", as_of=as_of, now=now, codes=codes, include_demo=include_demo
+    )
 
 
 def _level_status(store, level: str, code_column: str, *, as_of, now, codes, include_demo) -> pd.DataFrame:
@@ -215,8 +252,14 @@ def default_as_of(store, *, now: dt.datetime | None = None) -> dt.datetime:
 DEMO_MARK = "DỮ LIỆU MINH HOẠ"
 
 
-def export_frame(store, *, as_of: dt.datetime | None = None, now: dt.datetime | None = None,
-                 level: str = "commune", crosswalk: pd.DataFrame | None = None) -> pd.DataFrame:
+def export_frame(
+    store,
+    *,
+    as_of: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+    level: str = "commune",
+    crosswalk: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """The state of every commune (or the per-province aggregation) with names, ready to export.
 
     Every row carries ``data_source``: "DỮ LIỆU MINH HOẠ" for demonstration data, else "báo cáo".
@@ -246,24 +289,34 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
 def commune_choices(crosswalk: pd.DataFrame) -> dict[str, str]:
     """New commune code → "Phường Ba Đình — Thành phố Hà Nội (00004)", in code order."""
     communes = crosswalk.drop_duplicates("new_code").sort_values("new_code")
-    return {code: f"{name} — {province} ({code})" for code, name, province in
-            zip(communes["new_code"], communes["new_name"], communes["new_province_name"])}
+    return {
+        code: f"{name} — {province} ({code})"
+        for code, name, province in zip(
+            communes["new_code"], communes["new_name"], communes["new_province_name"], strict=False
+        )
+    }
 
 
 def history_table(store, code: str, *, level: str = "commune") -> pd.DataFrame:
     """Every report of one unit, oldest first, in Vietnam time with the batch it came in."""
     history = store.history(code, level=level)
-    out = pd.DataFrame({
-        "as_of": history["as_of"].dt.tz_convert(LOCAL_TZ),
-        "tasks_total": history["tasks_total"], "tasks_done": history["tasks_done"],
-        "tasks_overdue": history["tasks_overdue"],
-        "centre": centre_class(history["centre_state"], history["gaps"]).map(CENTRE_LABELS),
-        "gaps": history["gaps"], "via_old_code": history["via_old_code"], "note": history["note"],
-        "batch_id": history["batch_id"], "source_name": history["source_name"],
-        "imported_by": history["imported_by"],
-        "imported_at": history["imported_at"].dt.tz_convert(LOCAL_TZ) if len(history) else history["imported_at"],
-        "data_source": history["is_demo"].map({True: DEMO_MARK, False: "báo cáo"}),
-    })
+    out = pd.DataFrame(
+        {
+            "as_of": history["as_of"].dt.tz_convert(LOCAL_TZ),
+            "tasks_total": history["tasks_total"],
+            "tasks_done": history["tasks_done"],
+            "tasks_overdue": history["tasks_overdue"],
+            "centre": centre_class(history["centre_state"], history["gaps"]).map(CENTRE_LABELS),
+            "gaps": history["gaps"],
+            "via_old_code": history["via_old_code"],
+            "note": history["note"],
+            "batch_id": history["batch_id"],
+            "source_name": history["source_name"],
+            "imported_by": history["imported_by"],
+            "imported_at": history["imported_at"].dt.tz_convert(LOCAL_TZ) if len(history) else history["imported_at"],
+            "data_source": history["is_demo"].map({True: DEMO_MARK, False: "báo cáo"}),
+        }
+    )
     return out.reset_index(drop=True)
 
 

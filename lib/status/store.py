@@ -19,13 +19,25 @@ ENV_URL = "VNMAP_STATUS_DB"
 
 LEVELS = ("province", "commune")
 # Columns of a report as given to :meth:`StatusStore.append` (``via_old_code`` and ``source_row`` optional).
-REPORT_COLUMNS = ("level", "unit_code", "as_of", "tasks_total", "tasks_done", "tasks_overdue",
-                  "centre_state", "gaps", "note", "via_old_code", "source_row")
+REPORT_COLUMNS = (
+    "level",
+    "unit_code",
+    "as_of",
+    "tasks_total",
+    "tasks_done",
+    "tasks_overdue",
+    "centre_state",
+    "gaps",
+    "note",
+    "via_old_code",
+    "source_row",
+)
 
 metadata = sa.MetaData()
 
 batches_table = sa.Table(
-    "status_batch", metadata,
+    "status_batch",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("imported_at", sa.DateTime, nullable=False, doc="UTC, naive"),
     sa.Column("imported_by", sa.String(200), nullable=False),
@@ -37,7 +49,8 @@ batches_table = sa.Table(
 )
 
 reports_table = sa.Table(
-    "status_report", metadata,
+    "status_report",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("batch_id", sa.Integer, sa.ForeignKey("status_batch.id"), nullable=False),
     sa.Column("level", sa.String(10), nullable=False),
@@ -138,8 +151,10 @@ class StatusStore:
         try:
             self.engine = sa.create_engine(parsed, **kwargs)
         except (sa.exc.NoSuchModuleError, ImportError) as err:
-            raise StoreError(f"Không có trình điều khiển cho cơ sở dữ liệu {parsed.drivername!r}: {err} — "
-                             "với PostgreSQL dùng postgresql+psycopg://… (gói psycopg)") from None
+            raise StoreError(
+                f"Không có trình điều khiển cho cơ sở dữ liệu {parsed.drivername!r}: {err} — "
+                "với PostgreSQL dùng postgresql+psycopg://… (gói psycopg)"
+            ) from None
         if self.is_sqlite:
             _sqlite_setup(self.engine)
         self._create_tables()
@@ -162,11 +177,15 @@ class StatusStore:
                     # Another process created the tables at the same moment (PostgreSQL) and committed.
                     return
                 if _sqlstate(err) == _INSUFFICIENT_PRIVILEGE:
-                    raise StoreError(f"Tài khoản của {self!r} không có quyền tạo bảng trạng thái ({_first_line(err)}): "
-                                     "hãy cấp quyền CREATE trên schema, hoặc nhờ quản trị viên tạo bảng một lần "
-                                     "bằng một tài khoản có quyền.") from None
-                raise StoreError(f"Không mở được cơ sở dữ liệu {self!r}: {_first_line(err)} — kiểm tra địa chỉ "
-                                 "có trỏ đúng tới một cơ sở dữ liệu (tệp SQLite hoặc máy chủ) hay không.") from None
+                    raise StoreError(
+                        f"Tài khoản của {self!r} không có quyền tạo bảng trạng thái ({_first_line(err)}): "
+                        "hãy cấp quyền CREATE trên schema, hoặc nhờ quản trị viên tạo bảng một lần "
+                        "bằng một tài khoản có quyền."
+                    ) from None
+                raise StoreError(
+                    f"Không mở được cơ sở dữ liệu {self!r}: {_first_line(err)} — kiểm tra địa chỉ "
+                    "có trỏ đúng tới một cơ sở dữ liệu (tệp SQLite hoặc máy chủ) hay không."
+                ) from None
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
@@ -205,11 +224,20 @@ class StatusStore:
         """
         rows = _rows(reports, sqlite=self.is_sqlite)
         mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
-        insert = (f"INSERT INTO {reports_table.name} (batch_id, {', '.join(REPORT_COLUMNS)}) "
-                  f"VALUES ({', '.join([mark] * (len(REPORT_COLUMNS) + 1))})")
-        stamp = to_utc_naive(imported_at or dt.datetime.now(dt.timezone.utc))
-        batch = {"imported_at": stamp, "imported_by": imported_by or "?", "source_name": source_name,
-                 "source_sha256": source_sha256, "rows": len(rows), "is_demo": bool(is_demo), "note": note}
+        insert = (
+            f"INSERT INTO {reports_table.name} (batch_id, {', '.join(REPORT_COLUMNS)}) "
+            f"VALUES ({', '.join([mark] * (len(REPORT_COLUMNS) + 1))})"
+        )
+        stamp = to_utc_naive(imported_at or dt.datetime.now(dt.UTC))
+        batch = {
+            "imported_at": stamp,
+            "imported_by": imported_by or "?",
+            "source_name": source_name,
+            "source_sha256": source_sha256,
+            "rows": len(rows),
+            "is_demo": bool(is_demo),
+            "note": note,
+        }
         with self._write() as conn:
             if only_if_empty:
                 if not self.is_sqlite and self.engine.dialect.name == "postgresql":
@@ -218,7 +246,7 @@ class StatusStore:
                     return None
             batch_id = conn.execute(batches_table.insert().values(**batch)).inserted_primary_key[0]
             for start in range(0, len(rows), chunk_size):
-                part = [(batch_id, *row) for row in rows[start:start + chunk_size]]
+                part = [(batch_id, *row) for row in rows[start : start + chunk_size]]
                 if part:
                     conn.exec_driver_sql(insert, part)
                 if progress is not None:
@@ -232,7 +260,8 @@ class StatusStore:
             return conn.execute(sa.select(batches_table.c.id).limit(1)).first() is None
 
     def batches(self) -> pd.DataFrame:
-        """Every batch, newest first: id, imported_at (UTC), imported_by, source_name, source_sha256, rows, is_demo, note."""
+        """Every batch, newest first: id, imported_at (UTC), imported_by, source_name, source_sha256,
+        rows, is_demo, note."""
         query = sa.select(batches_table).order_by(batches_table.c.id.desc())
         with self.engine.connect() as conn:
             frame = pd.read_sql(query, conn)
@@ -263,8 +292,9 @@ class StatusStore:
         with self.engine.connect() as conn:
             return conn.execute(query).first() is not None
 
-    def state_as_of(self, as_of: dt.datetime | None = None, *, level: str = "commune",
-                    include_demo: bool = True) -> pd.DataFrame:
+    def state_as_of(
+        self, as_of: dt.datetime | None = None, *, level: str = "commune", include_demo: bool = True
+    ) -> pd.DataFrame:
         """Reports of each unit at its latest report time not after ``as_of`` (``None``: all time).
 
         Several rows per unit are returned when several were made for that time (corrections in
@@ -273,8 +303,7 @@ class StatusStore:
         ``include_demo=False`` demonstration batches are ignored.
         """
         r, b = reports_table, batches_table
-        latest = (sa.select(r.c.level, r.c.unit_code, sa.func.max(r.c.as_of).label("latest"))
-                  .where(r.c.level == level))
+        latest = sa.select(r.c.level, r.c.unit_code, sa.func.max(r.c.as_of).label("latest")).where(r.c.level == level)
         if as_of is not None:
             latest = latest.where(r.c.as_of <= to_utc_naive(as_of))
         if not include_demo:
@@ -284,8 +313,10 @@ class StatusStore:
         query = (
             sa.select(r, b.c.is_demo)
             .select_from(latest)
-            .join(r, sa.and_(r.c.level == latest.c.level, r.c.unit_code == latest.c.unit_code,
-                             r.c.as_of == latest.c.latest))
+            .join(
+                r,
+                sa.and_(r.c.level == latest.c.level, r.c.unit_code == latest.c.unit_code, r.c.as_of == latest.c.latest),
+            )
             .join(b, b.c.id == r.c.batch_id)
             .order_by(r.c.unit_code, r.c.batch_id, r.c.id)
         )
@@ -335,13 +366,16 @@ def _rows(reports: pd.DataFrame, *, sqlite: bool) -> list[tuple]:
             stamps = pd.to_datetime(values, utc=True).dt.tz_localize(None)
             if stamps.isna().any():
                 raise StoreError("Có báo cáo thiếu thời điểm (as_of)")
-            columns.append(stamps.dt.strftime("%Y-%m-%d %H:%M:%S.%f").tolist() if sqlite
-                           else stamps.dt.to_pydatetime().tolist())
+            columns.append(
+                stamps.dt.strftime("%Y-%m-%d %H:%M:%S.%f").tolist() if sqlite else stamps.dt.to_pydatetime().tolist()
+            )
         elif column in ("tasks_total", "tasks_done", "tasks_overdue", "source_row"):
             columns.append(pd.array(values, dtype="Int64").to_numpy(dtype=object, na_value=None).tolist())
         elif column in ("gaps", "note", "via_old_code"):
             columns.append(values.astype(object).where(values.notna(), "").astype(str).tolist())
         else:
             missing_values = values.isna().tolist()
-            columns.append([None if m else str(v) for v, m in zip(values.astype(object).tolist(), missing_values)])
-    return list(zip(*columns))
+            columns.append(
+                [None if m else str(v) for v, m in zip(values.astype(object).tolist(), missing_values, strict=False)]
+            )
+    return list(zip(*columns, strict=False))

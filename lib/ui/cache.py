@@ -69,8 +69,8 @@ def map_geometry_url(kind: str, province: str = "") -> str | None:
     """URL of a layer's GeoJSON prepared under static/geo/<dataset version>/ (``python -m lib.cli
     prepare``), or None when it was not prepared: the caller then inlines :func:`map_geometry`.
     Never writes, so the app can serve from a read-only checkout."""
-    from lib.maps import leaflet
     from lib.maps import layers as mapdata
+    from lib.maps import leaflet
 
     relative = mapdata.static_relative(manifest()["version"], kind, province)
     return leaflet.static_url(relative) if (leaflet.STATIC_DIR / relative).is_file() else None
@@ -82,6 +82,8 @@ def merge_structure() -> pd.DataFrame:
     from lib.maps.style import merge_structure as compute
 
     return compute(crosswalk())
+
+
 @st.cache_resource(show_spinner="Đang dựng chỉ mục tìm kiếm…")
 def search_index(geodata_dir: str = str(geodata.DEFAULT_DIR)):
     """The lookup search index over old and new units (one per process, read-only)."""
@@ -129,13 +131,15 @@ def resolver(geodata_dir: str = str(geodata.DEFAULT_DIR)):
 
 @st.cache_data(show_spinner="Đang tính tình hình…", max_entries=32)
 def status_table(url: str, as_of: str, revision: int, level: str = "commune") -> pd.DataFrame:
-    """``lib.status.status.export_frame`` at ISO time ``as_of``; ``revision`` (newest batch id) renews it after imports."""
+    """``lib.status.status.export_frame`` at ISO time ``as_of``; ``revision`` (newest batch id)
+    renews it after imports."""
     import datetime as dt
 
     from lib.status import status
 
-    return status.export_frame(status_store(url), as_of=dt.datetime.fromisoformat(as_of), level=level,
-                               crosswalk=crosswalk())
+    return status.export_frame(
+        status_store(url), as_of=dt.datetime.fromisoformat(as_of), level=level, crosswalk=crosswalk()
+    )
 
 
 @st.cache_data(show_spinner="Đang tính tình hình…", max_entries=32)
@@ -147,6 +151,8 @@ def commune_status(url: str, as_of: str, revision: int) -> pd.DataFrame:
 
     codes = sorted(crosswalk()["new_code"].unique())
     return status.commune_status(status_store(url), as_of=dt.datetime.fromisoformat(as_of), codes=codes)
+
+
 @st.cache_data(show_spinner="Đang tính tình hình…", max_entries=16)
 def status_on_day(url: str, day: str, revision: int) -> tuple[pd.DataFrame | None, str]:
     """Commune status at the end of ISO ``day`` ("" = the store's default time) and the day shown;
@@ -155,8 +161,9 @@ def status_on_day(url: str, day: str, revision: int) -> tuple[pd.DataFrame | Non
 
     from lib.maps import static as staticmap
 
-    frame, shown = staticmap.status_as_of(status_store(url), dt.date.fromisoformat(day) if day else None,
-                                          codes=sorted(layer("new_communes")["code"]))
+    frame, shown = staticmap.status_as_of(
+        status_store(url), dt.date.fromisoformat(day) if day else None, codes=sorted(layer("new_communes")["code"])
+    )
     return frame, shown.isoformat() if shown else ""
 
 
@@ -167,9 +174,16 @@ def briefing_inputs(url: str, day: str, revision: int):
     from lib.maps import static as staticmap
 
     frame, shown = status_on_day(url, day, revision)
-    return staticmap.MapInputs(communes=layer("new_communes"), provinces=layer("new_provinces"), crosswalk=crosswalk(),
-                               merge=merge_structure(), status=frame, as_of=dt.date.fromisoformat(shown) if shown else None,
-                               version=manifest()["version"], sources=staticmap.source_names(geodata.DEFAULT_DIR))
+    return staticmap.MapInputs(
+        communes=layer("new_communes"),
+        provinces=layer("new_provinces"),
+        crosswalk=crosswalk(),
+        merge=merge_structure(),
+        status=frame,
+        as_of=dt.date.fromisoformat(shown) if shown else None,
+        version=manifest()["version"],
+        sources=staticmap.source_names(geodata.DEFAULT_DIR),
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=48)  # also called from download buttons, where no spinner may draw
@@ -236,16 +250,23 @@ def warm(log=print) -> dict[str, float]:
     def one_map() -> None:
         from lib.maps import leaflet
         from lib.maps import view as mapview
-        from lib.status import status
         from lib.maps.urlstate import ViewState
+        from lib.status import status
 
         as_of = status.default_as_of(store)
         frame = commune_status(url, as_of.isoformat(), store.revision())
         for view in (ViewState(), ViewState(level="commune"), ViewState(province="01", layers=("old_communes",))):
-            built = mapview.build(view, communes=layer("new_communes"), provinces=layer("new_provinces"),
-                                  crosswalk=crosswalk(), merge=merge_structure(), status=frame, as_of=as_of,
-                                  geometry=lambda kind, prov: map_geometry_url(kind, prov) or map_geometry(kind, prov),
-                                  tiles=leaflet.configured_tiles())
+            built = mapview.build(
+                view,
+                communes=layer("new_communes"),
+                provinces=layer("new_provinces"),
+                crosswalk=crosswalk(),
+                merge=merge_structure(),
+                status=frame,
+                as_of=as_of,
+                geometry=lambda kind, prov: map_geometry_url(kind, prov) or map_geometry(kind, prov),
+                tiles=leaflet.configured_tiles(),
+            )
             built.map.get_root().render()
 
     step("status of the communes, three maps built", one_map)

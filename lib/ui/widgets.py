@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from lib.data.i18n import LOCAL_TZ, format_date, format_int, format_number, format_percent
-from lib.maps.style import CENTRE_STYLES, TASK_STYLES, Legend
 from lib.io.text import md_escape
+from lib.maps.style import CENTRE_STYLES, TASK_STYLES, Legend
 
 
 def legend(legend: Legend) -> None:
@@ -29,18 +29,27 @@ def status_lines(row: dict) -> None:
     task_colour, task_label = TASK_STYLES.get(row.get("task_class"), TASK_STYLES["grey"])
     centre_colour, centre_label = CENTRE_STYLES.get(row.get("centre_class"), CENTRE_STYLES["unknown"])
     reported = row.get("reported_at")
-    when = format_date(reported.tz_convert(LOCAL_TZ).to_pydatetime(), with_time=True) if isinstance(reported, pd.Timestamp) and not pd.isna(reported) else "chưa có"
+    when = (
+        format_date(reported.tz_convert(LOCAL_TZ).to_pydatetime(), with_time=True)
+        if isinstance(reported, pd.Timestamp) and not pd.isna(reported)
+        else "chưa có"
+    )
     counts = ""
     if not pd.isna(row.get("tasks_total")):
-        counts = (f" — {format_int(row.get('tasks_done'))}/{format_int(row.get('tasks_total'))} nhiệm vụ xong, "
-                  f"{format_int(row.get('tasks_overdue'))} quá hạn")
+        counts = (
+            f" — {format_int(row.get('tasks_done'))}/{format_int(row.get('tasks_total'))} nhiệm vụ xong, "
+            f"{format_int(row.get('tasks_overdue'))} quá hạn"
+        )
     gaps = f" (thiếu: {row['gaps']})" if row.get("gaps") else ""
     lines = [
         (task_colour, task_label + counts),
         (centre_colour, "Trung tâm: " + centre_label + gaps),
     ]
-    body = "".join(f'<div><span style="display:inline-block;width:12px;height:12px;background:{c};margin-right:6px"></span>'
-                   f"{html.escape(text)}</div>" for c, text in lines)
+    body = "".join(
+        f'<div><span style="display:inline-block;width:12px;height:12px;background:{c};margin-right:6px"></span>'
+        f"{html.escape(text)}</div>"
+        for c, text in lines
+    )
     notes = [f"Báo cáo gần nhất: {when}" + (" (quá hạn cập nhật)" if row.get("stale") else "")]
     if row.get("conflict"):
         notes.append(f"Các phần không thống nhất: {row['conflict']}")
@@ -69,9 +78,16 @@ def unit_panel(tables: dict) -> None:
         shown = predecessors.assign(share_of_new=predecessors["share_of_new"].map(format_percent))
         if shown["old_province_name"].nunique() <= 1:
             shown = shown.drop(columns="old_province_name")
-        shown = shown.drop(columns=["relation"]).rename(columns={
-            "old_code": "Mã", "old_name": "Xã cũ", "old_district_name": "Huyện cũ", "old_province_name": "Tỉnh cũ",
-            "part": "Phần", "share_of_new": "Tỉ lệ DT"})
+        shown = shown.drop(columns=["relation"]).rename(
+            columns={
+                "old_code": "Mã",
+                "old_name": "Xã cũ",
+                "old_district_name": "Huyện cũ",
+                "old_province_name": "Tỉnh cũ",
+                "part": "Phần",
+                "share_of_new": "Tỉ lệ DT",
+            }
+        )
         st.table(shown.set_index("Xã cũ"))
     old = tables.get("old")
     if old:
@@ -79,9 +95,15 @@ def unit_panel(tables: dict) -> None:
         st.caption(md_escape(f"Mã {old['old_code']} · {old['old_district_name']} · {old['old_province_name']}"))
         targets = tables["targets"]
         st.markdown(f"**Nay thuộc {len(targets)} đơn vị mới**")
-        shown = targets.assign(share_of_old=targets["share_of_old"].map(format_percent)).rename(columns={
-            "new_code": "Mã mới", "new_name": "Xã mới", "new_province_name": "Tỉnh mới", "part": "Toàn bộ/một phần",
-            "share_of_old": "Tỉ lệ diện tích"})
+        shown = targets.assign(share_of_old=targets["share_of_old"].map(format_percent)).rename(
+            columns={
+                "new_code": "Mã mới",
+                "new_name": "Xã mới",
+                "new_province_name": "Tỉnh mới",
+                "part": "Toàn bộ/một phần",
+                "share_of_old": "Tỉ lệ diện tích",
+            }
+        )
         st.table(shown.set_index("Xã mới"))
     if not commune and not old:
         st.info("Nhấp vào một đơn vị trên bản đồ, hoặc tìm theo tên hay mã, để xem nó được hình thành từ đâu.")

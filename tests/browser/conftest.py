@@ -18,8 +18,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
 # Flags that keep Chromium from calling home on a closed network (see the env notes).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
 
 
@@ -34,13 +41,31 @@ def app_url(tmp_path_factory):
     """Start the app with `streamlit run` on a free localhost port; stop it after the session."""
     port = _free_port()
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = {**os.environ, "VNMAP_STATUS_DB": os.environ.get("VNMAP_BROWSER_STATUS_DB",
-                                                            f"sqlite:///{tmp_path_factory.mktemp('db') / 'status.sqlite'}")}
+    env = {
+        **os.environ,
+        "VNMAP_STATUS_DB": os.environ.get(
+            "VNMAP_BROWSER_STATUS_DB", f"sqlite:///{tmp_path_factory.mktemp('db') / 'status.sqlite'}"
+        ),
+    }
     with open(log, "w") as out:
         server = subprocess.Popen(
-            [sys.executable, "scripts/serve.py", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+            [
+                sys.executable,
+                "scripts/serve.py",
+                "run",
+                "app.py",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+            ],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -85,8 +110,11 @@ class RequestLog:
         self.urls.append(request.url)
 
     def foreign(self) -> list[str]:
-        return [u for u in self.urls if urlparse(u).scheme in ("http", "https", "ws", "wss")
-                and urlparse(u).hostname not in LOCAL_HOSTS]
+        return [
+            u
+            for u in self.urls
+            if urlparse(u).scheme in ("http", "https", "ws", "wss") and urlparse(u).hostname not in LOCAL_HOSTS
+        ]
 
 
 class ScriptRuns:
@@ -131,8 +159,9 @@ class ScriptRuns:
             self.pages_not_found += 1
         elif kind == "navigation":
             current = msg.navigation.page_script_hash
-            self.page = next(((p.page_name, p.url_pathname) for p in msg.navigation.app_pages
-                              if p.page_script_hash == current), None)
+            self.page = next(
+                ((p.page_name, p.url_pathname) for p in msg.navigation.app_pages if p.page_script_hash == current), None
+            )
 
 
 @pytest.fixture
@@ -177,7 +206,9 @@ def units_on_map(frame) -> int:
 def click_latlng(page, lat: float, lng: float) -> None:
     """Click the map at a geographic position (Leaflet converts it to a pixel of the frame)."""
     frame = map_frame(page)
-    x, y = frame.evaluate(f"() => {{ const p = window.map.latLngToContainerPoint([{lat}, {lng}]); return [p.x, p.y]; }}")
+    x, y = frame.evaluate(
+        f"() => {{ const p = window.map.latLngToContainerPoint([{lat}, {lng}]); return [p.x, p.y]; }}"
+    )
     box = page.locator(MAP_FRAME).bounding_box()
     page.mouse.click(box["x"] + x, box["y"] + y)
 
@@ -222,8 +253,10 @@ def _wait_for_server(page, finished_before: int, timeout: float) -> None:
         try:  # the next frame from the server; ScriptRuns.record, registered first, has seen it on return
             runs.socket.wait_for_event("framereceived", timeout=max(left, 1))
         except Exception as error:
-            raise AssertionError(f"the app did not finish a script run within {timeout / 1000:.0f} s "
-                                 f"(runs finished: {runs.finished}, running: {runs.running})") from error
+            raise AssertionError(
+                f"the app did not finish a script run within {timeout / 1000:.0f} s "
+                f"(runs finished: {runs.finished}, running: {runs.running})"
+            ) from error
 
 
 def wait_for_app(page, timeout: float = 120_000) -> None:

@@ -4,8 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.maps import html
-from lib.maps import static
+from lib.maps import html, static
 from lib.maps.urlstate import ViewState
 from tests.browser.conftest import artifact, units_on_map, wait_for_app, wait_for_units
 
@@ -23,7 +22,10 @@ def test_embed_url_shows_map_and_legend_without_sidebar_or_panel(app_url, page):
     assert page.locator('[data-testid="stSidebarCollapsedControl"]').count() == 0  # no way to open one either
     assert page.get_by_text("Nhấp vào một đơn vị trên bản đồ", exact=False).count() == 0  # no side panel
     assert page.locator('[data-testid="stSelectbox"]:visible').count() == 0  # no widgets shown
-    assert page.get_by_text("Bản đồ cho báo cáo").count() == 0 or not page.get_by_text("Bản đồ cho báo cáo").first.is_visible()
+    assert (
+        page.get_by_text("Bản đồ cho báo cáo").count() == 0
+        or not page.get_by_text("Bản đồ cho báo cáo").first.is_visible()
+    )
     assert "embed=true" in page.url and "province=46" in page.url  # the app kept the view in the URL
     page.screenshot(path=str(artifact("embed_hue_merge.png")))
     assert page.requests.foreign() == [], page.requests.foreign()
@@ -51,7 +53,9 @@ def test_exported_html_works_from_disk_without_network(tmp_path, page):
     page.goto(Path(out).as_uri())
     page.wait_for_function(
         "() => Object.keys(window).filter(k => k.startsWith('map_')).some(k => window[k] && window[k]._layers"
-        " && Object.values(window[k]._layers).filter(l => l.feature).length >= 40)", timeout=60_000)
+        " && Object.values(window[k]._layers).filter(l => l.feature).length >= 40)",
+        timeout=60_000,
+    )
     page.get_by_text("Số xã cũ hợp thành").wait_for(timeout=10_000)
     page.screenshot(path=str(artifact("export_hue.png")))
     assert all(u.startswith(("file:", "data:")) for u in page.requests.urls), page.requests.urls

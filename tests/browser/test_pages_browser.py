@@ -16,8 +16,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def navigation_pages() -> list[dict]:
     """The st.Page entries of app.py's PAGES (read from the source, so a page added there is tested)."""
     tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
-    pages_list = next(node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
-                      and any(getattr(t, "id", "") == "PAGES" for t in node.targets))
+    pages_list = next(
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "PAGES" for t in node.targets)
+    )
     pages = []
     for call in pages_list.elts:
         options = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
@@ -30,8 +33,12 @@ def heading_of(view_file: str) -> str | None:
     """The literal st.title(...) of a page file, if it has one (the map's heading depends on the view)."""
     tree = ast.parse((ROOT / view_file).read_text(encoding="utf-8"))
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "title"
-                and node.args and isinstance(node.args[0], ast.Constant)):
+        if (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", "") == "title"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
             return node.args[0].value
     return None
 

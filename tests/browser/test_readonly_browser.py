@@ -27,8 +27,9 @@ from tests.browser.conftest import ROOT, _free_port, units_on_map, wait_for_unit
 pytestmark = pytest.mark.browser
 
 # Not copied: version control, the virtualenv, outputs of earlier runs, the status store.
-IGNORED = shutil.ignore_patterns(".git", ".venv", "artifacts", "data", ".pytest_cache", "__pycache__", "*.pyc",
-                                 ".geodata-build-*")
+IGNORED = shutil.ignore_patterns(
+    ".git", ".venv", "artifacts", "data", ".pytest_cache", "__pycache__", "*.pyc", ".geodata-build-*"
+)
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int, str]]:
@@ -39,8 +40,11 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int, str]]:
         if path.is_dir():
             out[str(path.relative_to(folder)) + "/"] = (0, stat.st_mtime_ns, "")
         else:
-            out[str(path.relative_to(folder))] = (stat.st_size, stat.st_mtime_ns,
-                                                  hashlib.sha1(path.read_bytes()).hexdigest())
+            out[str(path.relative_to(folder))] = (
+                stat.st_size,
+                stat.st_mtime_ns,
+                hashlib.sha1(path.read_bytes()).hexdigest(),
+            )
     return out
 
 
@@ -69,8 +73,14 @@ def readonly_app(tmp_path_factory):
     base = tmp_path_factory.mktemp("readonly")
     copy, served, writable = base / "copy", base / "served", base / "writable"
     shutil.copytree(ROOT, copy, ignore=IGNORED, symlinks=True)
-    prepared = subprocess.run([sys.executable, "-m", "lib.cli", "prepare"], cwd=copy, capture_output=True, text=True,
-                              env={**os.environ, "VNMAP_CACHE_DIR": str(copy / ".cache" / "layers")}, timeout=600)
+    prepared = subprocess.run(
+        [sys.executable, "-m", "lib.cli", "prepare"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "VNMAP_CACHE_DIR": str(copy / ".cache" / "layers")},
+        timeout=600,
+    )
     assert prepared.returncode == 0, prepared.stdout + prepared.stderr
     served.mkdir()
     writable.mkdir()
@@ -87,9 +97,23 @@ def readonly_app(tmp_path_factory):
     env.update(VNMAP_STATUS_DB=f"sqlite:///{writable / 'status.sqlite'}", PYTHONDONTWRITEBYTECODE="")
     with open(log, "w") as out:
         server = subprocess.Popen(
-            [sys.executable, "scripts/serve.py", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=served, stdout=out, stderr=subprocess.STDOUT, env=env)
+            [
+                sys.executable,
+                "scripts/serve.py",
+                "run",
+                "app.py",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+            ],
+            cwd=served,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
