@@ -63,7 +63,7 @@ def test_html_states_title_legend_date_demo_and_sources(tmp_path, small_inputs):
 def test_names_from_data_are_escaped(tmp_path, small_inputs):
     text = htmlexport.render_html(ViewState(province="02"), small_inputs(tmp_path))
     assert "<b>Mỹ</b>" not in text  # neither as markup in the page nor raw inside a script
-    start = text.index("L.geoJSON(") + len("L.geoJSON(")
+    start = text.index("layer.addData(") + len("layer.addData(")
     geojson, _ = json.JSONDecoder().raw_decode(text, start)
     labels = [f["properties"]["label"] for f in geojson["features"]]
     assert "Xã <b>Mỹ</b> & Co — Tỉnh Quảng Trị" in labels  # reads back as written (tooltips use textContent)

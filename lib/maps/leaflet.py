@@ -62,7 +62,7 @@ class UnitLayer(MacroElement):
 var {{ this.get_name() }} = (function() {
   var fill = {{ this.fill_js }}, outlined = {{ this.outlined_js }}, selected = {{ this.selected_js }};
   var base = {{ this.style_js }}, outline = {{ this.outline_js }}, highlight = {{ this.highlight_js }};
-  var layer = L.geoJSON({{ this.data or 'null' }}, {
+  var layer = L.geoJSON(null, {
     interactive: {{ 'true' if this.interactive else 'false' }},
     {%- if this.canvas %}
     renderer: L.canvas({padding: 0.2}),
@@ -84,6 +84,11 @@ var {{ this.get_name() }} = (function() {
   layer.addTo({{ this._parent.get_name() }});
   {%- if this.url %}
   fetch({{ this.url_js }}).then(function(r) { return r.json(); }).then(function(d) { layer.addData(d); });
+  {%- else %}
+  // Inline data is added once the rest of the map script has run (view set, frame sized), as
+  // fetched data is: polygons added before that are projected against a stale origin and
+  // drawn, and clicked, several pixels off.
+  setTimeout(function() { layer.addData({{ this.data }}); }, 0);
   {%- endif %}
   return layer;
 })();

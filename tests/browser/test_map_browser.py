@@ -32,6 +32,7 @@ def test_click_commune_shows_predecessors_and_link_reproduces_view(app_url, page
     page.goto(f"{app_url}/?province=01&mode=merge")
     frame = wait_for_units(page, 126)
     assert units_on_map(frame) == 126
+    wait_for_app(page)  # the first run is over: the map on screen is the one that stays
     click_latlng(page, 21.0386, 105.8380)  # administrative centre of Phường Ba Đình
     page.get_by_role("heading", name="Phường Ba Đình").wait_for(timeout=30_000)
     panel = page.locator('[data-testid="stTable"]').last

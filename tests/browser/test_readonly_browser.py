@@ -26,10 +26,16 @@ from tests.browser.conftest import ROOT, _free_port, units_on_map, wait_for_unit
 
 pytestmark = pytest.mark.browser
 
-# Not copied: version control, the virtualenv, outputs of earlier runs, the status store.
-IGNORED = shutil.ignore_patterns(
-    ".git", ".venv", "artifacts", "data", ".pytest_cache", "__pycache__", "*.pyc", ".geodata-build-*"
-)
+# Not copied: version control, the virtualenv, outputs of earlier runs, and the status store
+# (the top-level data/ folder only: lib/data is code).
+_IGNORED_ANYWHERE = shutil.ignore_patterns(".git", ".venv", ".pytest_cache", "__pycache__", "*.pyc", ".geodata-build-*")
+
+
+def IGNORED(folder: str, names: list[str]) -> set[str]:
+    ignored = set(_IGNORED_ANYWHERE(folder, names))
+    if Path(folder) == ROOT:
+        ignored |= {"artifacts", "data"} & set(names)
+    return ignored
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int, str]]:
