@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import median_seconds, report  # noqa: E402
 from lib.data import geodata  # noqa: E402
 from lib.data.validate import validate_dataset  # noqa: E402
+from lib.maps.prepare import write_layer_cache  # noqa: E402
 
 
 def main() -> None:
@@ -23,7 +24,7 @@ def main() -> None:
             lambda: geodata.read_layer(path, string_fields=("code", "province_code")), runs=5
         )
         report("new communes: parse GeoJSON (no layer cache)", median, times)
-        geodata.write_layer_cache("new_communes")  # what the prepare step does
+        write_layer_cache("new_communes")  # what the prepare step does
         median, times = median_seconds(geodata.load_new_communes, runs=5)
         report("new communes: load ready for display (warm)", median, times, target=1.0)
         median, times = median_seconds(lambda: validate_dataset(geodata.DEFAULT_DIR), runs=3)

@@ -14,14 +14,13 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import median_seconds, report  # noqa: E402
-from tests.browser.conftest import CHROMIUM_ARGS, _free_port, wait_for_units  # noqa: E402
+from tests.browser.conftest import CHROMIUM_ARGS, launch_app, stop_app, wait_for_units  # noqa: E402
 
 RUNS = 5
 STARTS = int(os.environ.get("BENCH_STARTS", 5))  # server starts for the first-visit figures
@@ -33,49 +32,9 @@ _DRAWN_AT = (
 )
 
 
-def server_command(port: int, *, plain: bool = False) -> list[str]:
-    """The launch `make run` uses (scripts/serve.py: caches warmed first), or plain `streamlit run`."""
-    launcher = ["-m", "streamlit"] if plain else ["scripts/serve.py"]
-    return [
-        sys.executable,
-        *launcher,
-        "run",
-        "app.py",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-    ]
-
-
 def start_server(*, plain: bool = False) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    server = subprocess.Popen(
-        server_command(port, plain=plain),
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=os.environ.copy(),
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(400):
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-            return server, url
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("streamlit did not start")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.kill()
+    """A just-started server: `make run`'s launch, or plain `streamlit run` with ``plain``."""
+    return launch_app(ROOT, env=os.environ.copy(), plain=plain)
 
 
 def visit(browser, url: str, minimum: int) -> dict[str, float]:
@@ -176,7 +135,7 @@ def first_visits(browser, *, plain: bool = False) -> None:
                 firsts.append(visit(browser, url + path, minimum)["seen"])
                 seconds.append(visit(browser, url + path, minimum)["seen"])
             finally:
-                stop_server(server)
+                stop_app(server)
         first, second = statistics.median(firsts), statistics.median(seconds)
         how = "streamlit run" if plain else "scripts/serve.py"
         report(f"first visit, {label} ({how})", first, firsts, target=5.0)
@@ -254,7 +213,7 @@ def main() -> None:
             )
             print(f"  {load()}")
         finally:
-            stop_server(server)
+            stop_app(server)
             browser.close()
     click_benchmark()
 

@@ -95,7 +95,7 @@ def read_layer_cached(path: Path, *, string_fields: tuple[str, ...] = ()) -> gpd
 
     Parsing GeoJSON costs about a second for the communes; the binary copy loads in a
     fraction of that. The copy is keyed by the file's contents, so an edited or rebuilt file
-    is read afresh. This never writes: only the prepare step (:func:`write_layer_cache`,
+    is read afresh. This never writes: only the prepare step (``lib.maps.prepare.write_layer_cache``,
     ``python -m lib.cli prepare``) does, so the app can serve from a read-only checkout.
     """
     cached = cache_path(path, string_fields=string_fields)
@@ -111,39 +111,6 @@ def layer_fields(name: str) -> tuple[str, ...]:
     """The fields of layer ``name`` read as text (its code and the ``string_fields``)."""
     layer = LAYERS[name]
     return (layer.code_field, *layer.string_fields)
-
-
-def write_layer_cache(name: str, geodata_dir: Path = DEFAULT_DIR) -> tuple[Path, bool]:
-    """Write the GeoParquet copy of layer ``name`` unless a valid one exists; return (path, written).
-
-    Written to a temporary name and renamed (mode 0644), so a reader never sees half a file;
-    older copies of the same layer file are removed.
-    """
-    source = Path(geodata_dir) / LAYERS[name].path
-    fields = layer_fields(name)
-    cached = cache_path(source, string_fields=fields)
-    if cached.is_file():
-        try:
-            import pyarrow.parquet as pq
-
-            pq.read_metadata(cached)
-            return cached, False
-        except Exception:  # damaged: write it again
-            pass
-    gdf = read_layer(source, string_fields=fields)
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
-    try:
-        gdf.to_parquet(partial)
-        os.chmod(partial, 0o644)
-        os.replace(partial, cached)
-    finally:
-        partial.unlink(missing_ok=True)
-    prefix = f"{source.parent.name}-{source.stem}-"
-    for stale in CACHE_DIR.glob(f"{prefix}*.parquet"):
-        if stale != cached and len(stale.name) == len(cached.name):
-            stale.unlink(missing_ok=True)
-    return cached, True
 
 
 def load_layer(name: str, geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:

@@ -146,23 +146,6 @@ def static_url(relative: str) -> str:
     return f"/app/static/{relative}"
 
 
-def write_atomic_text(path: Path, text: str) -> bool:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename, mode 0644, so a
-    reader never sees half a file; an identical existing file is left alone. True if written."""
-    data = text.encode("utf-8")
-    if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        partial.write_bytes(data)
-        os.chmod(partial, 0o644)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return True
-
-
 def base_map(*, bounds: list[list[float]] | None = None, tiles: tuple[str, str] | None = None) -> folium.Map:
     """A folium map that loads Leaflet from the app's own static files; tiles only when given."""
     m = folium.Map(

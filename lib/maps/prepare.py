@@ -17,14 +17,23 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 from lib.data import geodata
+from lib.io.files import write_atomic
 from lib.maps import layers as mapdata
 from lib.maps import leaflet
 from lib.maps.urlstate import OLD_LAYERS
 
 STAMP = ".prepared.json"
 # Modules whose code decides the prepared files' contents.
-CODE_MODULES = ("lib/maps/layers.py", "lib/maps/leaflet.py", "lib/data/geodata.py", "lib/maps/prepare.py")
+CODE_MODULES = (
+    "lib/maps/layers.py",
+    "lib/maps/leaflet.py",
+    "lib/data/geodata.py",
+    "lib/io/files.py",
+    "lib/maps/prepare.py",
+)
 
 
 def code_version() -> str:
@@ -35,6 +44,36 @@ def code_version() -> str:
     for name in CODE_MODULES:
         digest.update((geodata.PROJECT_DIR / name).read_bytes())
     return digest.hexdigest()[:16]
+
+
+def write_layer_cache(name: str, geodata_dir: Path = geodata.DEFAULT_DIR) -> tuple[Path, bool]:
+    """Write the GeoParquet copy of layer ``name`` that ``geodata.load_layer`` reads, unless a
+    valid one exists; return (path, written). Older copies of the same layer file are removed."""
+    source = Path(geodata_dir) / geodata.LAYERS[name].path
+    fields = geodata.layer_fields(name)
+    cached = geodata.cache_path(source, string_fields=fields)
+    if cached.is_file():
+        try:
+            pq.read_metadata(cached)
+            return cached, False
+        except Exception:  # damaged: write it again
+            pass
+    gdf = geodata.read_layer(source, string_fields=fields)
+    write_atomic(cached, gdf.to_parquet)
+    prefix = f"{source.parent.name}-{source.stem}-"
+    for stale in cached.parent.glob(f"{prefix}*.parquet"):
+        if stale != cached and len(stale.name) == len(cached.name):
+            stale.unlink(missing_ok=True)
+    return cached, True
+
+
+def _write_text_if_changed(path: Path, text: str) -> bool:
+    """Write ``text`` (UTF-8) atomically unless ``path`` already holds it; True if written."""
+    data = text.encode("utf-8")
+    if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+        return False
+    write_atomic(path, data)
+    return True
 
 
 def available_old_layers(geodata_dir: Path = geodata.DEFAULT_DIR) -> list[str]:
@@ -104,7 +143,7 @@ def prepare(
 
     for i, name in enumerate(layer_names, 1):
         t = time.perf_counter()
-        path, written = geodata.write_layer_cache(name, geodata_dir)
+        path, written = write_layer_cache(name, geodata_dir)
         log(
             f"prepare: layer cache {i}/{len(layer_names)} {name}: {'written' if written else 'up to date'} "
             f"({time.perf_counter() - t:.1f} s) → {path}"
@@ -125,7 +164,7 @@ def prepare(
         t = time.perf_counter()
         relative = mapdata.static_relative(version, kind, province)
         text = mapdata.geometry_text(kind, province, layer=layer, crosswalk=crosswalk)
-        written += leaflet.write_atomic_text(static_dir / relative, text)
+        written += _write_text_if_changed(static_dir / relative, text)
         files.append(relative)
         if i == 1 or i == len(requests) or i % 10 == 0 or time.perf_counter() - t > 1:
             log(
@@ -134,10 +173,10 @@ def prepare(
             )
 
     # Bytecode of lib/, so that modules imported late (on a first request) write no __pycache__.
-    compileall.compile_dir(str(geodata.PROJECT_DIR / "lib"), quiet=1, maxlevels=0)
+    compileall.compile_dir(str(geodata.PROJECT_DIR / "lib"), quiet=1)
 
     stamp = {**expected, "files": files, "seconds": round(time.perf_counter() - started, 1)}
-    leaflet.write_atomic_text(stamp_path, json.dumps(stamp, ensure_ascii=False, indent=1))
+    _write_text_if_changed(stamp_path, json.dumps(stamp, ensure_ascii=False, indent=1))
     log(
         f"prepare: {len(files)} map layers ({written} written, {len(files) - written} unchanged) under "
         f"{geo_dir(version, static_dir)}, {len(caches)} layer caches, {time.perf_counter() - started:.1f} s"

@@ -36,54 +36,50 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    """Start the app with `streamlit run` on a free localhost port; stop it after the session."""
+def launch_app(
+    cwd: Path, *, env: dict, log: Path | None = None, plain: bool = False, timeout: float = 120
+) -> tuple[subprocess.Popen, str]:
+    """Start the app on a free localhost port the way `make run` does (scripts/serve.py: caches
+    warmed first), or with plain `streamlit run`; return the server once its health check answers."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = {
-        **os.environ,
-        "VNMAP_STATUS_DB": os.environ.get(
-            "VNMAP_BROWSER_STATUS_DB", f"sqlite:///{tmp_path_factory.mktemp('db') / 'status.sqlite'}"
-        ),
-    }
-    with open(log, "w") as out:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "scripts/serve.py",
-                "run",
-                "app.py",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-            ],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
+    launcher = ["-m", "streamlit"] if plain else ["scripts/serve.py"]
+    command = [sys.executable, *launcher, "run", "app.py", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip
+    out = open(log, "w") if log else subprocess.DEVNULL  # open while the server runs
+    server = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and server.poll() is None:
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
-                    break
+                    return server, url
         except OSError:
             time.sleep(0.3)
-    else:
-        server.kill()
-        pytest.fail(f"streamlit did not start: {log.read_text()[-2000:]}")
-    yield url
+    server.kill()
+    tail = log.read_text()[-3000:] if log else ""
+    raise RuntimeError(f"streamlit did not start in {cwd}: {tail}")
+
+
+def stop_app(server: subprocess.Popen) -> None:
     server.terminate()
     try:
-        server.wait(timeout=10)
+        server.wait(timeout=15)
     except subprocess.TimeoutExpired:
         server.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """The app started with `make run`'s launch on a free localhost port; stopped after the session."""
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    database = os.environ.get("VNMAP_BROWSER_STATUS_DB", f"sqlite:///{tmp_path_factory.mktemp('db') / 'status.sqlite'}")
+    try:
+        server, url = launch_app(ROOT, env={**os.environ, "VNMAP_STATUS_DB": database}, log=log, timeout=60)
+    except RuntimeError as err:
+        pytest.fail(str(err))
+    yield url
+    stop_app(server)
 
 
 @pytest.fixture(scope="session")

@@ -16,13 +16,11 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import ROOT, _free_port, units_on_map, wait_for_units
+from tests.browser.conftest import ROOT, launch_app, stop_app, units_on_map, wait_for_units
 
 pytestmark = pytest.mark.browser
 
@@ -97,48 +95,17 @@ def readonly_app(tmp_path_factory):
         subprocess.run(["chmod", "-R", "a-w", str(copy)], check=True)
     print(f"read-only by {'a read-only bind mount' if mounted else 'chmod -R a-w and the snapshot'}")
     before = snapshot(copy)
-    port = _free_port()
     log = base / "server.log"
     env = {key: value for key, value in os.environ.items() if not key.startswith("VNMAP_")}
     env.update(VNMAP_STATUS_DB=f"sqlite:///{writable / 'status.sqlite'}", PYTHONDONTWRITEBYTECODE="")
-    with open(log, "w") as out:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "scripts/serve.py",
-                "run",
-                "app.py",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-            ],
-            cwd=served,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            pytest.fail(f"streamlit did not start from the read-only copy: {log.read_text()[-3000:]}")
+        server, url = launch_app(served, env=env, log=log)
+    except RuntimeError as err:
+        pytest.fail(f"from the read-only copy: {err}")
+    try:
         yield {"url": url, "copy": copy, "served": served, "log": log, "before": before, "mounted": mounted}
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_app(server)
         if mounted:
             subprocess.run(["umount", str(served)], check=False)
         after = snapshot(copy)
