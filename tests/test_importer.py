@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from lib.data.contract import COLUMNS
 from lib.data.i18n import LOCAL_TZ
 from lib.lookup.resolve import UnitResolver
 from lib.status import importer
@@ -27,23 +28,7 @@ NOW = dt.datetime(2025, 11, 21, 10, 0, tzinfo=LOCAL_TZ)
 @pytest.fixture(scope="module")
 def resolver() -> UnitResolver:
     """Two new provinces, four new communes; old communes incl. a split one and two same-named ones."""
-    columns = [
-        "old_code",
-        "old_level",
-        "old_name",
-        "old_type",
-        "old_district_code",
-        "old_district_name",
-        "old_province_code",
-        "old_province_name",
-        "new_code",
-        "new_name",
-        "new_type",
-        "new_province_code",
-        "new_province_name",
-        "relation",
-        "part",
-    ]
+    columns = COLUMNS[: COLUMNS.index("part") + 1]
     hn, dt_ = ("01", "Thành phố Hà Nội"), ("82", "Tỉnh Đồng Tháp")
     rows = [
         [

@@ -7,25 +7,11 @@ import unicodedata
 import pandas as pd
 import pytest
 
+from lib.data.contract import COLUMNS
 from lib.lookup.resolve import AMBIGUOUS, RESOLVED, UNKNOWN, UnitResolver
 
-CW_COLUMNS = [
-    "old_code",
-    "old_level",
-    "old_name",
-    "old_type",
-    "old_district_code",
-    "old_district_name",
-    "old_province_code",
-    "old_province_name",
-    "new_code",
-    "new_name",
-    "new_type",
-    "new_province_code",
-    "new_province_name",
-    "relation",
-    "part",
-]
+# The crosswalk columns up to "part" (the rest: areas and sources, not needed here).
+CW_COLUMNS = COLUMNS[: COLUMNS.index("part") + 1]
 
 
 def _cw_row(old, oname, otype, dcode, dname, pcode, pname, new, nname, npcode, npname, part="whole"):
