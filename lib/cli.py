@@ -85,7 +85,10 @@ def _convert(args: argparse.Namespace) -> int:
         print("error: --column takes ROLE=HEADER, e.g. --column name='Tên xã'", file=sys.stderr)
         return 2
     folder = Path(args.geodata)
-    converter = Converter.from_crosswalk(geodata.load_crosswalk(folder))
+
+    def converter() -> Converter:  # made once the file is read: a bad file is refused at once
+        return Converter.from_crosswalk(geodata.load_crosswalk(folder))
+
     try:
         check_file_size(source.stat().st_size, source.name)
         result = convert_file(
@@ -214,11 +217,10 @@ def _ingest(args: argparse.Namespace) -> int:
     overrides = dict(args.map)
     try:
         store = StatusStore(args.db)
-        resolver = UnitResolver.from_geodata(Path(args.geodata))
         report, batch = importer.import_file(
             store,
             Path(args.file),
-            resolver,
+            lambda: UnitResolver.from_geodata(Path(args.geodata)),
             imported_by=args.by or getpass.getuser(),
             sheet=args.sheet,
             keys=args.keys,

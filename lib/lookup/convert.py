@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -521,13 +522,17 @@ def _expand(out: pd.DataFrame) -> pd.DataFrame:
 def convert_file(
     data: bytes,
     filename: str,
-    converter: Converter,
+    converter: Converter | Callable[[], Converter],
     *,
     sheet: str | int = 0,
     overrides: dict[str, str] | None = None,
     expand: bool = False,
 ) -> Conversion:
-    """Read, check and convert an uploaded file (see :func:`read_table` and :func:`detect_columns`)."""
+    """Read, check and convert an uploaded file (see :func:`read_table` and :func:`detect_columns`).
+
+    ``converter`` may be a function that makes one, called only once the file has been read and
+    checked (the command line then refuses a bad file before loading the dataset).
+    """
     deadline = Deadline(what="chuyển đổi")
     table = read_table(data, filename, sheet=sheet, deadline=deadline)
     if len(table) > MAX_ROWS:
@@ -535,6 +540,8 @@ def convert_file(
     if not overrides:
         table = find_header(table)
     columns = detect_columns(list(table.columns), overrides=overrides)
+    if not isinstance(converter, Converter):
+        converter = converter()
     return converter.convert(table, columns=columns, expand=expand, deadline=deadline, name=filename)
 
 

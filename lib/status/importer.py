@@ -1118,6 +1118,8 @@ def import_file(
 ) -> tuple[ValidationReport, int | None]:
     """Read, map, validate and (when something is valid) commit a file; returns (report, batch id or None).
 
+    ``resolver`` may be a function that makes one, called once the file has been read.
+
     With ``all_or_nothing`` nothing is written unless every row is valid; with ``dry_run`` nothing is.
     """
     deadline = Deadline(what="nhập báo cáo")
@@ -1129,6 +1131,8 @@ def import_file(
         if column not in loaded.frame.columns:
             raise SheetError(f"{loaded.name}: không có cột “{column}”")
         mapping.columns[fieldname] = column
+    if not isinstance(resolver, UnitResolver):
+        resolver = resolver()
     report = validate(loaded, mapping, resolver, as_of=as_of, now=now, deadline=deadline)
     if dry_run or not report.ok or (all_or_nothing and not report.clean):
         return report, None
