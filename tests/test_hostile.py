@@ -321,7 +321,12 @@ def test_export_csv_neutralises_and_keeps_numbers():
 
 def test_status_csv_download_and_cli_neutralise(files, resolver, tmp_path):
     store = StatusStore(f"sqlite:///{tmp_path / 's.sqlite'}")
-    path = hostile.status_csv(tmp_path / "evil.csv", [["00004", 10, 5, 1, "hoạt động", FORMULAS[0]]])
+    path = tmp_path / "evil.csv"
+    quoted = '"' + FORMULAS[0].replace('"', '""') + '"'
+    path.write_text(
+        "Mã xã,Tổng số nhiệm vụ,Đã hoàn thành,Quá hạn,Còn thiếu,Ghi chú\n" + f"00004,10,5,1,{quoted},{quoted}\n",
+        encoding="utf-8",
+    )
     importer.import_file(store, path, resolver, imported_by="t", as_of=importer.parse_time(AS_OF))
     from lib.data import geodata
 

@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
+from xml.parsers import expat
 
 import pandas as pd
 
@@ -173,7 +174,10 @@ class _Shape:
         limits = self.limits
         if number > limits.max_rows:
             raise _limit_error(
-                self.name, f"có hơn {limits.max_rows:,} dòng".replace(",", "."), f"{limits.max_rows:,} dòng", "max_rows"
+                self.name,
+                f"có hơn {limits.max_rows:,} dòng".replace(",", "."),
+                f"{limits.max_rows:,} dòng".replace(",", "."),
+                "max_rows",
             )
         if width > limits.max_columns:
             raise _limit_error(
@@ -358,31 +362,18 @@ def _read_xlsx(
     shape = _Shape(name, limits, deadline)
     strings = _shared_strings(package, shape)
     dates = _date_styles(package)
-    rows: list[list[str]] = []
-    uncached: list[str] = []
-    next_row = 1
-    for element in package.elements(part, (f"{_NS}row",)):
-        number = int(element.get("r") or next_row)
-        shape.row(number, 0)
-        while len(rows) < number - 1:
-            rows.append([])
-        cells: list[str] = []
-        for c in element.iterfind(f"{_NS}c"):
-            ref = _CELL_REF.match(c.get("r", ""))
-            column = _column_number(ref.group(1)) if ref else len(cells) + 1
-            if column > limits.max_columns:
-                shape.row(number, column)
-            text = _xlsx_value(c, strings, dates, date1904)
-            if text is None:
-                uncached.append(f"{ref.group(0) if ref else column}")
-                text = ""
-            if text:
-                cells.extend([""] * (column - 1 - len(cells)))
-                cells.append(text)
-        element.clear()
-        shape.row(number, len(cells))
-        rows.append(cells)
-        next_row = number + 1
+    reader = _SheetReader(shape, strings, dates, date1904)
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    parser.StartElementHandler, parser.EndElementHandler = reader.start, reader.end
+    parser.CharacterDataHandler = reader.text
+    try:
+        for chunk in package.chunks(part):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except expat.ExpatError as err:
+        raise SheetError(f"{name}: trang tính của tệp .xlsx hỏng ({err}) — {RESAVE_HINT}") from None
+    rows, uncached = reader.rows, reader.uncached
     if uncached:
         shown = ", ".join(uncached[:8]) + (" …" if len(uncached) > 8 else "")
         raise SheetError(
@@ -393,31 +384,90 @@ def _read_xlsx(
     return _frame(rows), chosen
 
 
-def _xlsx_value(c: ElementTree.Element, strings: list[str], dates: list[bool], date1904: bool) -> str | None:
-    """The text of a cell; None for a formula without a cached value."""
-    kind = c.get("t", "n")
-    value = c.findtext(f"{_NS}v")
-    if kind == "inlineStr":
-        node = c.find(f"{_NS}is")
-        return "" if node is None else "".join(t.text or "" for t in node.iter(f"{_NS}t"))
-    if value is None or value == "":
-        return None if c.find(f"{_NS}f") is not None else ""
-    if kind == "s":
-        try:
-            return strings[int(value)]
-        except (ValueError, IndexError):
-            return ""
-    if kind == "b":
-        return "True" if value.strip() in ("1", "true") else "False"
-    if kind == "n":
-        style = int(c.get("s", "0") or 0)
-        if style < len(dates) and dates[style]:
+class _SheetReader:
+    """Expat handlers that turn a sheet's XML into rows of text as it streams (no tree is built)."""
+
+    def __init__(self, shape: _Shape, strings: list[str], dates: list[bool], date1904: bool) -> None:
+        self.shape, self.strings, self.dates, self.date1904 = shape, strings, dates, date1904
+        self.rows: list[list[str]] = []
+        self.uncached: list[str] = []
+        self.cells: list[str] = []
+        self.number = 0
+        self.buffer: list[str] | None = None
+        self.cell: tuple[str, str, str] = ("", "n", "")
+        self.value = self.inline = None
+        self.formula = False
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        tag = tag.rpartition(":")[2]
+        if tag == "c":
+            self.cell = (attrs.get("r", ""), attrs.get("t", "n"), attrs.get("s", ""))
+            self.value = self.inline = None
+            self.formula = False
+        elif tag == "v" or (tag == "t" and self.cell[1] == "inlineStr"):
+            self.buffer = []
+        elif tag == "f":
+            self.formula = True
+        elif tag == "row":
+            self.number = int(attrs.get("r") or self.number + 1)
+            self.shape.row(self.number, 0)
+            self.cells = []
+
+    def text(self, data: str) -> None:
+        if self.buffer is not None:
+            self.buffer.append(data)
+
+    def end(self, tag: str) -> None:
+        tag = tag.rpartition(":")[2]
+        if tag == "v" and self.buffer is not None:
+            self.value, self.buffer = "".join(self.buffer), None
+        elif tag == "t" and self.buffer is not None:
+            self.inline, self.buffer = (self.inline or "") + "".join(self.buffer), None
+        elif tag == "c":
+            self._cell()
+        elif tag == "row":
+            self.shape.row(self.number, len(self.cells))
+            while len(self.rows) < self.number - 1:
+                self.rows.append([])
+            self.rows.append(self.cells)
+            self.cells = []
+
+    def _cell(self) -> None:
+        ref, kind, style = self.cell
+        match = _CELL_REF.match(ref)
+        column = _column_number(match.group(1)) if match else len(self.cells) + 1
+        if column > self.shape.limits.max_columns:
+            self.shape.row(self.number, column)
+        text = self._value(kind, style)
+        if text is None:
+            self.uncached.append(ref or f"{self.number}:{column}")
+        elif text:
+            self.cells.extend([""] * (column - 1 - len(self.cells)))
+            self.cells.append(text)
+
+    def _value(self, kind: str, style: str) -> str | None:
+        """The text of the current cell; None for a formula without a cached value."""
+        value = self.value
+        if kind == "inlineStr":
+            return self.inline or ""
+        if not value:
+            return None if self.formula else ""
+        if kind == "s":
             try:
-                return _serial_text(float(value), date1904) or value
-            except ValueError:
-                return value
-        return _number_text(value)
-    return value  # str (a formula's text result), e (an error such as #REF!), d (an ISO date)
+                return self.strings[int(value)]
+            except (ValueError, IndexError):
+                return ""
+        if kind == "b":
+            return "True" if value.strip() in ("1", "true") else "False"
+        if kind == "n":
+            index = int(style) if style.isdigit() else 0
+            if index < len(self.dates) and self.dates[index]:
+                try:
+                    return _serial_text(float(value), self.date1904) or value
+                except ValueError:
+                    return value
+            return _number_text(value)
+        return value  # str (a formula's text result), e (an error such as #REF!), d (an ISO date)
 
 
 def sheet_names(data: bytes) -> list[str]:
