@@ -150,7 +150,10 @@ def _import_tab() -> None:
         st.warning(md_escape(earlier))
     force = bool(earlier) and st.checkbox("Vẫn nhập lại tệp này", key="status_force")
     if st.button(
-        importer.commit_label(report), type="primary", disabled=not who or (bool(earlier) and not force), key="status_commit"
+        importer.commit_label(report),
+        type="primary",
+        disabled=not who or (bool(earlier) and not force),
+        key="status_commit",
     ):
         try:
             batch = importer.commit(store, report, imported_by=who, force=force)

@@ -36,6 +36,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+SERVER_PIDS: list[int] = []  # the pid of the session's app server (its memory is read by tests)
+
+
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
     """Start the app with `streamlit run` on a free localhost port; stop it after the session."""
@@ -66,6 +69,7 @@ def app_url(tmp_path_factory):
             stderr=subprocess.STDOUT,
             env=env,
         )
+    SERVER_PIDS.append(server.pid)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
