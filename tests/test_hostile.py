@@ -362,7 +362,7 @@ def test_convert_csv_neutralises(tmp_path):
 
 LINK = "[Bấm để cập nhật](https://evil.example/x)"
 IMAGE = "![x](https://evil.example/p.png)"
-LIVE = re.compile(r"(?<!\\)\]\((?!\\)|<img|<a ", re.I)
+LIVE = re.compile(r"(?<!\\)\]\((?!\\)|(?<!\\)<img|(?<!\\)<a ", re.I)
 
 
 @pytest.mark.parametrize("payload", [LINK, IMAGE])
@@ -412,3 +412,86 @@ def test_password_slows_down_then_locks_out(caplog):
     now[0] += importer.LOCKOUT_SECONDS + 1
     assert guard.check("secret", "secret", ["session b", "address 10.0.0.1"])[0]
     assert "secret" not in caplog.text and "wrong" not in caplog.text and "refused" in caplog.text
+
+
+# ---------------------------------------------------------------------- the pages
+@pytest.fixture(autouse=True)
+def _fresh_password_guard():
+    """AppTest sessions share one id and the guard is process-wide: start and leave it empty."""
+    from lib.ui import cache
+
+    cache.password_guard.clear()
+    yield
+    cache.password_guard.clear()
+
+
+def _status_page(monkeypatch, tmp_path):
+    from tests.test_importer import _page, _seeded_store
+
+    db = tmp_path / "s.sqlite"
+    _seeded_store(db)
+    return _page(monkeypatch, db, "pw"), db
+
+
+def test_status_page_slows_down_wrong_passwords(monkeypatch, tmp_path):
+    at, _ = _status_page(monkeypatch, tmp_path)
+    for attempt in range(importer.LOCKOUT_FREE):
+        at.text_input(key="status_password").input(f"sai{attempt}").run()
+    assert any("Sai mật khẩu" in e.value for e in at.error)
+    at.text_input(key="status_password").input("pw").run()  # right, but too soon after three failures
+    assert any("thử lại sau" in e.value for e in at.error) and not at.file_uploader
+
+
+def test_status_page_refuses_the_same_file_twice_unless_confirmed(monkeypatch, tmp_path):
+    at, db = _status_page(monkeypatch, tmp_path)
+    at.text_input(key="status_password").input("pw").run()
+    at.text_input(key="status_who").input("Sở Nội vụ").run()
+    data = "Mã xã,Tổng số nhiệm vụ,Đã hoàn thành,Quá hạn,Ngày\n00008,10,4,1,20/11/2025 15:00\n".encode()
+    at.file_uploader(key="status_file").upload("bc.csv", data, "text/csv").run()
+    at.button(key="status_commit").click().run()
+    assert any("Đã ghi lô" in s.value for s in at.success)
+    at.file_uploader(key="status_file").upload("bc-copy.csv", data, "text/csv").run()
+    assert any("đã được nhập ở lô" in w.value for w in at.warning)
+    assert at.button(key="status_commit").disabled
+    at.checkbox(key="status_force").check().run()
+    at.button(key="status_commit").click().run()
+    assert not at.exception
+    assert len(StatusStore(db).batches()) == 3  # the seed, the file, the confirmed copy
+
+
+def test_page_upload_of_a_hostile_file_shows_a_message(monkeypatch, tmp_path, files):
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.switch_page("views/lookup.py").run()
+    for key, said in (("deflate_bomb", "VNMAP"), ("html_as_xls", "trang web"), ("formulas", "công thức")):
+        name = f"[x](https://evil.example)<img src=x>{files[key].suffix}"
+        at.file_uploader(key="lookup_upload").upload(name, files[key].read_bytes(), "application/octet-stream").run()
+        assert not at.exception
+        errors = [e.value for e in at.error]
+        assert errors and said in errors[0].replace("\\", ""), errors
+        assert not LIVE.search(errors[0])
+
+
+def test_legacy_encoding_is_refused_by_convert(tmp_path):
+    import subprocess
+    import sys
+
+    src = tmp_path / "tcvn3.csv"
+    src.write_bytes(
+        "Mã xã,Tên xã\n00001,Phúc Xá\n".encode().replace("ú".encode(), b"\xf3").replace("á".encode(), b"\xb8")
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "lib.cli", "convert", str(src), "--out", str(tmp_path / "o.csv")],
+        capture_output=True,
+        text=True,
+        cwd=hostile.ROOT,
+    )
+    assert done.returncode == 2 and "UTF-8" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_data_page_layer_messages_are_vietnamese_without_paths():
+    from lib.data.validate import LayerError, layer_fields
+
+    with pytest.raises(LayerError) as caught:
+        layer_fields(b"not a layer at all", "ranh-gioi.geojson")
+    text = " ".join(caught.value.problems)
+    assert "không đọc được" in text and "/tmp" not in text and "ranh-gioi.geojson" in text

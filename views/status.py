@@ -102,7 +102,7 @@ def _import_tab() -> None:
         st.session_state.pop("status_unlocked", None)
         st.rerun()
     who = st.text_input("Người nhập (họ tên, đơn vị)", key="status_who", max_chars=importer.MAX_IMPORTER).strip()
-    file = st.file_uploader("Tệp báo cáo (.csv UTF-8 hoặc .xlsx)", type=["csv", "xlsx"], key="status_file")
+    file = st.file_uploader("Tệp báo cáo (.csv UTF-8 hoặc .xlsx)", type=["csv", "xlsx", "xls"], key="status_file")
     if file is None:
         return
     data = file.getvalue()
