@@ -102,6 +102,7 @@ def _import_tab() -> None:
         st.session_state.pop("status_unlocked", None)
         st.rerun()
     who = st.text_input("Người nhập (họ tên, đơn vị)", key="status_who", max_chars=importer.MAX_IMPORTER).strip()
+    st.caption(md_escape(importer.NUMBER_RULE))
     file = st.file_uploader("Tệp báo cáo (.csv UTF-8 hoặc .xlsx)", type=["csv", "xlsx", "xls"], key="status_file")
     if file is None:
         return
