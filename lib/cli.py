@@ -71,6 +71,7 @@ def _export(args: argparse.Namespace) -> int:
 def _convert(args: argparse.Namespace) -> int:
     from lib.io.export import export_info
     from lib.io.files import write_atomic
+    from lib.io.sheets import check_file_size
     from lib.lookup.convert import Converter, ConvertError, conversion_bytes, convert_file
 
     source, out = Path(args.file), Path(args.out)
@@ -84,8 +85,12 @@ def _convert(args: argparse.Namespace) -> int:
         print("error: --column takes ROLE=HEADER, e.g. --column name='Tên xã'", file=sys.stderr)
         return 2
     folder = Path(args.geodata)
-    converter = Converter.from_crosswalk(geodata.load_crosswalk(folder))
+
+    def converter() -> Converter:  # made once the file is read: a bad file is refused at once
+        return Converter.from_crosswalk(geodata.load_crosswalk(folder))
+
     try:
+        check_file_size(source.stat().st_size, source.name)
         result = convert_file(
             source.read_bytes(),
             source.name,
@@ -102,6 +107,9 @@ def _convert(args: argparse.Namespace) -> int:
     print(f"columns: {result.columns.describe()}")
     print(result.summary().to_string(index=False))
     print(f"match rate: {result.match_rate:.1%} of {result.given_rows} non-empty rows → {out}")
+    if result.given_rows and not result.match_rate:
+        print("error: no row matched an old unit — check the columns and the file's encoding", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -109,9 +117,12 @@ def _as_of(text: str):
     import datetime as dt
 
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"ngày “{text}” không đúng dạng YYYY-MM-DD") from None
+    if not dt.date(2025, 7, 1) <= day <= dt.date(2200, 12, 31):
+        raise argparse.ArgumentTypeError(f"ngày “{text}” ngoài khoảng 01/07/2025 (ngày các đơn vị mới bắt đầu) – 2200")
+    return day
 
 
 def _map_inputs(args: argparse.Namespace, scratch: str):
@@ -198,16 +209,18 @@ def _ingest(args: argparse.Namespace) -> int:
 
     as_of = importer.parse_time(args.as_of) if args.as_of else None
     if args.as_of and as_of is None:
-        print(f"--as-of {args.as_of!r}: không phải ngày (dd/mm/yyyy [hh:mm] hoặc ISO)", file=sys.stderr)
+        print(
+            f"--as-of {args.as_of!r}: không phải ngày hợp lệ (dd/mm/yyyy [hh:mm] hoặc ISO, năm 1900–2200)",
+            file=sys.stderr,
+        )
         return 2
     overrides = dict(args.map)
     try:
         store = StatusStore(args.db)
-        resolver = UnitResolver.from_geodata(Path(args.geodata))
         report, batch = importer.import_file(
             store,
             Path(args.file),
-            resolver,
+            lambda: UnitResolver.from_geodata(Path(args.geodata)),
             imported_by=args.by or getpass.getuser(),
             sheet=args.sheet,
             keys=args.keys,
@@ -215,6 +228,7 @@ def _ingest(args: argparse.Namespace) -> int:
             overrides=overrides,
             all_or_nothing=args.all_or_nothing,
             dry_run=args.dry_run,
+            force=args.force,
         )
     except (importer.SheetError, StoreError) as err:
         print(err, file=sys.stderr)
@@ -242,7 +256,10 @@ def _status(args: argparse.Namespace) -> int:
 
     as_of = importer.parse_time(args.as_of) if args.as_of else None
     if args.as_of and as_of is None:
-        print(f"--as-of {args.as_of!r}: không phải ngày (dd/mm/yyyy [hh:mm] hoặc ISO)", file=sys.stderr)
+        print(
+            f"--as-of {args.as_of!r}: không phải ngày hợp lệ (dd/mm/yyyy [hh:mm] hoặc ISO, năm 1900–2200)",
+            file=sys.stderr,
+        )
         return 2
     crosswalk = geodata.load_crosswalk(Path(args.geodata))
     try:
@@ -370,6 +387,7 @@ def make_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--by", default=None, help="who imports (default: the login name)")
     ingest.add_argument("--all-or-nothing", action="store_true", help="write nothing unless every row is valid")
     ingest.add_argument("--dry-run", action="store_true", help="validate and report only")
+    ingest.add_argument("--force", action="store_true", help="import even if the same file was imported before")
     ingest.add_argument("--limit", type=int, default=50, help="issues to print (default 50)")
     ingest.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
     ingest.set_defaults(func=_ingest)
@@ -390,7 +408,11 @@ def make_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except OSError as err:  # a file or folder given on the command line cannot be read or written
+        print(f"error: {err.strerror or err}: {err.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -208,3 +208,15 @@ def small_inputs():
 def pdf_text():
     """``pdf_text(path)`` → (PdfReader, all text with whitespace collapsed)."""
     return _pdf_text
+
+
+@pytest.fixture(autouse=True)
+def _fresh_password_guard():
+    """The import password's guard is process-wide and AppTest sessions share one id: no test inherits
+    another's failures."""
+    yield
+    import sys
+
+    cache = sys.modules.get("lib.ui.cache")
+    if cache is not None:
+        cache.password_guard.clear()

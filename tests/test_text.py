@@ -11,8 +11,9 @@ from lib.io.text import MARKDOWN_SPECIAL, md_escape
     "text, escaped",
     [
         ("*Xã* <b>[x](y)</b>", r"\*Xã\* \<b\>\[x\]\(y\)\</b\>"),
-        ("[bấm vào](https://evil.example)", r"\[bấm vào\]\(https\://evil\.example\)"),
-        ("![ảnh](http://x/y.png)", r"\!\[ảnh\]\(http\://x/y\.png\)"),
+        ("[bấm vào](https://evil.example)", "\\[bấm vào\\]\\(https\\://\u2060evil\\.example\\)"),
+        ("![ảnh](http://x/y.png)", "\\!\\[ảnh\\]\\(http\\://\u2060x/y\\.png\\)"),
+        ("www.evil.example a@b.vn", "www\u2060\\.evil\\.example a@\u2060b\\.vn"),
         ('<img src=x onerror="alert(1)">', r'\<img src=x onerror="alert\(1\)"\>'),
         ("<script>alert(1)</script>", r"\<script\>alert\(1\)\</script\>"),
         ("# Tiêu đề", r"\# Tiêu đề"),

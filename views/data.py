@@ -5,6 +5,7 @@ import streamlit as st
 from lib.data import geodata
 from lib.data.i18n import format_int
 from lib.data.validate import LayerError, check_uploaded_layer, layer_fields
+from lib.io.text import md_escape
 from lib.ui import cache
 
 st.title("Dữ liệu ranh giới")
@@ -40,7 +41,7 @@ if upload is not None:
     try:
         fields = layer_fields(data, upload.name)
     except LayerError as err:
-        st.error("\n".join(err.problems))
+        st.error("\n\n".join(md_escape(problem) for problem in err.problems))
         st.stop()
     level = st.selectbox("Cấp", ["Xã (5 chữ số)", "Huyện (3 chữ số)", "Tỉnh (2 chữ số)"], key="data_level")
     code_field = st.selectbox("Trường mã", fields, key="data_code_field")
@@ -49,10 +50,10 @@ if upload is not None:
     try:
         layer = check_uploaded_layer(data, upload.name, code_field=code_field, name_field=name_field, code_width=width)
     except LayerError as err:
-        st.error(f"{len(err.problems)} lỗi trong {upload.name}:")
+        st.error(f"{len(err.problems)} lỗi trong {md_escape(upload.name)}:")
         st.dataframe({"Lỗi": err.problems}, hide_index=True, width="stretch")
     else:
-        st.success(f"{upload.name}: {format_int(len(layer))} đơn vị, hợp lệ.")
+        st.success(f"{md_escape(upload.name)}: {format_int(len(layer))} đơn vị, hợp lệ.")
 
 with st.expander("Nguồn gốc dữ liệu (SOURCES.md)"):
     st.markdown(cache.sources_text())

@@ -9,6 +9,7 @@ from lib.io.text import md_escape
 from lib.lookup import lineage
 from lib.lookup.convert import ConvertError, conversion_bytes, convert_file
 from lib.lookup.crosswalk_export import crosswalk_export
+from lib.lookup.search import MAX_QUERY
 from lib.ui import cache
 
 st.title("Tra cứu xã cũ ↔ xã mới")
@@ -22,6 +23,7 @@ with search_tab:
     query = st.text_input(
         "Tên hoặc mã đơn vị (xã, huyện, tỉnh; cũ hoặc mới; có dấu hoặc không)",
         key="lookup_query",
+        max_chars=MAX_QUERY,
         placeholder="ví dụ: phuc xa, Phường Phúc Xá, Ba Đình, 00001",
     )
     results = cache.search_index().search(query, limit=30) if query.strip() else None
@@ -143,15 +145,15 @@ with convert_tab:
         "**Tỉnh** nếu có), hoặc **Địa chỉ**. Kết quả thêm xã mới, tỉnh mới và cột mức độ khớp; xã bị chia "
         "tách có mọi phương án."
     )
-    upload = st.file_uploader("Danh sách đơn vị cũ", type=["csv", "xlsx"], key="lookup_upload")
+    upload = st.file_uploader("Danh sách đơn vị cũ", type=["csv", "xlsx", "xls"], key="lookup_upload")
     expand = st.checkbox("Mỗi phương án một dòng (xã bị chia tách)", key="lookup_expand")
     if upload is not None:
         try:
             result = convert_file(upload.getvalue(), upload.name, cache.converter(), expand=expand)
         except ConvertError as err:
-            st.error(str(err))
+            st.error(md_escape(err))
         else:
-            st.caption(f"Cột đã nhận: {result.columns.describe()}")
+            st.caption(f"Cột đã nhận: {md_escape(result.columns.describe())}")
             cols = st.columns(3)
             cols[0].metric("Dòng có đơn vị", format_int(result.given_rows))
             cols[1].metric("Tỷ lệ khớp", format_percent(result.match_rate))

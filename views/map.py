@@ -4,6 +4,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from lib.io.text import md_escape
+from lib.lookup.search import MAX_QUERY
 from lib.maps import leaflet, urlstate
 from lib.maps import view as mapview
 from lib.maps.style import MODE_LABELS
@@ -35,11 +36,13 @@ if "map_view" not in st.session_state:
     )
     st.session_state["map_view"], st.session_state["map_url_messages"] = view, messages
 for message in st.session_state.get("map_url_messages", []):
-    st.warning(message)
+    st.warning(md_escape(message))
 view: ViewState = st.session_state["map_view"]
 
 with st.sidebar:
-    query = st.text_input("Tìm xã, phường, tỉnh (cũ hoặc mới)", key="map_search", placeholder="vd. phuc xa, 00001")
+    query = st.text_input(
+        "Tìm xã, phường, tỉnh (cũ hoặc mới)", key="map_search", placeholder="vd. phuc xa, 00001", max_chars=MAX_QUERY
+    )
     results = cache.search_index().search(query, limit=10) if query else None
     if results is not None and results.empty:
         st.caption("Không tìm thấy đơn vị nào.")

@@ -91,19 +91,26 @@ def _import_tab() -> None:
         )
         return
     given = st.text_input("Mật khẩu nhập dữ liệu", type="password", key="status_password")
-    if not importer.password_ok(given, expected):
-        if given:
-            st.error("Sai mật khẩu.")
-        return
-    who = st.text_input("Người nhập (họ tên, đơn vị)", key="status_who").strip()
-    file = st.file_uploader("Tệp báo cáo (.csv UTF-8 hoặc .xlsx)", type=["csv", "xlsx"], key="status_file")
+    if not st.session_state.get("status_unlocked"):
+        accepted, message = cache.password_guard().check(given, expected, cache.client_keys())
+        if not accepted:
+            if message:
+                st.error(message)
+            return
+        st.session_state["status_unlocked"] = True  # the guard is not asked again on each rerun of this session
+    elif not importer.password_ok(given, expected):
+        st.session_state.pop("status_unlocked", None)
+        st.rerun()
+    who = st.text_input("Người nhập (họ tên, đơn vị)", key="status_who", max_chars=importer.MAX_IMPORTER).strip()
+    st.caption(md_escape(importer.NUMBER_RULE))
+    file = st.file_uploader("Tệp báo cáo (.csv UTF-8 hoặc .xlsx)", type=["csv", "xlsx", "xls"], key="status_file")
     if file is None:
         return
     data = file.getvalue()
     try:
         names = importer.sheet_names(data)
         sheet_name = st.selectbox("Trang tính", names, key="status_sheet") if len(names) > 1 else None
-        sheet = importer.read_sheet(data, name=file.name, sheet=sheet_name)
+        sheet = importer.read_sheet(data, name=file.name, sheet=sheet_name, deadline=importer.Deadline())
     except (importer.SheetError, OSError) as err:
         st.error(md_escape(err))
         return
@@ -139,8 +146,21 @@ def _import_tab() -> None:
     if not report.ok:
         st.error("Không có dòng hợp lệ nào — không ghi gì. Sửa tệp theo danh sách lỗi rồi tải lại.")
         return
-    if st.button(importer.commit_label(report), type="primary", disabled=not who, key="status_commit"):
-        batch = importer.commit(store, report, imported_by=who)
+    earlier = importer.already_imported(store, sheet.sha256)
+    if earlier:
+        st.warning(md_escape(earlier))
+    force = bool(earlier) and st.checkbox("Vẫn nhập lại tệp này", key="status_force")
+    if st.button(
+        importer.commit_label(report),
+        type="primary",
+        disabled=not who or (bool(earlier) and not force),
+        key="status_commit",
+    ):
+        try:
+            batch = importer.commit(store, report, imported_by=who, force=force)
+        except importer.SheetError as err:
+            st.error(md_escape(err))
+            return
         st.success(f"Đã ghi lô {batch}: {format_int(len(report.records))} báo cáo.")
     if not who:
         st.caption("Ghi tên người nhập để bật nút ghi.")

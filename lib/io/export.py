@@ -96,11 +96,39 @@ def with_meta(table: pd.DataFrame, info: ExportInfo) -> pd.DataFrame:
     return table.assign(dataset_version=info.version, export_date=info.date.isoformat())
 
 
-def csv_bytes(table: pd.DataFrame, info: ExportInfo) -> bytes:
-    """UTF-8 CSV with a BOM (Excel then shows Vietnamese correctly); codes written as text."""
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER_TEXT = re.compile(r"[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?")
+
+
+def neutralise_cell(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula (starting with =, +, -, @, tab or CR: OWASP
+    "CSV injection") with a leading apostrophe; numbers, and text that is just a number ("-5"), unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER_TEXT.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def neutralise(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every text cell passed through :func:`neutralise_cell` (headers too)."""
+    out = table.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype):
+            out[column] = out[column].map(neutralise_cell)
+    out.columns = [neutralise_cell(str(c)) for c in out.columns]
+    return out
+
+
+def frame_csv_bytes(table: pd.DataFrame, *, lineterminator: str = "\r\n") -> bytes:
+    """Every CSV the app or CLI writes: UTF-8 with a BOM (Excel shows Vietnamese), formulas neutralised."""
     buffer = io.StringIO()
-    with_meta(table, info).to_csv(buffer, index=False, lineterminator="\r\n")
+    neutralise(table).to_csv(buffer, index=False, lineterminator=lineterminator)
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def csv_bytes(table: pd.DataFrame, info: ExportInfo) -> bytes:
+    """UTF-8 CSV with a BOM (Excel then shows Vietnamese correctly); codes written as text; no cell can run
+    as a formula (:func:`neutralise`)."""
+    return frame_csv_bytes(with_meta(table, info))
 
 
 def xlsx_bytes(

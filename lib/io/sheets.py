@@ -8,8 +8,10 @@ Encoding policy for CSV (the same for every caller):
   in one another, so the message names the likely one and says how to re-save the
   file as "CSV UTF-8" in Excel.
 
-XLSX is read with openpyxl in read-only (streaming) mode. Every check of a file's size
-or shape belongs in :func:`read_grid`, the single entry point.
+XLSX is streamed from its sheet XML (never trusting ``<dimension>``): each part's declared and
+actual inflated size, the rows, columns and cells are counted while reading and the read stops at
+the first :class:`ReadLimits` bound. Every check of a file's size or shape belongs here, behind
+:func:`read_grid`, the single entry point.
 """
 
 from __future__ import annotations
@@ -17,11 +19,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
+import posixpath
 import re
+import time
 import unicodedata
 import zipfile
+import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
+from xml.parsers import expat
 
 import pandas as pd
 
@@ -70,6 +79,407 @@ class Grid:
     sheet_name: str | None = None
 
 
+# ---------------------------------------------------------------------- limits
+@dataclass(frozen=True)
+class ReadLimits:
+    """Bounds on one file read by :func:`read_grid`; every one is enforced while reading, before memory grows.
+
+    Each has an environment variable (see :data:`LIMIT_ENV`) and is documented in README ("Limits").
+    """
+
+    max_bytes: int = 20 * 1024 * 1024  # the file as uploaded (CSV, or XLSX compressed)
+    max_uncompressed: int = 100 * 1024 * 1024  # XLSX: the parts read (sheet, shared strings, styles), inflated
+    max_rows: int = 200_000
+    max_columns: int = 200
+    max_cells: int = 2_000_000  # rows × columns of the grid
+    max_seconds: float = 60.0  # time budget of a conversion or an import (reading, checking, converting)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ReadLimits:
+        """The defaults, each overridden by its environment variable when set to a positive number."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for attr, var in LIMIT_ENV.items():
+            text = environ.get(var, "").strip()
+            if not text:
+                continue
+            try:
+                value = float(text) if attr == "max_seconds" else int(text)
+            except ValueError:
+                continue
+            if value > 0:
+                values[attr] = value
+        return cls(**values)
+
+
+LIMIT_ENV = {
+    "max_bytes": "VNMAP_MAX_FILE_BYTES",
+    "max_uncompressed": "VNMAP_MAX_UNCOMPRESSED_BYTES",
+    "max_rows": "VNMAP_MAX_ROWS",
+    "max_columns": "VNMAP_MAX_COLUMNS",
+    "max_cells": "VNMAP_MAX_CELLS",
+    "max_seconds": "VNMAP_MAX_SECONDS",
+}
+
+
+class LimitError(SheetError):
+    """A file is over one of the :class:`ReadLimits` (or a task over its time budget)."""
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:,.0f} MB".replace(",", ".")
+
+
+def _limit_error(name: str, what: str, limit: str, attr: str) -> LimitError:
+    return LimitError(
+        f"{name}: {what} — vượt giới hạn {limit} ({LIMIT_ENV[attr]}). Hãy chia nhỏ tệp, xoá các dòng/cột "
+        "thừa (kể cả ô chỉ có định dạng) rồi lưu lại; quản trị viên có thể nâng giới hạn bằng biến môi trường "
+        f"{LIMIT_ENV[attr]}."
+    )
+
+
+class Deadline:
+    """The time budget of one task (:attr:`ReadLimits.max_seconds`), checked by the loops that may run long."""
+
+    def __init__(self, limits: ReadLimits | None = None, *, what: str = "xử lý tệp") -> None:
+        self.seconds = (limits or ReadLimits.from_env()).max_seconds
+        self.what = what
+        self._end = time.monotonic() + self.seconds
+
+    def check(self, name: str) -> None:
+        """Raise :class:`LimitError` once the budget is spent."""
+        if time.monotonic() > self._end:
+            raise LimitError(
+                f"{name}: {self.what} quá thời gian cho phép ({self.seconds:g} giây, {LIMIT_ENV['max_seconds']}) "
+                "— hãy chia nhỏ tệp rồi thử lại; quản trị viên có thể nâng giới hạn bằng biến môi trường "
+                f"{LIMIT_ENV['max_seconds']}."
+            )
+
+
+def check_file_size(size: int, name: str, limits: ReadLimits | None = None) -> None:
+    """Refuse a file of ``size`` bytes over :attr:`ReadLimits.max_bytes` (call before reading it)."""
+    limits = limits or ReadLimits.from_env()
+    if size > limits.max_bytes:
+        raise _limit_error(name, f"tệp nặng {_mb(size)}", f"{_mb(limits.max_bytes)} mỗi tệp", "max_bytes")
+
+
+class _Shape:
+    """Counts rows, columns and cells while a grid grows, and stops at the first limit."""
+
+    def __init__(self, name: str, limits: ReadLimits, deadline: Deadline) -> None:
+        self.name, self.limits, self.deadline = name, limits, deadline
+        self.rows = self.width = 0
+
+    def row(self, number: int, width: int) -> None:
+        limits = self.limits
+        if number > limits.max_rows:
+            raise _limit_error(
+                self.name,
+                f"có hơn {limits.max_rows:,} dòng".replace(",", "."),
+                f"{limits.max_rows:,} dòng".replace(",", "."),
+                "max_rows",
+            )
+        if width > limits.max_columns:
+            raise _limit_error(
+                self.name,
+                f"dòng {number} có dữ liệu tới cột thứ {width:,}".replace(",", "."),
+                f"{limits.max_columns} cột",
+                "max_columns",
+            )
+        self.rows, self.width = number, max(self.width, width)
+        if self.rows * self.width > limits.max_cells:
+            raise _limit_error(
+                self.name,
+                f"bảng có hơn {limits.max_cells:,} ô (dòng × cột)".replace(",", "."),
+                f"{limits.max_cells:,} ô".replace(",", "."),
+                "max_cells",
+            )
+        if number % 4096 == 0:
+            self.deadline.check(self.name)
+
+
+# ---------------------------------------------------------------------- XLSX (streaming)
+_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)$")
+_DATE_IDS = frozenset([*range(14, 23), 27, 30, 36, *range(45, 48), 50, 57])
+_CHUNK = 1 << 16
+
+
+class _Zip:
+    """An XLSX package whose parts are read with their declared and actual inflated sizes bounded."""
+
+    def __init__(self, data: bytes, name: str, limits: ReadLimits) -> None:
+        self.name, self.limits = name, limits
+        try:
+            self.zip = zipfile.ZipFile(io.BytesIO(data))
+            infos = self.zip.infolist()
+        except (zipfile.BadZipFile, OSError, ValueError) as err:
+            raise SheetError(f"{name}: không phải tệp bảng tính .xlsx hợp lệ ({err}) — {RESAVE_HINT}") from None
+        self.sizes = {info.filename: info.file_size for info in infos}
+        self.read_total = 0
+
+    def _too_big(self, size: int) -> LimitError:
+        return _limit_error(
+            self.name,
+            f"khi giải nén, nội dung tệp lớn hơn {_mb(size)}",
+            f"{_mb(self.limits.max_uncompressed)} sau giải nén",
+            "max_uncompressed",
+        )
+
+    def has(self, part: str) -> bool:
+        return part in self.sizes
+
+    def chunks(self, part: str):
+        """The inflated bytes of ``part`` in chunks; refuses before (declared size) and while (actual size)."""
+        if part not in self.sizes:
+            raise SheetError(f"{self.name}: tệp .xlsx thiếu phần {part} — {RESAVE_HINT}")
+        if self.read_total + self.sizes[part] > self.limits.max_uncompressed:
+            raise self._too_big(self.read_total + self.sizes[part])
+        try:
+            with self.zip.open(part) as stream:
+                while chunk := stream.read(_CHUNK):
+                    self.read_total += len(chunk)
+                    if self.read_total > self.limits.max_uncompressed:
+                        raise self._too_big(self.read_total)
+                    yield chunk
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as err:
+            raise SheetError(f"{self.name}: tệp .xlsx bị hỏng ({err}) — {RESAVE_HINT}") from None
+
+    def elements(self, part: str, tags: tuple[str, ...]):
+        """(event "end", element) of the ``tags`` of an XML part, streamed; the caller clears what it keeps."""
+        parser = ElementTree.XMLPullParser(events=("end",))
+        try:
+            for chunk in self.chunks(part):
+                parser.feed(chunk)
+                for _, element in parser.read_events():
+                    if element.tag in tags:
+                        yield element
+            parser.close()
+            for _, element in parser.read_events():
+                if element.tag in tags:
+                    yield element
+        except ElementTree.ParseError as err:
+            raise SheetError(f"{self.name}: phần {part} của tệp .xlsx hỏng ({err}) — {RESAVE_HINT}") from None
+
+
+def _part_path(target: str) -> str:
+    target = target.lstrip("/")
+    return target if target.startswith("xl/") else posixpath.normpath(posixpath.join("xl", target))
+
+
+def _workbook(package: _Zip) -> tuple[list[tuple[str, str]], bool]:
+    """[(sheet name, part path)] in workbook order, and whether dates count from 1904."""
+    targets = {
+        rel.get("Id"): _part_path(rel.get("Target", ""))
+        for rel in package.elements("xl/_rels/workbook.xml.rels", (f"{_PKG_REL}Relationship",))
+    }
+    sheets, date1904 = [], False
+    for element in package.elements("xl/workbook.xml", (f"{_NS}sheet", f"{_NS}workbookPr")):
+        if element.tag == f"{_NS}workbookPr":
+            date1904 = element.get("date1904", "0").lower() in ("1", "true")
+        else:
+            sheets.append((element.get("name", ""), targets.get(element.get(f"{_REL_NS}id"), "")))
+    if not sheets:
+        raise SheetError(f"{package.name}: tệp .xlsx không có trang tính nào — {RESAVE_HINT}")
+    return sheets, date1904
+
+
+def _shared_strings(package: _Zip, shape: _Shape) -> list[str]:
+    if not package.has("xl/sharedStrings.xml"):
+        return []
+    strings: list[str] = []
+    for si in package.elements("xl/sharedStrings.xml", (f"{_NS}si",)):
+        parts = [t.text or "" for t in si.findall(f"{_NS}t")]
+        parts += [t.text or "" for r in si.findall(f"{_NS}r") for t in r.findall(f"{_NS}t")]
+        strings.append("".join(parts))
+        si.clear()
+        if len(strings) > shape.limits.max_cells:
+            raise _limit_error(
+                package.name,
+                "có quá nhiều chuỗi chữ",
+                f"{shape.limits.max_cells:,} ô".replace(",", "."),
+                "max_cells",
+            )
+    return strings
+
+
+def _date_styles(package: _Zip) -> list[bool]:
+    """Per cell style index: whether its number format shows a date (Excel serial dates become dates)."""
+    if not package.has("xl/styles.xml"):
+        return []
+    from openpyxl.styles.numbers import is_date_format
+
+    custom: dict[int, str] = {}
+    styles: list[bool] = []
+    for element in package.elements("xl/styles.xml", (f"{_NS}numFmt", f"{_NS}cellXfs")):
+        if element.tag == f"{_NS}numFmt":
+            custom[int(element.get("numFmtId", "0"))] = element.get("formatCode", "")
+            continue
+        for xf in element.findall(f"{_NS}xf"):
+            fid = int(xf.get("numFmtId", "0"))
+            styles.append(fid in _DATE_IDS or (fid in custom and is_date_format(custom[fid])))
+        element.clear()
+    return styles
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def _serial_text(value: float, date1904: bool) -> str | None:
+    epoch = dt.datetime(1904, 1, 1) if date1904 else dt.datetime(1899, 12, 30)
+    try:
+        stamp = epoch + dt.timedelta(days=value)
+    except OverflowError:
+        return None
+    stamp = stamp.replace(microsecond=0) + dt.timedelta(seconds=round(stamp.microsecond / 1e6))
+    return stamp.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _number_text(text: str) -> str:
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    if number != number or number in (float("inf"), float("-inf")):
+        return text
+    return str(int(number)) if number.is_integer() else str(number)
+
+
+def _read_xlsx(
+    data: bytes, name: str, sheet: str | int | None, limits: ReadLimits, deadline: Deadline
+) -> tuple[pd.DataFrame, str]:
+    """The chosen sheet streamed from its XML: ``<dimension>`` ignored, rows/columns/cells counted as they come."""
+    package = _Zip(data, name, limits)
+    sheets, date1904 = _workbook(package)
+    chosen = _choose_sheet([s for s, _ in sheets], name, sheet)
+    part = dict(sheets)[chosen]
+    shape = _Shape(name, limits, deadline)
+    strings = _shared_strings(package, shape)
+    dates = _date_styles(package)
+    reader = _SheetReader(shape, strings, dates, date1904)
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    parser.StartElementHandler, parser.EndElementHandler = reader.start, reader.end
+    parser.CharacterDataHandler = reader.text
+    try:
+        for chunk in package.chunks(part):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except expat.ExpatError as err:
+        raise SheetError(f"{name}: trang tính của tệp .xlsx hỏng ({err}) — {RESAVE_HINT}") from None
+    rows, uncached = reader.rows, reader.uncached
+    if uncached:
+        shown = ", ".join(uncached[:8]) + (" …" if len(uncached) > 8 else "")
+        raise SheetError(
+            f"{name}: {len(uncached)} ô có công thức nhưng chưa có giá trị đã tính ({shown}) — tệp được tạo bởi "
+            "một chương trình không tính công thức. Hãy mở tệp bằng Excel hoặc LibreOffice, lưu lại (để công "
+            "thức được tính), hoặc sao chép rồi “Dán giá trị”, sau đó tải lên lại"
+        )
+    return _frame(rows), chosen
+
+
+class _SheetReader:
+    """Expat handlers that turn a sheet's XML into rows of text as it streams (no tree is built)."""
+
+    def __init__(self, shape: _Shape, strings: list[str], dates: list[bool], date1904: bool) -> None:
+        self.shape, self.strings, self.dates, self.date1904 = shape, strings, dates, date1904
+        self.rows: list[list[str]] = []
+        self.uncached: list[str] = []
+        self.cells: list[str] = []
+        self.number = 0
+        self.buffer: list[str] | None = None
+        self.cell: tuple[str, str, str] = ("", "n", "")
+        self.value = self.inline = None
+        self.formula = False
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        tag = tag.rpartition(":")[2]
+        if tag == "c":
+            self.cell = (attrs.get("r", ""), attrs.get("t", "n"), attrs.get("s", ""))
+            self.value = self.inline = None
+            self.formula = False
+        elif tag == "v" or (tag == "t" and self.cell[1] == "inlineStr"):
+            self.buffer = []
+        elif tag == "f":
+            self.formula = True
+        elif tag == "row":
+            self.number = int(attrs.get("r") or self.number + 1)
+            self.shape.row(self.number, 0)
+            self.cells = []
+
+    def text(self, data: str) -> None:
+        if self.buffer is not None:
+            self.buffer.append(data)
+
+    def end(self, tag: str) -> None:
+        tag = tag.rpartition(":")[2]
+        if tag == "v" and self.buffer is not None:
+            self.value, self.buffer = "".join(self.buffer), None
+        elif tag == "t" and self.buffer is not None:
+            self.inline, self.buffer = (self.inline or "") + "".join(self.buffer), None
+        elif tag == "c":
+            self._cell()
+        elif tag == "row":
+            self.shape.row(self.number, len(self.cells))
+            while len(self.rows) < self.number - 1:
+                self.rows.append([])
+            self.rows.append(self.cells)
+            self.cells = []
+
+    def _cell(self) -> None:
+        ref, kind, style = self.cell
+        match = _CELL_REF.match(ref)
+        column = _column_number(match.group(1)) if match else len(self.cells) + 1
+        if column > self.shape.limits.max_columns:
+            self.shape.row(self.number, column)
+        text = self._value(kind, style)
+        if text is None:
+            self.uncached.append(ref or f"{self.number}:{column}")
+        elif text:
+            self.cells.extend([""] * (column - 1 - len(self.cells)))
+            self.cells.append(text)
+
+    def _value(self, kind: str, style: str) -> str | None:
+        """The text of the current cell; None for a formula without a cached value."""
+        value = self.value
+        if kind == "inlineStr":
+            return self.inline or ""
+        if not value:
+            return None if self.formula else ""
+        if kind == "s":
+            try:
+                return self.strings[int(value)]
+            except (ValueError, IndexError):
+                return ""
+        if kind == "b":
+            return "True" if value.strip() in ("1", "true") else "False"
+        if kind == "n":
+            index = int(style) if style.isdigit() else 0
+            if index < len(self.dates) and self.dates[index]:
+                try:
+                    return _serial_text(float(value), self.date1904) or value
+                except ValueError:
+                    return value
+            return _number_text(value)
+        return value  # str (a formula's text result), e (an error such as #REF!), d (an ISO date)
+
+
+def sheet_names(data: bytes) -> list[str]:
+    """Names of the sheets of an XLSX file ([] for anything else)."""
+    if not data.startswith(_ZIP):
+        return []
+    try:
+        return [s for s, _ in _workbook(_Zip(data, "", ReadLimits.from_env()))[0]]
+    except SheetError:
+        return []
+
+
 def header_key(text: object) -> str:
     """Matching key of a column header: brackets dropped, then :func:`lib.data.names.name_key` without
     removing unit-type words ("Mã xã (cũ)" → "ma xa", "Tổng số nhiệm vụ" → "tong so nhiem vu")."""
@@ -86,14 +496,25 @@ def unique_names(names: list[str]) -> list[str]:
     return out
 
 
-def read_grid(data: bytes, name: str, *, sheet: str | int | None = None) -> Grid:
+def read_grid(
+    data: bytes,
+    name: str,
+    *,
+    sheet: str | int | None = None,
+    limits: ReadLimits | None = None,
+    deadline: Deadline | None = None,
+) -> Grid:
     """Read CSV or XLSX ``data`` (file name ``name``, used in messages) into a :class:`Grid`.
 
     ``sheet`` picks an XLSX sheet by name or 0-based position (default: the first).
-    Raises :class:`SheetError` for an empty file, a PDF or image, an old .xls, a broken
-    .xlsx, a CSV that is not UTF-8/UTF-16 (see the module's encoding policy), or a CSV
-    whose quotes do not close.
+    Raises :class:`SheetError` for an empty file, a PDF or image, an old .xls, an HTML page saved
+    as .xls, a broken .xlsx, formulas without computed values, a CSV that is not UTF-8/UTF-16 (see
+    the module's encoding policy), or a CSV whose quotes do not close; :class:`LimitError` for a
+    file over one of ``limits`` (default :meth:`ReadLimits.from_env`), checked while reading.
     """
+    limits = limits or ReadLimits.from_env()
+    deadline = deadline or Deadline(limits)
+    check_file_size(len(data), name, limits)
     if not data.lstrip(b"\xef\xbb\xbf").strip():
         raise SheetError(f"{name}: tệp rỗng — hãy chọn một tệp CSV hoặc XLSX có dòng tiêu đề và dữ liệu")
     for signature, kind in _SIGNATURES.items():
@@ -103,31 +524,37 @@ def read_grid(data: bytes, name: str, *, sheet: str | int | None = None) -> Grid
             )
     if data.startswith(_OLE):
         raise SheetError(f"{name}: là tệp Excel cũ (.xls, Excel 97-2003), chưa được hỗ trợ — {RESAVE_HINT}")
+    web = _web_page(data)
+    if web:
+        raise SheetError(
+            f"{name}: là {web} được lưu với đuôi {Path(name).suffix or '(không đuôi)'}, không phải bảng tính Excel "
+            f"thật (thường do phần mềm xuất “Excel” dạng trang web) — {RESAVE_HINT}"
+        )
     if data.startswith(_ZIP):
-        cells, sheet_name = _read_xlsx(data, name, sheet)
+        cells, sheet_name = _read_xlsx(data, name, sheet, limits, deadline)
         return Grid(name, cells, sheet_name)
     if Path(name).suffix.lower() in (".xlsx", ".xlsm"):
         raise SheetError(
             f"{name}: không phải tệp bảng tính .xlsx hợp lệ (có đuôi .xlsx nhưng nội dung không phải "
             f"Excel) — {RESAVE_HINT}"
         )
-    return Grid(name, _read_csv(data, name))
+    return Grid(name, _read_csv(data, name, _Shape(name, limits, deadline)))
 
 
-def sheet_names(data: bytes) -> list[str]:
-    """Names of the sheets of an XLSX file ([] for anything else)."""
-    if not data.startswith(_ZIP):
-        return []
-    from openpyxl import load_workbook
+_WEB_PAGE = re.compile(
+    rb"^\s*(<!doctype\s+html|<html|<table|<\?xml[^>]*>\s*(<\?mso|<workbook)|<head|<body|<meta)", re.I
+)
 
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        return []
-    try:
-        return list(workbook.sheetnames)
-    finally:
-        workbook.close()
+
+def _web_page(data: bytes) -> str:
+    """ "một trang web (HTML)" / "một tệp XML Spreadsheet 2003" when ``data`` is one, else ""."""
+    head = data[:4096].lstrip(b"\xef\xbb\xbf")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = data[:8192].decode("utf-16", errors="ignore").encode("utf-8", errors="ignore")
+    match = _WEB_PAGE.match(head)
+    if not match:
+        return ""
+    return "một tệp XML Spreadsheet 2003" if match.group(0).lstrip().startswith(b"<?") else "một trang web (HTML)"
 
 
 def decode_text(data: bytes, name: str) -> str:
@@ -172,15 +599,18 @@ def legacy_encoding(data: bytes) -> str:
     return f"có lẽ là {likely}; {legacy}" if likely else legacy
 
 
-def _read_csv(data: bytes, name: str) -> pd.DataFrame:
+def _read_csv(data: bytes, name: str, shape: _Shape) -> pd.DataFrame:
     text = decode_text(data, name)
-    sample = "\n".join(text.splitlines()[:20])
+    sample = "\n".join(text[:65536].splitlines()[:20])
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         delimiter = ","
+    rows = []
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        for number, row in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
+            shape.row(number, len(row))
+            rows.append(row)
     except csv.Error as err:
         raise SheetError(f"{name}: không đọc được như CSV ({err}) — kiểm tra dấu phân cách và dấu ngoặc kép") from None
     if rows and _unclosed_quote(text, delimiter):
@@ -212,22 +642,6 @@ def _open_quote_line(text: str) -> int:
     return opened
 
 
-def _read_xlsx(data: bytes, name: str, sheet: str | int | None) -> tuple[pd.DataFrame, str]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
-        raise SheetError(f"{name}: không phải tệp bảng tính .xlsx hợp lệ ({err}) — {RESAVE_HINT}") from None
-    try:
-        chosen = _choose_sheet(list(workbook.sheetnames), name, sheet)
-        # Streaming from row 1, so that frame row i is sheet row i + 1 (empty rows kept).
-        rows = [[_cell_text(v) for v in row] for row in workbook[chosen].iter_rows(min_row=1, values_only=True)]
-    finally:
-        workbook.close()
-    return _frame(rows), chosen
-
-
 def _choose_sheet(names: list[str], name: str, sheet: str | int | None) -> str:
     if sheet is None:
         return names[0]
@@ -245,15 +659,3 @@ def _choose_sheet(names: list[str], name: str, sheet: str | int | None) -> str:
 def _frame(rows: list[list[str]]) -> pd.DataFrame:
     width = max((len(r) for r in rows), default=0)
     return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
-
-
-def _cell_text(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dt.date):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)

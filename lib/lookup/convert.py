@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 
 from lib.data.names import fold, name_key, split_unit_type
 from lib.io.export import ExportInfo, csv_bytes, xlsx_bytes
-from lib.io.sheets import SheetError, header_key, read_grid, unique_names
+from lib.io.sheets import Deadline, SheetError, header_key, read_grid, unique_names
 from lib.lookup.resolve import AMBIGUOUS, RESOLVED, UNKNOWN, Match, UnitResolver
 
 # Header spellings (folded, punctuation → space) that name each role; Vietnamese and English.
@@ -187,14 +188,16 @@ class Conversion:
         )
 
 
-def read_table(data: bytes, filename: str, *, sheet: str | int | None = 0) -> pd.DataFrame:
+def read_table(
+    data: bytes, filename: str, *, sheet: str | int | None = 0, deadline: Deadline | None = None
+) -> pd.DataFrame:
     """Read an uploaded CSV or XLSX through :func:`lib.io.sheets.read_grid`: the first non-empty row is
     the header, every cell is text (codes keep their zeros), empty cells are missing (NaN).
 
     Raises :class:`ConvertError` (= :class:`lib.io.sheets.SheetError`) for an unreadable file or a
     sheet without data rows.
     """
-    cells = read_grid(data, filename, sheet=sheet).cells
+    cells = read_grid(data, filename, sheet=sheet, deadline=deadline).cells
     cells = cells.apply(lambda column: column.str.strip()).replace("", np.nan).dropna(how="all")
     if cells.empty:
         raise ConvertError(f"{filename}: tệp không có ô nào có dữ liệu — hãy chọn tệp có dòng tiêu đề và dữ liệu")
@@ -339,11 +342,24 @@ class Converter:
         )
         return cls(UnitResolver(crosswalk, new_communes, new_provinces), crosswalk)
 
-    def convert(self, table: pd.DataFrame, *, columns: ColumnMap | None = None, expand: bool = False) -> Conversion:
+    def convert(
+        self,
+        table: pd.DataFrame,
+        *,
+        columns: ColumnMap | None = None,
+        expand: bool = False,
+        deadline: Deadline | None = None,
+        name: str = "tệp",
+    ) -> Conversion:
         """Append :data:`OUTPUT_COLUMNS` to ``table`` (one row per input row, or per candidate if ``expand``)."""
         columns = columns or detect_columns(list(table.columns))
         values = {role: _cells(table, getattr(columns, role)) for role in ROLES}
-        records = [self._row(*(values[role][i] for role in ROLES)) for i in range(len(table))]
+        deadline = deadline or Deadline(what="chuyển đổi")
+        records = []
+        for i in range(len(table)):
+            if i % 1024 == 0:
+                deadline.check(name)
+            records.append(self._row(*(values[role][i] for role in ROLES)))
         appended = pd.DataFrame(records, columns=OUTPUT_COLUMNS[1:], index=table.index)
         appended.insert(0, "input_row", range(1, len(table) + 1))
         out = numbers_as_numbers(table, keep=[getattr(columns, role) for role in ROLES])
@@ -506,20 +522,27 @@ def _expand(out: pd.DataFrame) -> pd.DataFrame:
 def convert_file(
     data: bytes,
     filename: str,
-    converter: Converter,
+    converter: Converter | Callable[[], Converter],
     *,
     sheet: str | int = 0,
     overrides: dict[str, str] | None = None,
     expand: bool = False,
 ) -> Conversion:
-    """Read, check and convert an uploaded file (see :func:`read_table` and :func:`detect_columns`)."""
-    table = read_table(data, filename, sheet=sheet)
+    """Read, check and convert an uploaded file (see :func:`read_table` and :func:`detect_columns`).
+
+    ``converter`` may be a function that makes one, called only once the file has been read and
+    checked (the command line then refuses a bad file before loading the dataset).
+    """
+    deadline = Deadline(what="chuyển đổi")
+    table = read_table(data, filename, sheet=sheet, deadline=deadline)
     if len(table) > MAX_ROWS:
         raise ConvertError(f"“{filename}” có {len(table):,} dòng; tối đa {MAX_ROWS:,} dòng mỗi lần: hãy chia nhỏ tệp.")
     if not overrides:
         table = find_header(table)
     columns = detect_columns(list(table.columns), overrides=overrides)
-    return converter.convert(table, columns=columns, expand=expand)
+    if not isinstance(converter, Converter):
+        converter = converter()
+    return converter.convert(table, columns=columns, expand=expand, deadline=deadline, name=filename)
 
 
 def find_header(table: pd.DataFrame, *, scan: int = 10) -> pd.DataFrame:

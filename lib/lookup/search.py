@@ -20,6 +20,12 @@ _CONTEXT_HIT, _CONTEXT_MISS, _TYPE_HIT = 5, -25, 3
 _CODE_QUERY = re.compile(r"\d+(\.0*)?")
 
 
+# Bounds on a query's cost (every part is a vectorised scan of ~15,000 names): longer input is cut.
+MAX_QUERY = 200  # characters (the longest unit name with district and province is under 120)
+MAX_WORDS = 12  # words of the name part
+MAX_PARTS = 3  # ", district, province" parts after the name
+
+
 class SearchIndex:
     """An in-memory index of every old and new unit, searched by name or code.
 
@@ -68,7 +74,7 @@ class SearchIndex:
             :data:`RESULT_COLUMNS`; ``new_codes`` is a tuple of the new commune codes the
             unit leads to (itself for a new commune). Empty when nothing matches.
         """
-        text = str(query or "").strip()
+        text = str(query or "")[:MAX_QUERY].strip()
         if not text:
             return _empty()
         if _CODE_QUERY.fullmatch(text):
@@ -94,7 +100,8 @@ class SearchIndex:
 
     def _text_scores(self, text: str) -> pd.Series:
         head, *context = [part for part in text.split(",") if part.strip()] or [text]
-        key = _alias(name_key(head))
+        context = context[:MAX_PARTS]
+        key = _alias(" ".join(name_key(head).split()[:MAX_WORDS]))
         if not key:
             return pd.Series(0, index=self._entries.index)
         tokens = key.split()

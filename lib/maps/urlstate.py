@@ -12,6 +12,7 @@ from lib.data import i18n
 MODES = ("task", "centre", "merge")
 LEVELS = ("province", "commune")
 OLD_LAYERS = ("old_communes", "old_districts", "old_provinces")
+EARLIEST_DATE = dt.date(2025, 7, 1)  # the new units (and their status reports) start on this day
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,12 @@ def parse_view(
     if raw_date:
         try:
             date = dt.date.fromisoformat(raw_date)
-            if date > today:
+            if date < EARLIEST_DATE:
+                messages.append(
+                    f"Ngày {raw_date} trước {EARLIEST_DATE:%d/%m/%Y}, khi chưa có số liệu, dùng số liệu mới nhất."
+                )
+                date = None
+            elif date > today:
                 messages.append(f"Ngày {raw_date} ở tương lai, dùng số liệu mới nhất.")
                 date = None
         except ValueError:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
+import math
 import os
 import re
+import threading
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -15,7 +19,17 @@ import pandas as pd
 
 from lib.data.i18n import LOCAL_TZ, format_int
 from lib.data.names import name_key
-from lib.io.sheets import SheetError, header_key, read_grid, sheet_names, unique_names  # noqa: F401 (re-exported)
+from lib.io.sheets import (  # noqa: F401 (re-exported)
+    Deadline,
+    LimitError,
+    ReadLimits,
+    SheetError,
+    check_file_size,
+    header_key,
+    read_grid,
+    sheet_names,
+    unique_names,
+)
 from lib.lookup.resolve import RESOLVED, Match, UnitResolver
 
 # Canonical fields a sheet may carry, with the headers (as ``name_key(..., strip_type=False)``)
@@ -304,6 +318,71 @@ def password_ok(given: str | None, expected: str | None) -> bool:
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
+LOCKOUT_FREE = 3  # failures allowed without waiting
+LOCKOUT_AFTER = 10  # failures (within LOCKOUT_SECONDS) that lock the import out
+LOCKOUT_SECONDS = 15 * 60
+_log = logging.getLogger("vnmap.import")
+
+
+class PasswordGuard:
+    """Slows down, then locks out, repeated wrong import passwords, per key (a session, a client address).
+
+    After :data:`LOCKOUT_FREE` failures each further attempt must wait 2, 4, 8 … seconds (at most 60);
+    after :data:`LOCKOUT_AFTER` failures the key is locked for :data:`LOCKOUT_SECONDS`. Failures are
+    logged (never the password). One guard is shared by all sessions (``lib.ui.cache.password_guard``);
+    ``clock`` is injectable for tests.
+    """
+
+    def __init__(self, clock=time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failures: dict[str, list[float]] = {}
+
+    def wait(self, keys: list[str]) -> float:
+        """Seconds before ``keys`` may try again (0: now)."""
+        now = self._clock()
+        with self._lock:
+            return max((self._wait(key, now) for key in keys), default=0.0)
+
+    def _wait(self, key: str, now: float) -> float:
+        times = [t for t in self._failures.get(key, []) if now - t < LOCKOUT_SECONDS]
+        self._failures[key] = times
+        if len(times) >= LOCKOUT_AFTER:
+            return times[-LOCKOUT_AFTER] + LOCKOUT_SECONDS - now
+        if len(times) < LOCKOUT_FREE:
+            return 0.0
+        return max(0.0, times[-1] + min(60.0, 2.0 ** (len(times) - LOCKOUT_FREE + 1)) - now)
+
+    def check(self, given: str | None, expected: str | None, keys: list[str]) -> tuple[bool, str]:
+        """(accepted, Vietnamese message): refuses without comparing while ``keys`` must wait."""
+        if not given:
+            return False, ""
+        waiting = self.wait(keys)
+        if waiting > 0:
+            locked = self.failures(keys) >= LOCKOUT_AFTER
+            what = "Đã khoá nhập dữ liệu do nhập sai mật khẩu nhiều lần" if locked else "Nhập sai nhiều lần"
+            return False, f"{what}: hãy thử lại sau {math.ceil(waiting)} giây."
+        if password_ok(given, expected):
+            with self._lock:
+                for key in keys:
+                    self._failures.pop(key, None)
+            return True, ""
+        with self._lock:
+            now = self._clock()
+            for key in keys:
+                self._failures.setdefault(key, []).append(now)
+        count = self.failures(keys)
+        _log.warning(
+            "import password refused (%s): %d failure(s) in %d min", ", ".join(keys), count, LOCKOUT_SECONDS // 60
+        )
+        return False, "Sai mật khẩu." + (" Các lần thử tiếp theo sẽ phải chờ." if count >= LOCKOUT_FREE else "")
+
+    def failures(self, keys: list[str]) -> int:
+        """Recent failures of the worst of ``keys``."""
+        with self._lock:
+            return max((len(self._failures.get(key, [])) for key in keys), default=0)
+
+
 @dataclass(frozen=True)
 class Sheet:
     """A sheet read from a file: its cells as text, and where the header was found."""
@@ -415,11 +494,15 @@ class ValidationReport:
 
 
 # ---------------------------------------------------------------------- reading
-def read_sheet(source: Path | bytes, *, name: str | None = None, sheet: str | int | None = None) -> Sheet:
+def read_sheet(
+    source: Path | bytes, *, name: str | None = None, sheet: str | int | None = None, deadline: Deadline | None = None
+) -> Sheet:
     """Read a CSV or XLSX file into text cells (see :mod:`lib.io.sheets` for the accepted encodings).
 
     ``sheet`` picks an XLSX sheet by name or 0-based position (default: the first). The header
-    row is the row, among the first 15, that names the most known fields. Raises
+    row is the row, among the first 15, that names the most known fields; a second header row
+    under it (two-row headers with merged cells, as in official templates: "Nhiệm vụ" over
+    "Tổng số | Đã hoàn thành | Quá hạn") is joined to it when that recognises more fields. Raises
     :class:`SheetError` for an empty file, a file that is not a spreadsheet, or legacy encodings.
     """
     if isinstance(source, (bytes, bytearray)):
@@ -428,9 +511,10 @@ def read_sheet(source: Path | bytes, *, name: str | None = None, sheet: str | in
         path = Path(source)
         if not path.is_file():
             raise SheetError(f"Không tìm thấy tệp {path}")
+        check_file_size(path.stat().st_size, name or path.name)
         data, name = path.read_bytes(), name or path.name
     digest = hashlib.sha256(data).hexdigest()
-    grid = read_grid(data, name, sheet=sheet)
+    grid = read_grid(data, name, sheet=sheet, deadline=deadline)
     raw = grid.cells.fillna("").astype(str).apply(lambda col: col.str.strip())
     raw = raw.loc[:, (raw != "").any(axis=0)]
     raw = raw[(raw != "").any(axis=1)]
@@ -438,6 +522,9 @@ def read_sheet(source: Path | bytes, *, name: str | None = None, sheet: str | in
         raise SheetError(f"{name}: tệp không có ô nào có dữ liệu")
     header_pos = _header_position(raw)
     header = [_header_text(v, i) for i, v in enumerate(raw.iloc[header_pos])]
+    two_rows = _two_row_header(raw, header_pos)
+    if two_rows is not None:
+        header, header_pos = two_rows, header_pos + 1
     frame = raw.iloc[header_pos + 1 :].copy()
     frame.columns = unique_names(header)
     if frame.empty:
@@ -455,6 +542,31 @@ def _header_position(raw: pd.DataFrame) -> int:
         if score > best_score:
             best, best_score = position, score
     return best
+
+
+def _two_row_header(raw: pd.DataFrame, position: int) -> list[str] | None:
+    """Headers joined from rows ``position`` and ``position + 1`` when the second is a sub-header row (no
+    numbers; merged cells of the first carried to the right) and the join recognises more fields."""
+    if position + 1 >= len(raw):
+        return None
+    top, sub = list(raw.iloc[position]), list(raw.iloc[position + 1])
+    if not any(sub) or any(re.fullmatch(r"[\d.,\s]+", v) for v in sub if v):
+        return None
+    parents, carried = [], ""
+    for value, child in zip(top, sub, strict=True):
+        carried = value or (carried if child else "")
+        parents.append(carried)
+    joined = []
+    for i, (parent, child) in enumerate(zip(parents, sub, strict=True)):
+        candidates = [f"{child} {parent}", f"{parent} {child}", child, parent] if child else [parent]
+        known = [c for c in candidates if c.strip() and _match_header(c)[0] is not None]
+        joined.append(known[0] if known else _header_text(f"{parent} – {child}".strip(" –"), i))
+
+    def score(names: list[str]) -> int:
+        return len({f for f in (_match_header(n)[0] for n in names) if f is not None})
+
+    single = [_header_text(v, i) for i, v in enumerate(top)]
+    return joined if score(joined) > score(single) else None
 
 
 def _header_text(value: str, position: int) -> str:
@@ -497,35 +609,55 @@ def guess_mapping(columns: list[str], *, keys: str = "auto") -> Mapping:
 
 
 # ---------------------------------------------------------------------- values
+# The one rule for numbers in a sheet (also in README and NUMBER_RULE): a count is a whole number
+# 0 … STORE_INT_MAX. Thousands may be grouped by ".", "," or a space, in either convention, as long
+# as every group after the first has exactly three digits ("1.000" = "1,000" = "1 000" = 1000).
+# Anything else with a separator ("1,5", "1.000,5", "12,34"), an exponent ("1e3") or a sign is
+# refused with a message, never guessed: "1,000" never becomes 1.
+STORE_INT_MAX = 2_147_483_647  # INTEGER of PostgreSQL (and the store's columns); SQLite holds it too
+NUMBER_RULE = (
+    "Số nhiệm vụ là số nguyên từ 0 đến 2.147.483.647; có thể nhóm hàng nghìn bằng dấu chấm, dấu phẩy "
+    "hoặc khoảng trắng (1.000 = 1,000 = 1 000 = một nghìn); không dùng phần thập phân, dạng 1e3 hay dấu âm."
+)
+_NUMBER_HINT = "dùng số nguyên, nhóm hàng nghìn bằng dấu chấm, dấu phẩy hoặc khoảng trắng (1.000 hay 1,000)"
+_GROUPED = re.compile(r"\d{1,3}(?:([.,\s])\d{3})(?:\1\d{3})*")
+_WHOLE_DECIMAL = re.compile(r"(\d+)[.,]0+")
+
+
 def _parse_count(text: str) -> tuple[int | None, str | None]:
-    """(value, error) of a count cell: whole and non-negative; "" is missing."""
-    if text.isdigit():
-        return int(text), None
-    value = text.strip().replace(" ", "").replace("\u00a0", "")
+    """(value, error) of a count cell under :data:`NUMBER_RULE`; "" is missing."""
+    value = text.strip().replace("\u00a0", " ").replace("\u202f", " ")
     if value == "":
         return None, None
-    if re.fullmatch(r"\d{1,3}(\.\d{3})+", value):
-        value = value.replace(".", "")
-    value = value.replace(",", ".")
-    try:
-        number = float(value)
-    except ValueError:
-        return None, f"“{text}” không phải là số"
-    if number != number or number in (float("inf"), float("-inf")):
-        return None, f"“{text}” không phải là số"
-    if number < 0:
+    if value.isdigit() and value.isascii():
+        number = int(value)
+    elif _GROUPED.fullmatch(value):
+        number = int(re.sub(r"[.,\s]", "", value))
+    elif _WHOLE_DECIMAL.fullmatch(value) and not _GROUPED.fullmatch(value):
+        number = int(_WHOLE_DECIMAL.fullmatch(value).group(1))
+    elif re.fullmatch(r"-\s*[\d.,\s]+", value):
         return None, f"số âm ({text})"
-    if not number.is_integer():
-        return None, f"“{text}” không phải số nguyên"
-    return int(number), None
+    elif re.fullmatch(r"\d+[.,]\d+", value):
+        return None, f"“{text}” không phải số nguyên (hoặc dấu nhóm hàng nghìn đặt sai) — {_NUMBER_HINT}"
+    else:
+        return None, f"“{text[:40]}” không phải là số — {_NUMBER_HINT}"
+    if number > STORE_INT_MAX:
+        return None, f"số {text[:40]} quá lớn (tối đa {format_int(STORE_INT_MAX)})"
+    return number, None
 
 
 def parse_time(text: str) -> pd.Timestamp | None:
     """A report time from a cell or option: dd/mm/yyyy [HH:MM], ISO, with or without zone.
 
     Times without a zone are Vietnam local time; a date alone means 00:00 that day.
-    Returns ``None`` when the text is not a date.
+    Returns ``None`` when the text is not a date, or is one outside the years 1900–2200 (which
+    would overflow later computations and cannot be a report time).
     """
+    stamp = _parse_time(text)
+    return stamp if stamp is not None and 1900 <= stamp.year <= 2200 else None
+
+
+def _parse_time(text: str) -> pd.Timestamp | None:
     value = str(text).strip()
     if not value:
         return None
@@ -561,6 +693,7 @@ def validate(
     *,
     as_of: dt.datetime | None = None,
     now: dt.datetime | None = None,
+    deadline: Deadline | None = None,
 ) -> ValidationReport:
     """Check every row of ``sheet`` and build the records to store; nothing is written here.
 
@@ -585,7 +718,10 @@ def validate(
     time_cache: dict[str, pd.Timestamp | None] = {}
     rows, issues, records = [], [], []
     file_rows = [sheet.file_row(int(position)) for position in sheet.frame.index]
+    deadline = deadline or Deadline(what="kiểm tra báo cáo")
     for i in range(n):
+        if i % 2048 == 0:
+            deadline.check(sheet.name)
         file_row = file_rows[i]
         get = {f: values[i] for f, values in cells.items()}
         if not any(get.get(f, "") for f in (*UNIT_FIELDS, *NUMBER_FIELDS, "centre_state")):
@@ -902,20 +1038,61 @@ def commit_label(report: ValidationReport) -> str:
 
 
 # ---------------------------------------------------------------------- commit
+MAX_IMPORTER = 200  # status_batch.imported_by is VARCHAR(200)
+MAX_SOURCE_NAME = 500  # status_batch.source_name is VARCHAR(500)
+
+
+class AlreadyImported(SheetError):
+    """The same file (same SHA-256) is in the store already; commit again only with ``force=True``."""
+
+
+def already_imported(store, sha256: str) -> str:
+    """A Vietnamese description of the real batch(es) that stored a file with ``sha256`` ("" when none)."""
+    batches = store.batches()
+    same = batches[(batches["source_sha256"] == sha256) & ~batches["is_demo"].astype(bool)]
+    if same.empty:
+        return ""
+    first = same.iloc[-1]
+    when = pd.Timestamp(first["imported_at"]).tz_convert(LOCAL_TZ) if len(same) else None
+    return (
+        f"Tệp này (cùng nội dung) đã được nhập ở lô {int(first['id'])} lúc {when:%d/%m/%Y %H:%M} "
+        f"(tên tệp “{first['source_name']}”, người nhập “{first['imported_by']}”) — không ghi lại để tránh "
+        "trùng. Nếu thật sự muốn nhập lại: trong ứng dụng đánh dấu ô “Vẫn nhập lại”, ở dòng lệnh thêm --force."
+    )
+
+
 def commit(
-    store, report: ValidationReport, *, imported_by: str, is_demo: bool = False, note: str = "", progress=None
+    store,
+    report: ValidationReport,
+    *,
+    imported_by: str,
+    is_demo: bool = False,
+    note: str = "",
+    progress=None,
+    force: bool = False,
 ) -> int:
     """Store the valid rows of ``report`` as one batch (one transaction) and return the batch id.
 
-    Raises :class:`SheetError` when there is nothing valid to store.
+    Raises :class:`SheetError` when there is nothing valid to store or the importer's name is longer
+    than the store holds, and :class:`AlreadyImported` when the same file was imported before (unless
+    ``force``).
     """
     if report.records.empty:
         raise SheetError(f"{report.sheet.name}: không có dòng hợp lệ nào để ghi — sửa các lỗi trong báo cáo kiểm tra")
+    imported_by = imported_by.strip()
+    if not imported_by:
+        raise SheetError("Chưa ghi tên người nhập")
+    if len(imported_by) > MAX_IMPORTER:
+        raise SheetError(f"Tên người nhập dài {len(imported_by)} ký tự; tối đa {MAX_IMPORTER} ký tự — hãy viết gọn lại")
+    if not force:
+        earlier = already_imported(store, report.sheet.sha256)
+        if earlier:
+            raise AlreadyImported(earlier)
     name = report.sheet.name + (f" [{report.sheet.sheet_name}]" if report.sheet.sheet_name else "")
     return store.append(
         report.records,
         imported_by=imported_by,
-        source_name=name,
+        source_name=name[:MAX_SOURCE_NAME],
         source_sha256=report.sheet.sha256,
         is_demo=is_demo,
         note=note,
@@ -937,12 +1114,16 @@ def import_file(
     overrides: dict[str, str] | None = None,
     all_or_nothing: bool = False,
     dry_run: bool = False,
+    force: bool = False,
 ) -> tuple[ValidationReport, int | None]:
     """Read, map, validate and (when something is valid) commit a file; returns (report, batch id or None).
 
+    ``resolver`` may be a function that makes one, called once the file has been read.
+
     With ``all_or_nothing`` nothing is written unless every row is valid; with ``dry_run`` nothing is.
     """
-    loaded = read_sheet(source, name=name, sheet=sheet)
+    deadline = Deadline(what="nhập báo cáo")
+    loaded = read_sheet(source, name=name, sheet=sheet, deadline=deadline)
     mapping = guess_mapping(list(loaded.frame.columns), keys=keys)
     for fieldname, column in (overrides or {}).items():
         if fieldname not in FIELDS:
@@ -950,7 +1131,9 @@ def import_file(
         if column not in loaded.frame.columns:
             raise SheetError(f"{loaded.name}: không có cột “{column}”")
         mapping.columns[fieldname] = column
-    report = validate(loaded, mapping, resolver, as_of=as_of, now=now)
+    if not isinstance(resolver, UnitResolver):
+        resolver = resolver()
+    report = validate(loaded, mapping, resolver, as_of=as_of, now=now, deadline=deadline)
     if dry_run or not report.ok or (all_or_nothing and not report.clean):
         return report, None
-    return report, commit(store, report, imported_by=imported_by)
+    return report, commit(store, report, imported_by=imported_by, force=force)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from lib.data import geodata
 from lib.data.i18n import LOCAL_TZ
+from lib.io.export import frame_csv_bytes
 
 TASK_CLASSES = ("green", "amber", "red", "grey")
 CENTRE_CLASSES = ("operating", "gaps", "not_operating", "unknown")
@@ -282,8 +283,8 @@ def export_frame(
 
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """CSV in UTF-8 with BOM (opens correctly in Excel)."""
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    """CSV in UTF-8 with BOM (opens correctly in Excel); no cell can run as a formula (OWASP CSV injection)."""
+    return frame_csv_bytes(frame, lineterminator="\n")
 
 
 def commune_choices(crosswalk: pd.DataFrame) -> dict[str, str]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from lib.data import geodata
 
@@ -271,3 +272,26 @@ def warm(log=print) -> dict[str, float]:
 
     step("status of the communes, three maps built", one_map)
     return timings
+
+
+@st.cache_resource
+def password_guard():
+    """The one :class:`lib.status.importer.PasswordGuard` of the process (failures counted across sessions)."""
+    from lib.status.importer import PasswordGuard
+
+    return PasswordGuard()
+
+
+def client_keys() -> list[str]:
+    """Keys the import password's failures are counted under: this session, and the client address if known."""
+    keys = []
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        keys.append(f"session {ctx.session_id}")
+    try:
+        address = st.context.ip_address
+    except (AttributeError, RuntimeError):
+        address = None
+    if address:
+        keys.append(f"address {address}")
+    return keys or ["anonymous"]

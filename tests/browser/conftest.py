@@ -36,6 +36,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+SERVER_PIDS: list[int] = []  # the pid of the session's app server (its memory is read by tests)
+
+
 def launch_app(
     cwd: Path, *, env: dict, log: Path | None = None, plain: bool = False, timeout: float = 120
 ) -> tuple[subprocess.Popen, str]:
@@ -78,6 +81,7 @@ def app_url(tmp_path_factory):
         server, url = launch_app(ROOT, env={**os.environ, "VNMAP_STATUS_DB": database}, log=log, timeout=60)
     except RuntimeError as err:
         pytest.fail(str(err))
+    SERVER_PIDS.append(server.pid)
     yield url
     stop_app(server)
 
