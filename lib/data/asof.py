@@ -122,8 +122,9 @@ def units_on(date: str | dt.date | None, communes: pd.DataFrame, changes: pd.Dat
         .drop_duplicates("code", keep="last")
         .set_index("code")
     )
-    state["legal_basis"] = state["code"].map(latest["legal_basis"]).fillna("")
-    state["basis_date"] = state["code"].map(latest["basis_date"]).fillna("")
+    for column in ("legal_basis", "basis_date"):
+        known = latest[column].to_dict()
+        state[column] = [known.get(code, "") for code in state["code"]]
     state["basis"] = [basis_label(b, d) for b, d in zip(state["legal_basis"], state["basis_date"], strict=True)]
     return state
 
@@ -137,8 +138,9 @@ def with_state_on(
     codes = out[code]
     out[f"{prefix}name"] = codes.map(indexed["full_name"]).fillna(out.get(f"{prefix}name", ""))
     out[f"{prefix}type"] = codes.map(indexed["type"]).fillna(out.get(f"{prefix}type", ""))
-    out[f"{prefix}legal_basis"] = codes.map(indexed["legal_basis"]).fillna("")
-    out[f"{prefix}basis_date"] = codes.map(indexed["basis_date"]).fillna("")
+    for column in ("legal_basis", "basis_date"):
+        known = indexed[column].to_dict()
+        out[f"{prefix}{column}"] = [known.get(c, "") for c in codes]
     return out
 
 
