@@ -147,7 +147,7 @@ def test_amendment_rename_visible_in_the_app_within_a_minute(tmp_path):
     total = time.monotonic() - started
     print(f"apply-amendments {applied:.1f} s; visible in the app after {total:.1f} s")
     assert shown.returncode == 0, shown.stderr[-2000:]
-    assert "Phường Ba Đình Thử" in shown.stdout.split("|")
+    assert "Phường Ba Đình Thử" in shown.stdout.strip().split("|")
     assert total < 60
     changes = pd.read_csv(data / "changes.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert (changes["basis_from"] == "amendment").sum() == 1
