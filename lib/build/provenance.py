@@ -276,7 +276,7 @@ Columns: {", ".join(f"`{c}`" for c in AMENDMENT_COLUMNS)}. One row per change of
 `rename`, `field` `name`: the name without its type word) or a type (`type_change`, `type`:
 Xã, Phường or Đặc khu), effective on `effective_date` (YYYY-MM-DD, from 2025-07-01), with its
 legal basis. `old_value` may be empty; if given it must be the value before. Apply with
-`python -m lib.cli apply-amendments FILE` (names and types only, no geometry work: seconds) or a
+`python -m lib.cli apply-amendments FILE` (names and types only, no geometry work) or a
 full `build-geodata`, which reapplies the `amendments.csv` of the output folder.
 Amendments applied: {counts.get("changes_amendments", 0)}.
 {CHANGES_END}
