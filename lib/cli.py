@@ -1,6 +1,7 @@
 """Command line: python -m lib.cli COMMAND ...
 
-Commands: build-geodata, validate, prepare, quality, export, convert, ingest, status, map, brief.
+Commands: build-geodata, apply-amendments, validate, prepare, quality, export, convert, ingest, status, map,
+brief.
 """
 
 from __future__ import annotations
@@ -15,8 +16,48 @@ from lib.data import geodata
 def _build(args: argparse.Namespace) -> int:
     from lib.build.dataset import build_geodata
 
-    build_geodata(Path(args.sources), Path(args.out))
+    build_geodata(Path(args.sources), Path(args.out), amendments=Path(args.amendments) if args.amendments else None)
     return 0
+
+
+def _apply_amendments(args: argparse.Namespace) -> int:
+    import time
+
+    from lib.build.amend import apply_to_geodata
+    from lib.build.changes import AmendmentError
+
+    started = time.monotonic()
+    try:
+        manifest = apply_to_geodata(Path(args.geodata), Path(args.file))
+    except AmendmentError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(
+        f"{manifest['counts'].get('changes_amendments', 0)} amendment(s) applied to {args.geodata} "
+        f"(version {manifest['version']}) in {time.monotonic() - started:.1f} s; "
+        "run `python -m lib.cli prepare` for the map files"
+    )
+    return 0
+
+
+def _on_date(args: argparse.Namespace):
+    """The ``--on`` date checked (None when not given); raises SystemExit(2) with the reason."""
+    from lib.data.asof import DateError, parse_on
+
+    if not getattr(args, "on", None):
+        return None
+    try:
+        return parse_on(args.on)
+    except DateError as err:
+        print(f"--on {args.on}: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _crosswalk_on(crosswalk, folder: Path, on):
+    """The crosswalk with new names and types as of ``on`` (today when None) and the legal basis."""
+    from lib.data.asof import crosswalk_on, load_changes
+
+    return crosswalk_on(on, crosswalk, load_changes(folder))
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -36,12 +77,15 @@ def _quality(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from lib.data import i18n
+    from lib.data.asof import communes_on, load_changes
     from lib.io.files import write_atomic
     from lib.lookup.crosswalk_export import crosswalk_export
     from lib.lookup.lineage import filter_crosswalk
 
     folder = Path(args.geodata)
-    crosswalk = geodata.load_crosswalk(folder)
+    on = _on_date(args) or i18n.today()
+    crosswalk = _crosswalk_on(geodata.load_crosswalk(folder), folder, on)
     selected = filter_crosswalk(crosswalk, new_province=args.province, old_province=args.old_province)
     if selected.empty:
         print(
@@ -50,9 +94,14 @@ def _export(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    polygons = geodata.load_new_communes(folder) if args.format in ("geojson", "parquet") else None
+    polygons = None
+    if args.format in ("geojson", "parquet"):
+        polygons = communes_on(on, geodata.load_new_communes(folder), load_changes(folder))
     selection = (f"tỉnh mới {args.province}" if args.province else "") + (
         f" tỉnh cũ {args.old_province}" if args.old_province else ""
+    )
+    selection = (
+        f"{selection.strip() or 'toàn bộ bảng chuyển đổi'}; tên, loại hình xã mới tính đến {i18n.format_date(on)}"
     )
     data = crosswalk_export(
         args.format,
@@ -61,7 +110,7 @@ def _export(args: argparse.Namespace) -> int:
         province_crosswalk=geodata.load_province_crosswalk(folder),
         manifest=geodata.load_manifest(folder),
         new_communes=polygons,
-        selection=selection.strip() or "toàn bộ bảng chuyển đổi",
+        selection=selection,
     )
     write_atomic(Path(args.out), data)
     print(f"{len(selected)} pairs → {args.out} ({len(data):,} bytes)")
@@ -145,8 +194,20 @@ def _map(args: argparse.Namespace) -> int:
         print(f"Định dạng “{fmt}” không hỗ trợ: dùng --format png, svg, pdf hoặc html.", file=sys.stderr)
         return 2
     view = ViewState(province=args.province, level=args.level, mode=args.mode)
+    on = _on_date(args)
     with tempfile.TemporaryDirectory() as scratch:
         inputs = _map_inputs(args, scratch)
+        if on is not None:  # labels with the names and types as of that date
+            import dataclasses
+
+            from lib.data.asof import communes_on, load_changes
+
+            folder = geodata.DEFAULT_DIR  # the folder load_inputs reads
+            inputs = dataclasses.replace(
+                inputs,
+                communes=communes_on(on, inputs.communes, load_changes(folder)),
+                crosswalk=_crosswalk_on(inputs.crosswalk, folder, on),
+            )
         try:
             if fmt == "html":  # imported only here: folium and the map assembly cost a second to import
                 from lib.maps import html as htmlexport
@@ -262,6 +323,8 @@ def _status(args: argparse.Namespace) -> int:
         )
         return 2
     crosswalk = geodata.load_crosswalk(Path(args.geodata))
+    if args.on:  # names and types of the new communes as of that date (default: as in the dataset)
+        crosswalk = _crosswalk_on(crosswalk, Path(args.geodata), _on_date(args))
     try:
         store = StatusStore(args.db)
     except StoreError as err:
@@ -302,7 +365,17 @@ def make_parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build-geodata", help="build geodata/ from the public sources")
     build.add_argument("--sources", required=True, help="folder of the source files (e.g. ../shared/sources)")
     build.add_argument("--out", default=str(geodata.DEFAULT_DIR), help="output folder (default: geodata)")
+    build.add_argument(
+        "--amendments", default=None, help="amendments CSV to apply (default: the output folder's amendments.csv)"
+    )
     build.set_defaults(func=_build)
+
+    amend = commands.add_parser(
+        "apply-amendments", help="apply an amendments CSV (names, types) to a built dataset, without geometry work"
+    )
+    amend.add_argument("file", help="the complete amendments CSV (columns: see geodata/SOURCES.md)")
+    amend.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
+    amend.set_defaults(func=_apply_amendments)
 
     validate = commands.add_parser("validate", help="check the bundled dataset and print a report")
     validate.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
@@ -324,6 +397,11 @@ def make_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", required=True, choices=["csv", "xlsx", "geojson", "parquet"])
     export.add_argument("--out", required=True, help="output file")
     export.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
+    export.add_argument(
+        "--on",
+        default=None,
+        help="names and types of the new communes as of this date (YYYY-MM-DD, from 2025-07-01; default: today)",
+    )
     export.set_defaults(func=_export)
 
     convert = commands.add_parser("convert", help="append the new commune and province to a list of old units")
@@ -358,6 +436,11 @@ def make_parser() -> argparse.ArgumentParser:
     )
     map_.add_argument("--out", required=True, help="output file")
     _status_options(map_)
+    map_.add_argument(
+        "--on",
+        default=None,
+        help="names and types of the new communes as of this date (YYYY-MM-DD, from 2025-07-01; default: today)",
+    )
     map_.set_defaults(func=_map)
 
     brief = commands.add_parser("brief", help="one-page A4 PDF brief of a province")
@@ -402,6 +485,11 @@ def make_parser() -> argparse.ArgumentParser:
     state.add_argument("--out", default=None, help="write the CSV to this file instead of stdout")
     state.add_argument("--limit", type=int, default=60, help="rows to print with --format table")
     state.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
+    state.add_argument(
+        "--on",
+        default=None,
+        help="names and types of the new communes as of this date (YYYY-MM-DD, from 2025-07-01; default: today)",
+    )
     state.set_defaults(func=_status)
     return parser
 

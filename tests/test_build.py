@@ -119,6 +119,8 @@ def test_readers_ignore_the_row_order_of_the_sources(tmp_path):
         sources.read_dvhcvn_pairs,
         sources.read_commune_points,
         read_census_2009,
+        sources.read_nso_provinces,
+        sources.read_nso_communes,
     ]
     for reader in readers:
         pd.testing.assert_frame_equal(reader(SOURCES), reader(shuffled), obj=reader.__name__)

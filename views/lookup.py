@@ -2,8 +2,9 @@
 
 import streamlit as st
 
+from lib.data.asof import REFORM_DATE
 from lib.data.contract import RELATION_LABELS, RELATIONS
-from lib.data.i18n import format_int, format_percent
+from lib.data.i18n import format_date, format_int, format_percent, today
 from lib.io.export import FORMATS, MEDIA_TYPES, export_info
 from lib.io.text import md_escape
 from lib.lookup import lineage
@@ -13,7 +14,10 @@ from lib.lookup.search import MAX_QUERY
 from lib.ui import cache
 
 st.title("Tra cứu xã cũ ↔ xã mới")
-crosswalk = cache.crosswalk()
+on = st.date_input(
+    "Tên, loại hình xã mới tính đến ngày", value=today(), min_value=REFORM_DATE, format="DD/MM/YYYY", key="lookup_on"
+)
+crosswalk = cache.crosswalk_on(on.isoformat())  # new names and types as of that date, with their legal basis
 manifest = cache.manifest()
 columns = {c: st.column_config.TextColumn(label) for c, label in lineage.COLUMN_LABELS.items()}
 shown = [c for c in lineage.COLUMN_LABELS if c in crosswalk.columns]
@@ -103,6 +107,7 @@ with table_tab:
     )
     rows = selected if scope == "filtered" else crosswalk
     selection = lineage.describe_filters(**filters) if scope == "filtered" else "toàn bộ bảng chuyển đổi"
+    selection = f"{selection}; tên, loại hình xã mới tính đến {format_date(on)}"
     request = (fmt, selection, len(rows))
     if fmt in ("geojson", "parquet"):
         st.caption(
@@ -122,6 +127,8 @@ with table_tab:
                 manifest=manifest,
                 new_communes=polygons,
                 selection=selection,
+                changes=cache.changes(),
+                on=on,
             )
         st.session_state["lookup_export"] = (request, data)
     made = st.session_state.get("lookup_export")

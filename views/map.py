@@ -3,6 +3,8 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
+from lib.data.asof import REFORM_DATE
+from lib.data.i18n import today
 from lib.io.text import md_escape
 from lib.lookup.search import MAX_QUERY
 from lib.maps import leaflet, urlstate
@@ -97,6 +99,13 @@ with st.sidebar:
         key="map_date",
         disabled=mode == "merge",
     )
+    on = st.date_input(
+        "Tên, loại hình đơn vị tính đến ngày",
+        value=view.on or today(),
+        min_value=REFORM_DATE,
+        format="DD/MM/YYYY",
+        key="map_on",
+    )
     layers = st.multiselect(
         "Ranh giới cũ",
         available_layers,
@@ -117,7 +126,8 @@ with st.sidebar:
         == "old"
     )
 date = None if day == default_as_of.date() and view.date is None else day
-view = urlstate.with_changes(view, province=province, level=level, mode=mode, layers=tuple(layers), date=date)
+on = None if on == today() and view.on is None else on
+view = urlstate.with_changes(view, province=province, level=level, mode=mode, layers=tuple(layers), date=date, on=on)
 st.session_state["map_view"] = view
 st.query_params.from_dict(urlstate.to_params(view))
 
@@ -153,4 +163,6 @@ with map_col:
 with panel_col:
     widgets.legend(built.legend)
     if not st.context.is_embedded:  # ?embed=true (iframe on an intranet page): only the map and its legend
-        widgets.unit_panel(mapview.panel_tables(view, communes=communes, crosswalk=table, status=status_frame))
+        widgets.unit_panel(
+            mapview.panel_tables(view, communes=communes, crosswalk=table, status=status_frame, changes=cache.changes())
+        )

@@ -27,10 +27,11 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from lib.build import changes, sources
 from lib.build import crosswalk as cw
-from lib.build import sources
 from lib.build.oldlayers import build_old_layers
 from lib.data import contract, geodata
+from lib.data.asof import AMENDMENTS, CHANGES
 from lib.data.geometry import COORDINATE_GRID_DEG, DISPLAY_TOLERANCE_DEG, area_km2, remove_overlaps, to_multipolygons
 from lib.data.names import name_key, split_unit_type
 
@@ -44,9 +45,17 @@ Progress = Callable[[str], None]
 BUILD_LOG = Path(".cache") / "build-geodata.log"
 
 
-def build_geodata(sources_dir: Path, out_dir: Path, *, progress: Progress = print) -> dict:
-    """Build every layer and table from ``sources_dir`` into ``out_dir``; return the manifest."""
+def build_geodata(
+    sources_dir: Path, out_dir: Path, *, progress: Progress = print, amendments: Path | None = None
+) -> dict:
+    """Build every layer and table from ``sources_dir`` into ``out_dir``; return the manifest.
+
+    ``amendments``: a user amendments file applied after the catalogue (default: the
+    ``amendments.csv`` already in ``out_dir``, so that a rebuild keeps them).
+    """
     sources_dir, out_dir = Path(sources_dir), Path(out_dir)
+    if amendments is None:
+        amendments = out_dir / AMENDMENTS
     started = time.monotonic()
     progress = _logged(progress, out_dir.parent / BUILD_LOG, sources_dir, out_dir)
     steps = [
@@ -68,6 +77,7 @@ def build_geodata(sources_dir: Path, out_dir: Path, *, progress: Progress = prin
         step(1)
         new_provinces = sources.read_new_provinces(sources_dir)
         communes, stats = _new_communes(sources_dir, new_provinces)
+        communes, change_log, change_report = _catalogue_names_types(sources_dir, communes, amendments)
         step(2)
         provinces = _new_provinces(communes, new_provinces, sources_dir)
         step(3)
@@ -112,6 +122,8 @@ def build_geodata(sources_dir: Path, out_dir: Path, *, progress: Progress = prin
         _write_csv(crosswalk, work / geodata.CROSSWALK)
         _write_csv(province_crosswalk, work / geodata.CROSSWALK_PROVINCES)
         _write_csv(rejected, work / geodata.CROSSWALK_REJECTED)
+        _write_csv(change_log, work / CHANGES)
+        changes.write_amendments(amendments, work / AMENDMENTS)
         manifest = _manifest(
             work,
             sources_dir,
@@ -125,12 +137,19 @@ def build_geodata(sources_dir: Path, out_dir: Path, *, progress: Progress = prin
                 "old_communes_gso": len(old_communes),
                 **{f"crosswalk_{k}": v for k, v in contract.summarise(crosswalk).items()},
                 "crosswalk_rejected_pairs": len(rejected),
+                **change_report.counts(change_log),
             },
             stats,
         )
-        from lib.build.provenance import write_sources_md  # the long text lives in its own module
+        from lib.build.provenance import changes_section, write_sources_md  # the long text lives in its own module
 
-        write_sources_md(work / "SOURCES.md", manifest, district_notes, old_quality=old.figures.render())
+        write_sources_md(
+            work / "SOURCES.md",
+            manifest,
+            district_notes,
+            old_quality=old.figures.render(),
+            changes=changes_section(manifest["counts"], change_report, change_log),
+        )
         _replace_dir(work, out_dir)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -200,6 +219,14 @@ def _new_communes(sources_dir: Path, new_provinces: pd.DataFrame) -> tuple[gpd.G
         "geometry",
     ]
     return gdf[columns].sort_values("code", kind="mergesort", ignore_index=True), stats
+
+
+def _catalogue_names_types(
+    sources_dir: Path, communes: gpd.GeoDataFrame, amendments: Path | None
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, changes.ChangeReport]:
+    """Names and types from the statistics office's catalogue (then the amendments), the change log."""
+    catalogue = sources.read_nso_communes(sources_dir)
+    return changes.apply_catalogue(communes, catalogue, amendments=amendments)
 
 
 def _new_provinces(communes: gpd.GeoDataFrame, new_provinces: pd.DataFrame, sources_dir: Path) -> gpd.GeoDataFrame:
@@ -291,7 +318,7 @@ def _manifest(work: Path, sources_dir: Path, counts: dict, stats: dict) -> dict:
         "counts": counts,
         "geometry": stats,
         "files": {p.relative_to(work).as_posix(): p.stat().st_size for p in data_files},
-        "sources": {rel: _sha256(sources_dir / rel)[:16] for rel in sources.source_file_list()},
+        "sources": {rel: _sha256(sources_dir / rel)[:16] for rel in sources.source_file_list(sources_dir)},
     }
     (work / geodata.MANIFEST).write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"

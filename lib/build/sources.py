@@ -32,6 +32,9 @@ GIS_DISTRICTS = "old2025/districts_gis_chinhphu.parquet"
 COMMUNE_POINTS = "old2025/commune_points_geocoded.csv"
 VAU_CROSSWALK = "crosswalk/vietnamadminunits_old_to_new_2025.csv"
 DVHCVN_MERGES = "crosswalk/dvhcvn_20250701_merges.json"
+NSO_PROVINCES = "nso2026/tinh_tp.json"
+NSO_COMMUNES_DIR = "nso2026/xa-phuong"
+NSO_TYPES = ("xa", "phuong", "dac-khu")
 
 
 class SourceError(Exception):
@@ -272,8 +275,65 @@ def read_commune_points(sources: Path) -> pd.DataFrame:
     return _canonical(out, ["code"], path)
 
 
-def source_file_list() -> list[str]:
-    """Relative paths of every source file the build reads (for provenance hashes)."""
+def read_nso_provinces(sources: Path) -> pd.DataFrame:
+    """The catalogue's 34 provinces: ``code``, ``name``, ``type``, ``name_with_type``, sorted by code."""
+    path = _path(sources, NSO_PROVINCES)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    rows = data.values() if isinstance(data, dict) else data
+    frame = pd.DataFrame([{k: r.get(k, "") for k in ("code", "name", "type", "name_with_type")} for r in rows])
+    _require(frame, ["code", "name"], path)
+    frame["code"] = pad_codes(frame["code"], 2)
+    for column in ("name", "type", "name_with_type"):
+        frame[column] = _nfc(frame[column])
+    return _canonical(frame, ["code"], path)
+
+
+def nso_commune_files(sources: Path) -> list[str]:
+    """Relative paths of the catalogue's per-province commune files, in name order."""
+    folder = Path(sources) / NSO_COMMUNES_DIR
+    if not folder.is_dir():
+        raise SourceError(f"source folder not found: {folder}")
+    return [f"{NSO_COMMUNES_DIR}/{p.name}" for p in sorted(folder.glob("*.json"))]
+
+
+def read_nso_communes(sources: Path) -> pd.DataFrame:
+    """The catalogue's 3,321 communes, sorted by code.
+
+    Columns: ``code``, ``name`` (with its type word, "Phường Ba Đình"), ``type`` (xa / phuong /
+    dac-khu), ``name_with_type``, ``province_code`` (the ``parent_code``), ``note`` (the official
+    change text with its legal basis) and ``file`` (the province file it came from).
+    """
+    rows = []
+    for relative in nso_commune_files(sources):
+        path = _path(sources, relative)
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for key, unit in data.items() if isinstance(data, dict) else enumerate(data):
+            rows.append(
+                {
+                    "code": unit.get("code", key),
+                    "name": unit.get("name", ""),
+                    "type": unit.get("type", ""),
+                    "name_with_type": unit.get("name_with_type", ""),
+                    "province_code": unit.get("parent_code", ""),
+                    "note": unit.get("note", "") or "",
+                    "file": relative,
+                }
+            )
+    folder = Path(sources) / NSO_COMMUNES_DIR
+    frame = pd.DataFrame(rows, columns=["code", "name", "type", "name_with_type", "province_code", "note", "file"])
+    frame["code"] = pad_codes(frame["code"], 5)
+    frame["province_code"] = pad_codes(frame["province_code"], 2)
+    for column in ("name", "type", "name_with_type", "note"):
+        frame[column] = _nfc(frame[column])
+    unknown = frame[~frame["type"].isin(NSO_TYPES)]
+    if not unknown.empty:
+        raise SourceError(f"{folder}: unit type {unknown['type'].iloc[0]!r} of {unknown['code'].iloc[0]} unknown")
+    return _canonical(frame, ["code"], folder)
+
+
+def source_file_list(sources: Path | None = None) -> list[str]:
+    """Relative paths of every source file the build reads (for provenance hashes); the catalogue's
+    per-province files are listed when the ``sources`` folder is given."""
     return [
         NEW_COMMUNES,
         UNITS_TREE,
@@ -287,6 +347,8 @@ def source_file_list() -> list[str]:
         CENSUS_2009,
         VAU_CROSSWALK,
         DVHCVN_MERGES,
+        NSO_PROVINCES,
+        *(nso_commune_files(sources) if sources is not None else []),
     ]
 
 

@@ -35,6 +35,11 @@ META_DOCS = {
     "dataset_version": "version id of the bundled dataset the rows come from (geodata/manifest.json)",
     "export_date": "date the file was written (yyyy-mm-dd)",
 }
+AS_OF_DOCS = {
+    "new_legal_basis": "legal basis of the new commune's name and type as of the export's date of state "
+    "(resolution number, e.g. 1656/NQ-UBTVQH15; geodata/changes.csv)",
+    "new_basis_date": "date of that resolution (yyyy-mm-dd)",
+}
 GEOMETRY_DOCS = {
     "geometry_of": "whose polygon the feature carries: 'new_commune' = the boundary of the NEW commune of "
     "the pair (geodata/new/communes.geojson), so every pair of one new commune has the same polygon",
@@ -86,7 +91,15 @@ def column_docs(
     columns: list[str] | pd.Index, *, extra: dict[str, str] | None = None, default: str = UNDOCUMENTED
 ) -> dict[str, str]:
     """Meaning of each column; a column nobody documented says so instead of vanishing."""
-    known = {**COLUMN_DOCS, **SUMMARY_DOCS, **PROVINCE_DOCS, **META_DOCS, **GEOMETRY_DOCS, **(extra or {})}
+    known = {
+        **COLUMN_DOCS,
+        **SUMMARY_DOCS,
+        **PROVINCE_DOCS,
+        **META_DOCS,
+        **AS_OF_DOCS,
+        **GEOMETRY_DOCS,
+        **(extra or {}),
+    }
     return {column: known.get(column, default) for column in columns}
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import geopandas as gpd
 import pandas as pd
 
+from lib.data.asof import communes_on, crosswalk_on
 from lib.io.export import export_bytes, export_info
 from lib.lookup.lineage import filter_province_crosswalk, new_to_old_summary
 
@@ -21,10 +22,21 @@ def crosswalk_export(
     new_communes: gpd.GeoDataFrame | None = None,
     selection: str = "toàn bộ bảng chuyển đổi",
     date: dt.date | None = None,
+    changes: pd.DataFrame | None = None,
+    on: dt.date | None = None,
 ) -> bytes:
     """Export the ``selected`` crosswalk rows (``date`` defaults to today); the XLSX new→old sheet
     lists every predecessor of the
-    selected new communes (taken from the whole ``crosswalk``, not only the selection)."""
+    selected new communes (taken from the whole ``crosswalk``, not only the selection).
+
+    With the change log ``changes``, ``new_name``/``new_type`` are those in force on ``on``
+    (default: today) and ``new_legal_basis``/``new_basis_date`` are added (rows that already
+    carry them are left as they are)."""
+    if changes is not None and "new_legal_basis" not in selected.columns:
+        selected = crosswalk_on(on, selected, changes)
+        crosswalk = crosswalk_on(on, crosswalk, changes)
+        if new_communes is not None:
+            new_communes = communes_on(on, new_communes, changes)
     info = export_info(manifest, selection=selection, date=date)
     summary = provinces = None
     if fmt == "xlsx":

@@ -185,6 +185,7 @@ COLUMN_LABELS = {
     "new_code": "Mã mới",
     "new_name": "Xã mới",
     "new_province_name": "Tỉnh mới",
+    "new_legal_basis": "Căn cứ (xã mới)",
     "relation": "Quan hệ",
     "part": "Toàn bộ/một phần",
     "share_of_old": "Tỷ lệ diện tích xã cũ",

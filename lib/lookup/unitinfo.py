@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 
+from lib.data.asof import units_on
 from lib.data.contract import PART_LABELS, RELATION_LABELS
 
 
@@ -37,12 +40,24 @@ def targets(crosswalk: pd.DataFrame, old_code: str) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def commune_record(communes: pd.DataFrame, code: str) -> dict | None:
-    """Attributes of one new commune as a dict, or None when the code is unknown."""
+def commune_record(
+    communes: pd.DataFrame, code: str, *, changes: pd.DataFrame | None = None, on: dt.date | None = None
+) -> dict | None:
+    """Attributes of one new commune as a dict, or None when the code is unknown.
+
+    With the change log ``changes``, ``name``, ``type`` and ``full_name`` are those in force on
+    ``on`` (default: today), with ``legal_basis``, ``basis_date``, ``basis`` ("1656/NQ-UBTVQH15
+    ngày 16/06/2025") and ``on``.
+    """
     match = communes[communes["code"] == code]
     if match.empty:
         return None
-    return match.drop(columns=[c for c in ("geometry",) if c in match.columns]).iloc[0].to_dict()
+    record = match.drop(columns=[c for c in ("geometry",) if c in match.columns]).iloc[0].to_dict()
+    if changes is not None:
+        state = units_on(on, match, changes[changes["code"] == code]).iloc[0]
+        record.update({k: state[k] for k in ("name", "type", "full_name", "legal_basis", "basis_date", "basis")})
+        record["on"] = on
+    return record
 
 
 def old_commune_record(crosswalk: pd.DataFrame, old_code: str) -> dict | None:

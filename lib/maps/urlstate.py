@@ -8,6 +8,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 
 from lib.data import i18n
+from lib.data.asof import REFORM_DATE
 
 MODES = ("task", "centre", "merge")
 LEVELS = ("province", "commune")
@@ -26,6 +27,10 @@ class ViewState:
     old: str = ""  # selected old commune code
     layers: tuple[str, ...] = ()
     date: dt.date | None = None  # as-of date of the status shown; None = latest
+    # Names and types of the units as of this date (``on=``); None = today. A parameter of its own,
+    # not ``date``: the status date defaults to the latest report and cannot be in the future,
+    # while the units' state has its own default (today) and range (from 01/07/2025).
+    on: dt.date | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
 
@@ -85,7 +90,17 @@ def parse_view(
                 date = None
         except ValueError:
             messages.append(f"Ngày “{raw_date[:20]}” không đúng dạng YYYY-MM-DD, dùng số liệu mới nhất.")
-    return ViewState(province, level, mode, unit, old, layers, date), messages
+    on = None
+    raw_on = _first(params.get("on", ""))
+    if raw_on:
+        try:
+            on = dt.date.fromisoformat(raw_on)
+            if on < REFORM_DATE:
+                messages.append(f"Ngày {raw_on} trước 01/07/2025 (các đơn vị mới chưa có), dùng hôm nay.")
+                on = None
+        except ValueError:
+            messages.append(f"Ngày “{raw_on[:20]}” không đúng dạng YYYY-MM-DD, dùng hôm nay.")
+    return ViewState(province, level, mode, unit, old, layers, date, on), messages
 
 
 def to_params(view: ViewState) -> dict[str, str]:
@@ -100,6 +115,8 @@ def to_params(view: ViewState) -> dict[str, str]:
         params["layers"] = ",".join(view.layers)
     if view.date:
         params["date"] = view.date.isoformat()
+    if view.on:
+        params["on"] = view.on.isoformat()
     return params
 
 

@@ -245,12 +245,21 @@ def search_labels(results: pd.DataFrame) -> list[str]:
 
 
 def panel_tables(
-    view: ViewState, *, communes: pd.DataFrame, crosswalk: pd.DataFrame, status: pd.DataFrame | None = None
+    view: ViewState,
+    *,
+    communes: pd.DataFrame,
+    crosswalk: pd.DataFrame,
+    status: pd.DataFrame | None = None,
+    changes: pd.DataFrame | None = None,
 ) -> dict:
-    """What the side panel shows for the selected unit(s): records and tables, no drawing."""
+    """What the side panel shows for the selected unit(s): records and tables, no drawing.
+
+    With the change log ``changes``, the commune's name and type are those of ``view.on`` (default
+    today), with its legal basis.
+    """
     out: dict = {}
     if view.unit:
-        out["commune"] = unitinfo.commune_record(communes, view.unit)
+        out["commune"] = unitinfo.commune_record(communes, view.unit, changes=changes, on=view.on)
         out["predecessors"] = unitinfo.predecessors(crosswalk, view.unit)
         if status is not None:
             rows = status[status["code"] == view.unit]

@@ -32,6 +32,22 @@ def crosswalk(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFrame:
     return geodata.load_crosswalk(Path(geodata_dir))
 
 
+@st.cache_resource(max_entries=4)
+def changes(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFrame:
+    """The dated change log of the new communes (``changes.csv``), loaded once per process; read-only."""
+    from lib.data.asof import load_changes
+
+    return load_changes(Path(geodata_dir))
+
+
+@st.cache_data(max_entries=8)
+def crosswalk_on(on: str, geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFrame:
+    """The crosswalk with the new communes' names and types as of ``on`` (ISO) and their legal basis."""
+    from lib.data.asof import crosswalk_on as on_date
+
+    return on_date(on, crosswalk(geodata_dir), changes(geodata_dir))
+
+
 @st.cache_data(max_entries=4)
 def province_crosswalk(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFrame:
     """The province crosswalk (63 → 34)."""

@@ -65,6 +65,9 @@ def unit_panel(tables: dict) -> None:
     if commune:
         st.subheader(md_escape(commune["full_name"]), anchor=False)
         st.caption(md_escape(f"Mã {commune['code']} · {commune['type']} · {commune['province_name']}"))
+        if commune.get("basis"):
+            when = f" (tên, loại hình tính đến {format_date(commune['on'])})" if commune.get("on") else ""
+            st.caption(md_escape(f"Căn cứ: {commune['basis']}{when}"))
         facts = {
             "Diện tích": f"{format_number(commune.get('area_km2'), 2)} km²",
             "Dân số": format_int(commune.get("population")),
