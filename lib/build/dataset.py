@@ -27,8 +27,10 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from lib.build import attributes, reconcile, sources
 from lib.build import crosswalk as cw
-from lib.build import sources
+from lib.build.census import match_census, read_census_2009
+from lib.build.oldcommunes import points_from_table
 from lib.build.oldlayers import build_old_layers
 from lib.data import contract, geodata
 from lib.data.geometry import COORDINATE_GRID_DEG, DISPLAY_TOLERANCE_DEG, area_km2, remove_overlaps, to_multipolygons
@@ -40,6 +42,8 @@ from lib.data.names import name_key, split_unit_type
 DISTRICT_CODE_REPAIRS = {"108": "109", "109": "108", "723": "726", "726": "723"}
 
 Progress = Callable[[str], None]
+# Per new province: official population against the communes' sum (lib.build.attributes.province_report).
+POPULATION_CHECK = "population_check_provinces.csv"
 # The build log (progress lines with durations), relative to the output folder's parent.
 BUILD_LOG = Path(".cache") / "build-geodata.log"
 
@@ -68,6 +72,7 @@ def build_geodata(sources_dir: Path, out_dir: Path, *, progress: Progress = prin
         step(1)
         new_provinces = sources.read_new_provinces(sources_dir)
         communes, stats = _new_communes(sources_dir, new_provinces)
+        province_check = stats.pop("province_population_check")
         step(2)
         provinces = _new_provinces(communes, new_provinces, sources_dir)
         step(3)
@@ -84,6 +89,7 @@ def build_geodata(sources_dir: Path, out_dir: Path, *, progress: Progress = prin
             communes,
             new_provinces,
         )
+        crosswalk, rejected = _reconcile(sources_dir, crosswalk, rejected, communes, old_communes, stats)
         province_crosswalk = cw.build_province_crosswalk(crosswalk)
         step(6)
         old = build_old_layers(
@@ -112,6 +118,7 @@ def build_geodata(sources_dir: Path, out_dir: Path, *, progress: Progress = prin
         _write_csv(crosswalk, work / geodata.CROSSWALK)
         _write_csv(province_crosswalk, work / geodata.CROSSWALK_PROVINCES)
         _write_csv(rejected, work / geodata.CROSSWALK_REJECTED)
+        _write_csv(province_check, work / POPULATION_CHECK)
         manifest = _manifest(
             work,
             sources_dir,
@@ -156,13 +163,10 @@ def _new_communes(sources_dir: Path, new_provinces: pd.DataFrame) -> tuple[gpd.G
         geometry=raw.geometry.values,
         crs="EPSG:4326",
     )
-    attributes = sources.read_sapnhap_communes(sources_dir)
+    sapnhap = sources.read_sapnhap_communes(sources_dir)
     gdf["province_key"] = raw["province_code"].map(province_names["name"]).map(name_key)
     gdf["name_key"] = gdf["name"].map(name_key)
-    gdf = gdf.merge(
-        attributes.drop_duplicates(["province_key", "name_key"]), on=["province_key", "name_key"], how="left"
-    )
-    gdf["area_km2"] = raw["areaKm2"].round(2).to_numpy()
+    gdf = gdf.merge(sapnhap.drop_duplicates(["province_key", "name_key"]), on=["province_key", "name_key"], how="left")
     gdf["predecessors_text"] = gdf["code"].map(sources.read_predecessor_texts(sources_dir)).fillna("")
 
     vertices_before = int(shapely.get_num_coordinates(gdf.geometry.values).sum())
@@ -182,7 +186,8 @@ def _new_communes(sources_dir: Path, new_provinces: pd.DataFrame) -> tuple[gpd.G
         "new_communes_area_change_pct": round(100 * (area_km2(gdf).sum() / area_before - 1), 5),
         "new_communes_with_population": int(gdf["population"].notna().sum()),
     }
-    gdf["population"] = gdf["population"].astype("Int64")
+    gdf, province_check = _checked_attributes(gdf, sources_dir, new_provinces, stats)
+    stats["province_population_check"] = province_check  # a table: popped and written by build_geodata
     columns = [
         "code",
         "name",
@@ -192,14 +197,65 @@ def _new_communes(sources_dir: Path, new_provinces: pd.DataFrame) -> tuple[gpd.G
         "province_code",
         "province_name",
         "area_km2",
+        "area_official_km2",
+        "area_quality",
         "population",
+        "population_quality",
         "admin_centre",
+        "admin_centre_quality",
         "centre_lon",
         "centre_lat",
         "predecessors_text",
         "geometry",
     ]
     return gdf[columns].sort_values("code", kind="mergesort", ignore_index=True), stats
+
+
+def _checked_attributes(
+    gdf: gpd.GeoDataFrame, sources_dir: Path, new_provinces: pd.DataFrame, stats: dict
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Polygon and official area side by side; population and admin centre checked (:mod:`lib.build.attributes`)."""
+    gdf = gdf.merge(attributes.read_official_areas(sources_dir), on=["province_key", "name_key"], how="left")
+    gdf["area_km2"] = area_km2(gdf).round(2)
+    gdf["area_official_km2"] = gdf["area_official_km2"].round(2)
+    gdf["area_quality"] = attributes.check_area(gdf)
+    by_key = sources.read_sapnhap_provinces(sources_dir).set_index("province_key")["population"]
+    official = pd.Series(new_provinces["name"].map(name_key).map(by_key).to_numpy(), index=new_provinces["code"])
+    gdf, report = attributes.check_population(gdf, official)
+    gdf["admin_centre"], gdf["admin_centre_quality"] = attributes.check_admin_centre(gdf["admin_centre"])
+    stats["new_communes_with_population_shown"] = int(gdf["population"].notna().sum())
+    for column in ("population_quality", "admin_centre_quality", "area_quality"):
+        reasons = gdf.loc[gdf[column].ne(""), column].str.replace(r":.*| by [+-]?\d+ %", "", regex=True)
+        stats[f"new_communes_{column}"] = {k: int(v) for k, v in sorted(reasons.value_counts().items())}
+    return gdf, report
+
+
+def _reconcile(
+    sources_dir: Path,
+    crosswalk: pd.DataFrame,
+    rejected: pd.DataFrame,
+    communes: gpd.GeoDataFrame,
+    old_communes: pd.DataFrame,
+    stats: dict,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check every pair against the official notes and the geography (:mod:`lib.build.reconcile`)."""
+    census = read_census_2009(sources_dir)
+    matches = match_census(old_communes, census)
+    shapes = dict(zip(matches["old_code"], census.geometry.loc[matches["census_index"]].to_numpy(), strict=True))
+    checked, removed = reconcile.reconcile(
+        crosswalk,
+        notes=reconcile.read_catalogue_notes(sources_dir),
+        new_communes=communes,
+        new_geoms=dict(zip(communes["code"], communes.geometry.to_numpy(), strict=True)),
+        census_shapes=shapes,
+        points=points_from_table(sources.read_commune_points(sources_dir)),
+    )
+    stats["crosswalk_pairs_rejected_by_reconcile"] = len(removed)
+    stats["crosswalk_pairs_under_review"] = int(checked["review"].ne("").sum())
+    columns = ["old_code", "new_code", "old_name", "new_name", "sources", "note_check", "evidence_km", "reason"]
+    removed = removed[columns]
+    both = pd.concat([rejected, removed.assign(old_level="commune")], ignore_index=True)
+    return checked[contract.COLUMNS], both.sort_values(["old_code", "new_code"], kind="mergesort", ignore_index=True)
 
 
 def _new_provinces(communes: gpd.GeoDataFrame, new_provinces: pd.DataFrame, sources_dir: Path) -> gpd.GeoDataFrame:
