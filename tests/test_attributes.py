@@ -23,8 +23,8 @@ def test_population_checks_blank_with_reason():
     province = pd.Series({"01": 90_000.0, "02": 653_422.0})
     out, report = at.check_population(communes(), province)
     quality = dict(zip(out["code"], out["population_quality"], strict=True))
-    assert quality["00001"] == quality["00002"] == "same figure as a same-named commune in another province"
-    assert quality["00003"] == "a province's total, not a commune's"
+    assert quality["00001"] == "same figure as a same-named commune in another province (source figure 59475)"
+    assert quality["00003"].startswith("a province's total, not a commune's")
     assert quality["00004"].startswith("fewer than")
     assert quality["00005"] == ""
     assert quality["00006"] == ""  # special zones are exempt from the size and density checks

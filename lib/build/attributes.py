@@ -72,6 +72,7 @@ def check_population(communes: pd.DataFrame, province_population: pd.Series) -> 
     reason[(density.lt(low) | density.gt(high)) & checked & reason.eq("")] = "density out of range (5–60,000 per km²)"
 
     blank = reason.ne("") & population.notna()
+    reason[blank] = reason[blank] + population[blank].map(lambda v: f" (source figure {v:.0f})")
     out["population"] = population.where(~blank).round().astype("Int64")
     out["population_quality"] = reason
     return out, province_report(out, province_population)
@@ -94,7 +95,7 @@ def province_report(communes: pd.DataFrame, province_population: pd.Series) -> p
     report.loc[~complete, "verdict"] = "not checked: communes without a figure"
     off = complete & ~within
     report.loc[off, "verdict"] = [
-        f"off by {v:+.1f} %: the communes' figures (merger map) and the province's are not of the same date or count"
+        f"off by {v:+.1f} %: no commune's figure fails a check; the merger map's commune and province figures disagree"
         for v in report.loc[off, "deviation_pct"]
     ]
     report.index.name = "province_code"

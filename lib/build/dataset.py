@@ -225,7 +225,9 @@ def _checked_attributes(
     gdf["admin_centre"], gdf["admin_centre_quality"] = attributes.check_admin_centre(gdf["admin_centre"])
     stats["new_communes_with_population_shown"] = int(gdf["population"].notna().sum())
     for column in ("population_quality", "admin_centre_quality", "area_quality"):
-        reasons = gdf.loc[gdf[column].ne(""), column].str.replace(r":.*| by [+-]?\d+ %", "", regex=True)
+        reasons = gdf.loc[gdf[column].ne(""), column].str.replace(
+            r":.*| by [+-]?\d+ %| \(source figure \d+\)", "", regex=True
+        )
         stats[f"new_communes_{column}"] = {k: int(v) for k, v in sorted(reasons.value_counts().items())}
     return gdf, report
 

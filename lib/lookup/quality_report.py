@@ -74,6 +74,7 @@ _REASONS = [
     (r"pair not in vietnamadminunits", "chỉ dvhcvn ghi cặp này"),
     (r"old code not in the GSO list of 30/06/2025", "mã cũ không có trong danh mục 30/06/2025"),
     (r"no figure in the source", "nguồn không có số liệu"),
+    (r"\(source figure (\d+)\)", r"(nguồn ghi \1)"),
     (r"same figure as a same-named commune in another province", "trùng số với xã cùng tên ở tỉnh khác"),
     (r"a province's total, not a commune's", "là số của cả tỉnh, không phải của xã"),
     (r"fewer than ([\d,]+) people", r"dưới \1 người"),
