@@ -94,3 +94,21 @@ def test_quality_page_searches_and_exports():
     shown = at.dataframe[0].value
     assert len(shown) and (shown["code"].eq("29869") | shown["related_code"].eq("29869")).all()
     assert {b.label for b in at.get("download_button")} >= {"Tải CSV", "Tải Excel (XLSX)"}
+
+
+def test_commune_facts_say_unknown_with_the_reason():
+    facts = qr.commune_facts(
+        {
+            "area_km2": 4208.33,
+            "area_official_km2": 7.7,
+            "area_quality": "polygon area differs from the official area by +54554 %",
+            "population": float("nan"),
+            "population_quality": "fewer than 1,000 people (source figure 93)",
+            "admin_centre": "",
+            "admin_centre_quality": "placeholder text in the source: đang cập nhật",
+        }
+    )
+    assert facts["Dân số"] == "không rõ (dưới 1.000 người (nguồn ghi 93))"
+    assert facts["Trụ sở"] == "không rõ (nguồn ghi: đang cập nhật)"
+    assert "số chính thức 7,70 km²" in facts["Diện tích"]
+    assert qr.commune_facts({"area_km2": 1.5, "population": 1234, "admin_centre": "UBND"})["Dân số"] == "1.234"

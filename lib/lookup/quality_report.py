@@ -77,7 +77,7 @@ _REASONS = [
     (r"\(source figure (\d+)\)", r"(nguồn ghi \1)"),
     (r"same figure as a same-named commune in another province", "trùng số với xã cùng tên ở tỉnh khác"),
     (r"a province's total, not a commune's", "là số của cả tỉnh, không phải của xã"),
-    (r"fewer than ([\d,]+) people", r"dưới \1 người"),
+    (r"fewer than ([\d,]+) people", lambda m: f"dưới {m.group(1).replace(',', '.')} người"),
     (r"density out of range \(5–60,000 per km²\)", "mật độ ngoài khoảng 5–60.000 người/km²"),
     (r"placeholder text in the source: ", "nguồn ghi: "),
     (r"no address in the source", "nguồn không có địa chỉ"),
@@ -293,3 +293,28 @@ def counts(issues: pd.DataFrame) -> dict[str, int]:
     """How many rows of each kind (every kind listed, zero where none)."""
     found = issues["kind"].value_counts()
     return {label: int(found.get(label, 0)) for label in KINDS.values()}
+
+
+def commune_facts(commune: dict) -> dict[str, str]:
+    """Area, population and administrative centre of a new commune as shown in its panel (Vietnamese).
+
+    A value the build blanked reads "không rõ" with the reason; the official area is shown beside
+    the polygon's where the two differ by more than 10 %.
+    """
+    from lib.data.i18n import format_int, format_number
+
+    def unknown(column: str) -> str:
+        reason = commune.get(column) or ""
+        return f"không rõ ({to_vietnamese(reason)})" if isinstance(reason, str) and reason else "không rõ"
+
+    area = f"{format_number(commune.get('area_km2'), 2)} km²"
+    official = commune.get("area_official_km2")
+    if commune.get("area_quality") and official is not None and not pd.isna(official):
+        area += f" (đa giác; số chính thức {format_number(official, 2)} km²)"
+    population = commune.get("population")
+    missing = population is None or pd.isna(population)
+    return {
+        "Diện tích": area,
+        "Dân số": unknown("population_quality") if missing else format_int(population),
+        "Trụ sở": commune.get("admin_centre") or unknown("admin_centre_quality"),
+    }
