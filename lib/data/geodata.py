@@ -135,7 +135,7 @@ def read_code_table(path: Path, code_columns: list[str]) -> pd.DataFrame:
         dtype={c: str for c in code_columns},
         encoding="utf-8-sig",
         keep_default_na=False,
-        na_values={"area_km2": [""], "share_of_old": [""], "share_of_new": [""]},
+        na_values={"area_km2": [""], "share_of_old": [""], "share_of_new": [""], "evidence_km": [""]},
     )
 
 

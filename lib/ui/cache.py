@@ -311,3 +311,16 @@ def client_keys() -> list[str]:
     if address:
         keys.append(f"address {address}")
     return keys or ["anonymous"]
+
+
+@st.cache_data(show_spinner="Đang tổng hợp chất lượng dữ liệu…", max_entries=2)
+def quality_issues(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFrame:
+    """What is known wrong or uncertain, per unit (:func:`lib.lookup.quality_report.quality_issues`)."""
+    from lib.lookup import quality_report
+
+    return quality_report.quality_issues(
+        crosswalk(geodata_dir),
+        layer("new_communes", geodata_dir),
+        new_provinces=layer("new_provinces", geodata_dir),
+        **quality_report.load_inputs(Path(geodata_dir)),
+    )

@@ -7,8 +7,9 @@ import html
 import pandas as pd
 import streamlit as st
 
-from lib.data.i18n import LOCAL_TZ, format_date, format_int, format_number, format_percent
+from lib.data.i18n import LOCAL_TZ, format_date, format_int, format_percent
 from lib.io.text import md_escape
+from lib.lookup import quality_report
 from lib.maps.style import CENTRE_STYLES, TASK_STYLES, Legend
 
 
@@ -68,11 +69,7 @@ def unit_panel(tables: dict) -> None:
         if commune.get("basis"):
             when = f" (tên, loại hình tính đến {format_date(commune['on'])})" if commune.get("on") else ""
             st.caption(md_escape(f"Căn cứ: {commune['basis']}{when}"))
-        facts = {
-            "Diện tích": f"{format_number(commune.get('area_km2'), 2)} km²",
-            "Dân số": format_int(commune.get("population")),
-            "Trụ sở": commune.get("admin_centre") or "",
-        }
+        facts = quality_report.commune_facts(commune)
         st.table(pd.DataFrame({"": list(facts), "Giá trị": list(facts.values())}).set_index(""))
         if tables.get("status"):
             status_lines(tables["status"])
