@@ -261,6 +261,17 @@ def _status_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--demo", action="store_true", help="use the seeded demonstration data instead of the store")
 
 
+def _report_time(text: str | None):
+    """The report time ``--as-of`` names (None when not given); exit 2 with one line when it is not a time."""
+    from lib.status import importer
+
+    as_of = importer.parse_time(text) if text else None
+    if text and as_of is None:
+        print(f"--as-of {text!r}: không phải ngày hợp lệ (dd/mm/yyyy [hh:mm] hoặc ISO, năm 1900–2200)", file=sys.stderr)
+        raise SystemExit(2)
+    return as_of
+
+
 def _ingest(args: argparse.Namespace) -> int:
     import getpass
 
@@ -268,13 +279,7 @@ def _ingest(args: argparse.Namespace) -> int:
     from lib.status import importer
     from lib.status.store import StatusStore, StoreError
 
-    as_of = importer.parse_time(args.as_of) if args.as_of else None
-    if args.as_of and as_of is None:
-        print(
-            f"--as-of {args.as_of!r}: không phải ngày hợp lệ (dd/mm/yyyy [hh:mm] hoặc ISO, năm 1900–2200)",
-            file=sys.stderr,
-        )
-        return 2
+    as_of = _report_time(args.as_of)
     overrides = dict(args.map)
     try:
         store = StatusStore(args.db)
@@ -312,16 +317,10 @@ def _status(args: argparse.Namespace) -> int:
     import pandas as pd
     import sqlalchemy as sa
 
-    from lib.status import importer, status
+    from lib.status import status
     from lib.status.store import StatusStore, StoreError
 
-    as_of = importer.parse_time(args.as_of) if args.as_of else None
-    if args.as_of and as_of is None:
-        print(
-            f"--as-of {args.as_of!r}: không phải ngày hợp lệ (dd/mm/yyyy [hh:mm] hoặc ISO, năm 1900–2200)",
-            file=sys.stderr,
-        )
-        return 2
+    as_of = _report_time(args.as_of)
     crosswalk = geodata.load_crosswalk(Path(args.geodata))
     if args.on:  # names and types of the new communes as of that date (default: as in the dataset)
         crosswalk = _crosswalk_on(crosswalk, Path(args.geodata), _on_date(args))
