@@ -56,7 +56,18 @@ def inputs():
 
 def test_issues_cover_every_kind_in_vietnamese():
     crosswalk, communes, rejected, check, provinces = inputs()
-    changes = pd.DataFrame({"code": ["07294"], "name": ["Phường X"], "legal_basis": ["388/NQ-UBTVQH16"]})
+    # The real change-log columns: the reform itself is not an issue, a later type change is listed.
+    changes = pd.DataFrame(
+        {
+            "effective_date": ["2025-07-01", "2026-08-04"],
+            "code": ["07294", "07294"],
+            "kind": ["reform", "type_change"],
+            "field": ["", "type"],
+            "old_value": ["", "Xã"],
+            "new_value": ["", "Phường"],
+            "legal_basis": ["1658/NQ-UBTVQH15", "388/NQ-UBTVQH16"],
+        }
+    )
     issues = qr.quality_issues(
         crosswalk, communes, new_provinces=provinces, rejected=rejected, province_check=check, changes=changes
     )
@@ -71,6 +82,8 @@ def test_issues_cover_every_kind_in_vietnamese():
     area = issues[issues["kind"].eq(qr.KINDS["area"])].iloc[0]["detail"]
     assert "4.208,3 km²" in area and "496,3 km²" in area
     assert "1.236.393" in issues[issues["kind"].eq(qr.KINDS["province"])].iloc[0]["detail"]
+    change = issues[issues["kind"].eq(qr.KINDS["change"])].iloc[0]
+    assert "Xã → Phường" in change["detail"] and "388/NQ-UBTVQH16" in change["detail"]
 
 
 def test_search_by_code_and_name_key():

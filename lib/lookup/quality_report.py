@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from lib.data import geodata
+from lib.data.asof import REFORM_DATE
 from lib.data.names import name_key
 
 REJECTED = geodata.CROSSWALK_REJECTED
@@ -124,7 +125,7 @@ def quality_issues(
         _reviewed(crosswalk),
         _attributes(new_communes),
         _provinces(province_check, new_provinces),
-        _changes(changes),
+        _changes(changes, new_communes),
     ]
     table = pd.concat([p for p in parts if p is not None and len(p)], ignore_index=True)
     if table.empty:
@@ -252,23 +253,31 @@ def _int_text(value: str) -> str:
     return "?" if pd.isna(number) else f"{int(round(number)):,}".replace(",", ".")
 
 
-def _changes(changes: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Amendments after 1 July 2025, when the dataset has a change log (``changes.csv``)."""
+def _changes(changes: pd.DataFrame | None, new_communes: pd.DataFrame) -> pd.DataFrame | None:
+    """Changes that took effect after 1 July 2025 (later resolutions and amendments) in ``changes.csv``."""
     if changes is None or changes.empty:
         return None
-    code = next((c for c in ("code", "new_code", "unit_code") if c in changes.columns), changes.columns[0])
-    name = next((c for c in ("name", "new_name", "unit_name") if c in changes.columns), None)
-    others = [c for c in changes.columns if c not in (code, name)]
+    later = changes[changes["effective_date"] > REFORM_DATE.isoformat()]
+    what = later["field"].where(later["field"].ne(""), later["kind"])
     return pd.DataFrame(
         {
             "kind": KINDS["change"],
             "level": "xã mới",
-            "code": changes[code],
-            "name": changes[name] if name else "",
+            "code": later["code"],
+            "name": later["code"].map(new_communes.set_index("code")["full_name"]).fillna(""),
             "province_name": "",
             "related_code": "",
             "related_name": "",
-            "detail": changes[others].astype(str).agg("; ".join, axis=1) if others else "",
+            "detail": what
+            + ": "
+            + later["old_value"]
+            + " → "
+            + later["new_value"]
+            + " (từ "
+            + later["effective_date"]
+            + ", "
+            + later["legal_basis"]
+            + ")",
             "source": CHANGES,
         }
     )
