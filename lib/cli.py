@@ -261,14 +261,17 @@ def _status_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--demo", action="store_true", help="use the seeded demonstration data instead of the store")
 
 
+class UsageError(Exception):
+    """A bad argument found inside a command: one line on stderr, exit code 2 (as argparse's own errors)."""
+
+
 def _report_time(text: str | None):
-    """The report time ``--as-of`` names (None when not given); exit 2 with one line when it is not a time."""
+    """The report time ``--as-of`` names (None when not given); :class:`UsageError` when it is not a time."""
     from lib.status import importer
 
     as_of = importer.parse_time(text) if text else None
     if text and as_of is None:
-        print(f"--as-of {text!r}: không phải ngày hợp lệ (dd/mm/yyyy [hh:mm] hoặc ISO, năm 1900–2200)", file=sys.stderr)
-        raise SystemExit(2)
+        raise UsageError(f"--as-of {text!r}: không phải ngày hợp lệ (dd/mm/yyyy [hh:mm] hoặc ISO, năm 1900–2200)")
     return as_of
 
 
@@ -497,6 +500,9 @@ def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     try:
         return args.func(args)
+    except UsageError as err:
+        print(err, file=sys.stderr)
+        return 2
     except OSError as err:  # a file or folder given on the command line cannot be read or written
         print(f"error: {err.strerror or err}: {err.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2
