@@ -140,3 +140,21 @@ def test_old_boundaries_are_labelled_reconstructed():
     assert "dựng lại" in notes
     at.radio(key="map_pick").set_value("old").run()
     assert not at.exception
+
+
+def test_old_commune_panel_says_how_far_its_boundary_can_be_trusted():
+    from lib.data import confidence, geodata
+
+    layer = geodata.load_layer("old_communes").set_index("code")
+    code = layer.index[layer["province_code"].eq("01") & layer["confidence"].notna()][0]
+    value, method = layer.at[code, "confidence"], layer.at[code, "method"]
+    at = open_map(province="01", old=code, layers="old_communes")
+    assert not at.exception
+    texts = (" ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)).replace("\\", "")
+    expected = f"Độ tin cậy ranh giới: {confidence.CLASS_LABELS[confidence.class_of(value, method)]}"
+    assert expected in texts
+    if confidence.class_of(value, method) != "unknown":
+        assert f"IoU dự đoán {confidence.format_iou(value)}" in texts
+    assert "Cách dựng: " in texts and "ranh giới dựng lại" in texts
+    legend = next(m.value for m in at.markdown if m.value.startswith("**Xã cũ dựng lại"))
+    assert legend.count("<svg") == len(confidence.CLASSES)  # one line sample per class

@@ -162,7 +162,15 @@ with map_col:
         st.rerun()
 with panel_col:
     widgets.legend(built.legend)
+    widgets.line_legend(built.old_lines)  # the old communes' line styles (confidence classes)
     if not st.context.is_embedded:  # ?embed=true (iframe on an intranet page): only the map and its legend
         widgets.unit_panel(
-            mapview.panel_tables(view, communes=communes, crosswalk=table, status=status_frame, changes=cache.changes())
+            mapview.panel_tables(
+                view,
+                communes=communes,
+                crosswalk=table,
+                status=status_frame,
+                changes=cache.changes(),
+                old_communes=cache.layer("old_communes") if "old_communes" in available_layers else None,
+            )
         )

@@ -100,7 +100,9 @@ def describe(confidence: float | None, method: str | None = None) -> str:
 def shape_columns(codes: pd.Series, old_communes: pd.DataFrame) -> pd.DataFrame:
     """The :data:`EXPORT_DOCS` columns for old unit ``codes`` (aligned on their index), from the old-commune
     layer's ``code``, ``method`` and ``confidence``; a code not in the layer gets no method and "unknown"."""
-    table = old_communes.drop_duplicates("code").set_index("code")
+    kept = [c for c in ("code", "method", "confidence") if c in old_communes.columns]
+    table = old_communes.loc[old_communes["code"].isin(set(codes.dropna())), kept]
+    table = pd.DataFrame(table).drop_duplicates("code").set_index("code")
     method = codes.map(table["method"]) if "method" in table else pd.Series(None, index=codes.index, dtype=object)
     iou = pd.to_numeric(codes.map(table["confidence"]), errors="coerce") if "confidence" in table else None
     if iou is None:

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
+from lib.data import confidence
 from lib.data.asof import units_on
 from lib.data.contract import PART_LABELS, RELATION_LABELS
 
@@ -60,10 +61,29 @@ def commune_record(
     return record
 
 
-def old_commune_record(crosswalk: pd.DataFrame, old_code: str) -> dict | None:
-    """Name, type, district and province of an old unit, from its crosswalk rows."""
+def old_commune_record(
+    crosswalk: pd.DataFrame, old_code: str, *, old_communes: pd.DataFrame | None = None
+) -> dict | None:
+    """Name, type, district and province of an old unit, from its crosswalk rows.
+
+    With the old-commune layer ``old_communes`` (``code``, ``method``, ``confidence``), also how its
+    reconstructed polygon was made and how far it can be trusted: ``method``, ``method_label`` (words),
+    ``confidence`` (predicted IoU, None when unknown), ``confidence_class`` and ``class_label``
+    (``lib.data.confidence``); an old unit missing from the layer has class "unknown".
+    """
     rows = crosswalk[crosswalk["old_code"] == old_code]
     if rows.empty:
         return None
     first = rows.iloc[0]
-    return {k: first[k] for k in ("old_code", "old_name", "old_type", "old_district_name", "old_province_name")}
+    record = {k: first[k] for k in ("old_code", "old_name", "old_type", "old_district_name", "old_province_name")}
+    if old_communes is not None:
+        shape = confidence.shape_columns(pd.Series([old_code]), old_communes).iloc[0]
+        iou = shape["old_shape_iou"]
+        record.update(
+            method=shape["old_shape_method"],
+            method_label=confidence.method_label(shape["old_shape_method"]),
+            confidence=None if pd.isna(iou) else float(iou),
+            confidence_class=shape["old_shape_class"],
+            class_label=confidence.CLASS_LABELS[shape["old_shape_class"]],
+        )
+    return record

@@ -8,6 +8,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from lib.data.confidence import CLASS_LABELS, confidence_class, format_iou, method_label
 from lib.maps import leaflet
 
 # National view: 3,321 communes must reach the browser in at most ~3 MB, so they are
@@ -19,6 +20,8 @@ OLD_LINES_DECIMALS = 4
 # Feature properties sent to the browser: code, tooltip text, and which layer it belongs to
 # (a click on an old commune and on a new one carry 5-digit codes alike).
 PROPERTIES = {"code": "code", "label": "label", "kind": "kind"}
+# Old communes also carry their confidence class ("cls"), which sets their line style.
+OLD_COMMUNE_PROPERTIES = {**PROPERTIES, "cls": "cls"}
 
 
 def simplify_for_national(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -41,6 +44,27 @@ def old_labels(units: pd.DataFrame) -> pd.Series:
             ~units["reconstructed"].fillna(False).astype(bool), units["name"] + " (cũ, ranh giới dựng lại)"
         )
     return label
+
+
+def old_commune_labels(units: pd.DataFrame) -> pd.Series:
+    """Tooltip text of old communes: :func:`old_labels`, then (when the layer has them) a line with the
+    confidence class and predicted IoU and a line with the method in words. Shown as text, never HTML."""
+    label = old_labels(units)
+    if "confidence" not in units.columns:
+        return label
+    method = units["method"] if "method" in units.columns else pd.Series(None, index=units.index, dtype=object)
+    classes = confidence_class(units["confidence"], method)
+    iou = units["confidence"].map(format_iou)
+    line = "Độ tin cậy: " + classes.map(CLASS_LABELS) + iou.where(iou.eq(""), " — IoU dự đoán " + iou)
+    words = method.map(method_label).fillna("")
+    return label + "\n" + line + words.where(words.eq(""), "\nCách dựng: " + words)
+
+
+def old_commune_classes(units: pd.DataFrame) -> pd.Series:
+    """Confidence class of each old commune (None when the layer has no ``confidence``)."""
+    if "confidence" not in units.columns:
+        return pd.Series(None, index=units.index, dtype=object)
+    return confidence_class(units["confidence"], units["method"] if "method" in units.columns else None)
 
 
 def communes_of_province(communes: gpd.GeoDataFrame, province: str) -> gpd.GeoDataFrame:
@@ -81,6 +105,9 @@ def geometry_text(
     elif kind in OLD_KEYS:
         old = layer(kind)
         units = old_units_of_province(old, crosswalk, province, key=OLD_KEYS[kind]) if province else old
+        if kind == "old_communes":
+            units = units.assign(label=old_commune_labels(units), kind=kind, cls=old_commune_classes(units))
+            return leaflet.geojson_text(units, OLD_COMMUNE_PROPERTIES, decimals=OLD_LINES_DECIMALS)
         units = units.assign(label=old_labels(units), kind=kind)
         decimals = OLD_LINES_DECIMALS
     else:

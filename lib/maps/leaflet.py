@@ -50,6 +50,8 @@ def _js(value: object) -> str:
 class UnitLayer(MacroElement):
     """A GeoJSON layer styled per feature from a code → colour table, with text-only tooltips.
 
+    A feature whose properties carry a class (``cls``) also takes that class's style from
+    ``by_class`` (e.g. the line style of an old commune's confidence class).
     Colours are looked up in the browser (``fill[code]``), so changing the colour mode
     re-sends a small table, not the geometry. The geometry is either inlined (``data``, for
     files that must work alone) or fetched from the app's static files (``url``), which
@@ -62,6 +64,7 @@ class UnitLayer(MacroElement):
 var {{ this.get_name() }} = (function() {
   var fill = {{ this.fill_js }}, outlined = {{ this.outlined_js }}, selected = {{ this.selected_js }};
   var base = {{ this.style_js }}, outline = {{ this.outline_js }}, highlight = {{ this.highlight_js }};
+  var byClass = {{ this.by_class_js }};
   var layer = L.geoJSON(null, {
     interactive: {{ 'true' if this.interactive else 'false' }},
     {%- if this.canvas %}
@@ -70,6 +73,7 @@ var {{ this.get_name() }} = (function() {
     style: function(f) {
       var code = f.properties.code, s = Object.assign({}, base);
       if (fill[code]) { s.fillColor = fill[code]; }
+      if (f.properties.cls && byClass[f.properties.cls]) { Object.assign(s, byClass[f.properties.cls]); }
       if (outlined[code]) { Object.assign(s, outline); }
       if (selected[code]) { Object.assign(s, highlight); }
       return s;
@@ -78,6 +82,7 @@ var {{ this.get_name() }} = (function() {
       if (!{{ 'true' if this.interactive else 'false' }}) { return; }
       var tip = document.createElement('div');
       tip.textContent = f.properties.label;
+      tip.style.whiteSpace = 'pre-line';  // line breaks in a label start new lines (still text, never HTML)
       l.bindTooltip(tip, {sticky: true});
     }
   });
@@ -108,6 +113,7 @@ var {{ this.get_name() }} = (function() {
         style: dict | None = None,
         outline: dict | None = None,
         highlight: dict | None = None,
+        by_class: dict[str, dict] | None = None,
         interactive: bool = True,
         canvas: bool = False,
     ):
@@ -126,6 +132,7 @@ var {{ this.get_name() }} = (function() {
         self.style_js = _js(style or {"color": "#ffffff", "weight": 0.4, "fillOpacity": 0.75, "fillColor": "#bdbdbd"})
         self.outline_js = _js(outline or {"color": "#6a1b9a", "weight": 1.5})
         self.highlight_js = _js(highlight or {"color": "#000000", "weight": 3, "fillOpacity": 0.9})
+        self.by_class_js = _js(by_class or {})
 
 
 def configured_tiles() -> tuple[str, str] | None:

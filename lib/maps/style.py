@@ -206,3 +206,43 @@ def colour_provinces(
         shares = per_commune.eq(good).groupby(province).mean().reindex(codes)
     title = "Tỉ lệ xã “xanh” (hoàn thành mọi nhiệm vụ)" if mode == "task" else "Tỉ lệ xã có trung tâm hoạt động đầy đủ"
     return _bin_colouring(shares, SHARE_BINS, title, notes, "Chưa có số liệu")
+
+
+# Old communes (reconstructed): the line style tells the confidence class of each polygon
+# (lib.data.confidence): solid = high, dashed = medium, dotted = low, grey dash-dot = unknown.
+OLD_COMMUNE_LINE_COLOUR = "#5d4037"
+OLD_COMMUNE_CLASS_LINES = {
+    "high": {"color": OLD_COMMUNE_LINE_COLOUR, "weight": 1.0, "dashArray": None},
+    "medium": {"color": OLD_COMMUNE_LINE_COLOUR, "weight": 1.0, "dashArray": "6 4"},
+    "low": {"color": OLD_COMMUNE_LINE_COLOUR, "weight": 1.4, "dashArray": "1 4", "lineCap": "round"},
+    "unknown": {"color": GREY, "weight": 1.2, "dashArray": "8 4 1 4"},
+}
+
+
+@dataclass
+class LineLegend:
+    """What the line styles mean: title, (Leaflet line style, label, count or None) entries, and notes."""
+
+    title: str
+    entries: list[tuple[dict, str, int | None]]
+    notes: list[str] = field(default_factory=list)
+
+
+def old_commune_lines(shown: pd.DataFrame | None) -> LineLegend:
+    """Legend of the old communes' line styles, with how many of the ``shown`` old communes (the layer's
+    rows drawn, with ``confidence`` and ``method``) are in each class; no counts when ``shown`` is None."""
+    from lib.data.confidence import CLASS_LABELS, CLASS_MEANINGS, IOU_MEANING, confidence_class
+
+    counts = None
+    if shown is not None and "confidence" in shown.columns:
+        method = shown["method"] if "method" in shown.columns else None
+        counts = confidence_class(shown["confidence"], method).value_counts()
+    entries = [
+        (
+            style,
+            f"{CLASS_LABELS[name].capitalize()}: {CLASS_MEANINGS[name]}",
+            None if counts is None else int(counts.get(name, 0)),
+        )
+        for name, style in OLD_COMMUNE_CLASS_LINES.items()
+    ]
+    return LineLegend("Xã cũ dựng lại: độ tin cậy của ranh giới", entries, [IOU_MEANING + "."])

@@ -14,6 +14,7 @@ from jinja2 import Template
 
 from lib.data.i18n import LOCAL_TZ
 from lib.lookup import unitinfo
+from lib.maps import layers as maplayers
 from lib.maps import leaflet
 from lib.maps import style as mapstyle
 from lib.maps.urlstate import ViewState, with_changes
@@ -62,11 +63,13 @@ class KeepLayerOrder(MacroElement):
 
 @dataclass
 class BuiltView:
-    """A ready folium map with its legend and a title that says what it shows."""
+    """A ready folium map with its legend and a title that says what it shows; with the old communes
+    drawn, ``old_lines`` explains their line styles (confidence classes)."""
 
     map: folium.Map
     legend: mapstyle.Legend
     title: str
+    old_lines: mapstyle.LineLegend | None = None
 
 
 def build(
@@ -141,12 +144,17 @@ def build(
                 interactive=clickable,
                 selected={view.old} if clickable and view.old else set(),
                 highlight={"color": "#ff6f00", "weight": 3},
+                by_class=mapstyle.OLD_COMMUNE_CLASS_LINES if kind == "old_communes" else None,
             ).add_to(m)
         )
     if view.layers:
-        colouring.legend.notes.append(
-            "Ranh giới cũ (nét đứt) là ranh giới dựng lại, gần đúng: xem Dữ liệu › SOURCES.md."
-        )
+        colouring.legend.notes.append("Ranh giới cũ là ranh giới dựng lại, gần đúng: xem Dữ liệu › SOURCES.md.")
+    old_lines = None
+    if "old_communes" in view.layers:
+        drawn = old_communes
+        if drawn is not None and view.province:
+            drawn = maplayers.old_units_of_province(drawn, crosswalk, view.province, key="old_code")
+        old_lines = mapstyle.old_commune_lines(drawn)
     if view.unit and view.province:
         predecessors = set(crosswalk.loc[crosswalk["new_code"] == view.unit, "old_code"])
         if old_communes is not None and predecessors:
@@ -161,7 +169,8 @@ def build(
             )
     if len(stacked) > 1:  # fetched layers add their polygons in whatever order the fetches complete
         KeepLayerOrder(stacked).add_to(m)
-    return BuiltView(m, colouring.legend, mapstyle.map_title(view, provinces=provinces, communes=communes))
+    title = mapstyle.map_title(view, provinces=provinces, communes=communes)
+    return BuiltView(m, colouring.legend, title, old_lines=old_lines)
 
 
 def _source(geometry: str) -> dict:
@@ -251,11 +260,13 @@ def panel_tables(
     crosswalk: pd.DataFrame,
     status: pd.DataFrame | None = None,
     changes: pd.DataFrame | None = None,
+    old_communes: pd.DataFrame | None = None,
 ) -> dict:
     """What the side panel shows for the selected unit(s): records and tables, no drawing.
 
     With the change log ``changes``, the commune's name and type are those of ``view.on`` (default
-    today), with its legal basis.
+    today), with its legal basis. With the old-commune layer ``old_communes``, a selected old commune's
+    record says how its polygon was rebuilt and how far it can be trusted (predicted IoU and class).
     """
     out: dict = {}
     if view.unit:
@@ -265,6 +276,6 @@ def panel_tables(
             rows = status[status["code"] == view.unit]
             out["status"] = rows.iloc[0].to_dict() if len(rows) else None
     if view.old:
-        out["old"] = unitinfo.old_commune_record(crosswalk, view.old)
+        out["old"] = unitinfo.old_commune_record(crosswalk, view.old, old_communes=old_communes)
         out["targets"] = unitinfo.targets(crosswalk, view.old)
     return out

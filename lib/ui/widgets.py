@@ -7,10 +7,11 @@ import html
 import pandas as pd
 import streamlit as st
 
+from lib.data.confidence import CLASS_MEANINGS, RECONSTRUCTED_CAVEAT, format_iou
 from lib.data.i18n import LOCAL_TZ, format_date, format_int, format_percent
 from lib.io.text import md_escape
 from lib.lookup import quality_report
-from lib.maps.style import CENTRE_STYLES, TASK_STYLES, Legend
+from lib.maps.style import CENTRE_STYLES, TASK_STYLES, Legend, LineLegend
 
 
 def legend(legend: Legend) -> None:
@@ -20,6 +21,35 @@ def legend(legend: Legend) -> None:
         f'<span style="width:14px;height:14px;background:{html.escape(colour)};border:1px solid #777;flex:none"></span>'
         f"<span>{html.escape(label)} ({format_int(count)})</span></div>"
         for colour, label, count in legend.entries
+    )
+    notes = "".join(f'<div style="font-size:0.85em;color:#555">{html.escape(n)}</div>' for n in legend.notes)
+    st.markdown(f"**{html.escape(legend.title)}**<div>{rows}</div>{notes}", unsafe_allow_html=True)
+
+
+def line_sample(style: dict, *, width: int = 28) -> str:
+    """An inline SVG line drawn as a Leaflet line ``style`` is (colour, weight, dashes); values escaped."""
+    dash = style.get("dashArray")
+    attributes = {
+        "stroke": style.get("color", "#000000"),
+        "stroke-width": style.get("weight", 1),
+        "stroke-dasharray": dash,
+        "stroke-linecap": style.get("lineCap"),
+    }
+    drawn = " ".join(f'{name}="{html.escape(str(value), quote=True)}"' for name, value in attributes.items() if value)
+    return (
+        f'<svg width="{width}" height="10" style="flex:none" aria-hidden="true">'
+        f'<line x1="1" y1="5" x2="{width - 1}" y2="5" {drawn}/></svg>'
+    )
+
+
+def line_legend(legend: LineLegend | None) -> None:
+    """A legend of line styles (the old communes' confidence classes); nothing when ``legend`` is None."""
+    if legend is None:
+        return
+    rows = "".join(
+        f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0">{line_sample(style)}'
+        f"<span>{html.escape(label)}{'' if count is None else f' ({format_int(count)})'}</span></div>"
+        for style, label, count in legend.entries
     )
     notes = "".join(f'<div style="font-size:0.85em;color:#555">{html.escape(n)}</div>' for n in legend.notes)
     st.markdown(f"**{html.escape(legend.title)}**<div>{rows}</div>{notes}", unsafe_allow_html=True)
@@ -60,6 +90,18 @@ def status_lines(row: dict) -> None:
     st.markdown(body, unsafe_allow_html=True)
 
 
+def old_shape_lines(old: dict) -> None:
+    """How the old commune's polygon was rebuilt: confidence class, predicted IoU, method, and the caveat."""
+    iou = format_iou(old.get("confidence"))
+    lines = [
+        f"Độ tin cậy ranh giới: {old['class_label']}" + (f" (IoU dự đoán {iou})" if iou else ""),
+        f"Cách dựng: {old['method_label'] or 'không rõ'}",
+    ]
+    st.markdown("  \n".join(md_escape(line) for line in lines))
+    meaning = CLASS_MEANINGS[old["confidence_class"]]
+    st.caption(md_escape(f"{RECONSTRUCTED_CAVEAT} {meaning[:1].upper()}{meaning[1:]}."))
+
+
 def unit_panel(tables: dict) -> None:
     """Details of the selected new commune (with predecessors) or old commune (with targets)."""
     commune = tables.get("commune")
@@ -93,6 +135,8 @@ def unit_panel(tables: dict) -> None:
     if old:
         st.subheader(md_escape(f"{old['old_name']} (cũ)"), anchor=False)
         st.caption(md_escape(f"Mã {old['old_code']} · {old['old_district_name']} · {old['old_province_name']}"))
+        if "confidence_class" in old:
+            old_shape_lines(old)
         targets = tables["targets"]
         st.markdown(f"**Nay thuộc {len(targets)} đơn vị mới**")
         shown = targets.assign(share_of_old=targets["share_of_old"].map(format_percent)).rename(
