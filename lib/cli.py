@@ -111,6 +111,7 @@ def _export(args: argparse.Namespace) -> int:
         manifest=geodata.load_manifest(folder),
         new_communes=polygons,
         selection=selection,
+        old_communes=geodata.load_old_commune_confidence(folder),
     )
     write_atomic(Path(args.out), data)
     print(f"{len(selected)} pairs → {args.out} ({len(data):,} bytes)")
@@ -136,7 +137,9 @@ def _convert(args: argparse.Namespace) -> int:
     folder = Path(args.geodata)
 
     def converter() -> Converter:  # made once the file is read: a bad file is refused at once
-        return Converter.from_crosswalk(geodata.load_crosswalk(folder))
+        return Converter.from_crosswalk(
+            geodata.load_crosswalk(folder), old_communes=geodata.load_old_commune_confidence(folder)
+        )
 
     try:
         check_file_size(source.stat().st_size, source.name)

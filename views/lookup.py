@@ -129,6 +129,7 @@ with table_tab:
                 selection=selection,
                 changes=cache.changes(),
                 on=on,
+                old_communes=cache.layer("old_communes") if cache.has_layer("old_communes") else None,
             )
         st.session_state["lookup_export"] = (request, data)
     made = st.session_state.get("lookup_export")

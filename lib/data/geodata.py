@@ -118,6 +118,29 @@ def load_layer(name: str, geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
     return read_layer_cached(Path(geodata_dir) / LAYERS[name].path, string_fields=layer_fields(name))
 
 
+# Attributes of the reconstructed old communes that say how far each polygon can be trusted.
+OLD_CONFIDENCE_FIELDS = ("code", "method", "confidence")
+
+
+def load_old_commune_confidence(geodata_dir: Path = DEFAULT_DIR) -> pd.DataFrame | None:
+    """``code``, ``method`` and ``confidence`` (predicted IoU) of each reconstructed old commune, without
+    geometry (from the prepared copy when there is one), or None when the dataset has no old-commune layer."""
+    path = Path(geodata_dir) / LAYERS["old_communes"].path
+    if not path.is_file():
+        return None
+    cached = cache_path(path, string_fields=layer_fields("old_communes"))
+    fields = set(pyogrio.read_info(path)["fields"])
+    columns = [c for c in OLD_CONFIDENCE_FIELDS if c in fields]
+    if cached.is_file():
+        try:
+            return pd.read_parquet(cached, columns=columns)
+        except Exception as err:  # a damaged copy: the GeoJSON is the truth
+            logging.getLogger(__name__).warning("layer cache %s unreadable (%s); reading %s", cached, err, path)
+    table = pyogrio.read_dataframe(path, columns=columns, read_geometry=False, use_arrow=True)
+    table["code"] = table["code"].astype(str)
+    return pd.DataFrame(table)
+
+
 def load_new_communes(geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
     """The 3,321 new communes (EPSG:4326) with their attributes."""
     return load_layer("new_communes", geodata_dir)

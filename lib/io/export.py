@@ -15,6 +15,7 @@ import shapely
 import xlsxwriter
 from xlsxwriter.exceptions import DuplicateWorksheetName, InvalidWorksheetName
 
+from lib.data.confidence import EXPORT_DOCS as OLD_SHAPE_DOCS
 from lib.data.contract import COLUMN_DOCS, SUMMARY_DOCS
 from lib.data.i18n import format_date, today
 
@@ -93,6 +94,7 @@ def column_docs(
     """Meaning of each column; a column nobody documented says so instead of vanishing."""
     known = {
         **COLUMN_DOCS,
+        **OLD_SHAPE_DOCS,
         **SUMMARY_DOCS,
         **PROVINCE_DOCS,
         **META_DOCS,

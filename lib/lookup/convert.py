@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from lib.data.confidence import EXPORT_DOCS as OLD_SHAPE_DOCS
+from lib.data.confidence import shape_columns
 from lib.data.names import fold, name_key, split_unit_type
 from lib.io.export import ExportInfo, csv_bytes, xlsx_bytes
 from lib.io.sheets import Deadline, SheetError, header_key, read_grid, unique_names
@@ -297,8 +299,11 @@ class Converter:
     row, so repeated values cost nothing; the memo is cleared past 250,000 entries.
     """
 
-    def __init__(self, resolver: UnitResolver, crosswalk: pd.DataFrame) -> None:
+    def __init__(
+        self, resolver: UnitResolver, crosswalk: pd.DataFrame, *, old_communes: pd.DataFrame | None = None
+    ) -> None:
         self._resolver = resolver
+        self._old_communes = old_communes
         districts = crosswalk.drop_duplicates("old_district_code")
         self._district_keys = {name_key(name) for name in districts["old_district_name"].tolist()}
         units = crosswalk.drop_duplicates("old_code")
@@ -313,12 +318,13 @@ class Converter:
         self._memo: dict[tuple, tuple[str, Match]] = {}
 
     @classmethod
-    def from_crosswalk(cls, crosswalk: pd.DataFrame) -> Converter:
+    def from_crosswalk(cls, crosswalk: pd.DataFrame, *, old_communes: pd.DataFrame | None = None) -> Converter:
         """A converter whose resolver takes the new units' attributes from the crosswalk itself.
 
         Every new commune and province occurs in the crosswalk with its code, full name,
         type and province, so the 15 MB new-commune GeoJSON need not be read (saves ~1.5 s
         in the CLI). Only the provinces' English names (name_en) are missing from it.
+        ``old_communes`` (``code``, ``method``, ``confidence``) adds the old-shape columns (:meth:`convert`).
         """
         communes = crosswalk.drop_duplicates("new_code")
         new_communes = pd.DataFrame(
@@ -340,7 +346,7 @@ class Converter:
                 "type": [split_unit_type(name)[0] for name in provinces["new_province_name"].tolist()],
             }
         )
-        return cls(UnitResolver(crosswalk, new_communes, new_provinces), crosswalk)
+        return cls(UnitResolver(crosswalk, new_communes, new_provinces), crosswalk, old_communes=old_communes)
 
     def convert(
         self,
@@ -351,7 +357,9 @@ class Converter:
         deadline: Deadline | None = None,
         name: str = "tệp",
     ) -> Conversion:
-        """Append :data:`OUTPUT_COLUMNS` to ``table`` (one row per input row, or per candidate if ``expand``)."""
+        """Append :data:`OUTPUT_COLUMNS` to ``table`` (one row per input row, or per candidate if ``expand``);
+        with the old-commune layer, also the matched old commune's ``old_shape_method``, ``old_shape_iou``
+        and ``old_shape_class`` (empty for a row that matched no single old unit)."""
         columns = columns or detect_columns(list(table.columns))
         values = {role: _cells(table, getattr(columns, role)) for role in ROLES}
         deadline = deadline or Deadline(what="chuyển đổi")
@@ -362,8 +370,10 @@ class Converter:
             records.append(self._row(*(values[role][i] for role in ROLES)))
         appended = pd.DataFrame(records, columns=OUTPUT_COLUMNS[1:], index=table.index)
         appended.insert(0, "input_row", range(1, len(table) + 1))
+        if self._old_communes is not None:
+            appended = appended.join(self._old_shapes(appended))
         out = numbers_as_numbers(table, keep=[getattr(columns, role) for role in ROLES])
-        out = out.rename(columns={c: f"{c} (gốc)" for c in table.columns if c in OUTPUT_COLUMNS}).join(appended)
+        out = out.rename(columns={c: f"{c} (gốc)" for c in table.columns if c in appended.columns}).join(appended)
         counts = out["match_quality"].value_counts().to_dict()
         problems = out.loc[
             ~out["match_quality"].isin(["code", "name", "address"]),
@@ -377,6 +387,12 @@ class Converter:
             problems=problems.reset_index(drop=True),
             counts={str(k): int(v) for k, v in counts.items()},
         )
+
+    def _old_shapes(self, appended: pd.DataFrame) -> pd.DataFrame:
+        """The old-shape columns of the matched old units; empty where a row matched none (or several)."""
+        shapes = shape_columns(appended["old_code_matched"], self._old_communes)
+        matched = appended["match_quality"].isin(["code", "name", "address"])
+        return shapes.astype(object).where(matched, None)
 
     def _row(self, code: str, name: str, district: str, province: str, address: str) -> tuple:
         key = (code, name, district, province, address)
@@ -570,5 +586,5 @@ def conversion_bytes(conversion: Conversion, fmt: str, info: ExportInfo) -> byte
     if fmt != "xlsx":
         raise ValueError(f"the converted table is written as csv or xlsx, not {fmt!r}")
     sheets = {"converted": conversion.table, "problems": conversion.problems, "summary": conversion.summary()}
-    docs = {**OUTPUT_DOCS, "rows": "number of input rows with that match quality"}
+    docs = {**OUTPUT_DOCS, **OLD_SHAPE_DOCS, "rows": "number of input rows with that match quality"}
     return xlsx_bytes(sheets, info, docs=docs, undocumented="column of the uploaded file, unchanged")

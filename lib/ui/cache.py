@@ -123,7 +123,8 @@ def converter(geodata_dir: str = str(geodata.DEFAULT_DIR)):
     """The batch converter of old-unit lists (resolver indexes built once per process)."""
     from lib.lookup.convert import Converter
 
-    return Converter(resolver(geodata_dir), crosswalk(geodata_dir))  # the resolver the status page shares
+    old = layer("old_communes", geodata_dir) if has_layer("old_communes", geodata_dir) else None
+    return Converter(resolver(geodata_dir), crosswalk(geodata_dir), old_communes=old)  # the status page's resolver
 
 
 @st.cache_resource(show_spinner="Đang mở kho báo cáo tình hình…", max_entries=4)
