@@ -117,3 +117,23 @@ def test_national_commune_html_of_the_bundled_dataset(tmp_path):
     assert parse(text).references == []
     assert text.count('"kind":"commune"') == 3321
     assert out.stat().st_size < 6_000_000
+
+
+@pytest.mark.dataset
+def test_html_with_old_communes_draws_their_confidence_classes(tmp_path):
+    from lib.data import confidence, geodata
+    from lib.maps import layers as mapdata
+
+    inputs = staticmap.load_inputs()
+    view = ViewState(province="01", mode="merge", layers=("old_communes",))
+    text = htmlexport.render_html(view, inputs)
+    old = mapdata.old_units_of_province(geodata.load_layer("old_communes"), inputs.crosswalk, "01", key="old_code")
+    classes = confidence.confidence_class(old["confidence"], old["method"])
+    drawn = re.findall(r'"kind":"old_communes","cls":"(\w+)"', text)
+    assert sorted(drawn) == sorted(classes)  # every old commune of province 01 carries its class
+    legend = text[text.index('<div class="vn-lines">') :]
+    assert legend.count("<svg") == len(confidence.CLASSES)
+    for name in confidence.CLASSES:  # each line style with the number of old communes drawn in it
+        label = re.escape(confidence.CLASS_LABELS[name].capitalize())
+        count = re.search(rf"<span>{label}: [^<]*\(([\d.]+)\)</span>", legend).group(1)
+        assert int(count.replace(".", "")) == int((classes == name).sum())

@@ -18,6 +18,7 @@ from lib.io.files import write_atomic
 from lib.maps import layers as mapdata
 from lib.maps import leaflet
 from lib.maps import static as staticmap
+from lib.maps import style as mapstyle
 from lib.maps import view as mapview
 from lib.maps.urlstate import ViewState, to_params
 
@@ -64,14 +65,26 @@ def geometry_text(
         units["label"], units["kind"] = mapdata.commune_labels(units), "commune"
         return leaflet.geojson_text(units, mapdata.PROPERTIES, decimals=mapdata.PROVINCE_DECIMALS)
     if kind in OLD_KEYS and kind in geodata.LAYERS:
-        old = geodata.load_layer(kind, geodata_dir)
-        units = mapdata.old_units_of_province(old, inputs.crosswalk, province, key=OLD_KEYS[kind]) if province else old
-        units = units.assign(label=mapdata.old_labels(units), kind=kind)
-        return leaflet.geojson_text(units, mapdata.PROPERTIES, decimals=mapdata.OLD_LINES_DECIMALS)
+        return mapdata.geometry_text(
+            kind, province, layer=lambda name: geodata.load_layer(name, geodata_dir), crosswalk=inputs.crosswalk
+        )
     raise HtmlExportError(f"Lớp bản đồ “{kind}” không có.")
 
 
-def _legend_html(legend, title: str, footer: str) -> str:
+def _line_legend_html(legend) -> str:
+    """The old communes' line styles (confidence classes), when they are drawn; "" otherwise."""
+    if legend is None:
+        return ""
+    rows = "".join(
+        f'<div class="vn-row">{mapstyle.line_sample(style)}<span>{html.escape(label)}'
+        f"{'' if count is None else f' ({format_int(count)})'}</span></div>"
+        for style, label, count in legend.entries
+    )
+    notes = "".join(f'<div class="vn-note">{html.escape(n)}</div>' for n in legend.notes)
+    return f'<div class="vn-lines"><b>{html.escape(legend.title)}</b>{rows}{notes}</div>'
+
+
+def _legend_html(legend, title: str, footer: str, lines: str = "") -> str:
     rows = "".join(
         f'<div class="vn-row"><span class="vn-box" style="background:{html.escape(colour)}"></span>'
         f"<span>{html.escape(label)} ({format_int(count)})</span></div>"
@@ -82,7 +95,7 @@ def _legend_html(legend, title: str, footer: str) -> str:
     )
     return (
         f'<div id="vn-title">{html.escape(title)}</div>'
-        f'<div id="vn-legend"><b>{html.escape(legend.title)}</b>{rows}{notes}</div>'
+        f'<div id="vn-legend"><b>{html.escape(legend.title)}</b>{rows}{notes}{lines}</div>'
         f'<div id="vn-footer">{html.escape(footer)}</div>'
     )
 
@@ -96,6 +109,7 @@ html, body {height: 100%; margin: 0; font-family: 'DejaVu Sans', Arial, sans-ser
 .vn-row {display: flex; align-items: center; gap: 6px; margin: 3px 0;}
 .vn-box {width: 14px; height: 14px; border: 1px solid #777; flex: none;}
 .vn-note {font-size: 11px; color: #555; margin-top: 4px;}
+.vn-lines {margin-top: 8px;}
 .vn-demo {font-size: 11px; color: #b71c1c; font-weight: bold; margin-top: 6px; border: 1px solid #b71c1c;
   background: #ffebee; padding: 3px 5px; border-radius: 3px;}
 .leaflet-bottom {bottom: 34px;}  /* scale and attribution stay above the footer */
@@ -124,7 +138,8 @@ def render_html(
         ]
     old_communes = None
     layer = geodata.LAYERS.get("old_communes")
-    if view.unit and view.province and layer is not None and (geodata_dir / layer.path).is_file():
+    wanted = (view.unit and view.province) or "old_communes" in view.layers  # predecessors, or the layer's legend
+    if wanted and layer is not None and (geodata_dir / layer.path).is_file():
         old_communes = geodata.load_layer("old_communes", geodata_dir)
     built = mapview.build(
         view,
@@ -145,7 +160,12 @@ def render_html(
     root.header.add_child(Element(f"<style>{css}</style><style>{_PAGE_CSS}</style>"), name="vn_css")
     root.header.add_child(Element(f"<script>{js}</script>"), name="vn_leaflet")
     root.html.add_child(
-        Element(_legend_html(built.legend, title, staticmap.footer_text(inputs, made=made))), name="vn_overlay"
+        Element(
+            _legend_html(
+                built.legend, title, staticmap.footer_text(inputs, made=made), _line_legend_html(built.old_lines)
+            )
+        ),
+        name="vn_overlay",
     )
     return root.render()
 

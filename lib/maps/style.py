@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -246,3 +247,18 @@ def old_commune_lines(shown: pd.DataFrame | None) -> LineLegend:
         for name, style in OLD_COMMUNE_CLASS_LINES.items()
     ]
     return LineLegend("Xã cũ dựng lại: độ tin cậy của ranh giới", entries, [IOU_MEANING + "."])
+
+
+def line_sample(style: dict, *, width: int = 28) -> str:
+    """An inline SVG line drawn as the Leaflet line ``style`` is (colour, weight, dashes), for legends; escaped."""
+    attributes = {
+        "stroke": style.get("color", "#000000"),
+        "stroke-width": style.get("weight", 1),
+        "stroke-dasharray": style.get("dashArray"),
+        "stroke-linecap": style.get("lineCap"),
+    }
+    drawn = " ".join(f'{name}="{html.escape(str(value), quote=True)}"' for name, value in attributes.items() if value)
+    return (
+        f'<svg width="{width}" height="10" style="flex:none" aria-hidden="true">'
+        f'<line x1="1" y1="5" x2="{width - 1}" y2="5" {drawn}/></svg>'
+    )

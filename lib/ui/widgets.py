@@ -11,7 +11,7 @@ from lib.data.confidence import CLASS_MEANINGS, RECONSTRUCTED_CAVEAT, format_iou
 from lib.data.i18n import LOCAL_TZ, format_date, format_int, format_percent
 from lib.io.text import md_escape
 from lib.lookup import quality_report
-from lib.maps.style import CENTRE_STYLES, TASK_STYLES, Legend, LineLegend
+from lib.maps.style import CENTRE_STYLES, TASK_STYLES, Legend, LineLegend, line_sample
 
 
 def legend(legend: Legend) -> None:
@@ -24,22 +24,6 @@ def legend(legend: Legend) -> None:
     )
     notes = "".join(f'<div style="font-size:0.85em;color:#555">{html.escape(n)}</div>' for n in legend.notes)
     st.markdown(f"**{html.escape(legend.title)}**<div>{rows}</div>{notes}", unsafe_allow_html=True)
-
-
-def line_sample(style: dict, *, width: int = 28) -> str:
-    """An inline SVG line drawn as a Leaflet line ``style`` is (colour, weight, dashes); values escaped."""
-    dash = style.get("dashArray")
-    attributes = {
-        "stroke": style.get("color", "#000000"),
-        "stroke-width": style.get("weight", 1),
-        "stroke-dasharray": dash,
-        "stroke-linecap": style.get("lineCap"),
-    }
-    drawn = " ".join(f'{name}="{html.escape(str(value), quote=True)}"' for name, value in attributes.items() if value)
-    return (
-        f'<svg width="{width}" height="10" style="flex:none" aria-hidden="true">'
-        f'<line x1="1" y1="5" x2="{width - 1}" y2="5" {drawn}/></svg>'
-    )
 
 
 def line_legend(legend: LineLegend | None) -> None:
