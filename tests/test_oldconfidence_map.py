@@ -84,7 +84,7 @@ def test_line_style_differs_by_class_and_reaches_the_map_escaped():
     html = built.map.get_root().render()
     by_class = [json.loads(text) for text in re.findall(r"var byClass = (\{.*?\});\n", html)]
     assert by_class == [{}, OLD_COMMUNE_CLASS_LINES]  # the new communes have no classes; the old ones do
-    assert "<script>alert" not in html and "textContent" in html and "pre-line" in html
+    assert "<script>alert" not in html and "textContent" in html and "whiteSpace = 'pre'" in html
     # the legend of the line styles counts the old communes of province 01 only
     counts = {label.split(":")[0]: count for _, label, count in built.old_lines.entries}
     assert counts == {"Cao": 1, "Khá": 1, "Thấp": 1, "Chưa rõ": 1}

@@ -21,10 +21,10 @@ CLASSES = ("high", "medium", "low", "unknown")
 CLASS_LABELS = {"high": "cao", "medium": "khá", "low": "thấp", "unknown": "chưa rõ"}
 CLASS_LABELS_EN = {"high": "high", "medium": "medium", "low": "low", "unknown": "unknown"}
 CLASS_MEANINGS = {
-    "high": "IoU dự đoán từ 0,85 trở lên: vùng dựng lại gần như trùng ranh giới thật",
-    "medium": "IoU dự đoán từ 0,70 đến dưới 0,85: đúng vị trí, ranh giới lệch ở vài đoạn",
-    "low": "IoU dự đoán dưới 0,70: chỉ đúng vị trí gần đúng, ranh giới có thể lệch nhiều",
-    "unknown": "chưa xác định được vùng của xã (không có bằng chứng đủ tin cậy)",
+    "high": "IoU dự đoán ≥ 0,85 — gần như trùng ranh giới thật",
+    "medium": "IoU dự đoán từ 0,70 đến dưới 0,85 — đúng vị trí, lệch ở vài đoạn",
+    "low": "IoU dự đoán dưới 0,70 — vị trí gần đúng, ranh giới có thể lệch nhiều",
+    "unknown": "chưa xác định được vùng của xã (thiếu bằng chứng)",
 }
 IOU_MEANING = (
     "IoU dự đoán: tỉ lệ trùng khớp ước tính giữa vùng xã cũ dựng lại và ranh giới thật "

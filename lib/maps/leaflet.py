@@ -82,7 +82,7 @@ var {{ this.get_name() }} = (function() {
       if (!{{ 'true' if this.interactive else 'false' }}) { return; }
       var tip = document.createElement('div');
       tip.textContent = f.properties.label;
-      tip.style.whiteSpace = 'pre-line';  // line breaks in a label start new lines (still text, never HTML)
+      tip.style.whiteSpace = 'pre';  // line breaks in a label start new lines (still text, never HTML)
       l.bindTooltip(tip, {sticky: true});
     }
   });

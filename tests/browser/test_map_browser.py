@@ -5,8 +5,10 @@ import time
 import pytest
 
 from tests.browser.conftest import (
+    MAP_FRAME,
     artifact,
     click_latlng,
+    map_frame,
     rerun,
     units_on_map,
     wait_for_app,
@@ -85,3 +87,38 @@ def test_click_old_commune_shows_where_it_went(app_url, page):
     assert "old=00001" in page.url
     page.screenshot(path=str(artifact("map_old_commune_selected.png")))
     assert page.requests.foreign() == []
+
+
+def test_old_commune_lines_and_tooltip_show_the_confidence_class(app_url, page):
+    from lib.data import confidence, geodata
+    from lib.maps.style import OLD_COMMUNE_CLASS_LINES
+
+    layer = geodata.load_old_commune_confidence().set_index("code")
+    value, method = layer.at["00001", "confidence"], layer.at["00001", "method"]
+    iou = confidence.format_iou(value)
+    expected = f"Độ tin cậy: {confidence.CLASS_LABELS[confidence.class_of(value, method)]}"
+    expected += f" — IoU dự đoán {iou}" if iou else ""
+    page.goto(f"{app_url}/?province=01&layers=old_communes")
+    frame = wait_for_units(page, 126 + 400)
+    # every old commune's line is drawn in its class's dashes (the SVG attribute Leaflet set)
+    drawn = frame.evaluate(
+        """() => Object.values(window.map._layers)
+             .filter(l => l.feature && l.feature.properties.kind === 'old_communes' && l._path)
+             .map(l => [l.feature.properties.cls, l._path.getAttribute('stroke-dasharray')])"""
+    )
+    assert len(drawn) >= 400
+    pairs = {(cls, dash) for cls, dash in drawn}
+    assert pairs == {(cls, OLD_COMMUNE_CLASS_LINES[cls]["dashArray"]) for cls, _ in pairs}
+    with rerun(page, new_map=126 + 400):  # tooltips come with the clickable old communes ("xã cũ")
+        page.get_by_text("xã cũ", exact=True).click()
+    frame = map_frame(page)
+    point = "() => { const p = window.map.latLngToContainerPoint([21.0468, 105.8481]); return [p.x, p.y]; }"
+    x, y = frame.evaluate(point)  # geocoded point of Phường Phúc Xá (old)
+    box = page.locator(MAP_FRAME).bounding_box()
+    page.mouse.move(box["x"] + x, box["y"] + y)
+    tip = frame.locator(".leaflet-tooltip")
+    tip.wait_for(timeout=30_000)
+    lines = tip.inner_text().splitlines()
+    assert lines[0].startswith("Phường Phúc Xá (cũ") and lines[1] == expected
+    assert lines[2].startswith("Cách dựng: ")
+    page.screenshot(path=str(artifact("map_old_commune_tooltip.png")))
