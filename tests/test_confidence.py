@@ -39,6 +39,8 @@ def test_every_class_has_labels_and_a_meaning():
 
 def test_words_and_vietnamese_numbers():
     assert conf.format_iou(0.874) == "0,87"
+    assert conf.format_iou(0.8499) == "0,84" and conf.class_of(0.8499) == "medium"  # shown as its class says
+    assert conf.format_iou(0.85) == "0,85" and conf.format_iou(1.0) == "1,00"
     assert conf.format_iou(None) == ""
     assert conf.describe(0.78, "points") == "độ tin cậy khá (IoU dự đoán 0,78)"
     assert conf.describe(None) == "độ tin cậy chưa rõ"

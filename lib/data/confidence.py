@@ -8,6 +8,8 @@ here, so the thresholds are stated once.
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from lib.data.i18n import format_number
@@ -84,10 +86,11 @@ def method_label(method: str | None) -> str:
 
 
 def format_iou(confidence: float | None) -> str:
-    """Predicted IoU as Vietnamese shows it: ``0.874`` → "0,87" ("" when missing)."""
+    """Predicted IoU as Vietnamese shows it, cut (not rounded) to 2 decimals so that the number shown
+    and its class agree at the thresholds: ``0.874`` → "0,87", ``0.849`` → "0,84" ("" when missing)."""
     if confidence is None or pd.isna(confidence):
         return ""
-    return format_number(float(confidence), 2)
+    return format_number(math.floor(float(confidence) * 100 + 1e-9) / 100, 2)
 
 
 def describe(confidence: float | None, method: str | None = None) -> str:
