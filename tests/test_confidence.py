@@ -23,6 +23,7 @@ from lib.data import confidence as conf
 )
 def test_class_boundaries(value, expected):
     assert conf.class_of(value) == expected
+    assert conf.confidence_class(pd.Series([value], dtype=float)).tolist() == [expected]  # the same rule, vectorised
 
 
 def test_fallback_is_unknown_whatever_its_number_and_series_keep_their_index():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from lib.data.i18n import format_number
@@ -62,20 +63,19 @@ def confidence_class(confidence: pd.Series, method: pd.Series | None = None) -> 
 
     A missing value, or a ``method`` in :data:`UNKNOWN_METHODS`, is "unknown".
     """
-    values = pd.to_numeric(confidence, errors="coerce")
-    out = pd.Series("low", index=values.index, dtype=object)
-    out[values >= MEDIUM] = "medium"
-    out[values >= HIGH] = "high"
-    unknown = values.isna()
+    values = pd.to_numeric(confidence, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    unknown = np.isnan(values)
     if method is not None:
-        unknown |= method.reindex(values.index).isin(UNKNOWN_METHODS)
-    out[unknown] = "unknown"
-    return out
+        unknown |= method.reindex(confidence.index).isin(UNKNOWN_METHODS).to_numpy()
+    classes = np.select([unknown, values >= HIGH, values >= MEDIUM], ["unknown", "high", "medium"], "low")
+    return pd.Series(classes, index=confidence.index, dtype=object)
 
 
 def class_of(confidence: float | None, method: str | None = None) -> str:
-    """:func:`confidence_class` of one value."""
-    return confidence_class(pd.Series([confidence], dtype=float), pd.Series([method], dtype=object)).iloc[0]
+    """:func:`confidence_class` of one value (without pandas: the panel asks on every rerun)."""
+    if method in UNKNOWN_METHODS or confidence is None or pd.isna(confidence):
+        return "unknown"
+    return "high" if confidence >= HIGH else "medium" if confidence >= MEDIUM else "low"
 
 
 def method_label(method: str | None) -> str:

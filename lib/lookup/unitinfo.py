@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from lib.data import confidence
@@ -77,13 +78,20 @@ def old_commune_record(
     first = rows.iloc[0]
     record = {k: first[k] for k in ("old_code", "old_name", "old_type", "old_district_name", "old_province_name")}
     if old_communes is not None:
-        shape = confidence.shape_columns(pd.Series([old_code]), old_communes).iloc[0]
-        iou = shape["old_shape_iou"]
+        hits = np.flatnonzero(old_communes["code"].to_numpy() == old_code)  # column-wise: no frame is copied
+        row = int(hits[0]) if len(hits) else None
+        method = old_communes["method"].iloc[row] if row is not None and "method" in old_communes.columns else None
+        value = (
+            old_communes["confidence"].iloc[row] if row is not None and "confidence" in old_communes.columns else None
+        )
+        method = None if method is None or pd.isna(method) else str(method)
+        value = None if value is None or pd.isna(value) else float(value)
+        cls = confidence.class_of(value, method)
         record.update(
-            method=shape["old_shape_method"],
-            method_label=confidence.method_label(shape["old_shape_method"]),
-            confidence=None if pd.isna(iou) else float(iou),
-            confidence_class=shape["old_shape_class"],
-            class_label=confidence.CLASS_LABELS[shape["old_shape_class"]],
+            method=method,
+            method_label=confidence.method_label(method),
+            confidence=value,
+            confidence_class=cls,
+            class_label=confidence.CLASS_LABELS[cls],
         )
     return record
