@@ -8,7 +8,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import box
 
-from lib.data.confidence import CLASS_LABELS
+from lib.data.confidence import CLASS_LABELS, METHOD_LABELS
 from lib.maps import layers as maplayers
 from lib.maps import view as mapview
 from lib.maps.style import OLD_COMMUNE_CLASS_LINES, merge_structure
@@ -55,7 +55,7 @@ def test_each_old_commune_carries_its_class_and_a_tooltip_that_says_it():
     lines = props["10002"]["label"].split("\n")
     assert lines[0] == "Xã Y (cũ, ranh giới dựng lại)"
     assert lines[1] == f"Độ tin cậy: {CLASS_LABELS['medium']} — IoU dự đoán 0,78"
-    assert lines[2].startswith("Cách dựng: chia theo vị trí")
+    assert lines[2] == f"Cách dựng: {METHOD_LABELS['points']}"
     assert "Độ tin cậy: chưa rõ" in props["10004"]["label"]
     assert props["10001"]["label"].startswith(EVIL)  # the name is data: kept as text, escaped by the browser
     assert set(features("01")) == {"10001", "10002", "10003", "10004"}
@@ -117,6 +117,6 @@ def test_panel_record_of_an_old_commune_says_method_iou_and_class():
         "medium",
         "khá",
     )
-    assert old["method_label"].startswith("chia theo vị trí")
+    assert old["method_label"] == METHOD_LABELS["points"]
     bare = mapview.panel_tables(ViewState(province="01", old="10002"), communes=communes, crosswalk=old_crosswalk())
     assert "confidence_class" not in bare["old"]

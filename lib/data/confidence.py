@@ -39,7 +39,10 @@ RECONSTRUCTED_CAVEAT = "Ranh giới xã cũ là ranh giới dựng lại, gần 
 METHOD_LABELS = {
     "exact": "trùng ranh giới xã mới (xã cũ giữ nguyên vùng)",
     "census2009": "cắt theo bản đồ xã năm 2009 và ranh giới huyện cũ",
-    "points": "chia theo vị trí các xã (không có bản đồ năm 2009)",
+    "located2009": "theo bản đồ năm 2009 tìm thấy tại vị trí của xã (thường là xã đổi tên)",
+    "points": "không có bản đồ 2009: chia phần trống theo vị trí và diện tích các xã",
+    "gap": "không có bản đồ 2009: phần trống lớn nhất trong xã mới",
+    "estimated": "ước lượng: một vùng cỡ diện tích năm 2009, vị trí gần đúng",
     "fallback": "chưa xác định được vùng (vị trí tạm)",
 }
 # Methods whose polygon says nothing about the true boundary, whatever its number.
@@ -47,10 +50,10 @@ UNKNOWN_METHODS = frozenset({"fallback", "unknown", "none"})
 
 # Columns every export that carries old communes adds, with their meaning.
 EXPORT_DOCS = {
-    "old_shape_method": "how the reconstructed polygon of the old commune was obtained: exact (its new commune's "
-    "outline), census2009 (cut along its 2009 census shape and old district lines), points (divided by the "
-    "communes' geocoded points), fallback (no region known; placeholder); empty where the old unit has no "
-    "reconstructed polygon",
+    "old_shape_method": "how the reconstructed polygon of the old commune was obtained (the layer's 'method', "
+    "e.g. exact = its new commune's outline, census2009 = cut along its 2009 census shape and old district lines, "
+    "points = divided by the communes' points and areas; all values in geodata/SOURCES.md); empty where the old "
+    "unit has no reconstructed polygon",
     "old_shape_iou": "predicted IoU (0–1) of that polygon against the true boundary: expected area of the "
     "intersection over area of the union (the layer's 'confidence'); area_km2 and the shares rest on it",
     "old_shape_class": f"class of old_shape_iou: high (≥ {HIGH}), medium ({MEDIUM} to < {HIGH}), low (< {MEDIUM}), "
