@@ -120,3 +120,27 @@ def test_panel_record_of_an_old_commune_says_method_iou_and_class():
     assert old["method_label"] == METHOD_LABELS["points"]
     bare = mapview.panel_tables(ViewState(province="01", old="10002"), communes=communes, crosswalk=old_crosswalk())
     assert "confidence_class" not in bare["old"]
+
+
+def test_every_module_that_shapes_the_prepared_layers_is_in_their_code_version():
+    """A change of class thresholds or words must re-prepare the static layers (their version hashes these)."""
+    import ast
+    from pathlib import Path
+
+    from lib.maps.prepare import CODE_MODULES
+
+    root = Path(__file__).resolve().parents[1]
+    seen, todo = set(), ["lib/maps/layers.py"]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for node in ast.walk(ast.parse((root / path).read_text(encoding="utf-8"))):
+            names = [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+            names += [f"{node.module}.{a.name}" for a in getattr(node, "names", []) if isinstance(node, ast.ImportFrom)]
+            for name in names:
+                module = name.replace(".", "/") + ".py"
+                if name.startswith("lib.") and (root / module).is_file():
+                    todo.append(module)
+    assert seen <= set(CODE_MODULES), sorted(seen - set(CODE_MODULES))

@@ -29,6 +29,8 @@ STAMP = ".prepared.json"
 # Modules whose code decides the prepared files' contents.
 CODE_MODULES = (
     "lib/maps/layers.py",
+    "lib/data/confidence.py",  # old communes: their class and tooltip words
+    "lib/data/i18n.py",  # numbers in those tooltips
     "lib/maps/leaflet.py",
     "lib/data/geodata.py",
     "lib/io/files.py",

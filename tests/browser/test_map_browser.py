@@ -120,5 +120,5 @@ def test_old_commune_lines_and_tooltip_show_the_confidence_class(app_url, page):
     tip.wait_for(timeout=30_000)
     lines = tip.inner_text().splitlines()
     assert lines[0].startswith("Phường Phúc Xá (cũ") and lines[1] == expected
-    assert lines[2].startswith("Cách dựng: ")
+    assert lines[2] == f"Cách dựng: {confidence.method_label(method)}"
     page.screenshot(path=str(artifact("map_old_commune_tooltip.png")))
