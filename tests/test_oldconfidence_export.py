@@ -132,3 +132,22 @@ def test_cli_export_and_convert_of_the_dataset_carry_the_layer_s_classes(tmp_pat
     assert cli.main(["convert", str(listing), "--out", str(converted)]) == 0
     result = pd.read_csv(converted, dtype=str, encoding="utf-8-sig", keep_default_na=False)
     assert result["old_shape_class"].tolist() == expected.head(5).tolist()
+
+
+def test_the_loader_reads_codes_as_text_without_geometry_and_none_without_the_layer(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from lib.data import geodata
+
+    assert geodata.load_old_commune_confidence(tmp_path) is None
+    (tmp_path / "old").mkdir()
+    layer = gpd.GeoDataFrame(
+        {"code": ["00001", "00002"], "method": ["exact", "points"], "confidence": [1.0, 0.5]},
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)],
+        crs=4326,
+    )
+    layer.to_file(tmp_path / "old" / "communes.geojson", driver="GeoJSON")
+    table = geodata.load_old_commune_confidence(tmp_path)
+    assert list(table.columns) == ["code", "method", "confidence"]
+    assert table["code"].tolist() == ["00001", "00002"] and table["confidence"].tolist() == [1.0, 0.5]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow.parquet as pq
 import pyogrio
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -129,13 +130,14 @@ def load_old_commune_confidence(geodata_dir: Path = DEFAULT_DIR) -> pd.DataFrame
     if not path.is_file():
         return None
     cached = cache_path(path, string_fields=layer_fields("old_communes"))
-    fields = set(pyogrio.read_info(path)["fields"])
-    columns = [c for c in OLD_CONFIDENCE_FIELDS if c in fields]
     if cached.is_file():
         try:
-            return pd.read_parquet(cached, columns=columns)
+            names = set(pq.read_schema(cached).names)
+            return pd.read_parquet(cached, columns=[c for c in OLD_CONFIDENCE_FIELDS if c in names])
         except Exception as err:  # a damaged copy: the GeoJSON is the truth
             logging.getLogger(__name__).warning("layer cache %s unreadable (%s); reading %s", cached, err, path)
+    fields = set(pyogrio.read_info(path)["fields"])
+    columns = [c for c in OLD_CONFIDENCE_FIELDS if c in fields]
     table = pyogrio.read_dataframe(path, columns=columns, read_geometry=False, use_arrow=True)
     table["code"] = table["code"].astype(str)
     return pd.DataFrame(table)
