@@ -1074,12 +1074,15 @@ def commit(
     note: str = "",
     progress=None,
     force: bool = False,
+    claim: str | None = None,
 ) -> int:
     """Store the valid rows of ``report`` as one batch (one transaction) and return the batch id.
 
     Raises :class:`SheetError` when there is nothing valid to store or the importer's name is longer
     than the store holds, and :class:`AlreadyImported` when the same file was imported before (unless
-    ``force``).
+    ``force``). With ``claim`` (who imports: host and process) the file's content is claimed in the
+    same transaction (``StatusStore.append(claim=...)``, for unattended intake): a file imported by
+    another process, or at the same moment, raises ``lib.status.store.AlreadyClaimed`` instead.
     """
     if report.records.empty:
         raise SheetError(f"{report.sheet.name}: không có dòng hợp lệ nào để ghi — sửa các lỗi trong báo cáo kiểm tra")
@@ -1101,6 +1104,7 @@ def commit(
         is_demo=is_demo,
         note=note,
         progress=progress,
+        **({"claim": report.sheet.sha256, "claimed_by": claim} if claim is not None else {}),
     )
 
 
