@@ -217,3 +217,28 @@ def test_cli_template(tmp_path, crosswalk, capsys):
     assert len(sheet.frame) == count and sheet.sheet_name == template.SHEET
     assert cli.main(["template", "--out", str(tmp_path / "x.xlsx"), "--province", "99"]) == 2
     assert "99" in capsys.readouterr().err and not (tmp_path / "x.xlsx").exists()
+
+
+def test_import_tab_offers_the_template_without_password(monkeypatch, tmp_path):
+    """The status page's import tab has the template download (deferred: made when clicked) for every visitor."""
+    from streamlit.testing.v1 import AppTest
+
+    from lib.ui import cache
+
+    monkeypatch.setenv("VNMAP_STATUS_DB", f"sqlite:///{tmp_path / 's.sqlite'}")
+    monkeypatch.delenv("VNMAP_IMPORT_PASSWORD", raising=False)
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=180).run()
+    at.switch_page("views/status.py").run()
+    assert not at.exception, at.exception
+    buttons = {b.proto.label: b.proto for b in at.get("download_button")}
+    assert "Tải mẫu báo cáo (.xlsx)" in buttons and buttons["Tải mẫu báo cáo (.xlsx)"].deferred_file_id
+    assert not at.file_uploader  # importing itself stays off without a password
+    box = at.selectbox(key="status_template_province")
+    assert box.options[0].startswith("Cả nước (3.321 xã)") and len(box.options) == 35
+    box.select("01").run()
+    assert not at.exception, at.exception
+    # what the button serves: the template of the chosen province, importable as is
+    data = cache.report_template("01")
+    sheet = importer.read_sheet(data, name=template.file_name("01"))
+    assert set(sheet.frame[template.HEADERS["province_code"]]) == {"01"}
+    assert set(importer.guess_mapping(list(sheet.frame.columns)).columns) == set(template.TEMPLATE_FIELDS)
