@@ -27,6 +27,7 @@ from lib.lookup.resolve import UnitResolver
 from lib.status import intake
 from lib.status.store import StatusStore, intake_metadata, metadata
 
+pytestmark = pytest.mark.dataset  # reads the bundled geodata/
 ROOT = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2025, 11, 21, 10, 0, tzinfo=LOCAL_TZ)
 BACKENDS = ["sqlite", "postgresql"]

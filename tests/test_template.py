@@ -21,6 +21,7 @@ from lib.lookup.resolve import UnitResolver
 from lib.status import importer, template
 from lib.status.store import StatusStore
 
+pytestmark = pytest.mark.dataset  # reads the bundled geodata/
 NOW = dt.datetime(2025, 11, 21, 10, 0, tzinfo=LOCAL_TZ)
 WHEN = dt.datetime(2025, 11, 20, 15, 0)  # what a reporter types: Vietnam local time, no zone
 
@@ -242,3 +243,31 @@ def test_import_tab_offers_the_template_without_password(monkeypatch, tmp_path):
     sheet = importer.read_sheet(data, name=template.file_name("01"))
     assert set(sheet.frame[template.HEADERS["province_code"]]) == {"01"}
     assert set(importer.guess_mapping(list(sheet.frame.columns)).columns) == set(template.TEMPLATE_FIELDS)
+
+
+def test_template_saved_again_by_libreoffice_still_imports(tmp_path, crosswalk, resolver):
+    """A reporter using LibreOffice: the filled template, opened and saved as XLSX by LibreOffice, keeps its
+    data validation (LibreOffice parsed every rule) and still imports with zero issues and no mapping."""
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        pytest.fail("LibreOffice (soffice) is not installed: run `make system-deps`")
+    blank, filled_path, out = tmp_path / "mau.xlsx", tmp_path / "da-dien.xlsx", tmp_path / "lo"
+    _write(blank, crosswalk, "01")
+    filled = _fill(blank, filled_path, every=2)
+    run = subprocess.run(
+        [soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--norestore",
+         "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(filled_path)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr or run.stdout
+    saved = out / filled_path.name
+    sheet_xml = openpyxl.load_workbook(saved)[template.SHEET]
+    kinds = sorted(rule.type for rule in sheet_xml.data_validations.dataValidation)
+    assert kinds == ["custom", "custom", "date", "list", "whole"]
+    sheet = importer.read_sheet(saved)
+    report = importer.validate(sheet, importer.guess_mapping(list(sheet.frame.columns)), resolver, now=NOW)
+    assert report.issues == [], report.render(limit=5)
+    assert sorted(report.records["unit_code"]) == sorted(filled)
