@@ -296,3 +296,21 @@ def test_revision_changes_when_an_earlier_batch_commits_last(pg_url):
     ids = reader.batches().set_index("imported_by")["id"]
     assert ids["slow"] < ids["quick"]  # the slow batch has the lower id and committed last
     assert reader.revision() != seen
+
+
+def test_a_file_stored_but_not_moved_is_filed_by_a_later_run(tmp_path, store, resolver, codes):
+    """A run that stopped between storing a file and moving it leaves the file and its claim: another run
+    leaves it alone while the claim is fresh (its owner may be moving it), then files it as imported."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    text = _report(codes[:7], 18)
+    _drop(inbox, "bc.csv", text)
+    (first,) = _run(inbox, store, resolver).outcomes
+    assert first.state == "imported"
+    _drop(inbox, "bc.csv", text)  # as if the run had died before moving it
+    (fresh,) = _run(inbox, store, resolver).outcomes
+    assert fresh.state == "taken" and (inbox / "bc.csv").exists()
+    (stale,) = _run(inbox, store, resolver, stale_claim=0).outcomes
+    assert stale.state == "duplicate" and stale.batch == first.batch and not (inbox / "bc.csv").exists()
+    assert f"lô {first.batch}" in stale.report.read_text(encoding="utf-8")
+    assert store.count_reports() == 7 and len(store.batches()) == 1
