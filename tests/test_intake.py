@@ -45,9 +45,12 @@ def _empty_pg(pg_url: str) -> str:
 
 @pytest.fixture(params=BACKENDS)
 def url(request, tmp_path) -> str:
+    """A fresh store URL: an SQLite file, or the test PostgreSQL database emptied before and after."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'status.sqlite'}"
-    return _empty_pg(request.getfixturevalue("pg_url"))
+        yield f"sqlite:///{tmp_path / 'status.sqlite'}"
+        return
+    yield _empty_pg(request.getfixturevalue("pg_url"))
+    _empty_pg(request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture
@@ -296,6 +299,9 @@ def test_revision_changes_when_an_earlier_batch_commits_last(pg_url):
     ids = reader.batches().set_index("imported_by")["id"]
     assert ids["slow"] < ids["quick"]  # the slow batch has the lower id and committed last
     assert reader.revision() != seen
+    for opened in (slow, quick, reader):
+        opened.close()
+    _empty_pg(url)
 
 
 def test_a_file_stored_but_not_moved_is_filed_by_a_later_run(tmp_path, store, resolver, codes):

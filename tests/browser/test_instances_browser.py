@@ -81,6 +81,7 @@ def two_servers(pg_url, tmp_path):
     yield started[0][1], started[1][1], pg_url
     for server, _ in started:
         stop_app(server)
+    _empty(pg_url)  # later tests of the session expect an empty database
 
 
 def test_import_through_either_shows_in_the_other(two_servers, browser, tmp_path):
@@ -196,3 +197,5 @@ def test_revision_is_read_from_the_database_each_time(pg_url):
     subprocess.run([sys.executable, "-c", script, pg_url, str(ROOT), code], check=True, timeout=120)
     assert reader.revision() != before
     assert reader.batches()["imported_by"].tolist() == ["other"]
+    reader.close()
+    _empty(pg_url)
