@@ -1,7 +1,7 @@
 """Command line: python -m lib.cli COMMAND ...
 
-Commands: build-geodata, apply-amendments, validate, prepare, quality, export, convert, ingest, status, map,
-brief.
+Commands: build-geodata, apply-amendments, validate, prepare, quality, export, convert, ingest, ingest-dir,
+template, status, map, brief.
 """
 
 from __future__ import annotations
@@ -319,6 +319,43 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ingest_dir(args: argparse.Namespace) -> int:
+    from lib.lookup.resolve import UnitResolver
+    from lib.status import intake
+    from lib.status.store import StatusStore, StoreError
+
+    inbox = Path(args.inbox)
+    if not inbox.is_dir():
+        raise UsageError(f"{inbox}: không phải thư mục")
+    try:
+        store = StatusStore(args.db)
+        summary = intake.ingest_dir(
+            inbox,
+            store,
+            lambda: UnitResolver.from_geodata(Path(args.geodata)),
+            imported_by=args.by,
+            settle=args.settle,
+        )
+    except StoreError as err:
+        print(err, file=sys.stderr)
+        return 2
+    print(summary.render())
+    return 1 if summary.failed else 0
+
+
+def _template(args: argparse.Namespace) -> int:
+    from lib.status.template import TemplateError, write_template
+
+    try:
+        rows = write_template(Path(args.out), province=args.province, geodata_dir=Path(args.geodata))
+    except TemplateError as err:
+        print(err, file=sys.stderr)
+        return 2
+    where = f"tỉnh {args.province.strip().zfill(2)}" if args.province else "cả nước"
+    print(f"Mẫu báo cáo ({where}, {rows} xã) → {args.out}")
+    return 0
+
+
 def _status(args: argparse.Namespace) -> int:
     import pandas as pd
     import sqlalchemy as sa
@@ -479,6 +516,33 @@ def make_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--limit", type=int, default=50, help="issues to print (default 50)")
     ingest.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
     ingest.set_defaults(func=_ingest)
+
+    inbox = commands.add_parser(
+        "ingest-dir",
+        help="import every new report file of a folder once (for cron or a systemd timer); "
+        "files go to INBOX/done or INBOX/failed with a report beside them",
+    )
+    inbox.add_argument("inbox", help="the folder reports are dropped into")
+    inbox.add_argument(
+        "--db", default=None, help="SQLAlchemy URL or SQLite path (default: $VNMAP_STATUS_DB or data/status.sqlite)"
+    )
+    inbox.add_argument("--by", default=None, help="who imports (default: ingest-dir@HOST:PID)")
+    inbox.add_argument(
+        "--settle",
+        type=float,
+        default=60.0,
+        help="leave files modified less than this many seconds ago for the next run (default 60)",
+    )
+    inbox.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
+    inbox.set_defaults(func=_ingest_dir)
+
+    template = commands.add_parser(
+        "template", help="write the XLSX report template (one row per commune) that imports without column mapping"
+    )
+    template.add_argument("--out", required=True, help="output .xlsx file, e.g. mau-bao-cao.xlsx")
+    template.add_argument("--province", default=None, help="only the communes of this NEW province (2-digit code)")
+    template.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
+    template.set_defaults(func=_template)
 
     state = commands.add_parser("status", help="export the status of every commune (or province) at a time")
     state.add_argument("--as-of", help="time to show (default: now)")

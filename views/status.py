@@ -81,8 +81,36 @@ def _secrets():
         return None
 
 
+def _template_download() -> None:
+    """The report template (lib.status.template) of a chosen province or of the whole country, for anyone."""
+    from lib.status import template
+
+    provinces = cache.province_crosswalk().drop_duplicates("new_province_code").sort_values("new_province_code")
+    names = dict(zip(provinces["new_province_code"], provinces["new_province_name"], strict=True))
+    everywhere = cache.crosswalk()["new_code"].nunique()
+    left, right = st.columns([2, 1], vertical_alignment="bottom")
+    province = left.selectbox(
+        "Mẫu báo cáo cho",
+        ["", *names],
+        format_func=lambda code: f"{code} – {names[code]}" if code else f"Cả nước ({format_int(everywhere)} xã)",
+        key="status_template_province",
+    )
+    right.download_button(
+        "Tải mẫu báo cáo (.xlsx)",
+        lambda: cache.report_template(province),
+        template.file_name(province),
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="status_template_download",
+    )
+    st.caption(
+        "Mẫu có sẵn mã và tên từng xã (mã dạng văn bản), kiểm tra dữ liệu khi điền và trang “Hướng dẫn” giải "
+        "thích từng cột; tệp điền theo mẫu được nhập không cần ghép cột. Dòng chưa điền số liệu được bỏ qua."
+    )
+
+
 def _import_tab() -> None:
     """Password, file, sheet, keys, column mapping, check, commit; every step's logic is in lib.status.importer."""
+    _template_download()
     expected = importer.import_password(_secrets())
     if expected is None:
         st.info(

@@ -211,6 +211,8 @@ GAP_LABELS = {
 }
 UNIT_FIELDS = ("province_code", "province_name", "district_code", "district_name", "commune_code", "commune_name")
 NUMBER_FIELDS = ("tasks_total", "tasks_done", "tasks_overdue")
+# Fields that make a row a report: a row naming a unit with none of these filled is skipped like a blank row.
+REPORT_VALUE_FIELDS = ("as_of", *NUMBER_FIELDS, "centre_state", "gaps", *GAP_LABELS, "note")
 _OLD_WORDS = re.compile(r"\b(cu|old|truoc sap nhap|truoc 1 7 2025|former)\b")
 _NEW_WORDS = re.compile(r"\b(moi|new|sau sap nhap)\b")
 _HEADER_KEYS = {syn: fieldname for fieldname, (_, syns) in FIELDS.items() for syn in syns}
@@ -726,6 +728,8 @@ def validate(
         get = {f: values[i] for f, values in cells.items()}
         if not any(get.get(f, "") for f in (*UNIT_FIELDS, *NUMBER_FIELDS, "centre_state")):
             continue  # a blank or decorative row
+        if not any(get.get(f, "") for f in REPORT_VALUE_FIELDS):
+            continue  # a unit named but nothing reported (an unfilled row of the template): not a report
         row_issues: list[Issue] = []
         level, match, targets = _resolve_row(get, mapping, resolver, file_row, row_issues)
         values = _row_values(get, mapping, file_row, row_issues, time_cache, default_time, now_ts)
@@ -1070,12 +1074,15 @@ def commit(
     note: str = "",
     progress=None,
     force: bool = False,
+    claim: str | None = None,
 ) -> int:
     """Store the valid rows of ``report`` as one batch (one transaction) and return the batch id.
 
     Raises :class:`SheetError` when there is nothing valid to store or the importer's name is longer
     than the store holds, and :class:`AlreadyImported` when the same file was imported before (unless
-    ``force``).
+    ``force``). With ``claim`` (who imports: host and process) the file's content is claimed in the
+    same transaction (``StatusStore.append(claim=...)``, for unattended intake): a file imported by
+    another process, or at the same moment, raises ``lib.status.store.AlreadyClaimed`` instead.
     """
     if report.records.empty:
         raise SheetError(f"{report.sheet.name}: không có dòng hợp lệ nào để ghi — sửa các lỗi trong báo cáo kiểm tra")
@@ -1097,6 +1104,7 @@ def commit(
         is_demo=is_demo,
         note=note,
         progress=progress,
+        **({"claim": report.sheet.sha256, "claimed_by": claim} if claim is not None else {}),
     )
 
 

@@ -69,8 +69,32 @@ reports_table = sa.Table(
 )
 
 
+# Files claimed by unattended intake (``python -m lib.cli ingest-dir``), one row per file content: the
+# primary key makes "import this file" happen once across processes and machines sharing the database.
+# In its own MetaData, created on first use by :meth:`StatusStore.ensure_intake`, so that opening a
+# store never needs the right to create it; no foreign key, so dropping the report tables is not blocked.
+intake_metadata = sa.MetaData()
+intake_table = sa.Table(
+    "status_intake",
+    intake_metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("claimed_at", sa.DateTime, nullable=False, doc="UTC, naive"),
+    sa.Column("claimed_by", sa.String(200), nullable=False, doc="host and process that imported the file"),
+    sa.Column("source_name", sa.String(500), nullable=False),
+    sa.Column("batch_id", sa.Integer, doc="the batch the file was stored as"),
+)
+
+
 class StoreError(Exception):
     """The store cannot be opened or written; the message says which database and what to do."""
+
+
+class AlreadyClaimed(StoreError):
+    """A file with this content was imported already (by an intake run, or a real batch of the same SHA-256)."""
+
+    def __init__(self, message: str, batch_id: int | None = None) -> None:
+        super().__init__(message)
+        self.batch_id = batch_id
 
 
 def default_url() -> str:
@@ -162,11 +186,11 @@ class StatusStore:
     def __repr__(self) -> str:
         return f"StatusStore({self.engine.url.render_as_string(hide_password=True)!r})"
 
-    def _create_tables(self) -> None:
+    def _create_tables(self, tables: sa.MetaData = metadata) -> None:
         for attempt in range(5):
             try:
                 with self._write() as conn:
-                    metadata.create_all(conn, checkfirst=True)
+                    tables.create_all(conn, checkfirst=True)
                 return
             except sa.exc.OperationalError as err:
                 if attempt == 4:
@@ -213,6 +237,8 @@ class StatusStore:
         progress: Callable[[int, int], None] | None = None,
         chunk_size: int = 5000,
         only_if_empty: bool = False,
+        claim: str | None = None,
+        claimed_by: str = "",
     ) -> int | None:
         """Append one batch of reports in a single transaction and return its id.
 
@@ -221,6 +247,12 @@ class StatusStore:
         ``progress(done, total)`` is called after each chunk of rows. With ``only_if_empty`` the
         batch is written only when the store holds no batch yet (checked under the write lock);
         otherwise ``None`` is returned.
+
+        With ``claim`` (a file's SHA-256; see :meth:`ensure_intake`) the file is claimed in the same
+        transaction: a row of ``status_intake`` keyed by it is inserted first, so of two processes
+        importing the same file at once (on any machines) one waits for the other and then gets
+        :class:`AlreadyClaimed`, as it does when a real batch of that SHA-256 is stored already. A
+        killed import leaves no claim behind.
         """
         rows = _rows(reports, sqlite=self.is_sqlite)
         mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
@@ -244,7 +276,11 @@ class StatusStore:
                     conn.exec_driver_sql(f"LOCK TABLE {batches_table.name} IN SHARE ROW EXCLUSIVE MODE")
                 if conn.execute(sa.select(batches_table.c.id).limit(1)).first() is not None:
                     return None
+            if claim is not None:
+                self._claim(conn, claim, claimed_by=claimed_by, source_name=source_name, stamp=stamp)
             batch_id = conn.execute(batches_table.insert().values(**batch)).inserted_primary_key[0]
+            if claim is not None:
+                conn.execute(intake_table.update().where(intake_table.c.sha256 == claim).values(batch_id=batch_id))
             for start in range(0, len(rows), chunk_size):
                 part = [(batch_id, *row) for row in rows[start : start + chunk_size]]
                 if part:
@@ -252,6 +288,57 @@ class StatusStore:
                 if progress is not None:
                     progress(min(start + chunk_size, len(rows)), len(rows))
         return int(batch_id)
+
+    # ------------------------------------------------------------------ unattended intake
+    def ensure_intake(self) -> None:
+        """Create the ``status_intake`` table of :meth:`append`'s ``claim`` if it does not exist yet."""
+        self._create_tables(intake_metadata)
+
+    def _claim(self, conn: sa.Connection, sha256: str, *, claimed_by: str, source_name: str, stamp) -> None:
+        """Insert the claim of ``sha256`` (inside :meth:`append`'s transaction), or raise :class:`AlreadyClaimed`.
+
+        PostgreSQL makes a second insert of the same key wait until the first transaction ends, then fail
+        (unique violation) if it committed; SQLite runs one writer at a time (BEGIN IMMEDIATE).
+        """
+        try:
+            with conn.begin_nested():  # a savepoint: the failed insert is undone, the error reported below
+                conn.execute(
+                    intake_table.insert().values(
+                        sha256=sha256,
+                        claimed_at=stamp,
+                        claimed_by=(claimed_by or "?")[:200],
+                        source_name=source_name[:500],
+                    )
+                )
+        except sa.exc.IntegrityError:
+            taken = conn.execute(sa.select(intake_table).where(intake_table.c.sha256 == sha256)).mappings().first()
+            batch = taken["batch_id"] if taken else None
+            raise AlreadyClaimed(
+                f"Tệp có SHA-256 {sha256[:12]}… đã được nhập ở lô {batch} ({taken['claimed_by'] if taken else '?'})",
+                batch,
+            ) from None
+        same = conn.execute(
+            sa.select(batches_table.c.id)
+            .where(batches_table.c.source_sha256 == sha256, batches_table.c.is_demo == sa.false())
+            .order_by(batches_table.c.id)
+            .limit(1)
+        ).scalar()
+        if same is not None:
+            raise AlreadyClaimed(f"Tệp có SHA-256 {sha256[:12]}… đã được nhập ở lô {same}", int(same))
+
+    def intake_claim(self, sha256: str) -> dict | None:
+        """The claim of a file's content by unattended intake (sha256, claimed_at UTC, claimed_by,
+        source_name, batch_id), or None (also when intake never ran on this store)."""
+        try:
+            with self.engine.connect() as conn:
+                row = conn.execute(sa.select(intake_table).where(intake_table.c.sha256 == sha256)).mappings().first()
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError):  # no status_intake table yet
+            return None
+        if row is None:
+            return None
+        claim = dict(row)
+        claim["claimed_at"] = pd.Timestamp(claim["claimed_at"]).tz_localize("UTC")
+        return claim
 
     # ------------------------------------------------------------------ reading
     def is_empty(self) -> bool:
@@ -270,9 +357,17 @@ class StatusStore:
         return frame
 
     def revision(self) -> int:
-        """Id of the newest batch (0 when empty): changes after every import, for cache keys."""
+        """A number that changes after every import, by this process or any other, for cache keys (0 when empty).
+
+        The number of batches and the newest id together: on PostgreSQL two imports running at once
+        can commit out of id order (ids come from a sequence when the row is inserted), so the newest
+        id alone would not change when the import with the lower id commits last; the count does,
+        since batches are only ever appended.
+        """
+        query = sa.select(sa.func.count(), sa.func.max(batches_table.c.id))
         with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.max(batches_table.c.id))).scalar_one() or 0)
+            count, newest = conn.execute(query).one()
+        return (int(count) << 32) | int(newest or 0)
 
     def count_reports(self) -> int:
         """Number of stored report rows."""

@@ -118,6 +118,16 @@ def new_to_old_summary(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFr
     return summarise(crosswalk(geodata_dir))
 
 
+# ---------------------------------------------------------------------- report template (lib.status.template)
+@st.cache_data(show_spinner=False, max_entries=8)  # called from a download button, where no spinner may draw
+def report_template(province: str = "", geodata_dir: str = str(geodata.DEFAULT_DIR)) -> bytes:
+    """The XLSX report template of one new province ("" = every commune), made once per process."""
+    from lib.status import template
+
+    communes = template.template_communes(crosswalk(geodata_dir), province or None)
+    return template.template_bytes(communes, version=manifest(geodata_dir)["version"])
+
+
 @st.cache_resource(show_spinner="Đang chuẩn bị bộ chuyển đổi…")
 def converter(geodata_dir: str = str(geodata.DEFAULT_DIR)):
     """The batch converter of old-unit lists (resolver indexes built once per process)."""
