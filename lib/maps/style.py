@@ -183,8 +183,8 @@ def share_breaks(values: pd.Series | list[float], classes: int = SHARE_CLASSES) 
     """Class breaks of shares (0–1) spread over the range the values actually span.
 
     The quantiles that cut ``values`` into ``classes`` groups of about equal size, rounded to
-    whole percents, keeping only breaks that leave no class empty. So a day when most provinces are below 10 % still shows five
-    shades, not one pale class; the legend states the breaks.
+    whole percents, keeping only breaks that leave no class empty. So a day when most provinces
+    are below 10 % still shows five shades, not one pale class; the legend states the breaks.
     """
     v = pd.Series(values, dtype=float).dropna()
     if v.empty:
