@@ -116,7 +116,7 @@ var {{ this.get_name() }} = (function() {
       if (!{{ 'true' if this.interactive else 'false' }}) { return; }
       var tip = document.createElement('div'), extra = tips[f.properties.code];
       tip.style.whiteSpace = 'pre-line';
-      tip.textContent = f.properties.label + (extra ? '\n' + extra : '');
+      tip.textContent = f.properties.label + (extra ? '\\n' + extra : '');
       l.bindTooltip(tip, {sticky: true});
     }
   });

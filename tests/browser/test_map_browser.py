@@ -132,11 +132,13 @@ def test_colour_mode_and_date_keep_zoom_and_position(app_url, page):
     page.get_by_text("Đang hoạt động đầy đủ", exact=False).first.wait_for(timeout=10_000)  # the legend
     page.screenshot(path=str(artifact("map_zoom_kept_after_mode.png")))
 
-    date = page.get_by_label("Số liệu tính đến ngày")
-    with rerun(page, new_map=126):
-        date.click()
-        date.fill("15/10/2025")
-        date.press("Enter")
+    label = "Số liệu tính đến ngày"
+    with rerun(page, new_map=126):  # the date field's day and month segments, typed as a reader does
+        page.get_by_role("spinbutton", name=f"day, {label}").click()
+        page.keyboard.type("15")
+        page.get_by_role("spinbutton", name=f"month, {label}").click()
+        page.keyboard.type("10")
+        page.get_by_text("Tô màu theo").click()  # the field commits its value when it loses focus
     frame = map_frame(page)
     assert "date=2025-10-15" in page.url
     assert frame.evaluate("() => window.map.__seenBeforeRerun === true")
