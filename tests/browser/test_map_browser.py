@@ -96,20 +96,34 @@ _FILLS = """() => [...new Set(Object.values(window.map._layers).filter(l => l.fe
   .map(l => l.options.fillColor))].sort()"""
 
 
+def _settle_after(frame, action) -> None:
+    """Do ``action`` and wait for the map's last "moveend" it causes (after any zoom animation or
+    drag inertia), then for Leaflet to be at rest."""
+    frame.evaluate(
+        "() => { window.__settled = false; window.map.off('moveend', window.__onSettle);"
+        " window.__onSettle = () => { window.__settled = !window.map._animatingZoom; };"
+        " window.map.on('moveend', window.__onSettle); }"
+    )
+    action()
+    frame.wait_for_function(f"() => window.__settled && ({_AT_REST})()", timeout=30_000, polling=50)
+    frame.evaluate("() => window.map.off('moveend', window.__onSettle)")
+
+
 def _zoom_and_pan(page, frame) -> list[float]:
     """Zoom in with the wheel and drag the map, as a reader does; the view once Leaflet is at rest."""
     start = frame.evaluate(_VIEW)
     box = page.locator('iframe[title="streamlit_folium.st_folium"]').bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x, y)
-    page.mouse.wheel(0, -600)
-    frame.wait_for_function(f"() => window.map.getZoom() >= {start[2] + 1}", timeout=30_000, polling=50)
-    frame.wait_for_function(_AT_REST, timeout=30_000, polling=50)
-    page.mouse.move(x, y)
-    page.mouse.down()
-    page.mouse.move(x - 120, y + 80, steps=8)
-    page.mouse.up()
-    frame.wait_for_function(_AT_REST, timeout=30_000, polling=50)
+    _settle_after(frame, lambda: page.mouse.wheel(0, -600))
+
+    def drag():
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x - 120, y + 80, steps=8)
+        page.mouse.up()
+
+    _settle_after(frame, drag)
     wait_for_app(page)  # a move that made the component report back has had its rerun
     view = frame.evaluate(_VIEW)
     assert view[2] >= start[2] + 1 and (view[0], view[1]) != (start[0], start[1])
