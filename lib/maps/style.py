@@ -19,7 +19,7 @@ MODE_LABELS = {
 # One palette for the app's map, the static maps, the briefing and the HTML export (all colour
 # through this module). Classes are told apart by lightness as well as hue, so that they stay
 # distinct to colour-blind readers: checked with lib.maps.cvd (Machado 2009 deuteranopia,
-# CIEDE2000), see PALETTE_MIN_DELTA_E and ``python -m lib.cli palette``.
+# CIEDE2000), see PALETTE_MIN_DELTA_E and ``python scripts/palette_check.py``.
 GREY = "#9e9e9e"
 TASK_GREEN = "#00796b"  # dark bluish green (teal): "xanh"
 TASK_AMBER = "#f0c419"  # light yellow: "vàng"
