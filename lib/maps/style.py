@@ -295,7 +295,8 @@ def colour_communes(
     if status is not None and "conflict" in status:
         colouring.outlined = set(status.loc[status["conflict"].fillna("").ne(""), "code"]) & set(codes)
     colouring.hatched, colouring.tips = _stale_tips(status, codes)
-    colouring.legend.marks.append((HATCH, GREY, STALE_MARK, len(colouring.hatched)))
+    if colouring.hatched:
+        colouring.legend.marks.append((HATCH, GREY, STALE_MARK, len(colouring.hatched)))
     return colouring
 
 
@@ -354,8 +355,8 @@ def colour_provinces(
     if breaks:
         colouring.legend.notes.insert(
             0,
-            f"Ngưỡng các lớp chia theo phân vị của {format_int(reported)} tỉnh có số liệu ngày đang xem "
-            "(mỗi lớp gần bằng số tỉnh), để thấy rõ chênh lệch; ngưỡng đổi theo ngày.",
+            f"Ngưỡng lớp: phân vị của {format_int(reported)} tỉnh có số liệu ngày đang xem "
+            "(các lớp gần bằng số tỉnh, để thấy rõ chênh lệch); đổi theo ngày.",
         )
     if status is not None and not status.empty:
         frame = status.set_index("code")
@@ -368,7 +369,8 @@ def colour_provinces(
                 )
         colouring.hatched = set(stale.index[(stale["sum"] > stale["size"] / 2).fillna(False).to_numpy()])
     colouring.hatched |= set(shares.index[shares.isna().to_numpy()])
-    colouring.legend.marks.append((HATCH, GREY, PROVINCE_STALE_MARK, len(colouring.hatched)))
+    if colouring.hatched:
+        colouring.legend.marks.append((HATCH, GREY, PROVINCE_STALE_MARK, len(colouring.hatched)))
     if province_reports is not None and not province_reports.empty:
         column, styles, words = (
             ("task_class", TASK_STYLES, _TASK_WORDS)
@@ -383,14 +385,14 @@ def colour_provinces(
             )
             colouring.tips[row["code"]] = "\n".join(x for x in (colouring.tips.get(row["code"]), line) if x)
         counts = own[column].value_counts()
-        for key, (colour, label) in styles.items():
+        for key, (colour, _) in styles.items():
             if counts.get(key, 0):
                 colouring.legend.marks.append(
-                    (DOT, colour, f"Chấm tròn: {PROVINCE_REPORT} — {label}", int(counts[key]))
+                    (DOT, colour, f"Chấm tròn: {PROVINCE_REPORT} — {words[key]}", int(counts[key]))
                 )
         if len(own):
             colouring.legend.notes.append(
-                "Màu nền tổng hợp từ báo cáo của các xã; chấm tròn là báo cáo cấp tỉnh "
+                "Màu nền: tổng hợp báo cáo của các xã. Chấm tròn: báo cáo cấp tỉnh "
                 "(nhiệm vụ của chính tỉnh), không tính vào tỉ lệ xã."
             )
     return colouring
