@@ -63,9 +63,22 @@ var {{ this.get_name() }} = (function() {
   var fill = {{ this.fill_js }}, outlined = {{ this.outlined_js }}, selected = {{ this.selected_js }};
   var base = {{ this.style_js }}, outline = {{ this.outline_js }}, highlight = {{ this.highlight_js }};
   var hatched = {{ this.hatched_js }}, tips = {{ this.tips_js }};
-  // Stale units are striped, so they are told apart without colour: an SVG pattern over the
-  // unit's own colour (province view, SVG); the canvas of the national view cannot fill with a
-  // pattern, so there they get a dashed dark outline instead.
+  // Stale units are striped, so they are told apart without colour: the unit's own colour with
+  // dark diagonal lines, as an SVG pattern (province view) or a canvas pattern (national view;
+  // Leaflet's canvas renderer hands fillColor to ctx.fillStyle, which takes a CanvasPattern).
+  var canvasPatterns = {};
+  function canvasHatch(colour) {
+    if (!canvasPatterns[colour]) {
+      var c = document.createElement('canvas'), g = c.getContext('2d');
+      c.width = 6; c.height = 6;
+      g.fillStyle = colour; g.fillRect(0, 0, 6, 6);
+      g.strokeStyle = {{ this.hatch_colour_js }}; g.globalAlpha = 0.75; g.lineWidth = 1.5;
+      g.beginPath(); g.moveTo(0, 6); g.lineTo(6, 0); g.moveTo(-1, 1); g.lineTo(1, -1);
+      g.moveTo(5, 7); g.lineTo(7, 5); g.stroke();
+      canvasPatterns[colour] = g.createPattern(c, 'repeat');
+    }
+    return canvasPatterns[colour];
+  }
   function hatch(colour) {
     var id = 'vn-hatch-' + colour.replace(/[^0-9a-zA-Z]/g, '');
     if (!document.getElementById(id)) {
@@ -103,7 +116,7 @@ var {{ this.get_name() }} = (function() {
       if (fill[code]) { s.fillColor = fill[code]; }
       if (hatched[code]) {
         {%- if this.canvas %}
-        Object.assign(s, {color: {{ this.hatch_colour_js }}, dashArray: '3 3', weight: 1});
+        s.fillColor = canvasHatch(s.fillColor || '#bdbdbd');
         {%- else %}
         s.fillColor = hatch(s.fillColor || '#bdbdbd');
         {%- endif %}

@@ -203,7 +203,7 @@ def build(
     return BuiltView(m, overlay, colouring.legend, mapstyle.map_title(view, provinces=provinces, communes=communes))
 
 
-PROVINCE_DOT_STYLE = {"radius": 6, "color": mapstyle.HATCH_COLOUR, "weight": 2, "fillOpacity": 1}
+PROVINCE_DOT_STYLE = {"radius": 5, "color": mapstyle.HATCH_COLOUR, "weight": 2, "fillOpacity": 1}
 
 
 def _source(geometry: str) -> dict:
