@@ -142,15 +142,14 @@ def test_old_boundaries_are_labelled_reconstructed():
     assert not at.exception
 
 
-def legend_text(at: AppTest) -> str:
-    return next(m.value for m in at.markdown if "Gạch chéo" in m.value)
+def legend_text(at: AppTest, title: str) -> str:
+    return next(m.value for m in at.markdown if title in m.value)
 
 
 def test_national_legend_states_the_classes_and_the_province_reports():
     at = open_map()  # the demonstration data: every province also reports for itself
     assert not at.exception
-    legend = legend_text(at)
-    assert "Tỉ lệ xã “xanh”" in legend
+    legend = legend_text(at, "Tỉ lệ xã “xanh”")
     assert "phân vị của 34 tỉnh" in legend  # how the classes are cut
     assert "dưới " in legend and "trở lên" in legend  # the classes' bounds, in Vietnamese
     assert "Chấm tròn: báo cáo cấp tỉnh" in legend
@@ -160,7 +159,7 @@ def test_national_legend_states_the_classes_and_the_province_reports():
 def test_province_legend_marks_stale_communes_and_the_province_report():
     at = open_map(province="01")
     assert not at.exception
-    legend = legend_text(at)
+    legend = legend_text(at, "Tiến độ thực hiện nhiệm vụ")
     assert "Gạch chéo: chưa báo cáo hoặc báo cáo quá hạn 16:00" in legend
     assert "Báo cáo cấp tỉnh (nhiệm vụ của chính tỉnh" in legend
     at.radio(key="map_mode").set_value("merge").run()
