@@ -128,7 +128,7 @@ var {{ this.get_name() }} = (function() {
     onEachFeature: function(f, l) {
       if (!{{ 'true' if this.interactive else 'false' }}) { return; }
       var tip = document.createElement('div'), extra = tips[f.properties.code];
-      tip.style.whiteSpace = 'pre-line';
+      tip.style.whiteSpace = 'pre';  // line breaks kept, no wrapping (Leaflet sizes the tooltip to its text)
       tip.textContent = f.properties.label + (extra ? '\\n' + extra : '');
       l.bindTooltip(tip, {sticky: true});
     }
@@ -203,7 +203,7 @@ var {{ this.get_name() }} = (function() {
     m.setStyle({fillColor: p[2]});
     m.feature = {type: 'Feature', properties: {code: p[4], kind: {{ this.kind_js }}, label: p[3]}};
     var tip = document.createElement('div');
-    tip.style.whiteSpace = 'pre-line';
+    tip.style.whiteSpace = 'pre';  // line breaks kept, no wrapping (Leaflet sizes the tooltip to its text)
     tip.textContent = p[3];
     m.bindTooltip(tip, {sticky: true});
     group.addLayer(m);
