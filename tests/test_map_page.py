@@ -158,3 +158,27 @@ def test_old_commune_panel_says_how_far_its_boundary_can_be_trusted():
     assert "Cách dựng: " in texts and "ranh giới dựng lại" in texts
     legend = next(m.value for m in at.markdown if m.value.startswith("**Xã cũ dựng lại"))
     assert legend.count("<svg") == len(confidence.CLASSES)  # one line sample per class
+
+
+def legend_text(at: AppTest, title: str) -> str:
+    return next(m.value for m in at.markdown if title in m.value)
+
+
+def test_national_legend_states_the_classes_and_the_province_reports():
+    at = open_map()  # the demonstration data: every province also reports for itself
+    assert not at.exception
+    legend = legend_text(at, "Tỉ lệ xã “xanh”")
+    assert "phân vị của 34 tỉnh" in legend  # how the classes are cut
+    assert "dưới " in legend and "trở lên" in legend  # the classes' bounds, in Vietnamese
+    assert "Chấm tròn: báo cáo cấp tỉnh" in legend
+    assert "không tính vào tỉ lệ xã" in legend  # how they relate to the communes' share
+
+
+def test_province_legend_marks_stale_communes_and_the_province_report():
+    at = open_map(province="01")
+    assert not at.exception
+    legend = legend_text(at, "Tiến độ thực hiện nhiệm vụ")
+    assert "Gạch chéo: chưa báo cáo hoặc báo cáo quá hạn 16:00" in legend
+    assert "Báo cáo cấp tỉnh (nhiệm vụ của chính tỉnh" in legend
+    at.radio(key="map_mode").set_value("merge").run()
+    assert not any("Gạch chéo" in m.value or "cấp tỉnh" in m.value for m in at.markdown)  # no status in merge mode

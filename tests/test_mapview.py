@@ -1,7 +1,10 @@
 """Map assembly: offline assets only, escaped data, click handling."""
 
+import datetime as dt
 import json
 import re
+import shutil
+import subprocess
 
 import geopandas as gpd
 import pandas as pd
@@ -172,3 +175,119 @@ def test_tiles_only_when_configured(monkeypatch):
     monkeypatch.setenv("VNMAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
     html = leaflet.base_map(tiles=leaflet.configured_tiles()).get_root().render()
     assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in html and "OpenStreetMap contributors" in html
+
+
+# --- the base map stays the same when only the overlay changes (the reader's zoom is kept) ---------------
+
+
+def built_with(view, *, status=None, province_reports=None):
+    communes, provinces, crosswalk = tiny()
+    communes = communes.assign(label=communes["full_name"], kind="commune")
+    return mapview.build(
+        view,
+        communes=communes,
+        provinces=provinces,
+        crosswalk=crosswalk,
+        geometry=lambda kind, prov: "/app/static/geo/v1/" + kind + ".json",
+        merge=merge_structure(crosswalk),
+        status=status,
+        province_reports=province_reports,
+    )
+
+
+def component_key(built) -> str:
+    """The key streamlit-folium gives the component: a hash of the base map's script (see st_folium)."""
+    from streamlit_folium import _get_map_string, generate_js_hash
+
+    built.base.get_root().render()
+    return generate_js_hash(_get_map_string(built.base), "map")
+
+
+def test_mode_date_layers_and_selection_leave_the_base_map_unchanged():
+    status = pd.DataFrame(
+        {
+            "code": ["00001", "00002"],
+            "task_class": ["green", "red"],
+            "centre_class": ["operating", "gaps"],
+            "reported_at": pd.to_datetime(["2025-10-01 09:00", "2025-10-01 10:00"]).tz_localize("Asia/Ho_Chi_Minh"),
+            "stale": [False, True],
+            "conflict": ["", ""],
+            "is_demo": [False, False],
+        }
+    )
+    first = built_with(ViewState(province="01", mode="task"), status=status)
+    keys = {
+        component_key(built_with(ViewState(province="01", mode=mode), status=status))
+        for mode in ("task", "centre", "merge")
+    }
+    keys.add(component_key(built_with(ViewState(province="01", mode="task", date=dt.date(2025, 10, 15)))))
+    keys.add(component_key(built_with(ViewState(province="01", unit="00002", layers=("old_communes",)))))
+    assert keys == {component_key(first)}
+
+    # ...while what is drawn does change, and another province is another frame (fitted to it).
+    def fills(built):
+        return [c.fill_js for c in built.overlay._children.values() if isinstance(c, leaflet.UnitLayer)]
+
+    assert fills(built_with(ViewState(province="01", mode="centre"), status=status)) != fills(first)
+    assert component_key(built_with(ViewState(province="79"))) != component_key(first)
+
+
+def test_overlay_carries_stripes_tooltip_lines_and_province_dots():
+    status = pd.DataFrame(
+        {
+            "code": ["00001", "00002", "00003"],
+            "task_class": ["green", "grey", "amber"],
+            "centre_class": ["operating", "gaps", "operating"],
+            "reported_at": pd.to_datetime(["2025-10-01 09:00", "2025-09-01 10:00", "2025-10-01 11:00"]).tz_localize(
+                "Asia/Ho_Chi_Minh"
+            ),
+            "stale": [False, True, False],
+            "conflict": ["", "", ""],
+            "is_demo": [False, False, False],
+        }
+    )
+    html = built_with(ViewState(province="01"), status=status).map.get_root().render()
+    assert '{"00002":1}' in html  # the stale commune is striped
+    assert "Báo cáo quá hạn 16:00 (gần nhất 01/09/2025 10:00)" in html
+    reports = pd.DataFrame(
+        {
+            "code": ["01", "79"],
+            "task_class": ["amber", "grey"],
+            "centre_class": ["operating", "unknown"],
+            "tasks_total": pd.array([10, pd.NA], dtype="Int64"),
+            "tasks_done": pd.array([4, pd.NA], dtype="Int64"),
+            "tasks_overdue": pd.array([0, pd.NA], dtype="Int64"),
+            "reported_at": pd.to_datetime(["2025-10-01 08:00", None]).tz_localize("Asia/Ho_Chi_Minh"),
+            "stale": [False, True],
+        }
+    )
+    national = built_with(ViewState(), status=status, province_reports=reports)
+    html = national.map.get_root().render()
+    assert html.count("L.circleMarker") == 1 and "Báo cáo cấp tỉnh: Vàng, 4/10 nhiệm vụ xong" in html
+    assert any(kind == "dot" for kind, *_ in national.legend.marks)
+    province = built_with(ViewState(province="01"), status=status, province_reports=reports)
+    assert any("Báo cáo cấp tỉnh" in n for n in province.legend.notes)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
+def test_map_scripts_parse_as_javascript(tmp_path):
+    """Every script of a map with striped units, tooltip lines and dots is valid JavaScript."""
+    status = pd.DataFrame(
+        {
+            "code": ["00001"],
+            "task_class": ["grey"],
+            "centre_class": ["unknown"],
+            "reported_at": pd.to_datetime([None]).tz_localize("Asia/Ho_Chi_Minh"),
+            "stale": [True],
+            "conflict": [""],
+            "is_demo": [False],
+        }
+    )
+    for view in (ViewState(province="01"), ViewState(level="commune"), ViewState(layers=("old_communes",))):
+        html = built_with(view, status=status).map.get_root().render()
+        scripts = re.findall(r"<script>(.*?)</script>", html, flags=re.S)
+        assert scripts
+        path = tmp_path / "map.js"
+        path.write_text("\n;\n".join(scripts), encoding="utf-8")
+        result = subprocess.run(["node", "--check", str(path)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr

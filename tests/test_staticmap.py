@@ -10,11 +10,12 @@ import re
 import xml.etree.ElementTree as ET
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 from PIL import Image
 
-from lib.maps import static
+from lib.maps import static, style
 from lib.maps.urlstate import ViewState
 from lib.status.store import StatusStore
 
@@ -54,7 +55,11 @@ def test_national_png_is_wide_enough(tmp_path, small_inputs):
         assert image.format == "PNG"
         assert image.width >= 2000 and image.height >= 1500
         colours = {c for _, c in image.convert("RGB").getcolors(1_000_000)}
-    assert (0xFF, 0xEB, 0xEE) in colours or (0xFF, 0xCD, 0xD2) in colours  # share bins of mapstyle were painted
+    # The two provinces (50 % and 0 % green) fall in the two share classes the app's map uses.
+    bins = style.share_bins(style.share_breaks([0.5, 0.0]))
+    assert len(bins) == 2
+    for _, _, colour, _ in bins:
+        assert tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5)) in colours, colour
 
 
 def test_province_svg_has_title_legend_date_demo_labels_and_footer(tmp_path, small_inputs):
@@ -158,3 +163,29 @@ def test_offshore_zone_of_a_province_goes_to_an_inset(tmp_path, small_inputs):
     insets = [a for a in main.child_axes]
     assert len(insets) == 1 and insets[0].get_title().startswith("Đặc khu Hoàng Sa")
     assert static.offshore_codes(inputs.communes) == {"00005"}
+
+
+def test_stripes_and_province_reports_in_the_static_outputs(tmp_path, small_inputs, small_day):
+    inputs = small_inputs(tmp_path)
+    store = StatusStore(f"sqlite:///{tmp_path / 'status.sqlite'}")  # the fixture's store: add Hà Nội's own report
+    row = pd.DataFrame(
+        [("province", "01", pd.Timestamp(f"{small_day} 11:00", tz="Asia/Ho_Chi_Minh"), 5, 5, 0, "operating", "")],
+        columns=["level", "unit_code", "as_of", "tasks_total", "tasks_done", "tasks_overdue", "centre_state", "gaps"],
+    ).assign(note="", via_old_code="")
+    store.append(row, imported_by="test", source_name="tinh.xlsx", source_sha256="1" * 64, is_demo=True)
+    inputs.province_reports = static.province_reports_as_of(store, small_day)
+
+    national = static.render_map(ViewState(), inputs, tmp_path / "national.svg")
+    text = svg_texts(national)
+    assert "Chấm tròn: báo cáo cấp tỉnh — Xanh (1)" in text  # Hà Nội reports for itself
+    assert "không tính vào tỉ lệ xã" in text
+    # Quảng Trị: two of its three communes have no report on the day, so it is striped.
+    assert "Gạch chéo: quá nửa số xã chưa báo cáo hoặc quá hạn 16:00 (1)" in text
+    assert "<pattern" in national.read_text()  # matplotlib's hatch
+
+    province = static.render_map(ViewState(province="02"), inputs, tmp_path / "quang-tri.svg")
+    text = svg_texts(province)
+    assert "Gạch chéo: chưa báo cáo hoặc báo cáo quá hạn 16:00 (2)" in text
+    assert "Báo cáo cấp tỉnh" not in text  # Quảng Trị has no report of its own
+    text = svg_texts(static.render_map(ViewState(province="01"), inputs, tmp_path / "ha-noi.svg"))
+    assert "Báo cáo cấp tỉnh (nhiệm vụ của chính tỉnh, không tính vào các xã): Xanh, 5/5 nhiệm vụ xong" in text

@@ -135,6 +135,9 @@ as_of = mapview.as_of_time(view.date, default_as_of)
 status_frame = (
     None if view.mode == "merge" else cache.commune_status(default_url(), as_of.isoformat(), store.revision())
 )
+province_reports = (
+    None if view.mode == "merge" else cache.province_reports(default_url(), as_of.isoformat(), store.revision())
+)
 built = mapview.build(
     view,
     communes=communes,
@@ -146,13 +149,22 @@ built = mapview.build(
     as_of=as_of,
     pick_old=pick_old,
     tiles=leaflet.configured_tiles(),
+    province_reports=province_reports,
     old_communes=cache.layer("old_communes") if "old_communes" in available_layers else None,
 )
 map_col, panel_col = st.columns([3, 1.4])
 with map_col:
     st.subheader(md_escape(built.title), anchor=False)
+    # The base map (frame, extent) and the overlay (colours, layers, selection) go in apart: the
+    # component is keyed by the base's script, so a new colour mode or date only swaps the overlay
+    # and the reader's zoom and position stay (see lib.maps.view.BuiltView).
     clicked = st_folium(
-        built.map, key="map", height=640, use_container_width=True, returned_objects=["last_active_drawing"]
+        built.base,
+        feature_group_to_add=built.overlay,
+        key="map",
+        height=640,
+        use_container_width=True,
+        returned_objects=["last_active_drawing"],
     )
     new_view = mapview.apply_click(view, clicked, last=st.session_state.get("map_last_click"))
     if new_view is not None:

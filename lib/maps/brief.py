@@ -194,6 +194,10 @@ def _draw_figures(ax, lines: list[tuple[str, str]], legend: mapstyle.Legend) -> 
         ax.add_patch(Rectangle((0, y - 0.028), 0.05, 0.028, facecolor=colour, edgecolor="#616161", linewidth=0.5))
         ax.text(0.07, y - 0.014, f"{label} ({format_int(count)})", va="center", fontsize=6.6, color=TEXT)
         y -= 0.04
+    for kind, colour, label, count in legend.marks:
+        static.draw_marks(ax, 0, y - 0.028, 0.05, 0.028, kind, colour)
+        ax.text(0.07, y - 0.014, f"{label} ({format_int(count)})", va="center", fontsize=6.6, color=TEXT)
+        y -= 0.04
 
 
 def _table_lines(table: pd.DataFrame, width_chars: int) -> list[tuple[bool, str]]:

@@ -90,6 +90,12 @@ def _legend_html(legend, title: str, footer: str, lines: str = "") -> str:
         f"<span>{html.escape(label)} ({format_int(count)})</span></div>"
         for colour, label, count in legend.entries
     )
+    rows += "".join(
+        f'<div class="vn-row"><span class="vn-{"hatch" if kind == "hatch" else "dot"}" '
+        f'style="background-color:{html.escape(colour)}"></span>'
+        f"<span>{html.escape(label)} ({format_int(count)})</span></div>"
+        for kind, colour, label, count in legend.marks
+    )
     notes = "".join(
         f'<div class="{"vn-demo" if "MINH HOẠ" in n else "vn-note"}">{html.escape(n)}</div>' for n in legend.notes
     )
@@ -108,6 +114,9 @@ html, body {height: 100%; margin: 0; font-family: 'DejaVu Sans', Arial, sans-ser
   padding: 8px 10px; font-size: 12px; border-radius: 4px; max-width: 300px; box-shadow: 0 1px 4px rgba(0,0,0,0.3);}
 .vn-row {display: flex; align-items: center; gap: 6px; margin: 3px 0;}
 .vn-box {width: 14px; height: 14px; border: 1px solid #777; flex: none;}
+.vn-hatch {width: 14px; height: 14px; border: 1px solid #777; flex: none;
+  background-image: repeating-linear-gradient(45deg, rgba(33,33,33,0.75) 0 2px, transparent 2px 5px);}
+.vn-dot {width: 10px; height: 10px; margin: 0 2px; border: 2px solid #212121; border-radius: 50%; flex: none;}
 .vn-note {font-size: 11px; color: #555; margin-top: 4px;}
 .vn-lines {margin-top: 8px;}
 .vn-demo {font-size: 11px; color: #b71c1c; font-weight: bold; margin-top: 6px; border: 1px solid #b71c1c;

@@ -65,6 +65,50 @@ var {{ this.get_name() }} = (function() {
   var fill = {{ this.fill_js }}, outlined = {{ this.outlined_js }}, selected = {{ this.selected_js }};
   var base = {{ this.style_js }}, outline = {{ this.outline_js }}, highlight = {{ this.highlight_js }};
   var byClass = {{ this.by_class_js }};
+  var hatched = {{ this.hatched_js }}, tips = {{ this.tips_js }};
+  // Stale units are striped, so they are told apart without colour: the unit's own colour with
+  // dark diagonal lines, as an SVG pattern (province view) or a canvas pattern (national view;
+  // Leaflet's canvas renderer hands fillColor to ctx.fillStyle, which takes a CanvasPattern).
+  var canvasPatterns = {};
+  function canvasHatch(colour) {
+    if (!canvasPatterns[colour]) {
+      var c = document.createElement('canvas'), g = c.getContext('2d');
+      c.width = 6; c.height = 6;
+      g.fillStyle = colour; g.fillRect(0, 0, 6, 6);
+      g.strokeStyle = {{ this.hatch_colour_js }}; g.globalAlpha = 0.75; g.lineWidth = 1.5;
+      g.beginPath(); g.moveTo(0, 6); g.lineTo(6, 0); g.moveTo(-1, 1); g.lineTo(1, -1);
+      g.moveTo(5, 7); g.lineTo(7, 5); g.stroke();
+      canvasPatterns[colour] = g.createPattern(c, 'repeat');
+    }
+    return canvasPatterns[colour];
+  }
+  function hatch(colour) {
+    var id = 'vn-hatch-' + colour.replace(/[^0-9a-zA-Z]/g, '');
+    if (!document.getElementById(id)) {
+      var ns = 'http://www.w3.org/2000/svg', holder = document.getElementById('vn-hatch-defs');
+      if (!holder) {
+        holder = document.createElementNS(ns, 'svg');
+        holder.setAttribute('id', 'vn-hatch-defs');
+        holder.setAttribute('width', '0'); holder.setAttribute('height', '0');
+        holder.style.position = 'absolute';
+        holder.appendChild(document.createElementNS(ns, 'defs'));
+        document.body.appendChild(holder);
+      }
+      var p = document.createElementNS(ns, 'pattern');
+      p.setAttribute('id', id); p.setAttribute('patternUnits', 'userSpaceOnUse');
+      p.setAttribute('width', '7'); p.setAttribute('height', '7');
+      p.setAttribute('patternTransform', 'rotate(45)');
+      var r = document.createElementNS(ns, 'rect');
+      r.setAttribute('width', '7'); r.setAttribute('height', '7'); r.setAttribute('fill', colour);
+      var l = document.createElementNS(ns, 'line');
+      l.setAttribute('x1', '0'); l.setAttribute('y1', '0'); l.setAttribute('x2', '0'); l.setAttribute('y2', '7');
+      l.setAttribute('stroke', {{ this.hatch_colour_js }}); l.setAttribute('stroke-width', '2.2');
+      l.setAttribute('stroke-opacity', '0.75');
+      p.appendChild(r); p.appendChild(l);
+      holder.firstChild.appendChild(p);
+    }
+    return 'url(#' + id + ')';
+  }
   var layer = L.geoJSON(null, {
     interactive: {{ 'true' if this.interactive else 'false' }},
     {%- if this.canvas %}
@@ -74,15 +118,22 @@ var {{ this.get_name() }} = (function() {
       var code = f.properties.code, s = Object.assign({}, base);
       if (fill[code]) { s.fillColor = fill[code]; }
       if (f.properties.cls && byClass[f.properties.cls]) { Object.assign(s, byClass[f.properties.cls]); }
+      if (hatched[code]) {
+        {%- if this.canvas %}
+        s.fillColor = canvasHatch(s.fillColor || '#bdbdbd');
+        {%- else %}
+        s.fillColor = hatch(s.fillColor || '#bdbdbd');
+        {%- endif %}
+      }
       if (outlined[code]) { Object.assign(s, outline); }
       if (selected[code]) { Object.assign(s, highlight); }
       return s;
     },
     onEachFeature: function(f, l) {
       if (!{{ 'true' if this.interactive else 'false' }}) { return; }
-      var tip = document.createElement('div');
-      tip.textContent = f.properties.label;
-      tip.style.whiteSpace = 'pre';  // line breaks in a label start new lines (still text, never HTML)
+      var tip = document.createElement('div'), extra = tips[f.properties.code];
+      tip.style.whiteSpace = 'pre';  // line breaks kept, no wrapping (Leaflet sizes the tooltip to its text)
+      tip.textContent = f.properties.label + (extra ? '\\n' + extra : '');
       l.bindTooltip(tip, {sticky: true});
     }
   });
@@ -116,6 +167,9 @@ var {{ this.get_name() }} = (function() {
         by_class: dict[str, dict] | None = None,
         interactive: bool = True,
         canvas: bool = False,
+        hatched: set[str] = frozenset(),
+        tips: dict[str, str] | None = None,
+        hatch_colour: str = "#212121",
     ):
         super().__init__()
         self._name = name
@@ -129,10 +183,52 @@ var {{ this.get_name() }} = (function() {
         self.fill_js = _js(fill or {})
         self.outlined_js = _js({c: 1 for c in sorted(outlined)})
         self.selected_js = _js({c: 1 for c in sorted(selected)})
+        self.hatched_js = _js({c: 1 for c in sorted(hatched)})
+        self.tips_js = _js(dict(sorted((tips or {}).items())))
+        self.hatch_colour_js = _js(hatch_colour)
         self.style_js = _js(style or {"color": "#ffffff", "weight": 0.4, "fillOpacity": 0.75, "fillColor": "#bdbdbd"})
         self.outline_js = _js(outline or {"color": "#6a1b9a", "weight": 1.5})
         self.highlight_js = _js(highlight or {"color": "#000000", "weight": 3, "fillOpacity": 0.9})
         self.by_class_js = _js(by_class or {})
+
+
+class PointLayer(MacroElement):
+    """Round markers (lat, lng, colour, tooltip text, code): a province's own report, shown inside it.
+
+    Each marker carries the feature properties of its province (code, kind "province"), so a
+    click on it does what a click on the province does. Tooltips are text only.
+    """
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = (function() {
+  var group = L.featureGroup();
+  {{ this.points_js }}.forEach(function(p) {
+    var m = L.circleMarker([p[0], p[1]], {{ this.style_js }});
+    m.setStyle({fillColor: p[2]});
+    m.feature = {type: 'Feature', properties: {code: p[4], kind: {{ this.kind_js }}, label: p[3]}};
+    var tip = document.createElement('div');
+    tip.style.whiteSpace = 'pre';  // line breaks kept, no wrapping (Leaflet sizes the tooltip to its text)
+    tip.textContent = p[3];
+    m.bindTooltip(tip, {sticky: true});
+    group.addLayer(m);
+  });
+  group.addTo({{ this._parent.get_name() }});
+  return group;
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, points: list[tuple[float, float, str, str, str]], *, name: str, kind: str, style: dict):
+        super().__init__()
+        self._name = name
+        self.points_js = _js(
+            [[round(lat, 5), round(lng, 5), colour, text, code] for lat, lng, colour, text, code in points]
+        )
+        self.kind_js = _js(kind)
+        self.style_js = _js(style)
 
 
 def configured_tiles() -> tuple[str, str] | None:

@@ -67,6 +67,8 @@ class MapInputs:
     as_of: dt.date | None  # the date the status is shown at (None: no status)
     version: str
     sources: list[str]
+    # lib.status.status.province_reported_status at the same time: the provinces' own reports
+    province_reports: pd.DataFrame | None = None
 
 
 def source_names(geodata_dir: Path = geodata.DEFAULT_DIR) -> list[str]:
@@ -102,6 +104,14 @@ def status_as_of(
         moment = dt.datetime.combine(date, dt.time(23, 59, 59), tzinfo=LOCAL_TZ)
     frame = status_lib.commune_status(store, as_of=moment, codes=codes)
     return frame, pd.Timestamp(moment).tz_convert(LOCAL_TZ).date()
+
+
+def province_reports_as_of(store, as_of: dt.date | None) -> pd.DataFrame | None:
+    """The provinces' own reports (level "province") at the end of ``as_of`` (see :func:`status_as_of`)."""
+    if store is None or as_of is None:
+        return None
+    moment = dt.datetime.combine(as_of, dt.time(23, 59, 59), tzinfo=LOCAL_TZ)
+    return status_lib.province_reported_status(store, as_of=moment)
 
 
 def open_store(url: str | None = None, *, demo: bool = False, scratch: Path | None = None):
@@ -145,6 +155,7 @@ def load_inputs(
         as_of=as_of,
         version=geodata.load_manifest(geodata_dir)["version"],
         sources=source_names(geodata_dir),
+        province_reports=province_reports_as_of(store, as_of),
     )
 
 
@@ -174,13 +185,18 @@ def colouring_of(view: ViewState, inputs: MapInputs, shown: pd.DataFrame) -> map
             commune_province=inputs.communes.set_index("code")["province_code"],
             old_provinces=inputs.crosswalk.groupby("new_province_code")["old_province_code"].nunique(),
             as_of=inputs.as_of,
+            province_reports=inputs.province_reports if view.mode != "merge" else None,
         )
     status = inputs.status
     if status is not None and view.province:  # notes (conflicts, demo) count only the communes shown
         status = status[status["code"].isin(set(shown["code"]))]
-    return mapstyle.colour_communes(
+    colouring = mapstyle.colour_communes(
         view.mode, pd.Index(shown["code"]), status=status, merge=inputs.merge, as_of=inputs.as_of
     )
+    note = mapstyle.province_report_note(inputs.province_reports, view.province) if view.province else None
+    if note and view.mode != "merge":
+        colouring.legend.notes.append(note)
+    return colouring
 
 
 def footer_text(inputs: MapInputs, *, made: dt.date | None = None) -> str:
@@ -410,6 +426,11 @@ def draw_map(ax, view: ViewState, inputs: MapInputs, *, labels: bool = True) -> 
         pad = 0.02 * max(maxx - minx, maxy - miny)
     fills = units["code"].map(colouring.fill).fillna(mapstyle.GREY)
     units.plot(ax=ax, color=list(fills), edgecolor="white", linewidth=0.35 if view.province else 0.12, zorder=2)
+    if colouring.hatched:  # stale units striped, told apart without colour (as on the app's map)
+        with matplotlib.rc_context({"hatch.color": mapstyle.HATCH_COLOUR, "hatch.linewidth": HATCH_WIDTH}):
+            units[units["code"].isin(colouring.hatched)].plot(
+                ax=ax, facecolor="none", edgecolor=mapstyle.HATCH_COLOUR, hatch=HATCH, linewidth=0, zorder=2.5
+            )
     if colouring.outlined:
         units[units["code"].isin(colouring.outlined)].plot(
             ax=ax,
@@ -420,6 +441,18 @@ def draw_map(ax, view: ViewState, inputs: MapInputs, *, labels: bool = True) -> 
         )
     outline = provinces[provinces["code"] == view.province] if view.province else provinces
     outline.boundary.plot(ax=ax, color="#424242", linewidth=1.2 if view.province else 0.5, zorder=4)
+    if colouring.dots:  # the provinces' own reports, a dot inside each
+        own = units[units["code"].isin(set(colouring.dots))]
+        spots = shapely.get_coordinates(own.geometry.representative_point().values)
+        ax.scatter(
+            spots[:, 0],
+            spots[:, 1],
+            s=DOT_SIZE,
+            c=[colouring.dots[c] for c in own["code"]],
+            edgecolors=mapstyle.HATCH_COLOUR,
+            linewidths=1.2,
+            zorder=5,
+        )
     _fit_extent(ax, (minx - pad, miny - pad, maxx + pad, maxy + pad))
     ax.set_axis_off()
     extent = (*ax.get_xlim(), *ax.get_ylim())
@@ -431,6 +464,20 @@ def draw_map(ax, view: ViewState, inputs: MapInputs, *, labels: bool = True) -> 
         offshore = offshore_zones(inputs.communes) if not view.province else None
         _labels(ax, ax.figure.canvas.get_renderer(), view, units[~units["code"].isin(far)], provinces, offshore)
     return colouring
+
+
+HATCH = "////"
+HATCH_WIDTH = 0.6
+DOT_SIZE = 42  # points², about the app's 6 px marker
+
+
+def draw_marks(ax, x: float, y: float, w: float, h: float, kind: str, colour: str) -> None:
+    """The legend swatch of a mark: a striped box (``mapstyle.HATCH``) or a dot (``mapstyle.DOT``)."""
+    if kind == mapstyle.HATCH:
+        with matplotlib.rc_context({"hatch.color": mapstyle.HATCH_COLOUR, "hatch.linewidth": HATCH_WIDTH}):
+            ax.add_patch(Rectangle((x, y), w, h, facecolor=colour, edgecolor="#616161", hatch=HATCH, linewidth=0.6))
+    else:
+        ax.scatter([x + w / 2], [y + h / 2], s=DOT_SIZE, c=[colour], edgecolors=mapstyle.HATCH_COLOUR, linewidths=1.2)
 
 
 INSET_CORNERS = ((0.64, 0.03), (0.64, 0.64), (0.02, 0.64))  # lower right, upper right, upper left (axes fraction)
@@ -491,6 +538,12 @@ def draw_legend(ax, legend: mapstyle.Legend, *, width: int = 38, fontsize: float
             color=TEXT,
             transform=ax.transData,
         )
+        y -= step * (lines + 0.5)
+    for kind, colour, label, count in legend.marks:
+        text = textwrap.fill(f"{label} ({format_int(count)})", width)
+        lines = text.count("\n") + 1
+        draw_marks(ax, 0, y - 0.022, 0.07, 0.022, kind, colour)
+        ax.text(0.1, y - 0.011, text, fontsize=fontsize, va="center" if lines == 1 else "top", color=TEXT)
         y -= step * (lines + 0.5)
     y -= step * 0.5
     for note in legend.notes:

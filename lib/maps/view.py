@@ -38,7 +38,7 @@ class KeepLayerOrder(MacroElement):
         """
 {% macro script(this, kwargs) %}
 (function() {
-  var layers = [{{ this.names | join(', ') }}];
+  var layers = [{% for layer in this.layers %}{{ layer.get_name() }}{{ ', ' if not loop.last }}{% endfor %}];
   layers.forEach(function(l) {
     // addData calls itself once per feature: restack once, when the outermost call returns,
     // so the order is right before anything can be clicked.
@@ -57,18 +57,33 @@ class KeepLayerOrder(MacroElement):
     def __init__(self, layers: list[MacroElement]):
         super().__init__()
         self._name = "keep_layer_order"
-        self.names = [layer.get_name() for layer in layers]
+        self.layers = layers  # names read when rendered: streamlit-folium renames the elements first
 
 
 @dataclass
 class BuiltView:
-    """A ready folium map with its legend and a title that says what it shows; with the old communes
-    drawn, ``old_lines`` explains their line styles (confidence classes)."""
+    """A ready map with its legend and a title that says what it shows; with the old communes drawn,
+    ``old_lines`` explains their line styles (confidence classes).
 
-    map: folium.Map
+    ``base`` holds only what fixes the map's frame (Leaflet, tiles, the extent of the province or
+    country); ``overlay`` holds every layer that changes with the colour mode, the date, the old
+    boundaries or the selection. The page gives them to ``st_folium`` apart
+    (``feature_group_to_add``), so that the component, keyed by the base map's script, is not
+    mounted again when only the overlay changes: the reader's zoom and position stay.
+    ``map`` is the whole map in one (for an HTML file).
+    """
+
+    base: folium.Map
+    overlay: folium.FeatureGroup
     legend: mapstyle.Legend
     title: str
     old_lines: mapstyle.LineLegend | None = None
+
+    @property
+    def map(self) -> folium.Map:
+        if self.overlay._parent is not self.base:
+            self.overlay.add_to(self.base)
+        return self.base
 
 
 def build(
@@ -84,12 +99,15 @@ def build(
     pick_old: bool = False,
     tiles: tuple[str, str] | None = None,
     as_of: dt.datetime | None = None,
+    province_reports: pd.DataFrame | None = None,
 ) -> BuiltView:
     """Assemble the map for ``view``.
 
     ``geometry(kind, province)`` returns where a layer's GeoJSON comes from: a URL path
     ("/app/static/…", fetched by the browser) or the GeoJSON text itself (inlined). Either is
     prepared once, so only the colour table changes when the colour mode does.
+    ``province_reports`` (``lib.status.status.province_reported_status``) adds the provinces' own
+    reports: dots on the national province map, a legend line in a province's view.
     """
     if view.province:
         shown = communes[communes["province_code"] == view.province]
@@ -97,6 +115,7 @@ def build(
     else:
         shown, bounds = communes, None
     m = leaflet.base_map(bounds=bounds, tiles=tiles)
+    overlay = folium.FeatureGroup(name="vn-overlay", control=False)
     if not view.province and view.level == "province":
         colouring = mapstyle.colour_provinces(
             view.mode,
@@ -105,6 +124,7 @@ def build(
             commune_province=communes.set_index("code")["province_code"],
             old_provinces=crosswalk.groupby("new_province_code")["old_province_code"].nunique(),
             as_of=as_of,
+            province_reports=province_reports if view.mode != "merge" else None,
         )
         data, selected = geometry("national_provinces", ""), set()
     else:
@@ -123,6 +143,9 @@ def build(
             outlined=colouring.outlined,
             selected=selected,
             outline={"color": colouring.outline_colour, "weight": 1.5},
+            hatched=colouring.hatched,
+            tips=colouring.tips,
+            hatch_colour=mapstyle.HATCH_COLOUR,
             style={
                 "color": "#ffffff",
                 "weight": 0.5 if view.province else 0.25,
@@ -130,8 +153,12 @@ def build(
                 "fillColor": mapstyle.GREY,
             },
             canvas=not view.province,
-        ).add_to(m)
+        ).add_to(overlay)
     ]  # canvas draws 3,321 polygons far faster than SVG
+    if view.province and view.mode != "merge":
+        note = mapstyle.province_report_note(province_reports, view.province)
+        if note:
+            colouring.legend.notes.append(note)
     for kind in reversed(view.layers):  # provinces drawn last, on top
         clickable = pick_old and kind == "old_communes"
         style = {**OLD_LINE_STYLES[kind], "fill": True, "fillOpacity": 0.02} if clickable else OLD_LINE_STYLES[kind]
@@ -144,7 +171,7 @@ def build(
                 selected={view.old} if clickable and view.old else set(),
                 highlight={"color": "#ff6f00", "weight": 3},
                 by_class=mapstyle.OLD_COMMUNE_CLASS_LINES if kind == "old_communes" else None,
-            ).add_to(m)
+            ).add_to(overlay)
         )
     if view.layers:
         colouring.legend.notes.append("Ranh giới cũ là ranh giới dựng lại, gần đúng: xem Dữ liệu › SOURCES.md.")
@@ -167,12 +194,27 @@ def build(
                     name="predecessors",
                     interactive=False,
                     style={"color": "#ff6f00", "weight": 2.5, "fill": False},
-                ).add_to(m)
+                ).add_to(overlay)
             )
     if len(stacked) > 1:  # fetched layers add their polygons in whatever order the fetches complete
-        KeepLayerOrder(stacked).add_to(m)
+        KeepLayerOrder(stacked).add_to(overlay)
+    if colouring.dots:
+        points = provinces[provinces["code"].isin(set(colouring.dots))]
+        spots = points.geometry.representative_point()
+        leaflet.PointLayer(
+            [
+                (pt.y, pt.x, colouring.dots[code], f"{name}\n{colouring.tips.get(code, '')}", code)
+                for code, name, pt in zip(points["code"], points["full_name"], spots, strict=False)
+            ],
+            name="province_reports",
+            kind="province",
+            style=PROVINCE_DOT_STYLE,
+        ).add_to(overlay)
     title = mapstyle.map_title(view, provinces=provinces, communes=communes)
-    return BuiltView(m, colouring.legend, title, old_lines=old_lines)
+    return BuiltView(m, overlay, colouring.legend, title, old_lines=old_lines)
+
+
+PROVINCE_DOT_STYLE = {"radius": 5, "color": mapstyle.HATCH_COLOUR, "weight": 2, "fillOpacity": 1}
 
 
 def _source(geometry: str) -> dict:

@@ -211,6 +211,7 @@ def briefing_inputs(url: str, day: str, revision: int):
         as_of=dt.date.fromisoformat(shown) if shown else None,
         version=manifest()["version"],
         sources=staticmap.source_names(geodata.DEFAULT_DIR),
+        province_reports=province_reports(url, f"{shown}T23:59:59+07:00", revision) if shown else None,
     )
 
 
@@ -335,3 +336,15 @@ def quality_issues(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFrame:
         new_provinces=layer("new_provinces", geodata_dir),
         **quality_report.load_inputs(Path(geodata_dir)),
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def province_reports(url: str, as_of: str, revision: int) -> pd.DataFrame:
+    """``lib.status.status.province_reported_status`` at ISO time ``as_of``: what each province
+    reports for its own (province-level) tasks, for the map's dots and legend."""
+    import datetime as dt
+
+    from lib.status import status
+
+    codes = sorted(crosswalk()["new_province_code"].unique())
+    return status.province_reported_status(status_store(url), as_of=dt.datetime.fromisoformat(as_of), codes=codes)

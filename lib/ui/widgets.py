@@ -22,6 +22,7 @@ def legend(legend: Legend) -> None:
         f"<span>{html.escape(label)} ({format_int(count)})</span></div>"
         for colour, label, count in legend.entries
     )
+    rows += "".join(_mark_row(kind, colour, label, count) for kind, colour, label, count in legend.marks)
     notes = "".join(f'<div style="font-size:0.85em;color:#555">{html.escape(n)}</div>' for n in legend.notes)
     st.markdown(f"**{html.escape(legend.title)}**<div>{rows}</div>{notes}", unsafe_allow_html=True)
 
@@ -37,6 +38,24 @@ def line_legend(legend: LineLegend | None) -> None:
     )
     notes = "".join(f'<div style="font-size:0.85em;color:#555">{html.escape(n)}</div>' for n in legend.notes)
     st.markdown(f"**{html.escape(legend.title)}**<div>{rows}</div>{notes}", unsafe_allow_html=True)
+
+
+def _mark_row(kind: str, colour: str, label: str, count: int) -> str:
+    """A legend row of a mark drawn without colour: stripes (stale units) or a dot (a province's own report)."""
+    if kind == "hatch":
+        swatch = (
+            f"width:14px;height:14px;border:1px solid #777;background-color:{html.escape(colour)};"
+            "background-image:repeating-linear-gradient(45deg,rgba(33,33,33,.75) 0 2px,transparent 2px 5px)"
+        )
+    else:
+        swatch = (
+            "width:10px;height:10px;margin:0 2px;border:2px solid #212121;border-radius:50%;"
+            f"background:{html.escape(colour)}"
+        )
+    return (
+        f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0">'
+        f'<span style="{swatch};flex:none"></span><span>{html.escape(label)} ({format_int(count)})</span></div>'
+    )
 
 
 def status_lines(row: dict) -> None:

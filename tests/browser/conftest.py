@@ -228,16 +228,21 @@ _MAPS_DRAWN = f"""() => [...document.querySelectorAll('{MAP_FRAME}')].every(f =>
   const map = f.contentWindow && f.contentWindow.map;
   return !!map && Object.values(map._layers).some(l => l.feature);
 }})"""
-# The map on screen is not the one marked before the action, and it holds at least n units.
+# The map on screen holds at least n units that were not there before the action: a new map,
+# or the same map (kept, with its zoom and position) whose layers the rerun replaced.
 _NEW_MAP_DRAWN = f"""(n) => {{
   const frames = document.querySelectorAll('{MAP_FRAME}');
   if (frames.length !== 1) return false;
   const map = frames[0].contentWindow && frames[0].contentWindow.map;
-  return !!map && !map.__seenBeforeRerun && Object.values(map._layers).filter(l => l.feature).length >= n;
+  return !!map && Object.values(map._layers).filter(l => l.feature && !l.__seenBeforeRerun).length >= n;
 }}"""
 _MARK_MAP = f"""() => {{
   const f = document.querySelector('{MAP_FRAME}');
-  if (f && f.contentWindow && f.contentWindow.map) f.contentWindow.map.__seenBeforeRerun = true;
+  const map = f && f.contentWindow && f.contentWindow.map;
+  if (map) {{
+    map.__seenBeforeRerun = true;
+    Object.values(map._layers).forEach(l => {{ l.__seenBeforeRerun = true; }});
+  }}
 }}"""
 
 
@@ -276,9 +281,10 @@ def rerun(page, *, new_map: int | None = None, timeout: float = 120_000):
 
     Before the body, the number of finished script runs is noted and the map on screen (if any)
     is marked. After it: the server must have finished a later run and be idle, the app frame must
-    show no running state and no stale element, and — with ``new_map=n`` — the map on screen must be
-    a new one (not the marked one: streamlit-folium builds a new map when its content changes) that
-    holds at least ``n`` units. Clicking the old map in that window is the race this avoids.
+    show no running state and no stale element, and — with ``new_map=n`` — the map on screen must
+    hold at least ``n`` units drawn after the action: a new map when its frame changed (another
+    province), or the same map with its layers replaced (another colour mode, date or layer; the
+    map keeps its zoom). Clicking the old drawing in that window is the race this avoids.
     """
     wait_for_app(page, timeout)  # act on an app at rest, so the run counted below is the action's
     before = page.script_runs.finished

@@ -122,3 +122,75 @@ def test_old_commune_lines_and_tooltip_show_the_confidence_class(app_url, page):
     assert lines[0].startswith("Phường Phúc Xá (cũ") and lines[1] == expected
     assert lines[2] == f"Cách dựng: {confidence.method_label(method)}"
     page.screenshot(path=str(artifact("map_old_commune_tooltip.png")))
+
+
+_VIEW = "() => { const c = window.map.getCenter(); return [c.lat, c.lng, window.map.getZoom()]; }"
+_AT_REST = (
+    "() => !!window.map && !window.map._animatingZoom && !(window.map._panAnim && window.map._panAnim._inProgress)"
+)
+_FILLS = """() => [...new Set(Object.values(window.map._layers).filter(l => l.feature && l.options)
+  .map(l => l.options.fillColor))].sort()"""
+
+
+def _settle_after(frame, action) -> None:
+    """Do ``action`` and wait for the map's last "moveend" it causes (after any zoom animation or
+    drag inertia), then for Leaflet to be at rest."""
+    frame.evaluate(
+        "() => { window.__settled = false; window.map.off('moveend', window.__onSettle);"
+        " window.__onSettle = () => { window.__settled = !window.map._animatingZoom; };"
+        " window.map.on('moveend', window.__onSettle); }"
+    )
+    action()
+    frame.wait_for_function(f"() => window.__settled && ({_AT_REST})()", timeout=30_000, polling=50)
+    frame.evaluate("() => window.map.off('moveend', window.__onSettle)")
+
+
+def _zoom_and_pan(page, frame) -> list[float]:
+    """Zoom in with the wheel and drag the map, as a reader does; the view once Leaflet is at rest."""
+    start = frame.evaluate(_VIEW)
+    box = page.locator('iframe[title="streamlit_folium.st_folium"]').bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    _settle_after(frame, lambda: page.mouse.wheel(0, -600))
+
+    def drag():
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x - 120, y + 80, steps=8)
+        page.mouse.up()
+
+    _settle_after(frame, drag)
+    wait_for_app(page)  # a move that made the component report back has had its rerun
+    view = frame.evaluate(_VIEW)
+    assert view[2] >= start[2] + 1 and (view[0], view[1]) != (start[0], start[1])
+    return view
+
+
+def test_colour_mode_and_date_keep_zoom_and_position(app_url, page):
+    page.goto(f"{app_url}/?province=01")
+    frame = wait_for_units(page, 126)
+    wait_for_app(page)
+    view = _zoom_and_pan(page, frame)
+    fills = frame.evaluate(_FILLS)
+
+    with rerun(page, new_map=126):  # the colour mode: the overlay is replaced, the map is not
+        page.get_by_text("Trung tâm phục vụ hành chính công", exact=True).click()
+    frame = map_frame(page)
+    assert frame.evaluate("() => window.map.__seenBeforeRerun === true")  # the same Leaflet map
+    assert frame.evaluate(_VIEW) == pytest.approx(view, abs=1e-9)
+    assert frame.evaluate(_FILLS) != fills  # and it does show the new colours
+    page.get_by_text("Đang hoạt động đầy đủ", exact=False).first.wait_for(timeout=10_000)  # the legend
+    page.screenshot(path=str(artifact("map_zoom_kept_after_mode.png")))
+
+    label = "Số liệu tính đến ngày"
+    with rerun(page, new_map=126):  # the date field's day and month segments, typed as a reader does
+        page.get_by_role("spinbutton", name=f"day, {label}").click()
+        page.keyboard.type("15")
+        page.get_by_role("spinbutton", name=f"month, {label}").click()
+        page.keyboard.type("10")
+        page.get_by_text("Tô màu theo").click()  # the field commits its value when it loses focus
+    frame = map_frame(page)
+    assert "date=2025-10-15" in page.url
+    assert frame.evaluate("() => window.map.__seenBeforeRerun === true")
+    assert frame.evaluate(_VIEW) == pytest.approx(view, abs=1e-9)
+    assert page.requests.foreign() == []
