@@ -324,6 +324,56 @@ class StatusStore:
             query = query.where(batches_table.c.is_demo == sa.false())
         return self._read(query)
 
+    def batch_ids(self) -> list[int]:
+        """Ids of every stored batch, ascending (a small read: lets a cache tell which batches it lacks)."""
+        with self.engine.connect() as conn:
+            return [int(v) for v in conn.execute(sa.select(batches_table.c.id).order_by(batches_table.c.id)).scalars()]
+
+    def report_counts(self, batch_ids: list[int], *, level: str = "commune") -> pd.DataFrame:
+        """The counts of every report of ``level`` in the batches ``batch_ids``, in one read (daily series).
+
+        Columns: id, batch_id, unit_code, as_of (tz-aware UTC), tasks_total, tasks_done, tasks_overdue,
+        via_old_code. The centre and gaps are left out (see :meth:`reports_by_id`): fewer values to carry.
+        """
+        r = reports_table
+        columns = [r.c.id, r.c.batch_id, r.c.unit_code, r.c.as_of, r.c.tasks_total, r.c.tasks_done]
+        columns += [r.c.tasks_overdue, r.c.via_old_code]
+        names = [c.name for c in columns]
+        if not batch_ids:
+            return self._typed(pd.DataFrame({name: pd.Series([], dtype=object) for name in names}))
+        query = sa.select(*columns).where(r.c.level == level, r.c.batch_id.in_([int(b) for b in batch_ids]))
+        if self.is_sqlite:
+            # The driver's rows without SQLAlchemy's per-value conversion; times stay text and are parsed at once.
+            compiled = query.compile(self.engine, compile_kwargs={"literal_binds": True})
+            with self.engine.connect() as conn:
+                rows = conn.exec_driver_sql(str(compiled)).fetchall()
+        else:
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).all()
+        values = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+        frame = pd.DataFrame({name: pd.Series(v, dtype=object) for name, v in zip(names, values, strict=True)})
+        return self._typed(frame)
+
+    def reports_by_id(self, ids: list[int]) -> pd.DataFrame:
+        """Full report rows (with the batch's ``is_demo``) of the given report ids."""
+        r, b = reports_table, batches_table
+        query = sa.select(r, b.c.is_demo).join(b, b.c.id == r.c.batch_id).where(r.c.id.in_([int(i) for i in ids]))
+        return self._read(query.order_by(r.c.unit_code, r.c.batch_id, r.c.id))
+
+    @staticmethod
+    def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+        if len(frame) and isinstance(frame["as_of"].iloc[0], str):
+            frame["as_of"] = pd.to_datetime(frame["as_of"], format="ISO8601").dt.tz_localize("UTC")
+        else:
+            frame["as_of"] = _utc_column(frame["as_of"])
+        for column in ("id", "batch_id"):
+            frame[column] = frame[column].astype("int64")
+        for column in ("tasks_total", "tasks_done", "tasks_overdue"):
+            frame[column] = frame[column].astype("Int64")
+        for column in ("unit_code", "via_old_code"):
+            frame[column] = frame[column].fillna("").astype(str)
+        return frame
+
     def history(self, unit_code: str, *, level: str = "commune") -> pd.DataFrame:
         """Every report of one (new) unit, oldest first, with the batch it came in."""
         r, b = reports_table, batches_table
