@@ -121,7 +121,8 @@ class ReportCache:
 
     The store is append-only (a batch never changes once committed), so the reports of a batch read
     earlier are still right; each call asks the store which batches exist (a small read) and reads
-    only those it has not seen, whatever order they were committed in.
+    only those it has not seen, whatever order they were committed in. The frame is kept sorted by
+    unit and time, with the unit as a category, so that a series needs no sort of its own.
     """
 
     def __init__(self) -> None:
@@ -129,13 +130,16 @@ class ReportCache:
         self._by_url: dict[str, tuple[frozenset[int], pd.DataFrame]] = {}
 
     def reports(self, store, batch_ids: list[int]) -> pd.DataFrame:
-        """Counts of the reports of ``batch_ids`` (see ``StatusStore.report_counts``)."""
+        """Counts of the reports of ``batch_ids`` (see ``StatusStore.report_counts``), sorted by unit_code
+        (a category) and as_of, with ``ns`` (as_of in ns since the epoch)."""
         with self._lock:
             seen, frame = self._by_url.get(store.url, (frozenset(), None))
             missing = [b for b in batch_ids if b not in seen]
             if missing or frame is None:
                 fresh = store.report_counts(missing)
-                frame = fresh if frame is None else pd.concat([frame, fresh], ignore_index=True)
+                if frame is not None:
+                    fresh = pd.concat([frame.assign(unit_code=frame["unit_code"].astype(str)), fresh])
+                frame = _prepared(fresh)
                 seen = seen | frozenset(missing)
                 self._by_url[store.url] = (seen, frame)
         wanted = set(batch_ids)
@@ -144,6 +148,19 @@ class ReportCache:
     def clear(self) -> None:
         with self._lock:
             self._by_url.clear()
+
+
+def _prepared(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.sort_values(["unit_code", "as_of", "batch_id", "id"], kind="stable", ignore_index=True)
+    return frame.assign(
+        unit_code=frame["unit_code"].astype("category"),
+        ns=frame["as_of"]
+        .dt.tz_convert("UTC")
+        .dt.tz_localize(None)
+        .to_numpy()
+        .astype("datetime64[ns]")
+        .astype(np.int64),
+    )
 
 
 def daily_series(
@@ -176,34 +193,59 @@ def daily_series(
     if not days or not ids:
         return DailySeries(days, codes, provinces, classes, stale, is_demo)
     reports = (cache or ReportCache()).reports(store, ids)
-    first = deadline(days[0]).tz_convert("UTC")
-    last = deadline(days[-1]).tz_convert("UTC")
-    reports = reports[(reports["as_of"] > first - DAY) & (reports["as_of"] <= last)]
-    if reports.empty:
+    first = deadline(days[0]).tz_convert("UTC").tz_localize(None).value
+    last = deadline(days[-1]).tz_convert("UTC").tz_localize(None).value
+    ns = reports["ns"].to_numpy()
+    inside = (ns > first - DAY.value) & (ns <= last)
+    if not inside.any():
         return DailySeries(days, codes, provinces, classes, stale, is_demo)
+    reports = reports[inside]
+    ns = ns[inside]
+    units = reports["unit_code"].cat.codes.to_numpy().astype(np.int64)
     # Window k holds the reports of (D_k − 24 h, D_k]: k = ceil((as_of − D_0) / 1 day).
-    elapsed = (reports["as_of"] - first).to_numpy().astype("timedelta64[ns]").astype(np.int64)
-    reports = reports.assign(window=-(-elapsed // DAY.value))
-    latest = reports.groupby(["unit_code", "window"])["as_of"].transform("max")
-    reports = reports[reports["as_of"] == latest]
-    key = reports["unit_code"] + "|" + reports["window"].astype(str)
-    several = key.duplicated(keep=False)
-    chosen = [reports.loc[~several, ["unit_code", "window", "tasks_total", "tasks_done", "tasks_overdue"]]]
-    if several.any():
+    window = -(-(ns - first) // DAY.value)
+    # Rows are sorted by unit and time, so (unit, window) groups are contiguous and end with their latest report.
+    key = units * len(days) + window
+    starts = np.r_[True, key[1:] != key[:-1]]
+    group = np.cumsum(starts) - 1
+    ends = np.flatnonzero(np.r_[starts[1:], True])
+    latest = ns == ns[ends][group]
+    at_latest = np.bincount(group[latest], minlength=len(ends))
+    single = ends[at_latest == 1]
+    chosen = pd.DataFrame(
+        {
+            "unit": units[single],
+            "window": window[single],
+            "tasks_total": reports["tasks_total"].array[single],
+            "tasks_done": reports["tasks_done"].array[single],
+            "tasks_overdue": reports["tasks_overdue"].array[single],
+        }
+    )
+    tied = latest & (at_latest[group] > 1)
+    if tied.any():
         # Corrections or parts of old units at one time: the rules of combine_reports, per (unit, day).
-        tied = reports[several]
-        full = store.reports_by_id(tied["id"].tolist()).set_index("id")
-        full["unit_code"] = key[several].set_axis(tied["id"]).reindex(full.index)
+        full = store.reports_by_id(reports["id"].to_numpy()[tied].tolist()).set_index("id")
+        keys = pd.Series(key[tied], index=reports["id"].to_numpy()[tied])
+        full["unit_code"] = keys.reindex(full.index).astype(str).to_numpy()
         combined = status.combine_reports(full.reset_index())
-        parts = combined["unit_code"].str.split("|", n=1, expand=True)
-        chosen.append(
-            combined[["tasks_total", "tasks_done", "tasks_overdue"]].assign(
-                unit_code=parts[0].to_numpy(), window=parts[1].astype(int).to_numpy()
-            )
+        combined_key = combined["unit_code"].astype(np.int64).to_numpy()
+        chosen = pd.concat(
+            [
+                chosen,
+                pd.DataFrame(
+                    {
+                        "unit": combined_key // len(days),
+                        "window": combined_key % len(days),
+                        "tasks_total": combined["tasks_total"].astype("Int64").array,
+                        "tasks_done": combined["tasks_done"].astype("Int64").array,
+                        "tasks_overdue": combined["tasks_overdue"].astype("Int64").array,
+                    }
+                ),
+            ],
+            ignore_index=True,
         )
-    chosen = pd.concat(chosen, ignore_index=True)
     found = task_class_index(chosen, pd.Series(False, index=chosen.index))
-    rows = codes.get_indexer(chosen["unit_code"])
+    rows = codes.get_indexer(reports["unit_code"].cat.categories)[chosen["unit"].to_numpy()]
     keep = rows >= 0
     columns = chosen["window"].to_numpy(dtype=np.int64)[keep]
     classes[rows[keep], columns] = found[keep]
@@ -214,7 +256,7 @@ def daily_series(
 def task_class_index(frame: pd.DataFrame, stale: pd.Series) -> np.ndarray:
     """:func:`lib.status.status.task_class` of ``frame``'s counts as indexes into TASK_CLASSES."""
     found = status.task_class(frame["tasks_total"], frame["tasks_done"], frame["tasks_overdue"], stale)
-    return found.map(CLASS_INDEX).to_numpy(dtype=np.int8)
+    return pd.Categorical(found, categories=list(status.TASK_CLASSES)).codes.astype(np.int8)
 
 
 # ---------------------------------------------------------------------------------------- views of the series

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -342,16 +344,37 @@ class StatusStore:
         if not batch_ids:
             return self._typed(pd.DataFrame({name: pd.Series([], dtype=object) for name in names}))
         query = sa.select(*columns).where(r.c.level == level, r.c.batch_id.in_([int(b) for b in batch_ids]))
+        sql = str(query.compile(self.engine, compile_kwargs={"literal_binds": True}))  # ints and a level name
+        with self.engine.connect() as conn:
+            driver = conn.connection.driver_connection
+            if self.engine.dialect.name == "postgresql" and hasattr(driver, "cursor"):
+                # COPY … TO STDOUT as CSV, parsed by pandas in C: no Python object per value.
+                buffer = io.BytesIO()
+                with driver.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
+                    for block in copy:
+                        buffer.write(block)
+                buffer.seek(0)
+                frame = pd.read_csv(
+                    buffer,
+                    names=names,
+                    header=None,
+                    dtype={"unit_code": str, "via_old_code": str, "as_of": str},
+                    keep_default_na=False,
+                    na_values={c: [""] for c in ("tasks_total", "tasks_done", "tasks_overdue")},
+                )
+                frame["as_of"] = pd.to_datetime(frame["as_of"], format="ISO8601")
+                return self._typed(frame)
+            cursor = driver.cursor()  # the driver's rows, without SQLAlchemy's per-value conversion
+            try:
+                rows = cursor.execute(sql).fetchall() if self.is_sqlite else _fetch(cursor, sql)
+            finally:
+                cursor.close()
         if self.is_sqlite:
-            # The driver's rows without SQLAlchemy's per-value conversion; times stay text and are parsed at once.
-            compiled = query.compile(self.engine, compile_kwargs={"literal_binds": True})
-            with self.engine.connect() as conn:
-                rows = conn.exec_driver_sql(str(compiled)).fetchall()
+            values = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+            frame = pd.DataFrame({name: np.array(v, dtype=object) for name, v in zip(names, values, strict=True)})
+            frame["as_of"] = pd.to_datetime(frame["as_of"].astype(str), format="%Y-%m-%d %H:%M:%S.%f")
         else:
-            with self.engine.connect() as conn:
-                rows = conn.execute(query).all()
-        values = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
-        frame = pd.DataFrame({name: pd.Series(v, dtype=object) for name, v in zip(names, values, strict=True)})
+            frame = pd.DataFrame.from_records(rows, columns=names)
         return self._typed(frame)
 
     def reports_by_id(self, ids: list[int]) -> pd.DataFrame:
@@ -362,14 +385,11 @@ class StatusStore:
 
     @staticmethod
     def _typed(frame: pd.DataFrame) -> pd.DataFrame:
-        if len(frame) and isinstance(frame["as_of"].iloc[0], str):
-            frame["as_of"] = pd.to_datetime(frame["as_of"], format="ISO8601").dt.tz_localize("UTC")
-        else:
-            frame["as_of"] = _utc_column(frame["as_of"])
+        frame["as_of"] = _utc_column(frame["as_of"])
         for column in ("id", "batch_id"):
             frame[column] = frame[column].astype("int64")
         for column in ("tasks_total", "tasks_done", "tasks_overdue"):
-            frame[column] = frame[column].astype("Int64")
+            frame[column] = pd.array(frame[column], dtype="Int64")
         for column in ("unit_code", "via_old_code"):
             frame[column] = frame[column].fillna("").astype(str)
         return frame
@@ -397,6 +417,11 @@ class StatusStore:
         if "is_demo" in frame:
             frame["is_demo"] = frame["is_demo"].astype(bool)
         return frame
+
+
+def _fetch(cursor, sql: str) -> list[tuple]:
+    cursor.execute(sql)
+    return cursor.fetchall()
 
 
 def _rows(reports: pd.DataFrame, *, sqlite: bool) -> list[tuple]:
