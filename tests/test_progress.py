@@ -168,12 +168,15 @@ def test_ranking_changes(store):
     assert ranks.loc["02", "communes"] == 3
 
 
-def test_weekly_table_takes_each_weeks_last_day(store):
+def test_weekly_table_takes_each_weeks_last_well_reported_day(store):
     series = _series(store, end=dt.date(2025, 7, 8))
     weekly = progress.weekly_table(series)
-    assert list(weekly.columns) == [dt.date(2025, 7, 6), dt.date(2025, 7, 8)]  # Sunday, then the last day
+    # Fresh reports on 1–5 July: 3, 2, 1, 2, 1. The last day with at least half the best day's: 4 July.
+    # 7–8 July: no report at all, so the last day.
+    assert list(weekly.columns) == [dt.date(2025, 7, 4), dt.date(2025, 7, 8)]
     assert list(weekly.index) == ["01", "02"]
-    assert weekly.loc["01", dt.date(2025, 7, 6)] == series.green_share().loc["01", dt.date(2025, 7, 6)]
+    assert weekly.loc["01", dt.date(2025, 7, 4)] == 0.5  # 00008 green, 00004 stale
+    assert weekly.loc["02", dt.date(2025, 7, 8)] == 0
 
 
 def test_series_on_postgresql(pg_url):

@@ -70,8 +70,8 @@ st.caption(
 
 changes, total = dashboard.deltas(named, before), len(named)
 national = series.counts()
-trend_counts = {  # the last 30 days' counts of each class: the metric's small chart
-    cls: national.loc[national["task_class"] == cls, "communes"].tail(30).tolist() for cls in status.TASK_CLASSES
+trend_counts = {  # the last 28 days' counts of each class: the metric's small chart
+    cls: national.loc[national["task_class"] == cls, "communes"].tail(28).tolist() for cls in status.TASK_CLASSES
 }
 GOOD_UP = {"green": "normal", "amber": "off", "red": "inverse", "grey": "inverse"}
 for column, cls in zip(st.columns(4), status.TASK_CLASSES, strict=True):
@@ -80,7 +80,7 @@ for column, cls in zip(st.columns(4), status.TASK_CLASSES, strict=True):
         status.TASK_LABELS[cls],
         f"{format_int(count)} ({format_percent(count / total if total else None)})",
         f"{'+' if change > 0 else ''}{format_int(change)} xã",
-        delta_color=GOOD_UP[cls],
+        delta_color=GOOD_UP[cls] if change else "off",
         delta_arrow="auto" if change else "off",
         delta_description=f"so với 16:00 {before_at:%d/%m}",
         chart_data=trend_counts.get(cls),
@@ -93,7 +93,7 @@ for column, cls in zip(st.columns(4), status.CENTRE_CLASSES, strict=True):
         f"Trung tâm: {status.CENTRE_LABELS[cls]}",
         format_int(count),
         f"{'+' if change > 0 else ''}{format_int(change)} xã",
-        delta_color=CENTRE_UP[cls],
+        delta_color=CENTRE_UP[cls] if change else "off",
         delta_arrow="auto" if change else "off",
         delta_description=f"so với 16:00 {before_at:%d/%m}",
     )
@@ -172,6 +172,7 @@ def _progress_chart(counts: pd.DataFrame, marked: dt.date) -> alt.LayerChart:
     )
 
 
+TREND_SPANS = {"4 tuần": 27, "8 tuần": 55, "Từ 01/07/2025": None}  # days before the last one
 PERCENT = {"Tỉ lệ xanh": format_percent, "Tỉ lệ đỏ": format_percent}
 tab_names = [
     "Tiến độ theo ngày",
@@ -193,20 +194,32 @@ with trend:
         st.info("Chưa có hạn 16:00 nào từ 01/07/2025 đến thời điểm đã chọn.")
     else:
         choices = ["", *names.sort_index().index]
-        scope = st.selectbox(
+        left, right = st.columns([3, 2], vertical_alignment="bottom")
+        scope = left.selectbox(
             "Phạm vi",
             choices,
             key="status_trend_scope",
             format_func=lambda c: "Cả nước" if c == "" else f"{names[c]} ({c})",
         )
+        span = right.segmented_control(
+            "Khoảng thời gian", list(TREND_SPANS), default="4 tuần", required=True, key="status_trend_span"
+        )
+        first_day = max(progress.SERIES_START, last_day - dt.timedelta(days=TREND_SPANS.get(span) or 10_000))
         counts = series.counts(by_province=bool(scope))
         if scope:
             counts = counts[counts["province_code"] == scope]
+        counts = counts[counts["day"] >= pd.Timestamp(first_day)]
         st.altair_chart(_progress_chart(counts, last_day), width="stretch", key="status_trend_chart")
         st.caption(
-            f"Tỉ lệ xã xanh / vàng / đỏ / xám lúc 16:00 (hạn báo cáo) mỗi ngày từ 01/07/2025 đến {last_day:%d/%m/%Y}; "
-            "đường đứt nét: hạn 16:00 của ngày đang xem. Xám: chưa báo cáo, báo cáo trước hạn hôm trước "
-            "(quá hạn) hoặc thiếu số liệu."
+            f"Tỉ lệ xã xanh / vàng / đỏ / xám lúc 16:00 (hạn báo cáo) mỗi ngày từ {first_day:%d/%m/%Y} "
+            f"đến {last_day:%d/%m/%Y}; đường đứt nét: hạn 16:00 của ngày đang xem. Xám: chưa báo cáo, báo cáo "
+            "trước hạn hôm trước (quá hạn) hoặc thiếu số liệu."
+            + (
+                " Số liệu minh hoạ chỉ có báo cáo hằng ngày trong bốn tuần cuối, trước đó mỗi thứ Hai một lần: "
+                "những ngày khác xám vì quá hạn báo cáo."
+                if is_demo
+                else ""
+            )
         )
 with ranks:
     if last_day is not None:
@@ -229,7 +242,8 @@ with weeks:
     if last_day is not None:
         table = dashboard.weekly_table(series, names)
         st.caption(
-            "Tỉ lệ xã xanh của từng tỉnh lúc 16:00 ngày cuối mỗi tuần (Chủ nhật; cột cuối: ngày đang xem), "
+            "Tỉ lệ xã xanh của từng tỉnh lúc 16:00 ngày báo cáo cuối của mỗi tuần (thứ Hai – Chủ nhật; ngày cuối "
+            "có ít nhất một nửa số báo cáo của ngày nhiều nhất trong tuần; cột cuối: tuần đang xem), "
             "tô màu như bản đồ tỉnh: " + "; ".join(f"{label}" for _low, _high, _colour, label in style.SHARE_BINS) + "."
         )
         st.dataframe(table.style.format(format_percent).map(_share_colour), width="stretch", height=36 * 35 + 3)

@@ -331,12 +331,20 @@ def ranking(series: DailySeries, day: dt.date | None = None) -> pd.DataFrame:
 
 
 def weekly_table(series: DailySeries) -> pd.DataFrame:
-    """Share of green communes per province (rows) at the last day of each week (Monday–Sunday) of the series.
+    """Share of green communes per province (rows) once a week (Monday–Sunday) of the series.
 
-    Columns are the days the values are taken at (a week's Sunday, or the series' last day).
+    Each week is read at its last day on which at least half as many communes had a fresh report as
+    on the week's best day (a week reported on Mondays only, or without weekend reports, is not read
+    on a day when nearly all are grey); a week without any report at its last day. Columns are those days.
     """
     shares = series.green_share()
-    ends = [d for d in series.days if d.weekday() == 6]
-    if not ends or ends[-1] != series.days[-1]:
-        ends.append(series.days[-1])
+    fresh = (~series.stale).sum(axis=0)
+    ends: list[dt.date] = []
+    week: list[int] = []
+    for i, day in enumerate(series.days):
+        week.append(i)
+        if day.weekday() == 6 or i == len(series.days) - 1:
+            best = max(fresh[j] for j in week)
+            ends.append(series.days[[j for j in week if fresh[j] * 2 >= best][-1]])
+            week = []
     return shares[ends]
