@@ -107,7 +107,7 @@ def test_ranking_and_changes_tables(page):
     moves = set(zip(changes["Mã xã"], changes["Thay đổi"], strict=True))
     assert ("00004", "Chuyển sang xanh") in moves and ("00008", "Chuyển sang đỏ") in moves
     weekly = _table(page, "11/07")
-    assert len(weekly) == 34 and list(weekly.columns) == ["06/07", "11/07"]
+    assert len(weekly) == 34 and list(weekly.columns) == ["11/07", "06/07"]  # the newest week first
 
 
 def test_followup_lists_and_download_buttons(page):

@@ -243,7 +243,7 @@ with weeks:
         table = dashboard.weekly_table(series, names)
         st.caption(
             "Tỉ lệ xã xanh của từng tỉnh lúc 16:00 ngày báo cáo cuối của mỗi tuần (thứ Hai – Chủ nhật; ngày cuối "
-            "có ít nhất một nửa số báo cáo của ngày nhiều nhất trong tuần; cột cuối: tuần đang xem), "
+            "có ít nhất một nửa số báo cáo của ngày nhiều nhất trong tuần; tuần mới nhất bên trái), "
             "tô màu như bản đồ tỉnh: " + "; ".join(f"{label}" for _low, _high, _colour, label in style.SHARE_BINS) + "."
         )
         st.dataframe(table.style.format(format_percent).map(_share_colour), width="stretch", height=36 * 35 + 3)
@@ -286,13 +286,19 @@ FOLLOWUP_COLUMNS = {
     followup.REPORTED: st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm"),
 }
 with follow:
-    since = st.date_input(
-        "Xã không báo cáo từ ngày",
-        value=as_of.date() - dt.timedelta(days=2),
-        format="DD/MM/YYYY",
-        key=f"status_silent_since_{as_of:%Y%m%d}",  # follows the day viewed
+    st.caption(
+        "Danh sách để đôn đốc, theo tình hình tại thời điểm đang xem; mỗi danh sách tải được thành tệp Excel "
+        "(mã là chữ, số là số)."
     )
     for key in FOLLOWUP_LISTS:
+        since = None
+        if key == "silent":
+            since = st.columns([1, 2])[0].date_input(
+                "Xã không báo cáo từ ngày",
+                value=as_of.date() - dt.timedelta(days=2),
+                format="DD/MM/YYYY",
+                key=f"status_silent_since_{as_of:%Y%m%d}",  # follows the day viewed
+            )
         frame = _followup(key, since)
         st.subheader(f"{followup.TITLES[key]}: {format_int(len(frame))}")
         st.dataframe(frame, hide_index=True, width="stretch", column_config=FOLLOWUP_COLUMNS, key=f"status_fu_{key}")
