@@ -144,6 +144,9 @@ def test_counts_and_shares(store):
     provinces = series.counts(by_province=True)
     one = provinces[(provinces["province_code"] == "01") & (provinces["day"] == pd.Timestamp(2025, 7, 1))]
     assert dict(one.set_index("task_class")["share"]) == {"green": 0.5, "amber": 0.5, "red": 0.0, "grey": 0.0}
+    only = series.counts(province="02")
+    expected = provinces[provinces["province_code"] == "02"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(only, expected)
     per_day = provinces.groupby(["province_code", "day"])["communes"].sum().reset_index()
     assert (per_day["communes"] == per_day["province_code"].map(PROVINCE.value_counts())).all()
 

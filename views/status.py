@@ -205,9 +205,7 @@ with trend:
             "Khoảng thời gian", list(TREND_SPANS), default="4 tuần", required=True, key="status_trend_span"
         )
         first_day = max(progress.SERIES_START, last_day - dt.timedelta(days=TREND_SPANS.get(span) or 10_000))
-        counts = series.counts(by_province=bool(scope))
-        if scope:
-            counts = counts[counts["province_code"] == scope]
+        counts = series.counts(province=scope) if scope else national
         counts = counts[counts["day"] >= pd.Timestamp(first_day)]
         st.altair_chart(_progress_chart(counts, last_day), width="stretch", key="status_trend_chart")
         st.caption(
@@ -243,7 +241,7 @@ with weeks:
         table = dashboard.weekly_table(series, names)
         st.caption(
             "Tỉ lệ xã xanh của từng tỉnh lúc 16:00 ngày báo cáo cuối của mỗi tuần (thứ Hai – Chủ nhật; ngày cuối "
-            "có ít nhất một nửa số báo cáo của ngày nhiều nhất trong tuần; tuần mới nhất bên trái), "
+            "có ít nhất một nửa số báo cáo của ngày nhiều nhất trong tuần; 26 tuần gần nhất, tuần mới nhất bên trái), "
             "tô màu như bản đồ tỉnh: " + "; ".join(f"{label}" for _low, _high, _colour, label in style.SHARE_BINS) + "."
         )
         st.dataframe(table.style.format(format_percent).map(_share_colour), width="stretch", height=36 * 35 + 3)

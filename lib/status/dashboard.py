@@ -92,10 +92,11 @@ def ranking_table(series: progress.DailySeries, names: pd.Series, day: dt.date |
     )
 
 
-def weekly_table(series: progress.DailySeries, names: pd.Series) -> pd.DataFrame:
-    """Share green per province (rows, by name) at the end of each week (columns "dd/mm", newest first)."""
+def weekly_table(series: progress.DailySeries, names: pd.Series, *, weeks: int = 26) -> pd.DataFrame:
+    """Share green per province (rows, by name) at the end of each of the last ``weeks`` weeks (columns
+    "dd/mm", newest first)."""
     raw = progress.weekly_table(series)
-    raw = raw[raw.columns[::-1]]  # the newest week first: the one a reader looks for
+    raw = raw[raw.columns[::-1][:weeks]]  # the newest week first: the one a reader looks for
     out = raw.copy()
     out.columns = [f"{d:%d/%m}" for d in raw.columns]
     out.index = pd.Index([f"{names.get(code, code)} ({code})" for code in raw.index], name="Tỉnh, thành phố")

@@ -71,22 +71,27 @@ class DailySeries:
             }
         )
 
-    def counts(self, *, by_province: bool = False) -> pd.DataFrame:
-        """Long table: day, (province_code,) task_class, communes, share — shares of each day sum to 1."""
-        days = pd.to_datetime(pd.Series(self.days))
-        frames = []
-        if by_province:
-            groups, group_index = np.unique(self.provinces, return_inverse=True)
+    def counts(self, *, by_province: bool = False, province: str | None = None) -> pd.DataFrame:
+        """Long table: day, (province_code,) task_class, communes, share — shares of each day sum to 1.
+
+        ``province``: only that province's communes (one group, like ``by_province`` for one code).
+        """
+        days = pd.to_datetime(pd.Series(self.days)).to_numpy()
+        rows = np.arange(len(self.codes)) if province is None else np.flatnonzero(self.provinces == province)
+        if by_province or province is not None:
+            groups, group_index = np.unique(self.provinces[rows], return_inverse=True)
         else:
-            groups, group_index = np.array([""]), np.zeros(len(self.codes), dtype=int)
+            groups, group_index = np.array([""]), np.zeros(len(rows), dtype=int)
         sizes = np.bincount(group_index, minlength=len(groups))
-        onehot = np.zeros((len(groups), len(self.codes)), dtype=np.int32)
-        onehot[group_index, np.arange(len(self.codes))] = 1
+        onehot = np.zeros((len(groups), len(rows)))
+        onehot[group_index, np.arange(len(rows))] = 1
+        classes = self.classes[rows]
+        frames = []
         for cls, index in CLASS_INDEX.items():
-            counts = onehot @ (self.classes == index).astype(np.int32)  # groups × days
+            counts = np.rint(onehot @ (classes == index).astype(float)).astype(np.int64)  # groups × days (BLAS)
             frame = pd.DataFrame(
                 {
-                    "day": np.tile(days.to_numpy(), len(groups)),
+                    "day": np.tile(days, len(groups)),
                     "province_code": np.repeat(groups, len(self.days)),
                     "task_class": cls,
                     "communes": counts.ravel(),
@@ -95,16 +100,16 @@ class DailySeries:
             )
             frames.append(frame)
         out = pd.concat(frames, ignore_index=True).sort_values(["province_code", "day", "task_class"], kind="stable")
-        if not by_province:
+        if not (by_province or province is not None):
             out = out.drop(columns="province_code")
         return out.reset_index(drop=True)
 
     def green_share(self) -> pd.DataFrame:
         """Share of green communes: provinces (rows, code) × days (columns)."""
         groups, group_index = np.unique(self.provinces, return_inverse=True)
-        green = (self.classes == CLASS_INDEX["green"]).astype(float)
-        sums = np.zeros((len(groups), len(self.days)))
-        np.add.at(sums, group_index, green)
+        onehot = np.zeros((len(groups), len(self.codes)))
+        onehot[group_index, np.arange(len(self.codes))] = 1
+        sums = onehot @ (self.classes == CLASS_INDEX["green"]).astype(float)
         sizes = np.bincount(group_index, minlength=len(groups))[:, None]
         return pd.DataFrame(
             sums / np.maximum(sizes, 1), index=pd.Index(groups, name="province_code"), columns=self.days
