@@ -202,3 +202,21 @@ def test_series_on_postgresql(pg_url):
         with admin.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.dispose()
+
+
+def test_series_with_many_tied_reports(tmp_path):
+    """A file imported twice (forced) ties every report with its copy: 2 × 17,000 tied rows, read back by id
+    in parts, decided by the rules."""
+    store = StatusStore(tmp_path / "twice.sqlite")
+    codes = [f"{i:05d}" for i in range(1, 17_001)]
+    rows = pd.DataFrame([_row(code, _t(2, 9), i % 11) for i, code in enumerate(codes)])
+    for _ in range(2):
+        _put(store, *rows.to_dict("records"))
+    _put(store, _row("00001", _t(2, 9), 10))  # a correction in a third batch wins
+    province = pd.Series("01", index=codes)
+    series = progress.daily_series(store, dt.date(2025, 7, 2), codes=codes, commune_province=province, start=START)
+    day = series.at(dt.date(2025, 7, 2)).set_index("code")["task_class"]
+    assert day["00001"] == "green"  # 0 done in the first two batches, 10 in the correction
+    assert day["00011"] == "green" and day["00002"] == "amber"
+    expected = status.commune_status(store, as_of=progress.deadline(dt.date(2025, 7, 2)).to_pydatetime(), codes=codes)
+    assert list(day) == list(expected["task_class"])

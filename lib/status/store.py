@@ -380,8 +380,13 @@ class StatusStore:
     def reports_by_id(self, ids: list[int]) -> pd.DataFrame:
         """Full report rows (with the batch's ``is_demo``) of the given report ids."""
         r, b = reports_table, batches_table
-        query = sa.select(r, b.c.is_demo).join(b, b.c.id == r.c.batch_id).where(r.c.id.in_([int(i) for i in ids]))
-        return self._read(query.order_by(r.c.unit_code, r.c.batch_id, r.c.id))
+        ids = [int(i) for i in ids]
+        parts = []
+        for start in range(0, max(len(ids), 1), 20_000):  # PostgreSQL binds at most 65,535 values a statement
+            query = sa.select(r, b.c.is_demo).join(b, b.c.id == r.c.batch_id)
+            parts.append(self._read(query.where(r.c.id.in_(ids[start : start + 20_000]))))
+        frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        return frame.sort_values(["unit_code", "batch_id", "id"], ignore_index=True)
 
     @staticmethod
     def _typed(frame: pd.DataFrame) -> pd.DataFrame:
