@@ -254,13 +254,14 @@ def test_page_first_run_loads_labelled_demo_data(monkeypatch, tmp_path):
     assert any(status.DEMO_MARK in w.value for w in at.warning)
     labels = [m.label for m in at.metric]
     assert status.TASK_LABELS["green"] in labels and "Trung tâm: Hoạt động" in labels
-    communes = at.dataframe[1].value
-    assert len(communes) == 3321 and (communes["data_source"] == status.DEMO_MARK).sum() > 3000
+    tables = {tuple(d.value.columns[:2]): d.value for d in at.dataframe}
+    communes = next(d.value for d in at.dataframe if "Tiến độ" in d.value.columns)
+    assert len(communes) == 3321 and (communes["Nguồn số liệu"] == status.DEMO_MARK).sum() > 3000
     assert at.date_input(key="status_day").value == demo.DEMO_END
-    history = at.dataframe[2].value  # the first commune's reports, oldest first
+    history = tables[("as_of", "tasks_total")]  # the first commune's reports, oldest first
     assert len(history) > 20 and history["as_of"].is_monotonic_increasing
     assert (history["data_source"] == status.DEMO_MARK).all()
-    batches = at.dataframe[3].value
+    batches = tables[("id", "imported_at")]
     assert len(batches) == 1 and bool(batches["is_demo"].iloc[0])
     # browsing works without a password; importing says how to enable it
     assert any("VNMAP_IMPORT_PASSWORD" in i.value for i in at.info)

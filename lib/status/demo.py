@@ -14,7 +14,7 @@ from lib.status.importer import GAP_LABELS
 DEMO_SEED = 2025
 DEMO_START = dt.date(2025, 7, 1)
 DEMO_END = dt.date(2025, 11, 28)
-DAILY_DAYS = 10  # the last days are reported daily, the months before weekly
+DAILY_DAYS = 28  # the last four weeks are reported daily (the dashboard's default range), the months before weekly
 DEMO_USER = "demo"
 DEMO_LABEL = "DỮ LIỆU MINH HOẠ — không phải số liệu thật"
 

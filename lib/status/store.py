@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -419,6 +421,79 @@ class StatusStore:
             query = query.where(batches_table.c.is_demo == sa.false())
         return self._read(query)
 
+    def batch_ids(self) -> list[int]:
+        """Ids of every stored batch, ascending (a small read: lets a cache tell which batches it lacks)."""
+        with self.engine.connect() as conn:
+            return [int(v) for v in conn.execute(sa.select(batches_table.c.id).order_by(batches_table.c.id)).scalars()]
+
+    def report_counts(self, batch_ids: list[int], *, level: str = "commune") -> pd.DataFrame:
+        """The counts of every report of ``level`` in the batches ``batch_ids``, in one read (daily series).
+
+        Columns: id, batch_id, unit_code, as_of (tz-aware UTC), tasks_total, tasks_done, tasks_overdue,
+        via_old_code. The centre and gaps are left out (see :meth:`reports_by_id`): fewer values to carry.
+        """
+        r = reports_table
+        columns = [r.c.id, r.c.batch_id, r.c.unit_code, r.c.as_of, r.c.tasks_total, r.c.tasks_done]
+        columns += [r.c.tasks_overdue, r.c.via_old_code]
+        names = [c.name for c in columns]
+        if not batch_ids:
+            return self._typed(pd.DataFrame({name: pd.Series([], dtype=object) for name in names}))
+        query = sa.select(*columns).where(r.c.level == level, r.c.batch_id.in_([int(b) for b in batch_ids]))
+        sql = str(query.compile(self.engine, compile_kwargs={"literal_binds": True}))  # ints and a level name
+        with self.engine.connect() as conn:
+            driver = conn.connection.driver_connection
+            if self.engine.dialect.name == "postgresql" and hasattr(driver, "cursor"):
+                # COPY … TO STDOUT as CSV, parsed by pandas in C: no Python object per value.
+                buffer = io.BytesIO()
+                with driver.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
+                    for block in copy:
+                        buffer.write(block)
+                buffer.seek(0)
+                frame = pd.read_csv(
+                    buffer,
+                    names=names,
+                    header=None,
+                    dtype={"unit_code": str, "via_old_code": str, "as_of": str},
+                    keep_default_na=False,
+                    na_values={c: [""] for c in ("tasks_total", "tasks_done", "tasks_overdue")},
+                )
+                frame["as_of"] = pd.to_datetime(frame["as_of"], format="ISO8601")
+                return self._typed(frame)
+            cursor = driver.cursor()  # the driver's rows, without SQLAlchemy's per-value conversion
+            try:
+                rows = cursor.execute(sql).fetchall() if self.is_sqlite else _fetch(cursor, sql)
+            finally:
+                cursor.close()
+        if self.is_sqlite:
+            values = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+            frame = pd.DataFrame({name: np.array(v, dtype=object) for name, v in zip(names, values, strict=True)})
+            frame["as_of"] = pd.to_datetime(frame["as_of"].astype(str), format="%Y-%m-%d %H:%M:%S.%f")
+        else:
+            frame = pd.DataFrame.from_records(rows, columns=names)
+        return self._typed(frame)
+
+    def reports_by_id(self, ids: list[int]) -> pd.DataFrame:
+        """Full report rows (with the batch's ``is_demo``) of the given report ids."""
+        r, b = reports_table, batches_table
+        ids = [int(i) for i in ids]
+        parts = []
+        for start in range(0, max(len(ids), 1), 20_000):  # PostgreSQL binds at most 65,535 values a statement
+            query = sa.select(r, b.c.is_demo).join(b, b.c.id == r.c.batch_id)
+            parts.append(self._read(query.where(r.c.id.in_(ids[start : start + 20_000]))))
+        frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        return frame.sort_values(["unit_code", "batch_id", "id"], ignore_index=True)
+
+    @staticmethod
+    def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+        frame["as_of"] = _utc_column(frame["as_of"])
+        for column in ("id", "batch_id"):
+            frame[column] = frame[column].astype("int64")
+        for column in ("tasks_total", "tasks_done", "tasks_overdue"):
+            frame[column] = pd.array(frame[column], dtype="Int64")
+        for column in ("unit_code", "via_old_code"):
+            frame[column] = frame[column].fillna("").astype(str)
+        return frame
+
     def history(self, unit_code: str, *, level: str = "commune") -> pd.DataFrame:
         """Every report of one (new) unit, oldest first, with the batch it came in."""
         r, b = reports_table, batches_table
@@ -442,6 +517,11 @@ class StatusStore:
         if "is_demo" in frame:
             frame["is_demo"] = frame["is_demo"].astype(bool)
         return frame
+
+
+def _fetch(cursor, sql: str) -> list[tuple]:
+    cursor.execute(sql)
+    return cursor.fetchall()
 
 
 def _rows(reports: pd.DataFrame, *, sqlite: bool) -> list[tuple]:

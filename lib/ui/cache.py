@@ -299,6 +299,8 @@ def warm(log=print) -> dict[str, float]:
             built.map.get_root().render()
 
     step("status of the communes, three maps built", one_map)
+    # The dashboard's daily series reads every report once; later imports are read batch by batch.
+    step("status reports for the daily series", lambda: report_cache().reports(store, store.batch_ids()))
     return timings
 
 
@@ -348,3 +350,45 @@ def province_reports(url: str, as_of: str, revision: int) -> pd.DataFrame:
 
     codes = sorted(crosswalk()["new_province_code"].unique())
     return status.province_reported_status(status_store(url), as_of=dt.datetime.fromisoformat(as_of), codes=codes)
+
+
+# ---------------------------------------------------------------------------------- the status dashboard
+@st.cache_resource
+def report_cache():
+    """The process's :class:`lib.status.progress.ReportCache`: each imported batch is read from the store once."""
+    from lib.status.progress import ReportCache
+
+    return ReportCache()
+
+
+@st.cache_resource(max_entries=2)
+def commune_province(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.Series:
+    """New commune code → new province code, in code order."""
+    communes = crosswalk(geodata_dir).drop_duplicates("new_code").set_index("new_code")["new_province_code"]
+    return communes.sort_index()
+
+
+@st.cache_data(show_spinner="Đang tính tiến độ theo ngày…", max_entries=16)
+def daily_series(url: str, end: str, revision: int):
+    """``lib.status.progress.daily_series`` from 01/07/2025 to ISO day ``end``; ``revision`` renews it after
+    imports (the batches not yet read are read then, by this process or another)."""
+    import datetime as dt
+
+    from lib.status import progress
+
+    provinces = commune_province()
+    return progress.daily_series(
+        status_store(url),
+        dt.date.fromisoformat(end),
+        codes=provinces.index,
+        commune_province=provinces,
+        cache=report_cache(),
+    )
+
+
+@st.cache_data(show_spinner="Đang lập danh sách cần đôn đốc…", max_entries=16)
+def named_commune_status(url: str, as_of: str, revision: int) -> pd.DataFrame:
+    """``commune_status`` at ISO time ``as_of`` with the names of the communes and their provinces."""
+    from lib.status import followup
+
+    return followup.with_names(commune_status(url, as_of, revision), crosswalk())

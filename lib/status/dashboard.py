@@ -1,0 +1,135 @@
+"""Tables for people on the status page: Vietnamese headers, codes as text, numbers kept numeric (for sorting).
+
+Shares are fractions (0–1) and changes differences of fractions; the page formats them (vi-VN).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from lib.status import progress, status
+
+SHORT_LABELS = {"green": "Xanh", "amber": "Vàng", "red": "Đỏ", "grey": "Xám"}
+CENTRE_SHORT = {
+    "operating": "TT hoạt động",
+    "gaps": "TT còn thiếu",
+    "not_operating": "TT chưa hoạt động",
+    "unknown": "TT không rõ",
+}
+
+
+def province_names(crosswalk: pd.DataFrame) -> pd.Series:
+    """New province code → name."""
+    return crosswalk.drop_duplicates("new_province_code").set_index("new_province_code")["new_province_name"]
+
+
+def deltas(now: pd.DataFrame, before: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """(count now, change since ``before``) of every task class ("task_*") and centre class ("centre_*")."""
+    a, b = status.class_counts(now), status.class_counts(before)
+    return {key: (a[key], a[key] - b[key]) for key in a}
+
+
+def province_table(named: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
+    """Per province: communes, communes in each class, share green and red, centres, stale, conflicts."""
+    raw = status.province_status(named, named.set_index("code")["province_code"])
+    out = pd.DataFrame(
+        {
+            "Mã tỉnh": raw["province_code"].astype(str),
+            "Tỉnh, thành phố": raw["province_code"].map(names).fillna("").astype(str),
+            "Số xã": raw["communes"].astype(int),
+        }
+    )
+    for cls in status.TASK_CLASSES:
+        out[SHORT_LABELS[cls]] = raw[cls].astype(int)
+    out["Tỉ lệ xanh"] = raw["share_green"].astype(float)
+    out["Tỉ lệ đỏ"] = raw["share_red"].astype(float)
+    for cls in status.CENTRE_CLASSES:
+        out[CENTRE_SHORT[cls]] = raw[f"centre_{cls}"].astype(int)
+    out["Quá hạn báo cáo"] = raw["stale"].astype(int)
+    out["Báo cáo không khớp"] = raw["conflicts"].astype(int)
+    return out
+
+
+def commune_table(named: pd.DataFrame) -> pd.DataFrame:
+    """Every commune: code, names, class, counts, centre, gaps, last report, stale, conflict."""
+    reported = pd.to_datetime(named["reported_at"], utc=True).dt.tz_convert("Asia/Ho_Chi_Minh").dt.tz_localize(None)
+    return pd.DataFrame(
+        {
+            "Mã xã": named["code"].astype(str),
+            "Xã, phường, đặc khu": named["name"].astype(str),
+            "Mã tỉnh": named["province_code"].astype(str),
+            "Tỉnh, thành phố": named["province_name"].astype(str),
+            "Tiến độ": named["task_class"].map(SHORT_LABELS).astype(str),
+            "Đã hoàn thành": named["tasks_done"].astype("Int64"),
+            "Tổng số nhiệm vụ": named["tasks_total"].astype("Int64"),
+            "Quá hạn": named["tasks_overdue"].astype("Int64"),
+            "Trung tâm": named["centre_class"].map(status.CENTRE_LABELS).astype(str),
+            "Còn thiếu": named["gaps"].fillna("").astype(str),
+            "Báo cáo gần nhất": reported.astype("datetime64[s]"),
+            "Quá hạn báo cáo": named["stale"].astype(bool),
+            "Báo cáo không khớp": named["conflict"].fillna("").astype(str),
+            "Nguồn số liệu": named["is_demo"].map({True: status.DEMO_MARK, False: "báo cáo"}).astype(str),
+        }
+    )
+
+
+def ranking_table(series: progress.DailySeries, names: pd.Series, day: dt.date | None = None) -> pd.DataFrame:
+    """:func:`lib.status.progress.ranking` with Vietnamese headers and the provinces' names."""
+    raw = progress.ranking(series, day)
+    return pd.DataFrame(
+        {
+            "Hạng": raw["rank"].astype(int),
+            "Thay đổi hạng": raw["rank_change_day"].astype("Int64"),
+            "Mã tỉnh": raw["province_code"].astype(str),
+            "Tỉnh, thành phố": raw["province_code"].map(names).fillna("").astype(str),
+            "Số xã": raw["communes"].astype(int),
+            "Tỉ lệ xanh": raw["share_green"].astype(float),
+            "So với hôm trước": raw["change_day"].astype(float),
+            "So với 7 ngày trước": raw["change_week"].astype(float),
+        }
+    )
+
+
+def weekly_table(series: progress.DailySeries, names: pd.Series, *, weeks: int = 26) -> pd.DataFrame:
+    """Share green per province (rows, by name) at the end of each of the last ``weeks`` weeks (columns
+    "dd/mm", newest first)."""
+    raw = progress.weekly_table(series)
+    raw = raw[raw.columns[::-1][:weeks]]  # the newest week first: the one a reader looks for
+    out = raw.copy()
+    out.columns = [f"{d:%d/%m}" for d in raw.columns]
+    out.index = pd.Index([f"{names.get(code, code)} ({code})" for code in raw.index], name="Tỉnh, thành phố")
+    return out
+
+
+def changes_table(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """:func:`lib.status.progress.transitions` between two named states, with names and Vietnamese labels."""
+    moves = progress.transitions(before, after)
+    info = after.set_index("code")
+    return pd.DataFrame(
+        {
+            "Thay đổi": moves["change"].map(progress.CHANGE_LABELS).astype(str),
+            "Mã xã": moves["code"].astype(str),
+            "Xã, phường, đặc khu": moves["code"].map(info["name"]).fillna("").astype(str),
+            "Tỉnh, thành phố": moves["code"].map(info["province_name"]).fillna("").astype(str),
+            "Trước": moves["class_before"].map(SHORT_LABELS).astype(str),
+            "Nay": moves["class_after"].map(SHORT_LABELS).astype(str),
+        }
+    )
+
+
+def chart_frame(counts: pd.DataFrame) -> pd.DataFrame:
+    """``DailySeries.counts`` for the chart: the deadline (naive Vietnam time), the class's label and order."""
+    order = {cls: i for i, cls in enumerate(status.TASK_CLASSES)}
+    return pd.DataFrame(
+        {
+            "deadline": (pd.to_datetime(counts["day"]) + pd.Timedelta(hours=status.DEADLINE_HOUR)).dt.strftime(
+                "%Y-%m-%dT%H:%M:%S"
+            ),
+            "class": counts["task_class"].map(status.TASK_LABELS).astype(str),
+            "order": counts["task_class"].map(order).astype(int),
+            "communes": counts["communes"].astype(int),
+            "share": counts["share"].astype(float),
+        }
+    )
