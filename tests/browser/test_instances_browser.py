@@ -50,9 +50,10 @@ def _new_page(browser):
 
 
 def _green(page) -> int:
-    """The number of green communes in the status page's metrics."""
+    """The number of green communes in the status page's metrics ("1.234 (37,2 %)": the count comes first)."""
     metric = page.locator('[data-testid="stMetric"]').filter(has_text=TASK_LABELS["green"]).first
-    return int(metric.locator('[data-testid="stMetricValue"]').inner_text().replace(".", "").strip())
+    value = metric.locator('[data-testid="stMetricValue"]').inner_text()
+    return int(value.split("(")[0].replace(".", "").strip())
 
 
 def _rerun_and_count(page) -> int:
