@@ -11,6 +11,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from branca.element import MacroElement
+from folium.map import FitBounds
 from jinja2 import Template
 
 # Leaflet 1.9.4 is served by the app itself (static/leaflet, Streamlit static serving),
@@ -258,7 +259,11 @@ def base_map(*, bounds: list[list[float]] | None = None, tiles: tuple[str, str] 
     m.default_css = LEAFLET_CSS
     if tiles:
         folium.TileLayer(tiles=tiles[0], attr=tiles[1], name="basemap").add_to(m)
-    m.fit_bounds(bounds or VIETNAM_BOUNDS)
+    # Fitted at once, not animated: from zoom 6 the fit to a province is an animated zoom whose end
+    # can come after the reader's first wheel zoom and undo it (seen on a loaded machine).
+    fit = FitBounds(bounds or VIETNAM_BOUNDS)
+    fit.options["animate"] = False
+    fit.add_to(m)
     return m
 
 

@@ -147,6 +147,7 @@ def _settle_after(frame, action) -> None:
 
 def _zoom_and_pan(page, frame) -> list[float]:
     """Zoom in with the wheel and drag the map, as a reader does; the view once Leaflet is at rest."""
+    frame.wait_for_function(_AT_REST, timeout=30_000, polling=50)
     start = frame.evaluate(_VIEW)
     box = page.locator('iframe[title="streamlit_folium.st_folium"]').bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
