@@ -16,9 +16,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
+from lib.build import confidence as conf
 from lib.build import quality, sources
-from lib.build.census import match_census, read_census_2009
+from lib.build.census import census_areas, locate_unmatched, match_census, read_census_2009
 from lib.build.oldcommunes import (
     Inputs,
     display_pieces,
@@ -29,7 +31,7 @@ from lib.build.oldcommunes import (
     rebuild_pieces,
     summarise_units,
 )
-from lib.data.geometry import COORDINATE_GRID_DEG, simplify_coverage, to_multipolygons
+from lib.data.geometry import COORDINATE_GRID_DEG, EQUAL_AREA_CRS, simplify_coverage, to_multipolygons
 
 HOLDOUT_SHARE = 0.2
 HOLDOUT_SEED = 2025
@@ -47,6 +49,7 @@ class OldLayers:
     district_iou: pd.DataFrame
     points_outside: pd.DataFrame
     holdout: pd.DataFrame
+    exclaves: pd.DataFrame
     figures: quality.Figures
     stats: dict
 
@@ -92,14 +95,21 @@ def build_old_layers(
     matches = match_census(old_communes, census)
     census_shapes = dict(zip(matches["old_code"], census.geometry.loc[matches["census_index"]].to_numpy(), strict=True))
     points = points_from_table(sources.read_commune_points(sources_dir))
+    located = locate_unmatched(census, matches, list(old_communes["code"]), points)
+    targets = {**census_areas(census_shapes), **census_areas(located)}
     inputs = Inputs(
         new_full,
         crosswalk,
         points,
         dict(zip(district_outlines["code"], district_outlines.geometry.to_numpy(), strict=True)),
         census_shapes,
+        targets,
+        located,
     )
-    say(f"{len(census_shapes):,} of {len(old_communes):,} matched to a 2009 shape; partitioning")
+    say(
+        f"{len(census_shapes):,} of {len(old_communes):,} matched to a 2009 shape by name, {len(located):,} more "
+        "at their point; partitioning"
+    )
     cache: dict = {}
     pieces = rebuild_pieces(inputs, progress=progress, district_cache=cache)
     pieces["area_km2"] = piece_areas(pieces)
@@ -118,6 +128,11 @@ def build_old_layers(
     new_geoms = dict(zip(new_full["code"], new_full.geometry.to_numpy(), strict=True))
     tiles = quality.tiling(pieces, new_geoms)
     scores = quality.holdout_scores(held_units, census_shapes, set(held))
+    units, calibration = _confidence(units, held_units, scores, census_shapes, located, targets, points)
+    parts = quality.part_checks(units)
+    census_km2 = dict(zip(units["old_code"], units["old_code"].map(_km2_of(census_shapes, located)), strict=True))
+    split = _split_since(census_shapes, points)
+    small = quality.below_census(units, census_km2, split)
     inside = quality.points_inside(units[units["old_code"].isin(old_communes["code"])], points)
 
     say("display geometry")
@@ -153,6 +168,16 @@ def build_old_layers(
         equal=equal,
         expected_units=len(old_communes),
     )
+    exclaves = _exclaves(parts, old_communes)
+    quality.summarise_issue14(
+        figures,
+        methods=communes["method"],
+        estimated=_estimated(communes, points, pieces, new_geoms),
+        parts=parts,
+        small=small,
+        holdout=scores,
+        calibration=calibration,
+    )
     provinces = _provinces_layer(districts, old_communes)
     outside = (
         inside[~inside["inside"]]
@@ -175,8 +200,104 @@ def build_old_layers(
     # The duration goes to the progress output (and the build log) only, never into the dataset.
     say("done")
     return OldLayers(
-        communes, districts, provinces, fill_crosswalk_areas(crosswalk, pieces), iou, outside, scores, figures, stats
+        communes,
+        districts,
+        provinces,
+        fill_crosswalk_areas(crosswalk, pieces),
+        iou,
+        outside,
+        scores,
+        exclaves,
+        figures,
+        stats,
     )
+
+
+def _km2_of(*shapes: dict[str, BaseGeometry]) -> dict[str, float]:
+    merged = {k: v for d in shapes for k, v in d.items()}
+    codes = sorted(merged)
+    areas = gpd.GeoSeries([merged[c] for c in codes], crs="EPSG:4326").to_crs(EQUAL_AREA_CRS).area / 1e6
+    return dict(zip(codes, areas.to_numpy(), strict=True))
+
+
+def _split_since(census_shapes: dict[str, BaseGeometry], points: dict[str, BaseGeometry]) -> set[str]:
+    """Old communes whose 2009 shape holds another old commune's point: split (or merged) since 2009."""
+    codes = sorted(c for c in census_shapes)
+    pcodes = sorted(points)
+    tree = shapely.STRtree(np.array([census_shapes[c] for c in codes], dtype=object))
+    hit_pt, hit_shape = tree.query(np.array([points[c] for c in pcodes], dtype=object), predicate="within")
+    owner = np.array(codes)[hit_shape]
+    other = np.array(pcodes)[hit_pt] != owner
+    return set(owner[other].tolist())
+
+
+def _confidence(
+    units: pd.DataFrame,
+    held_units: pd.DataFrame,
+    scores: pd.DataFrame,
+    census_shapes: dict[str, BaseGeometry],
+    located: dict[str, BaseGeometry],
+    targets: dict[str, float],
+    points: dict[str, BaseGeometry],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Replace ``confidence`` by the IoU against the 2009 shape: measured, or predicted (see lib.build.confidence)."""
+    train = held_units.set_index("old_code").loc[scores["old_code"]].reset_index()
+    y = scores["iou"].to_numpy(float)
+    x_train = conf.features(train, targets, points)
+    with_target, without = conf.columns_for(x_train, True), conf.columns_for(x_train, False)
+    oof = conf.cross_validate(x_train, y, with_target)
+    table = conf.calibration(oof, y)
+    table_points = conf.calibration(
+        oof[scores["method"].eq("points").to_numpy()], y[scores["method"].eq("points").to_numpy()]
+    )
+    model_a, model_b = conf.fit(x_train, y, with_target), conf.fit(x_train, y, without)
+    x = conf.features(units, targets, points)
+    predicted = np.where(x["has_target"].gt(0), model_a.predict(x), model_b.predict(x))
+    shapes = {**census_shapes, **located}
+    measured_rows = units["method"].isin(["census2009", "located2009"]) | (
+        units["method"].eq("exact") & units["old_code"].isin(shapes)
+    )
+    measured = np.full(len(units), np.nan)
+    rows = np.flatnonzero(measured_rows.to_numpy())
+    if len(rows):
+        ref = np.array([shapes[c] for c in units["old_code"].to_numpy()[rows]], dtype=object)
+        measured[rows] = quality.iou(units["geometry"].to_numpy()[rows], ref)
+    value = np.where(np.isnan(measured), predicted, measured)
+    units = units.assign(confidence=np.round(np.clip(value, 0, 1), 3))
+    return units, pd.concat([table.assign(group="all"), table_points.assign(group="points")], ignore_index=True)
+
+
+def _exclaves(parts: pd.DataFrame, old_communes: pd.DataFrame) -> pd.DataFrame:
+    far = parts[(parts["distance_m"] > quality.FAR_PART_M) & parts["island"]].copy()
+    far = far.merge(
+        old_communes[["code", "name", "district_name", "province_name"]], left_on="old_code", right_on="code"
+    )
+    far["area_km2"] = far["area_km2"].round(4)
+    far["distance_m"] = far["distance_m"].round(0)
+    cols = ["old_code", "name", "district_name", "province_name", "part", "area_km2", "distance_m"]
+    return far.sort_values(["old_code", "part"], kind="mergesort", ignore_index=True)[cols]
+
+
+def _estimated(
+    communes: gpd.GeoDataFrame,
+    points: dict[str, BaseGeometry],
+    pieces: pd.DataFrame,
+    new_geoms: dict[str, BaseGeometry],
+) -> pd.DataFrame:
+    """The communes placed without a seed of their own, each with why."""
+    frame = communes.loc[communes["method"].isin(["estimated", "fallback"]), ["code", "name", "province_name"]].copy()
+    largest = pieces.loc[pieces.groupby("old_code")["area_km2"].idxmax()].set_index("old_code")
+    why = []
+    for code in frame["code"]:
+        point = points.get(code)
+        new_code = largest.loc[code, "new_code"]
+        if point is None:
+            why.append("no geocoded point and no 2009 shape")
+        elif not shapely.covers(new_geoms[new_code], point):
+            why.append(f"no 2009 shape; geocode outside its new commune {new_code}; no free gap there")
+        else:
+            why.append(f"no 2009 shape; point inside {new_code} but within another commune's 2009 shape")
+    return frame.assign(why=why).reset_index(drop=True)
 
 
 def _explain_districts(iou: pd.DataFrame, old_districts: pd.DataFrame) -> pd.DataFrame:

@@ -60,6 +60,7 @@ Built by `python -m lib.cli build-geodata --sources ../shared/sources --out geod
 | `old/districts_iou.csv` | each rebuilt old district against the gis.chinhphu.vn outline (IoU), with a note on the poor ones |
 | `old/points_outside.csv` | geocoded old-commune points that fall outside their own rebuilt polygon, with the distance |
 | `old/holdout_iou.csv` | hold-out test: communes rebuilt without their 2009 shape, IoU against it |
+| `old/exclaves.csv` | parts of old communes more than 2 km from the commune's largest part that touch no other commune (islands) |
 | `old/quality.txt` | the quality figures below, as printed by `python -m lib.cli quality` |
 | `old/gso_communes.csv`, `old/gso_districts.csv` | the GSO lists of 30/06/2025 (10,035 communes, 696 districts) |
 | `crosswalk.csv` | one row per (old unit, new commune) pair |
@@ -200,12 +201,14 @@ partitioned among the old units that the crosswalk says formed it:
 **Limits.** Inner lines come from the 2009 census (thinned to ~150 m, coarse in cities,
 outdated for units changed since 2009), from district outlines of mixed vintage, and from
 geocoded points (3.4 % outside their new commune); communes created since 2009 and not
-matched are shaped by nearest point only; method `fallback` polygons are placeholders. At
+matched are shaped by the gap between their neighbours' 2009 shapes and by point; method `estimated`
+polygons are sized cells at an approximate position. At
 display resolution the old levels nest to within a fraction of a percent, not exactly:
 sub-metre slivers left by noding put up to ~0.05 % of a few hundred communes' area outside
 their district polygon (`python -m lib.cli quality` counts them). The
-hold-out score below is the honest measure for communes without a 2009 shape; the score of
-seeded communes against their own 2009 shape is not evidence and is not reported.
+hold-out score below is the honest measure for communes without a 2009 shape; the IoU of
+seeded communes against their own 2009 shape (their `confidence`) measures agreement with the
+evidence, not accuracy, and is not part of the hold-out.
 
 **Quality figures** (full resolution, except the district IoU: rebuilt districts and
 gis.chinhphu.vn outlines both at display resolution; hold-out: {geometry.get("holdout_communes", 0):,} communes, seed {geometry.get("holdout_seed", "")}):
