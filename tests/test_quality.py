@@ -138,7 +138,7 @@ def test_issue14_summary_fails_on_fallback_far_parts_and_poor_calibration():
     assert not f.ok
     failed = [line for line in f.lines if "[FAIL]" in line]
     assert any("fallback 1" in line for line in failed)
-    assert any("smaller than" in line for line in failed)
+    assert any("smaller than" in line and "others 1 in 1" in line for line in failed)
     assert any("others 1 in 1 communes" in line for line in failed)
     assert any("calibration" in line for line in failed)
     assert not any("hold-out, issue-14" in line for line in failed)
@@ -252,3 +252,27 @@ def test_committed_one_to_one_cases_equal_their_new_commune(old_communes):
     )
     assert len(equal) > 0
     assert equal["equal"].all(), equal.loc[~equal["equal"], "old_code"].tolist()[:10]
+
+
+@pytest.mark.dataset
+def test_committed_old_communes_have_no_placeholders_and_known_methods(old_communes):
+    from lib.build.oldcommunes import METHODS
+
+    assert set(old_communes["method"]) <= set(METHODS)
+    assert "fallback" not in set(old_communes["method"])
+
+
+@pytest.mark.dataset
+def test_committed_holdout_meets_the_issue14_targets_overall_and_for_points():
+    holdout = _table(geodata.OLD_HOLDOUT, old_code=str)
+    for frame in (holdout, holdout[holdout["method"].eq("points")]):
+        assert len(frame) > 1000
+        assert frame["iou"].median() >= quality.HOLDOUT_IOU_MEDIAN_14
+        assert (frame["iou"] >= 0.5).mean() >= quality.HOLDOUT_SHARE_OVER_HALF_14
+
+
+@pytest.mark.dataset
+def test_committed_exclaves_are_far_parts_of_known_communes(old_communes):
+    exclaves = _table(geodata.OLD_EXCLAVES, old_code=str)
+    assert exclaves["old_code"].isin(old_communes["code"]).all()
+    assert (exclaves["distance_m"] > quality.FAR_PART_M).all()

@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from lib.build.partition import EMPTY, Seed, partition_region
+from lib.build.partition import EMPTY, Seed, clean_parts, partition_region
 from lib.data.geometry import COORDINATE_GRID_DEG, DISPLAY_TOLERANCE_DEG, EQUAL_AREA_CRS, to_multipolygons
 
 METHODS = {
@@ -45,6 +45,11 @@ CONFIDENCE_DOC = (
     "the 2009 census area, the share of the area fixed by the neighbours' shapes, and the point's position; "
     "5-fold cross-validated, calibrated per decile (old/quality.txt)"
 )
+
+# A district with no outline and no point in a new commune gets a cell of this share of a fair
+# share there (the area of the former placeholder discs): most such pairs are small transfers.
+# Level 1 moves no slivers between districts (their lines follow the district outlines).
+LEVEL1_UNSEEDED_SHARE = 1 / 16
 
 Progress = Callable[[str], None]
 
@@ -148,7 +153,7 @@ def _partition_new_commune(
             codes = owners.loc[owners["old_district_code"].eq(d), "old_code"]
             pts = [inputs.points[c] for c in codes if c in inputs.points]
             seeds[d] = Seed(polygon=inputs.districts.get(d), point=shapely.multipoints(pts) if pts else None)
-        level1 = partition_region(region, seeds)
+        level1 = partition_region(region, seeds, clean=False, unseeded_share=LEVEL1_UNSEEDED_SHARE)
         regions, regridded, placed = level1.pieces, level1.regridded, level1.fallback
     else:
         regions = {districts[0]: region}
@@ -159,7 +164,7 @@ def _partition_new_commune(
         sub = owners[owners["old_district_code"].eq(d)]
         if earlier is not None and not holdout.intersection(sub["old_code"]):
             codes = set(sub["old_code"])
-            rows.extend(row for row in earlier if row["old_code"] in codes)
+            rows.extend({**row, "geometry": row["raw"]} for row in earlier if row["old_code"] in codes)
             continue
         seeds = {}
         for code in sub["old_code"]:
@@ -190,6 +195,13 @@ def _partition_new_commune(
                     region_fixed=min(fixed / whole, 1.0) if whole > 0 else 0.0,
                 )
             )
+    # Slivers and far parts left between district pieces (and in district pieces of a single
+    # commune) go to the neighbour in the new commune; the uncleaned pieces are kept for reuse.
+    cleaned = clean_parts({k: row["geometry"] for k, row in enumerate(rows)}) if len(rows) > 1 else None
+    for k, row in enumerate(rows):
+        row["raw"] = row["geometry"]
+        if cleaned is not None:
+            row["geometry"] = cleaned[k]
     return rows
 
 
@@ -213,6 +225,7 @@ def _row(
         "old_code": old_code,
         "new_code": new_code,
         "geometry": geom,
+        "raw": geom,
         "exact": exact,
         "core_fraction": 1.0 if exact else core_fraction,
         "fallback": fallback,
@@ -358,6 +371,11 @@ def display_pieces(
                 out[i] = shapely.set_precision(
                     _polygonal_parts(shapely.intersection(outline, full)), COORDINATE_GRID_DEG, mode="valid_output"
                 )
+        # Slivers and far parts the simplification left go to the neighbour they share most line with.
+        cleaned = clean_parts({k: out[i] for k, i in enumerate(index)})
+        for k, i in enumerate(index):
+            if cleaned[k] is not out[i]:
+                out[i] = shapely.set_precision(cleaned[k], COORDINATE_GRID_DEG, mode="valid_output")
     return out
 
 

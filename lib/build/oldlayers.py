@@ -133,6 +133,7 @@ def build_old_layers(
     census_km2 = dict(zip(units["old_code"], units["old_code"].map(_km2_of(census_shapes, located)), strict=True))
     split = _split_since(census_shapes, points)
     small = quality.below_census(units, census_km2, split)
+    small["inside_share"] = _inside_share(small["old_code"], {**census_shapes, **located}, crosswalk, new_geoms)
     inside = quality.points_inside(units[units["old_code"].isin(old_communes["code"])], points)
 
     say("display geometry")
@@ -177,6 +178,7 @@ def build_old_layers(
         small=small,
         holdout=scores,
         calibration=calibration,
+        display_parts=quality.part_checks(communes[["code", "geometry"]].rename(columns={"code": "old_code"})),
     )
     provinces = _provinces_layer(districts, old_communes)
     outside = (
@@ -229,6 +231,19 @@ def _split_since(census_shapes: dict[str, BaseGeometry], points: dict[str, BaseG
     owner = np.array(codes)[hit_shape]
     other = np.array(pcodes)[hit_pt] != owner
     return set(owner[other].tolist())
+
+
+def _inside_share(
+    codes: pd.Series, shapes: dict[str, BaseGeometry], crosswalk: pd.DataFrame, new_geoms: dict[str, BaseGeometry]
+) -> np.ndarray:
+    """Share of each commune's 2009 shape inside the new communes it is paired with."""
+    pairs = crosswalk.groupby("old_code")["new_code"].agg(sorted)
+    out = []
+    for code in codes:
+        shape = shapes[code]
+        paired = shapely.union_all([new_geoms[n] for n in pairs[code]])
+        out.append(float(shapely.area(shapely.intersection(shape, paired)) / shapely.area(shape)))
+    return np.array(out, dtype=float)
 
 
 def _confidence(

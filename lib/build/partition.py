@@ -115,7 +115,15 @@ def _samples(geom: BaseGeometry, spacing: float) -> np.ndarray:
     return shapely.get_coordinates(outline)
 
 
-def partition_region(region: BaseGeometry, seeds: dict[str, Seed], *, spacing: float = SAMPLE_SPACING_DEG) -> Partition:
+def partition_region(
+    region: BaseGeometry,
+    seeds: dict[str, Seed],
+    *,
+    spacing: float = SAMPLE_SPACING_DEG,
+    gaps: bool = True,
+    clean: bool = True,
+    unseeded_share: float = 1.0,
+) -> Partition:
     """Split ``region`` into one piece per owner of ``seeds``, the pieces tiling the region.
 
     1. Cores: each owner's polygon seed clipped to the region, overlaps between seeds given
@@ -237,7 +245,7 @@ def partition_region(region: BaseGeometry, seeds: dict[str, Seed], *, spacing: f
     # 2009 shape of an old commune whose name did not match. Largest holes first, each to the
     # homeless owner whose point is nearest.
     holes: set[str] = set()
-    homeless = [o for o in owners if cores[o].is_empty and not extra[o]]
+    homeless = [o for o in owners if cores[o].is_empty and not extra[o]] if gaps else []
     if homeless and orphans:
         big = sorted((c for c in orphans if _area(c) >= HOLE_MIN_SHARE * fair), key=lambda c: (-_area(c), c.wkb))
         for component in big:
@@ -282,12 +290,13 @@ def partition_region(region: BaseGeometry, seeds: dict[str, Seed], *, spacing: f
 
     empty = [o for o in owners if pieces[o].is_empty or _area(pieces[o]) < 1e-4 * fair]
     if empty:
-        pieces, r = _carve_sized(region, pieces, empty, seeds, anchor, fair)
+        pieces, r = _carve_sized(region, pieces, empty, seeds, anchor, fair, unseeded_share)
         regridded += r
         fallback |= set(empty)
     pieces, r = _close(region, pieces)
     regridded += r
-    pieces = clean_parts(pieces)
+    if clean:
+        pieces = clean_parts(pieces)
     return Partition(pieces, cores, fallback, regridded, holes, capped)
 
 
@@ -356,6 +365,7 @@ def _carve_sized(
     seeds: dict[str, Seed],
     anchor: BaseGeometry,
     fair: float,
+    unseeded_share: float = 1.0,
 ) -> tuple[dict[str, BaseGeometry], int]:
     """Give each owner without area a cell cut from the piece at its point, sized to its target.
 
@@ -385,7 +395,7 @@ def _carve_sized(
         own = (
             hp if hp is not None and not hp.is_empty and shapely.covers(piece, hp) else shapely.point_on_surface(piece)
         )
-        want = seeds[owner].target if seeds[owner].target else fair
+        want = seeds[owner].target if seeds[owner].target else unseeded_share * fair
         want = min(want, 0.5 * _area(piece))
         xy = np.vstack([shapely.get_coordinates(own)[:1], shapely.get_coordinates(site)[:1]])
         if np.allclose(xy[0], xy[1]):

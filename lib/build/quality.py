@@ -369,6 +369,7 @@ def summarise_issue14(
     small: pd.DataFrame,
     holdout: pd.DataFrame,
     calibration: pd.DataFrame,
+    display_parts: pd.DataFrame | None = None,
 ) -> Figures:
     """Add the figures of issue 14 (methods, placeholders, clean shapes, hold-out, calibration) to ``f``."""
     counts = methods.value_counts()
@@ -380,21 +381,41 @@ def summarise_issue14(
     )
     for row in estimated.itertuples():
         f.add(f"  estimated: {row.code} {row.name} ({row.province_name}): {row.why}")
-    unexplained = small[~small["split_since_2009"]]
+    inside = small["inside_share"] if "inside_share" in small else pd.Series(1.0, index=small.index)
+    elsewhere = ~small["split_since_2009"] & (inside < 0.5)
+    unexplained = small[~small["split_since_2009"] & ~elsewhere]
     f.add(
         f"below {100 * SMALL_SHARE_OF_CENSUS:g} % of the 2009 census area: {len(small)}, of which 2009 shape split "
-        f"since (another commune's point inside it) {int(small['split_since_2009'].sum())}; others "
-        f"{len(unexplained)} (target 0)",
+        f"since (another commune's point inside it) {int(small['split_since_2009'].sum())}, 2009 shape mostly "
+        f"outside the new communes it is paired with (the pairs or the 2009 lines disagree) {int(elsewhere.sum())}; "
+        f"others {len(unexplained)} (target 0)",
         len(unexplained) == 0,
     )
-    for row in unexplained.head(10).itertuples():
-        f.add(f"  {row.old_code} ({row.method}): {row.area_km2:.3f} km² of {row.census_km2:.3f} km² in 2009")
+    for row in small.head(30).itertuples():
+        share = getattr(row, "inside_share", float("nan"))
+        f.add(
+            f"  {row.old_code} ({row.method}): {row.area_km2:.3f} km² of {row.census_km2:.3f} km² in 2009; "
+            f"{100 * share:.0f} % of that shape inside its new communes"
+        )
+    if display_parts is not None:
+        slivers = display_parts[display_parts["area_km2"] < SLIVER_KM2]
+        far = display_parts[display_parts["distance_m"] > FAR_PART_M]
+        f.add(
+            f"display layer (old/communes.geojson): parts smaller than {SLIVER_KM2:g} km² {len(slivers)}, of which "
+            f"islets {int(slivers['island'].sum())}, others {int((~slivers['island']).sum())} in "
+            f"{slivers.loc[~slivers['island'], 'old_code'].nunique()} communes; parts more than {FAR_PART_M:,.0f} m "
+            f"away {len(far)}, of which islands {int(far['island'].sum())}, others {int((~far['island']).sum())}"
+        )
     slivers = parts[parts["area_km2"] < SLIVER_KM2]
+    touching = slivers[~slivers["island"]]
     f.add(
-        f"parts smaller than {SLIVER_KM2:g} km² (full resolution): {len(slivers)} in "
-        f"{slivers['old_code'].nunique()} communes (target 0; each is a piece of its own crosswalk pair)",
-        len(slivers) == 0,
+        f"parts smaller than {SLIVER_KM2:g} km² (full resolution): {len(slivers)}, of which islets touching no "
+        f"other commune (nothing to merge them into) {int(slivers['island'].sum())}; others {len(touching)} in "
+        f"{touching['old_code'].nunique()} communes (target 0)",
+        len(touching) == 0,
     )
+    for row in touching.sort_values(["area_km2", "old_code"], kind="mergesort").head(5).itertuples():
+        f.add(f"  sliver: {row.old_code} part {row.part}: {1e6 * row.area_km2:,.0f} m², {row.distance_m:,.0f} m away")
     far = parts[parts["distance_m"] > FAR_PART_M]
     loose = far[~far["island"]]
     f.add(
