@@ -129,12 +129,16 @@ def partition_region(
     1. Cores: each owner's polygon seed clipped to the region, overlaps between seeds given
        to the owner listed first. A core that holds the point of an owner without a core is shared with
        it by nearest point (the polygon seed is outdated there). 2. Each hole left between
-       the cores that holds points of owners without a core goes to those points (nearest
-       point); the remaining holes and slivers go to the nearest seed (a Voronoi diagram of
-       points sampled along the pieces' outlines, plus the point seeds). 3. An owner left
-       without area (under 1e-4 of a fair share: no seed, or its point buried in another
-       core) gets a small disc around
-       its point (or the region's representative point) carved from the others: a fallback.
+       the cores that holds points of owners without a core goes to those points: in
+       proportion to their ``target`` areas (power diagram) where known, else by nearest
+       point; a hole over ``CAP_RATIO`` times its one owner's target is trimmed to the target
+       around the point. 3. With ``gaps``, owners still without area and without a point in
+       the region take the largest remaining holes (``holes``). The remaining holes and
+       slivers go to the nearest seed (a Voronoi diagram of points sampled along the pieces'
+       outlines, plus the point seeds). 4. An owner left without area (under 1e-4 of a fair
+       share) gets a cell sized to its target (else ``unseeded_share`` of a fair share) cut
+       from the piece nearest its point (``fallback``). 5. With ``clean``, slivers and far
+       parts go to a neighbour (:func:`clean_parts`).
     Where the pieces do not add up to the region (within 1e-10 of its area), the largest is
     recomputed as the region minus all others, so the pieces tile the region.
     """
