@@ -341,7 +341,7 @@ def test_committed_old_communes_are_complete_and_labelled():
     gdf = geodata.load_layer("old_communes")
     assert len(gdf) == 10035 and gdf["code"].is_unique
     assert gdf.geometry.is_valid.all() and not gdf.geometry.is_empty.any()
-    assert set(gdf["method"]) <= {"exact", "census2009", "points", "fallback"}
+    assert set(gdf["method"]) <= {"exact", "census2009", "located2009", "points", "gap", "estimated"}
     assert gdf["confidence"].between(0, 1).all()
     assert gdf["reconstructed"].astype(bool).all()
 
