@@ -10,8 +10,10 @@ Two cases (the layer docs say which applies through ``method``):
   scored against it): a ridge regression on what the partition knows (method, its area against
   the 2009 census area, whether the hole was trimmed, how much of its region the neighbours'
   known shapes fix, the point's position), followed by an isotonic recalibration. Communes with
-  no census area use a second model without the area features. ``k``-fold cross-validation with
-  a fixed seed gives the out-of-fold predictions of the calibration table.
+  no census area use a second model without the area features, fitted on a second hold-out
+  rebuild in which the census areas of the held-out communes are hidden too (so that its
+  training communes were shaped as they are). ``k``-fold cross-validation with a fixed seed
+  gives the out-of-fold predictions of the calibration tables.
 
 Everything is plain numpy with fixed folds, and predictions are rounded to 3 decimals.
 """

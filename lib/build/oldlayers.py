@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -123,12 +123,25 @@ def build_old_layers(
     held_units = summarise_units(held_pieces)
     # An old commune cut between several new communes is scored on all of its pieces.
     held_units = held_units[held_units["old_code"].isin(held)]
+    # The same with the census areas hidden too: how communes without any 2009 match fare,
+    # and the training set of the confidence model for them.
+    say("hold-out rebuild without the census areas")
+    targets_blind = {k: v for k, v in targets.items() if k not in held}
+    blind_pieces = rebuild_pieces(
+        replace(inputs, targets=targets_blind), holdout=held, only_new=touched, district_cache=cache, previous=pieces
+    )
+    blind_pieces["area_km2"] = piece_areas(blind_pieces)
+    blind_units = summarise_units(blind_pieces)
+    blind_units = blind_units[blind_units["old_code"].isin(held)]
 
     say("quality figures")
     new_geoms = dict(zip(new_full["code"], new_full.geometry.to_numpy(), strict=True))
     tiles = quality.tiling(pieces, new_geoms)
     scores = quality.holdout_scores(held_units, census_shapes, set(held))
-    units, calibration = _confidence(units, held_units, scores, census_shapes, located, targets, points)
+    blind_scores = quality.holdout_scores(blind_units, census_shapes, set(held))
+    units, calibration = _confidence(
+        units, (held_units, scores, targets), (blind_units, blind_scores, targets_blind), census_shapes, located, points
+    )
     parts = quality.part_checks(units)
     census_km2 = dict(zip(units["old_code"], units["old_code"].map(_km2_of(census_shapes, located)), strict=True))
     split = _split_since(census_shapes, points)
@@ -169,7 +182,7 @@ def build_old_layers(
         equal=equal,
         expected_units=len(old_communes),
     )
-    exclaves = _exclaves(parts, old_communes)
+    exclaves = _exclaves(parts, old_communes, old_districts)
     quality.summarise_issue14(
         figures,
         methods=communes["method"],
@@ -177,6 +190,7 @@ def build_old_layers(
         parts=parts,
         small=small,
         holdout=scores,
+        blind_holdout=blind_scores,
         calibration=calibration,
         display_parts=quality.part_checks(communes[["code", "geometry"]].rename(columns={"code": "old_code"})),
     )
@@ -248,26 +262,32 @@ def _inside_share(
 
 def _confidence(
     units: pd.DataFrame,
-    held_units: pd.DataFrame,
-    scores: pd.DataFrame,
+    held: tuple[pd.DataFrame, pd.DataFrame, dict[str, float]],
+    blind: tuple[pd.DataFrame, pd.DataFrame, dict[str, float]],
     census_shapes: dict[str, BaseGeometry],
     located: dict[str, BaseGeometry],
-    targets: dict[str, float],
     points: dict[str, BaseGeometry],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Replace ``confidence`` by the IoU against the 2009 shape: measured, or predicted (see lib.build.confidence)."""
-    train = held_units.set_index("old_code").loc[scores["old_code"]].reset_index()
-    y = scores["iou"].to_numpy(float)
-    x_train = conf.features(train, targets, points)
-    with_target, without = conf.columns_for(x_train, True), conf.columns_for(x_train, False)
-    oof = conf.cross_validate(x_train, y, with_target)
-    table = conf.calibration(oof, y)
-    table_points = conf.calibration(
-        oof[scores["method"].eq("points").to_numpy()], y[scores["method"].eq("points").to_numpy()]
-    )
-    model_a, model_b = conf.fit(x_train, y, with_target), conf.fit(x_train, y, without)
+    """Replace ``confidence`` by the IoU against the 2009 shape: measured, or predicted (see lib.build.confidence).
+
+    ``held``: the hold-out rebuilt with the census areas known (units, scores, targets): trains
+    the model of communes with a census area. ``blind``: the same with the census areas hidden:
+    trains the model of communes without one.
+    """
+    targets = held[2]
+    tables, models = [], []
+    for (frame, scores, known), with_target, label in ((held, True, "census area known"), (blind, False, "blind")):
+        train = frame.set_index("old_code").loc[scores["old_code"]].reset_index()
+        y = scores["iou"].to_numpy(float)
+        x_train = conf.features(train, known, points)
+        columns = conf.columns_for(x_train, with_target)
+        oof = conf.cross_validate(x_train, y, columns)
+        is_points = scores["method"].eq("points").to_numpy()
+        tables.append(conf.calibration(oof, y).assign(group=f"all, {label}"))
+        tables.append(conf.calibration(oof[is_points], y[is_points]).assign(group=f"points, {label}"))
+        models.append(conf.fit(x_train, y, columns))
     x = conf.features(units, targets, points)
-    predicted = np.where(x["has_target"].gt(0), model_a.predict(x), model_b.predict(x))
+    predicted = np.where(x["has_target"].gt(0), models[0].predict(x), models[1].predict(x))
     shapes = {**census_shapes, **located}
     measured_rows = units["method"].isin(["census2009", "located2009"]) | (
         units["method"].eq("exact") & units["old_code"].isin(shapes)
@@ -279,14 +299,16 @@ def _confidence(
         measured[rows] = quality.iou(units["geometry"].to_numpy()[rows], ref)
     value = np.where(np.isnan(measured), predicted, measured)
     units = units.assign(confidence=np.round(np.clip(value, 0, 1), 3))
-    return units, pd.concat([table.assign(group="all"), table_points.assign(group="points")], ignore_index=True)
+    return units, pd.concat(tables, ignore_index=True)
 
 
-def _exclaves(parts: pd.DataFrame, old_communes: pd.DataFrame) -> pd.DataFrame:
+def _exclaves(parts: pd.DataFrame, old_communes: pd.DataFrame, old_districts: pd.DataFrame) -> pd.DataFrame:
+    """Far parts that touch no other unit (islands), of old communes and of district-level units (island districts)."""
     far = parts[(parts["distance_m"] > quality.FAR_PART_M) & parts["island"]].copy()
-    far = far.merge(
-        old_communes[["code", "name", "district_name", "province_name"]], left_on="old_code", right_on="code"
-    )
+    columns = ["code", "name", "district_name", "province_name"]
+    districts = old_districts.assign(district_name=old_districts["name"])[columns]
+    info = pd.concat([old_communes[columns], districts], ignore_index=True).drop_duplicates("code")
+    far = far.merge(info, left_on="old_code", right_on="code", how="left")
     far["area_km2"] = far["area_km2"].round(4)
     far["distance_m"] = far["distance_m"].round(0)
     cols = ["old_code", "name", "district_name", "province_name", "part", "area_km2", "distance_m"]
