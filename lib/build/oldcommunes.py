@@ -43,7 +43,7 @@ CONFIDENCE_DOC = (
     "changes since 2009. Predicted elsewhere (points, gap, estimated, exact without a 2009 shape), by a model "
     "fitted on the hold-out (communes rebuilt with their 2009 shape hidden) from the method, the area against "
     "the 2009 census area, the share of the area fixed by the neighbours' shapes, and the point's position (for "
-    "communes without a census area, a second model fitted on the hold-out rebuilt with the census areas hidden "
+    "communes without a census area, another model fitted on the hold-out rebuilt with the census areas hidden "
     "too); 5-fold cross-validated, calibrated per decile (old/quality.txt)"
 )
 
