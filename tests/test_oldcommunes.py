@@ -18,7 +18,7 @@ from lib.build.oldcommunes import (
     rebuild_pieces,
     summarise_units,
 )
-from lib.build.partition import Seed, partition_region, split_by_cells
+from lib.build.partition import Seed, clean_parts, partition_region, power_cells, split_by_cells
 from lib.data import geodata
 
 
@@ -94,6 +94,68 @@ def test_point_outside_and_buried_neighbour_core_falls_back_at_the_nearest_edge(
     _tiles(region, result.pieces)
     assert "B" in result.fallback
     assert result.pieces["B"].intersects(shapely.LineString([(2, 0), (2, 1)]))
+
+
+def test_two_points_with_census_areas_split_a_gap_in_proportion():
+    region = box(0, 0, 2, 1)
+    seeds = {"A": Seed(point=Point(0.5, 0.5), target=1.5), "B": Seed(point=Point(1.5, 0.5), target=0.5)}
+    result = partition_region(region, seeds)
+    _tiles(region, result.pieces)
+    assert result.pieces["A"].area == pytest.approx(1.5, rel=0.05)
+    assert result.pieces["A"].contains(Point(0.5, 0.5)) and result.pieces["B"].contains(Point(1.5, 0.5))
+
+
+def test_power_cells_tile_the_box_and_weights_move_the_line():
+    xy = np.array([[0.5, 0.5], [1.5, 0.5], [1.0, 2.0]])
+    region = box(0, 0, 2, 3)
+    plain = power_cells(xy, np.zeros(3), region)
+    weighted = power_cells(xy, np.array([0.5, 0.0, 0.0]), region)
+    total = sum(c.intersection(region).area for c in weighted.values())
+    assert total == pytest.approx(region.area)
+    assert weighted[0].intersection(region).area > plain[0].intersection(region).area
+
+
+def test_a_gap_far_larger_than_the_census_area_is_trimmed_around_the_point():
+    region = box(0, 0, 4, 1)
+    seeds = {"A": Seed(polygon=box(3, 0, 4, 1), point=Point(3.5, 0.5)), "B": Seed(point=Point(0.5, 0.5), target=1.0)}
+    result = partition_region(region, seeds)
+    _tiles(region, result.pieces)
+    assert "B" in result.capped
+    assert result.pieces["B"].contains(Point(0.5, 0.5))
+    assert 1.0 <= result.pieces["B"].area < 3.0
+
+
+def test_owner_with_its_point_outside_takes_the_free_gap():
+    region = box(0, 0, 2, 1)
+    seeds = {"A": Seed(polygon=box(0, 0, 1, 1), point=Point(0.5, 0.5)), "B": Seed(point=Point(5, 0.5))}
+    result = partition_region(region, seeds)
+    _tiles(region, result.pieces)
+    assert result.holes == {"B"} and not result.fallback
+    assert result.pieces["B"].area == pytest.approx(1.0)
+
+
+def test_estimated_cell_is_sized_to_the_census_area():
+    region = box(0, 0, 2, 1)
+    seeds = {"A": Seed(polygon=box(0, 0, 2, 1), point=Point(1, 0.5)), "B": Seed(point=Point(5, 0.5), target=0.4)}
+    result = partition_region(region, seeds)
+    _tiles(region, result.pieces)
+    assert result.fallback == {"B"}
+    assert result.pieces["B"].area == pytest.approx(0.4, rel=0.1)
+
+
+def test_clean_parts_moves_slivers_and_far_parts_but_keeps_islands():
+    body_a, body_b = box(0, 0, 1, 1), box(1, 0, 2, 1)
+    sliver = box(1.5, 0.9995, 1.5005, 1)  # A's speck inside B's square
+    far = box(1.9, 0, 2, 0.1)  # A's part in B's far corner
+    island = box(5, 5, 5.1, 5.1)  # touches no other piece
+    pieces = {
+        "A": shapely.union_all([body_a, sliver, far, island]),
+        "B": body_b.difference(sliver).difference(far),
+    }
+    cleaned = clean_parts(pieces, min_area=1e-6, far=0.5)
+    assert cleaned["B"].covers(far) and cleaned["B"].covers(sliver)
+    assert cleaned["A"].covers(island) and cleaned["A"].area == pytest.approx(1 + island.area)
+    assert sum(g.area for g in cleaned.values()) == pytest.approx(sum(g.area for g in pieces.values()))
 
 
 def test_split_by_cells_parts_add_up():
@@ -177,7 +239,7 @@ def test_old_commune_with_no_point_is_placed_and_flagged():
     inputs = _country()
     del inputs.points["00001"]
     units = summarise_units(rebuild_pieces(inputs)).set_index("old_code")
-    assert units.loc["00001", "method"] == "fallback"
+    assert units.loc["00001", "method"] == "estimated"
     assert units.loc["00001", "geometry"].area > 0
 
 
@@ -279,7 +341,7 @@ def test_committed_old_communes_are_complete_and_labelled():
     gdf = geodata.load_layer("old_communes")
     assert len(gdf) == 10035 and gdf["code"].is_unique
     assert gdf.geometry.is_valid.all() and not gdf.geometry.is_empty.any()
-    assert set(gdf["method"]) <= {"exact", "census2009", "points", "fallback"}
+    assert set(gdf["method"]) <= {"exact", "census2009", "located2009", "points", "gap", "estimated"}
     assert gdf["confidence"].between(0, 1).all()
     assert gdf["reconstructed"].astype(bool).all()
 

@@ -94,6 +94,84 @@ def test_summary_fails_when_a_target_is_missed():
     ).ok
 
 
+# ---------------------------------------------------------------------- issue 14: shapes, confidence
+
+
+def test_part_checks_measure_far_parts_and_tell_islands_from_parts_touching_a_neighbour():
+    # 0.1° squares near 21°N: A has a body, a far part inside B's area (touching B), and an island.
+    a = MultiPolygon([box(105, 21, 105.1, 21.1), box(105.3, 21, 105.31, 21.01), box(106, 22, 106.01, 22.01)])
+    b = box(105.2, 21, 105.4, 21.1).difference(box(105.3, 21, 105.31, 21.01))
+    units = pd.DataFrame({"old_code": ["A", "B"], "geometry": [a, b]})
+    parts = quality.part_checks(units).set_index("part")
+    assert len(parts) == 3 and (parts["old_code"] == "A").all()
+    body = parts["area_km2"].idxmax()
+    assert parts.loc[body, "distance_m"] == 0
+    far = parts.drop(index=body)
+    assert (far["distance_m"] > quality.FAR_PART_M).all()
+    assert sorted(far["island"].tolist()) == [False, True]
+
+
+def test_below_census_flags_small_units_and_keeps_the_split_ones_apart():
+    units = pd.DataFrame({"old_code": ["A", "B", "C"], "method": "census2009", "area_km2": [1.0, 1.0, 5.0]})
+    small = quality.below_census(units, {"A": 10.0, "B": 10.0, "C": 6.0}, split={"B"})
+    assert small["old_code"].tolist() == ["A", "B"]
+    assert small["split_since_2009"].tolist() == [False, True]
+
+
+def test_issue14_summary_fails_on_fallback_far_parts_and_poor_calibration():
+    parts = pd.DataFrame(
+        {"old_code": ["A", "A"], "part": [0, 1], "area_km2": [5.0, 0.001], "distance_m": [0.0, 3000.0], "island": False}
+    )
+    holdout = pd.DataFrame({"old_code": ["A", "B"], "method": "points", "iou": [0.95, 0.95]})
+    table = pd.DataFrame(
+        {"decile": [1], "n": [2], "predicted": [0.5], "actual": [0.95], "mean_abs_error": [0.45], "gap": [0.45]}
+    ).assign(group="all")
+    f = quality.summarise_issue14(
+        quality.Figures(),
+        methods=pd.Series(["points", "fallback"]),
+        estimated=pd.DataFrame(columns=["code", "name", "province_name", "why"]),
+        parts=parts,
+        small=pd.DataFrame(columns=["old_code", "method", "area_km2", "census_km2", "split_since_2009"]),
+        holdout=holdout,
+        calibration=table,
+    )
+    assert not f.ok
+    failed = [line for line in f.lines if "[FAIL]" in line]
+    assert any("fallback 1" in line for line in failed)
+    assert any("smaller than" in line and "others 1 in 1" in line for line in failed)
+    assert any("others 1 in 1 communes" in line for line in failed)
+    assert any("calibration" in line for line in failed)
+    assert not any("hold-out, issue-14" in line for line in failed)
+
+
+def test_isotonic_fit_is_non_decreasing_and_pools_violators():
+    from lib.build.confidence import isotonic
+
+    kx, ky = isotonic(np.array([0.0, 1.0, 2.0, 3.0]), np.array([0.1, 0.5, 0.3, 0.9]))
+    assert np.all(np.diff(ky) >= 0) and np.all(np.diff(kx) > 0)
+    assert ky.tolist() == pytest.approx([0.1, 0.4, 0.9])
+
+
+def test_confidence_model_is_deterministic_and_calibrated_on_a_learnable_signal():
+    from lib.build import confidence as conf
+
+    rng = np.random.default_rng(7)
+    n = 600
+    frame = pd.DataFrame({"has_target": 1.0, "abs_log_ratio": rng.uniform(0, 2, n), "noise": rng.normal(size=n)})
+    y = np.clip(0.95 - 0.4 * frame["abs_log_ratio"].to_numpy() + rng.normal(0, 0.05, n), 0, 1)
+    columns = ["abs_log_ratio", "noise"]
+    oof = conf.cross_validate(frame, y, columns)
+    assert np.array_equal(oof, conf.cross_validate(frame.iloc[::-1].iloc[::-1], y, columns))
+    table = conf.calibration(oof, y)
+    assert len(table) == 10 and table["n"].sum() == n
+    assert table["gap"].max() <= 0.05
+    assert np.corrcoef(oof, y)[0, 1] > 0.9
+    # Without the informative column the model cannot rank: the spread of its predictions collapses.
+    flat = conf.cross_validate(frame, y, ["noise"])
+    assert flat.std() < oof.std() / 3
+    assert conf.columns_for(pd.DataFrame(columns=["log_ratio", "capped"]), with_target=False) == ["capped"]
+
+
 # ---------------------------------------------------------------------- the committed dataset
 # Each target of lib.build.quality is checked on the committed files themselves, not on the report text
 # the build wrote (old/quality.txt), so a report that says [ok] cannot hide a figure that is not.
@@ -174,3 +252,29 @@ def test_committed_one_to_one_cases_equal_their_new_commune(old_communes):
     )
     assert len(equal) > 0
     assert equal["equal"].all(), equal.loc[~equal["equal"], "old_code"].tolist()[:10]
+
+
+@pytest.mark.dataset
+def test_committed_old_communes_have_no_placeholders_and_known_methods(old_communes):
+    from lib.build.oldcommunes import METHODS
+
+    assert set(old_communes["method"]) <= set(METHODS)
+    assert "fallback" not in set(old_communes["method"])
+
+
+@pytest.mark.dataset
+def test_committed_holdout_meets_the_issue14_targets_overall_and_for_points():
+    holdout = _table(geodata.OLD_HOLDOUT, old_code=str)
+    for frame in (holdout, holdout[holdout["method"].eq("points")]):
+        assert len(frame) > 1000
+        assert frame["iou"].median() >= quality.HOLDOUT_IOU_MEDIAN_14
+        assert (frame["iou"] >= 0.5).mean() >= quality.HOLDOUT_SHARE_OVER_HALF_14
+
+
+@pytest.mark.dataset
+def test_committed_exclaves_are_far_parts_of_known_communes(old_communes):
+    exclaves = _table(geodata.OLD_EXCLAVES, old_code=str)
+    districts = geodata.load_layer("old_districts")  # island districts without communes are units too
+    assert exclaves["old_code"].isin(set(old_communes["code"]) | set(districts["code"])).all()
+    assert exclaves["old_code"].isin(old_communes["code"]).mean() > 0.9
+    assert (exclaves["distance_m"] > quality.FAR_PART_M).all()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from lib.data.names import name_key
 
@@ -71,3 +73,37 @@ def _unique_join(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd
     right = right[~right.duplicated(keys, keep=False)]
     matched = left.merge(right[[*keys, "census_index"]], on=keys, how="inner")
     return matched[["old_code", "census_index"]].reset_index(drop=True)
+
+
+def census_areas(shapes: dict[str, object]) -> dict[str, float]:
+    """Old code → area of its 2009 shape in squared degrees (the unit the partition works in)."""
+    codes = sorted(shapes)
+    areas = shapely.area(np.array([shapes[c] for c in codes], dtype=object))
+    return {c: float(a) for c, a in zip(codes, areas, strict=True) if a > 0}
+
+
+def locate_unmatched(
+    census: gpd.GeoDataFrame, matches: pd.DataFrame, old_codes: list[str], points: dict[str, object]
+) -> dict[str, object]:
+    """2009 polygons for old communes whose name matched none, found at their geocoded point.
+
+    A 2009 polygon that no name match took, holding the point of exactly one old commune
+    without a match (and no other old commune's point), is taken as that commune's 2009
+    shape: most are communes renamed since 2009.
+    """
+    matched = set(matches["old_code"])
+    free = census.loc[~census.index.isin(matches["census_index"])]
+    codes = sorted(c for c in old_codes if c in points)
+    if not len(free) or not codes:
+        return {}
+    pts = np.array([points[c] for c in codes], dtype=object)
+    tree = shapely.STRtree(free.geometry.to_numpy())
+    hit_pt, hit_poly = tree.query(pts, predicate="within")
+    frame = pd.DataFrame({"code": np.array(codes)[hit_pt], "poly": hit_poly})
+    frame["matched"] = frame["code"].isin(matched)
+    per_poly = frame.groupby("poly").agg(n=("code", "size"), unmatched=("matched", lambda m: int((~m).sum())))
+    good = per_poly[(per_poly["n"] == 1) & (per_poly["unmatched"] == 1)].index
+    frame = frame[frame["poly"].isin(good) & ~frame["matched"]]
+    frame = frame[~frame["code"].duplicated(keep=False)]  # a point in two overlapping polygons: skip
+    geoms = free.geometry.to_numpy()
+    return {c: geoms[k] for c, k in zip(frame["code"], frame["poly"], strict=True)}

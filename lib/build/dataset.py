@@ -122,6 +122,7 @@ def build_geodata(
         _write_csv(old.district_iou, work / geodata.OLD_DISTRICT_IOU)
         _write_csv(old.points_outside, work / geodata.OLD_POINTS_OUTSIDE)
         _write_csv(old.holdout, work / geodata.OLD_HOLDOUT)
+        _write_csv(old.exclaves, work / geodata.OLD_EXCLAVES)
         (work / geodata.OLD_QUALITY).write_text(old.figures.render() + "\n", encoding="utf-8")
         _write_csv(old_communes, work / geodata.OLD_COMMUNE_LIST)
         _write_csv(old_districts, work / geodata.OLD_DISTRICT_LIST)

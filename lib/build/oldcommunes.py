@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -19,24 +19,38 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from lib.build.partition import EMPTY, Seed, partition_region
+from lib.build.partition import EMPTY, Seed, clean_parts, partition_region
 from lib.data.geometry import COORDINATE_GRID_DEG, DISPLAY_TOLERANCE_DEG, EQUAL_AREA_CRS, to_multipolygons
 
 METHODS = {
     "exact": "the old unit alone forms its new commune(s): the outline is the new commune's, exact",
-    "census2009": "cut from its new commune(s) along old district lines and its 2009 census shape; gaps "
-    "filled by the nearest seed",
-    "points": "cut from its new commune(s) along old district lines and by nearest geocoded point "
-    "(Voronoi); no 2009 shape was used",
-    "fallback": "its largest piece had no usable seed (no 2009 shape, point outside that new commune or "
-    "buried in another's shape): a disc at the point of the new commune nearest to its geocode; position and "
-    "size are placeholders",
+    "census2009": "cut from its new commune(s) along old district lines and its 2009 census shape (matched by "
+    "name); gaps between the known shapes filled by the nearest shape or point",
+    "located2009": "as census2009, with the 2009 census shape that no name matched but that holds its geocoded "
+    "point (and no other commune's): mostly communes renamed since 2009",
+    "points": "no 2009 shape: the gap left between its neighbours' 2009 shapes (and district lines) around its "
+    "geocoded point; a gap holding several points is cut in proportion to their 2009 census areas (power "
+    "diagram), equal-distance only where no area is known; a gap over 1.3 times its census area is trimmed to "
+    "that area around the point",
+    "gap": "no 2009 shape and its geocode lies outside its new commune: the largest gap left between the known "
+    "shapes of that new commune (most likely its unmatched 2009 shape)",
+    "estimated": "no 2009 shape, no point and no free gap in its new commune: a cell cut from the piece "
+    "nearest its geocode, sized to its 2009 census area (or an equal share); position approximate",
 }
 CONFIDENCE_DOC = (
-    "share (0–1) of the polygon's area fixed by a strong line: whole new communes it forms alone plus the "
-    "part of its 2009 census shape kept inside its new commune(s); the rest was assigned to the nearest seed. "
-    "1 = exact; 0 = nothing but a point (or a placeholder for method 'fallback')"
+    "IoU (0–1) of the polygon with the commune's 2009 census shape. Measured where that shape was used "
+    "(census2009, located2009, and exact communes with a 2009 shape): agreement with the evidence, lowered by "
+    "changes since 2009. Predicted elsewhere (points, gap, estimated, exact without a 2009 shape), by a model "
+    "fitted on the hold-out (communes rebuilt with their 2009 shape hidden) from the method, the area against "
+    "the 2009 census area, the share of the area fixed by the neighbours' shapes, and the point's position (for "
+    "communes without a census area, another model fitted on the hold-out rebuilt with the census areas hidden "
+    "too); 5-fold cross-validated, calibrated per decile (old/quality.txt)"
 )
+
+# A district with no outline and no point in a new commune gets a cell of this share of a fair
+# share there (the area of the former placeholder discs): most such pairs are small transfers.
+# Level 1 moves no slivers between districts (their lines follow the district outlines).
+LEVEL1_UNSEEDED_SHARE = 1 / 16
 
 Progress = Callable[[str], None]
 
@@ -50,6 +64,8 @@ class Inputs:
     points: dict[str, BaseGeometry]  # old code → geocoded point
     districts: dict[str, BaseGeometry]  # old district code → gis.chinhphu.vn outline (repaired)
     census: dict[str, BaseGeometry]  # old commune code → matched 2009 polygon
+    targets: dict[str, float] = field(default_factory=dict)  # old code → 2009 census area (deg²)
+    located: dict[str, BaseGeometry] = field(default_factory=dict)  # old code → 2009 polygon at its point
 
 
 def points_from_table(points: pd.DataFrame) -> dict[str, BaseGeometry]:
@@ -138,7 +154,7 @@ def _partition_new_commune(
             codes = owners.loc[owners["old_district_code"].eq(d), "old_code"]
             pts = [inputs.points[c] for c in codes if c in inputs.points]
             seeds[d] = Seed(polygon=inputs.districts.get(d), point=shapely.multipoints(pts) if pts else None)
-        level1 = partition_region(region, seeds)
+        level1 = partition_region(region, seeds, clean=False, unseeded_share=LEVEL1_UNSEEDED_SHARE)
         regions, regridded, placed = level1.pieces, level1.regridded, level1.fallback
     else:
         regions = {districts[0]: region}
@@ -149,16 +165,20 @@ def _partition_new_commune(
         sub = owners[owners["old_district_code"].eq(d)]
         if earlier is not None and not holdout.intersection(sub["old_code"]):
             codes = set(sub["old_code"])
-            rows.extend(row for row in earlier if row["old_code"] in codes)
+            rows.extend({**row, "geometry": row["raw"]} for row in earlier if row["old_code"] in codes)
             continue
         seeds = {}
         for code in sub["old_code"]:
-            shape = inputs.census.get(code) if code not in holdout else None
-            seeds[code] = Seed(polygon=shape, point=inputs.points.get(code))
+            shape = inputs.census.get(code, inputs.located.get(code)) if code not in holdout else None
+            seeds[code] = Seed(polygon=shape, point=inputs.points.get(code), target=inputs.targets.get(code))
         level2 = partition_region(district_region, seeds)
+        whole = float(shapely.area(district_region))
+        fixed = sum(float(shapely.area(c)) for c in level2.cores.values())
         for code, piece in level2.pieces.items():
             core = level2.cores.get(code, EMPTY)
             fraction = float(shapely.area(core) / shapely.area(piece)) if shapely.area(piece) > 0 else 0.0
+            seed = "census" if seeds[code].polygon is not None and code in inputs.census else ""
+            seed = "located" if seeds[code].polygon is not None and code in inputs.located else seed
             rows.append(
                 _row(
                     code,
@@ -169,8 +189,20 @@ def _partition_new_commune(
                     fallback=code in level2.fallback or d in placed,
                     district_level=len(districts) > 1,
                     regridded=regridded + level2.regridded,
+                    seed=seed,
+                    hole=code in level2.holes,
+                    capped=code in level2.capped,
+                    owners=len(seeds),
+                    region_fixed=min(fixed / whole, 1.0) if whole > 0 else 0.0,
                 )
             )
+    # Slivers and far parts left between district pieces (and in district pieces of a single
+    # commune) go to the neighbour in the new commune; the uncleaned pieces are kept for reuse.
+    cleaned = clean_parts({k: row["geometry"] for k, row in enumerate(rows)}) if len(rows) > 1 else None
+    for k, row in enumerate(rows):
+        row["raw"] = row["geometry"]
+        if cleaned is not None:
+            row["geometry"] = cleaned[k]
     return rows
 
 
@@ -184,16 +216,27 @@ def _row(
     fallback: bool = False,
     district_level: bool = False,
     regridded: int = 0,
+    seed: str = "",
+    hole: bool = False,
+    capped: bool = False,
+    owners: int = 1,
+    region_fixed: float = 1.0,
 ) -> dict:
     return {
         "old_code": old_code,
         "new_code": new_code,
         "geometry": geom,
+        "raw": geom,
         "exact": exact,
         "core_fraction": 1.0 if exact else core_fraction,
         "fallback": fallback,
         "district_level": district_level,
         "regridded": regridded,
+        "seed": seed,
+        "hole": hole,
+        "capped": capped,
+        "owners": owners,
+        "region_fixed": region_fixed,
     }
 
 
@@ -226,8 +269,17 @@ def fill_crosswalk_areas(crosswalk: pd.DataFrame, pieces: pd.DataFrame) -> pd.Da
 
 
 def summarise_units(pieces: pd.DataFrame) -> pd.DataFrame:
-    """Per old unit: full-resolution geometry (pieces unioned), ``method``, ``confidence``, area."""
+    """Per old unit: full-resolution geometry (pieces unioned), ``method``, evidence figures, area.
+
+    ``confidence`` here is the share of the area fixed by evidence (exact new communes and
+    2009 shapes); :mod:`lib.build.confidence` replaces it by a predicted IoU. The other columns
+    (``capped``, ``owners``, ``region_fixed``, ``district_level``) describe the largest piece and
+    feed that prediction.
+    """
     frame = pieces.copy()
+    for column, default in (("seed", ""), ("hole", False), ("capped", False), ("owners", 1), ("region_fixed", 1.0)):
+        if column not in frame:
+            frame[column] = default
     if "area_km2" not in frame:
         frame["area_km2"] = piece_areas(frame)
     frame["fixed_km2"] = frame["area_km2"] * frame["core_fraction"]
@@ -238,15 +290,25 @@ def summarise_units(pieces: pd.DataFrame) -> pd.DataFrame:
         all_exact=("exact", "all"),
         any_core=("has_core", "any"),
         pieces=("new_code", "size"),
+        capped=("capped", "any"),
     )
     largest = frame.loc[frame.groupby("old_code")["area_km2"].idxmax()].set_index("old_code")
     agg["main_fallback"] = largest["fallback"].reindex(agg.index)
+    located = frame[frame["has_core"]].groupby("old_code")["seed"].agg(lambda s: bool(s.eq("located").all()))
+    agg["located"] = located.astype(bool).reindex(agg.index, fill_value=False).astype(bool)
+    agg["hole"] = largest["hole"].reindex(agg.index).astype(bool)
     geoms = frame.groupby("old_code")["geometry"].agg(
         lambda g: g.iloc[0] if len(g) == 1 else shapely.union_all(g.to_numpy())
     )
     method = np.select(
-        [agg["all_exact"], agg["main_fallback"], agg["any_core"]],
-        ["exact", "fallback", "census2009"],
+        [
+            agg["all_exact"],
+            agg["main_fallback"],
+            agg["any_core"] & agg["located"],
+            agg["any_core"],
+            agg["hole"],
+        ],
+        ["exact", "estimated", "located2009", "census2009", "gap"],
         default="points",
     )
     out = pd.DataFrame(
@@ -256,6 +318,10 @@ def summarise_units(pieces: pd.DataFrame) -> pd.DataFrame:
             "confidence": (agg["fixed_km2"] / agg["area_km2"]).clip(0, 1).round(3).to_numpy(),
             "area_km2": agg["area_km2"].to_numpy(),
             "pieces": agg["pieces"].to_numpy(),
+            "capped": agg["capped"].to_numpy(),
+            "owners": largest["owners"].reindex(agg.index).to_numpy(),
+            "region_fixed": largest["region_fixed"].reindex(agg.index).to_numpy(),
+            "district_level": largest["district_level"].reindex(agg.index).to_numpy(),
         }
     )
     out["geometry"] = geoms.reindex(out["old_code"]).to_numpy()
@@ -306,6 +372,11 @@ def display_pieces(
                 out[i] = shapely.set_precision(
                     _polygonal_parts(shapely.intersection(outline, full)), COORDINATE_GRID_DEG, mode="valid_output"
                 )
+        # Slivers and far parts the simplification left go to the neighbour they share most line with.
+        cleaned = clean_parts({k: out[i] for k, i in enumerate(index)})
+        for k, i in enumerate(index):
+            if cleaned[k] is not out[i]:
+                out[i] = shapely.set_precision(cleaned[k], COORDINATE_GRID_DEG, mode="valid_output")
     return out
 
 

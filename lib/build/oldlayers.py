@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
+from lib.build import confidence as conf
 from lib.build import quality, sources
-from lib.build.census import match_census, read_census_2009
+from lib.build.census import census_areas, locate_unmatched, match_census, read_census_2009
 from lib.build.oldcommunes import (
     Inputs,
     display_pieces,
@@ -29,7 +31,7 @@ from lib.build.oldcommunes import (
     rebuild_pieces,
     summarise_units,
 )
-from lib.data.geometry import COORDINATE_GRID_DEG, simplify_coverage, to_multipolygons
+from lib.data.geometry import COORDINATE_GRID_DEG, EQUAL_AREA_CRS, simplify_coverage, to_multipolygons
 
 HOLDOUT_SHARE = 0.2
 HOLDOUT_SEED = 2025
@@ -47,6 +49,7 @@ class OldLayers:
     district_iou: pd.DataFrame
     points_outside: pd.DataFrame
     holdout: pd.DataFrame
+    exclaves: pd.DataFrame
     figures: quality.Figures
     stats: dict
 
@@ -92,14 +95,21 @@ def build_old_layers(
     matches = match_census(old_communes, census)
     census_shapes = dict(zip(matches["old_code"], census.geometry.loc[matches["census_index"]].to_numpy(), strict=True))
     points = points_from_table(sources.read_commune_points(sources_dir))
+    located = locate_unmatched(census, matches, list(old_communes["code"]), points)
+    targets = {**census_areas(census_shapes), **census_areas(located)}
     inputs = Inputs(
         new_full,
         crosswalk,
         points,
         dict(zip(district_outlines["code"], district_outlines.geometry.to_numpy(), strict=True)),
         census_shapes,
+        targets,
+        located,
     )
-    say(f"{len(census_shapes):,} of {len(old_communes):,} matched to a 2009 shape; partitioning")
+    say(
+        f"{len(census_shapes):,} of {len(old_communes):,} matched to a 2009 shape by name, {len(located):,} more "
+        "at their point; partitioning"
+    )
     cache: dict = {}
     pieces = rebuild_pieces(inputs, progress=progress, district_cache=cache)
     pieces["area_km2"] = piece_areas(pieces)
@@ -113,11 +123,30 @@ def build_old_layers(
     held_units = summarise_units(held_pieces)
     # An old commune cut between several new communes is scored on all of its pieces.
     held_units = held_units[held_units["old_code"].isin(held)]
+    # The same with the census areas hidden too: how communes without any 2009 match fare,
+    # and the training set of the confidence model for them.
+    say("hold-out rebuild without the census areas")
+    targets_blind = {k: v for k, v in targets.items() if k not in held}
+    blind_pieces = rebuild_pieces(
+        replace(inputs, targets=targets_blind), holdout=held, only_new=touched, district_cache=cache, previous=pieces
+    )
+    blind_pieces["area_km2"] = piece_areas(blind_pieces)
+    blind_units = summarise_units(blind_pieces)
+    blind_units = blind_units[blind_units["old_code"].isin(held)]
 
     say("quality figures")
     new_geoms = dict(zip(new_full["code"], new_full.geometry.to_numpy(), strict=True))
     tiles = quality.tiling(pieces, new_geoms)
     scores = quality.holdout_scores(held_units, census_shapes, set(held))
+    blind_scores = quality.holdout_scores(blind_units, census_shapes, set(held))
+    units, calibration = _confidence(
+        units, (held_units, scores, targets), (blind_units, blind_scores, targets_blind), census_shapes, located, points
+    )
+    parts = quality.part_checks(units)
+    census_km2 = dict(zip(units["old_code"], units["old_code"].map(_km2_of(census_shapes, located)), strict=True))
+    split = _split_since(census_shapes, points)
+    small = quality.below_census(units, census_km2, split)
+    small["inside_share"] = _inside_share(small["old_code"], {**census_shapes, **located}, crosswalk, new_geoms)
     inside = quality.points_inside(units[units["old_code"].isin(old_communes["code"])], points)
 
     say("display geometry")
@@ -153,6 +182,18 @@ def build_old_layers(
         equal=equal,
         expected_units=len(old_communes),
     )
+    exclaves = _exclaves(parts, old_communes, old_districts)
+    quality.summarise_issue14(
+        figures,
+        methods=communes["method"],
+        estimated=_estimated(communes, points, pieces, new_geoms),
+        parts=parts,
+        small=small,
+        holdout=scores,
+        blind_holdout=blind_scores,
+        calibration=calibration,
+        display_parts=quality.part_checks(communes[["code", "geometry"]].rename(columns={"code": "old_code"})),
+    )
     provinces = _provinces_layer(districts, old_communes)
     outside = (
         inside[~inside["inside"]]
@@ -175,8 +216,125 @@ def build_old_layers(
     # The duration goes to the progress output (and the build log) only, never into the dataset.
     say("done")
     return OldLayers(
-        communes, districts, provinces, fill_crosswalk_areas(crosswalk, pieces), iou, outside, scores, figures, stats
+        communes,
+        districts,
+        provinces,
+        fill_crosswalk_areas(crosswalk, pieces),
+        iou,
+        outside,
+        scores,
+        exclaves,
+        figures,
+        stats,
     )
+
+
+def _km2_of(*shapes: dict[str, BaseGeometry]) -> dict[str, float]:
+    merged = {k: v for d in shapes for k, v in d.items()}
+    codes = sorted(merged)
+    areas = gpd.GeoSeries([merged[c] for c in codes], crs="EPSG:4326").to_crs(EQUAL_AREA_CRS).area / 1e6
+    return dict(zip(codes, areas.to_numpy(), strict=True))
+
+
+def _split_since(census_shapes: dict[str, BaseGeometry], points: dict[str, BaseGeometry]) -> set[str]:
+    """Old communes whose 2009 shape holds another old commune's point: split (or merged) since 2009."""
+    codes = sorted(c for c in census_shapes)
+    pcodes = sorted(points)
+    tree = shapely.STRtree(np.array([census_shapes[c] for c in codes], dtype=object))
+    hit_pt, hit_shape = tree.query(np.array([points[c] for c in pcodes], dtype=object), predicate="within")
+    owner = np.array(codes)[hit_shape]
+    other = np.array(pcodes)[hit_pt] != owner
+    return set(owner[other].tolist())
+
+
+def _inside_share(
+    codes: pd.Series, shapes: dict[str, BaseGeometry], crosswalk: pd.DataFrame, new_geoms: dict[str, BaseGeometry]
+) -> np.ndarray:
+    """Share of each commune's 2009 shape inside the new communes it is paired with."""
+    pairs = crosswalk.groupby("old_code")["new_code"].agg(sorted)
+    out = []
+    for code in codes:
+        shape = shapes[code]
+        paired = shapely.union_all([new_geoms[n] for n in pairs[code]])
+        out.append(float(shapely.area(shapely.intersection(shape, paired)) / shapely.area(shape)))
+    return np.array(out, dtype=float)
+
+
+def _confidence(
+    units: pd.DataFrame,
+    held: tuple[pd.DataFrame, pd.DataFrame, dict[str, float]],
+    blind: tuple[pd.DataFrame, pd.DataFrame, dict[str, float]],
+    census_shapes: dict[str, BaseGeometry],
+    located: dict[str, BaseGeometry],
+    points: dict[str, BaseGeometry],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Replace ``confidence`` by the IoU against the 2009 shape: measured, or predicted (see lib.build.confidence).
+
+    ``held``: the hold-out rebuilt with the census areas known (units, scores, targets): trains
+    the model of communes with a census area. ``blind``: the same with the census areas hidden:
+    trains the model of communes without one.
+    """
+    targets = held[2]
+    tables, models = [], []
+    for (frame, scores, known), with_target, label in ((held, True, "census area known"), (blind, False, "blind")):
+        train = frame.set_index("old_code").loc[scores["old_code"]].reset_index()
+        y = scores["iou"].to_numpy(float)
+        x_train = conf.features(train, known, points)
+        columns = conf.columns_for(x_train, with_target)
+        oof = conf.cross_validate(x_train, y, columns)
+        is_points = scores["method"].eq("points").to_numpy()
+        tables.append(conf.calibration(oof, y).assign(group=f"all, {label}"))
+        tables.append(conf.calibration(oof[is_points], y[is_points]).assign(group=f"points, {label}"))
+        models.append(conf.fit(x_train, y, columns))
+    x = conf.features(units, targets, points)
+    predicted = np.where(x["has_target"].gt(0), models[0].predict(x), models[1].predict(x))
+    shapes = {**census_shapes, **located}
+    measured_rows = units["method"].isin(["census2009", "located2009"]) | (
+        units["method"].eq("exact") & units["old_code"].isin(shapes)
+    )
+    measured = np.full(len(units), np.nan)
+    rows = np.flatnonzero(measured_rows.to_numpy())
+    if len(rows):
+        ref = np.array([shapes[c] for c in units["old_code"].to_numpy()[rows]], dtype=object)
+        measured[rows] = quality.iou(units["geometry"].to_numpy()[rows], ref)
+    value = np.where(np.isnan(measured), predicted, measured)
+    units = units.assign(confidence=np.round(np.clip(value, 0, 1), 3))
+    return units, pd.concat(tables, ignore_index=True)
+
+
+def _exclaves(parts: pd.DataFrame, old_communes: pd.DataFrame, old_districts: pd.DataFrame) -> pd.DataFrame:
+    """Far parts that touch no other unit (islands), of old communes and of district-level units (island districts)."""
+    far = parts[(parts["distance_m"] > quality.FAR_PART_M) & parts["island"]].copy()
+    columns = ["code", "name", "district_name", "province_name"]
+    districts = old_districts.assign(district_name=old_districts["name"])[columns]
+    info = pd.concat([old_communes[columns], districts], ignore_index=True).drop_duplicates("code")
+    far = far.merge(info, left_on="old_code", right_on="code", how="left")
+    far["area_km2"] = far["area_km2"].round(4)
+    far["distance_m"] = far["distance_m"].round(0)
+    cols = ["old_code", "name", "district_name", "province_name", "part", "area_km2", "distance_m"]
+    return far.sort_values(["old_code", "part"], kind="mergesort", ignore_index=True)[cols]
+
+
+def _estimated(
+    communes: gpd.GeoDataFrame,
+    points: dict[str, BaseGeometry],
+    pieces: pd.DataFrame,
+    new_geoms: dict[str, BaseGeometry],
+) -> pd.DataFrame:
+    """The communes placed without a seed of their own, each with why."""
+    frame = communes.loc[communes["method"].isin(["estimated", "fallback"]), ["code", "name", "province_name"]].copy()
+    largest = pieces.loc[pieces.groupby("old_code")["area_km2"].idxmax()].set_index("old_code")
+    why = []
+    for code in frame["code"]:
+        point = points.get(code)
+        new_code = largest.loc[code, "new_code"]
+        if point is None:
+            why.append("no geocoded point and no 2009 shape")
+        elif not shapely.covers(new_geoms[new_code], point):
+            why.append(f"no 2009 shape; geocode outside its new commune {new_code}; no free gap there")
+        else:
+            why.append(f"no 2009 shape; point inside {new_code} but within another commune's 2009 shape")
+    return frame.assign(why=why).reset_index(drop=True)
 
 
 def _explain_districts(iou: pd.DataFrame, old_districts: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,18 @@ AREA_RTOL = 1e-9
 # Precision grid used to recompute an overlay that fails the area check.
 FALLBACK_GRID = 1e-9
 EMPTY = shapely.Polygon()
+# A hole left between the known shapes is given to an owner without a seed when it is at
+# least this share of a fair share (smaller holes are slivers between the shapes).
+HOLE_MIN_SHARE = 0.05
+# Clean shapes: a part smaller than this (squared degrees; 1e-6 is 0.0114–0.0123 km² in
+# Vietnam, so above 0.01 km² everywhere) or farther than FAR_PART_DEG (0.017°, 1.7–1.9 km)
+# from the owner's largest part goes to the neighbour it shares the longest line with.
+MIN_PART_DEG2 = 1e-6
+# A hole that holds one point and is more than CAP_RATIO times that owner's target area is
+# trimmed to the target around the point (bisection rounds on the radius).
+CAP_RATIO = 1.3
+CAP_ROUNDS = 14
+FAR_PART_DEG = 0.017
 
 
 @dataclass
@@ -23,6 +35,7 @@ class Seed:
 
     polygon: BaseGeometry | None = None
     point: BaseGeometry | None = None
+    target: float | None = None  # expected area (squared degrees), e.g. the 2009 census shape's
 
 
 @dataclass
@@ -33,6 +46,8 @@ class Partition:
     cores: dict[str, BaseGeometry]
     fallback: set[str] = field(default_factory=set)
     regridded: int = 0
+    holes: set[str] = field(default_factory=set)  # owners given a hole no known shape covers
+    capped: set[str] = field(default_factory=set)  # owners whose hole was trimmed to their target area
 
 
 def _area(geom: BaseGeometry) -> float:
@@ -100,18 +115,30 @@ def _samples(geom: BaseGeometry, spacing: float) -> np.ndarray:
     return shapely.get_coordinates(outline)
 
 
-def partition_region(region: BaseGeometry, seeds: dict[str, Seed], *, spacing: float = SAMPLE_SPACING_DEG) -> Partition:
+def partition_region(
+    region: BaseGeometry,
+    seeds: dict[str, Seed],
+    *,
+    spacing: float = SAMPLE_SPACING_DEG,
+    gaps: bool = True,
+    clean: bool = True,
+    unseeded_share: float = 1.0,
+) -> Partition:
     """Split ``region`` into one piece per owner of ``seeds``, the pieces tiling the region.
 
     1. Cores: each owner's polygon seed clipped to the region, overlaps between seeds given
        to the owner listed first. A core that holds the point of an owner without a core is shared with
        it by nearest point (the polygon seed is outdated there). 2. Each hole left between
-       the cores that holds points of owners without a core goes to those points (nearest
-       point); the remaining holes and slivers go to the nearest seed (a Voronoi diagram of
-       points sampled along the pieces' outlines, plus the point seeds). 3. An owner left
-       without area (under 1e-4 of a fair share: no seed, or its point buried in another
-       core) gets a small disc around
-       its point (or the region's representative point) carved from the others: a fallback.
+       the cores that holds points of owners without a core goes to those points: in
+       proportion to their ``target`` areas (power diagram) where known, else by nearest
+       point; a hole over ``CAP_RATIO`` times its one owner's target is trimmed to the target
+       around the point. 3. With ``gaps``, owners still without area and without a point in
+       the region take the largest remaining holes (``holes``). The remaining holes and
+       slivers go to the nearest seed (a Voronoi diagram of points sampled along the pieces'
+       outlines, plus the point seeds). 4. An owner left without area (under 1e-4 of a fair
+       share) gets a cell sized to its target (else ``unseeded_share`` of a fair share) cut
+       from the piece nearest its point (``fallback``). 5. With ``clean``, slivers and far
+       parts go to a neighbour (:func:`clean_parts`).
     Where the pieces do not add up to the region (within 1e-10 of its area), the largest is
     recomputed as the region minus all others, so the pieces tile the region.
     """
@@ -187,6 +214,7 @@ def partition_region(region: BaseGeometry, seeds: dict[str, Seed], *, spacing: f
     # The rest of the region: a hole that holds points of owners without a core goes to
     # those points (nearest point); the remaining slivers and holes go to the nearest seed.
     orphans = []
+    capped: set[str] = set()
     free_points = [o for o in coreless if has_point[o] and o not in {b for v in buried_in.values() for b in v}]
     for component in shapely.get_parts(unclaimed):
         inside = [o for o in free_points if shapely.covers(component, seeds[o].point)]
@@ -194,15 +222,50 @@ def partition_region(region: BaseGeometry, seeds: dict[str, Seed], *, spacing: f
             orphans.append(component)
             continue
         if len(inside) == 1:
-            extra[inside[0]].append(component)
+            part, rest = _cap(component, seeds[inside[0]])
+            extra[inside[0]].append(part)
+            if not rest.is_empty:
+                capped.add(inside[0])
+                orphans.extend(shapely.get_parts(rest))
             continue
         xy = np.vstack([shapely.get_coordinates(seeds[o].point)[:1] for o in inside])
-        cells = _voronoi_owner_cells(*_separate_duplicates(xy, np.arange(len(inside))), component)
-        parts, r = split_by_cells(component, cells)
+        shares = _shares([seeds[o].target for o in inside])
+        if shares is None:
+            cells = _voronoi_owner_cells(*_separate_duplicates(xy, np.arange(len(inside))), component)
+            parts, r = split_by_cells(component, cells)
+        else:
+            parts, r = weighted_split(component, xy, shares)
         regridded += r
         for i, owner in enumerate(inside):
             if i in parts and not parts[i].is_empty:
-                extra[owner].append(parts[i])
+                part, rest = _cap(parts[i], seeds[owner])
+                extra[owner].append(part)
+                if not rest.is_empty:
+                    capped.add(owner)
+                    orphans.extend(shapely.get_parts(rest))
+
+    # Owners still without area and without a point in the region (the geocode lies outside
+    # this new commune) take the holes no known shape covers: such a hole is most likely the
+    # 2009 shape of an old commune whose name did not match. Largest holes first, each to the
+    # homeless owner whose point is nearest.
+    holes: set[str] = set()
+    homeless = [o for o in owners if cores[o].is_empty and not extra[o]] if gaps else []
+    if homeless and orphans:
+        big = sorted((c for c in orphans if _area(c) >= HOLE_MIN_SHARE * fair), key=lambda c: (-_area(c), c.wkb))
+        for component in big:
+            if not homeless:
+                break
+            owner = min(
+                homeless,
+                key=lambda o: (
+                    float(shapely.distance(component, seeds[o].point)) if has_point[o] else np.inf,
+                    owners.index(o),
+                ),
+            )
+            extra[owner].append(component)
+            orphans.remove(component)
+            homeless.remove(owner)
+            holes.add(owner)
 
     fallback: set[str] = set()
     pieces = {o: shapely.union_all([cores[o], *extra[o]]) if extra[o] else cores[o] for o in owners}
@@ -231,11 +294,14 @@ def partition_region(region: BaseGeometry, seeds: dict[str, Seed], *, spacing: f
 
     empty = [o for o in owners if pieces[o].is_empty or _area(pieces[o]) < 1e-4 * fair]
     if empty:
-        pieces = _carve_discs(region, pieces, empty, seeds, anchor)
+        pieces, r = _carve_sized(region, pieces, empty, seeds, anchor, fair, unseeded_share)
+        regridded += r
         fallback |= set(empty)
     pieces, r = _close(region, pieces)
     regridded += r
-    return Partition(pieces, cores, fallback, regridded)
+    if clean:
+        pieces = clean_parts(pieces)
+    return Partition(pieces, cores, fallback, regridded, holes, capped)
 
 
 def _separate_duplicates(xy: np.ndarray, label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -296,36 +362,227 @@ def _voronoi_owner_cells(xy: np.ndarray, label: np.ndarray, region: BaseGeometry
     return out
 
 
-def _carve_discs(
+def _carve_sized(
     region: BaseGeometry,
     pieces: dict[str, BaseGeometry],
     empty: list[str],
     seeds: dict[str, Seed],
     anchor: BaseGeometry,
-) -> dict[str, BaseGeometry]:
-    radius = 0.25 * np.sqrt(_area(region) / np.pi / len(pieces))
-    outline = shapely.boundary(region)
+    fair: float,
+    unseeded_share: float = 1.0,
+) -> tuple[dict[str, BaseGeometry], int]:
+    """Give each owner without area a cell cut from the piece at its point, sized to its target.
+
+    The cell's site is the owner's point if it lies in the region, else the point of the
+    region nearest to it (or the region's representative point). The piece there is split
+    between its owner and the newcomer by an area-weighted (power) cut: the newcomer gets its
+    target area (2009 census area) or else a fair share, at most half of the piece.
+    """
     pieces = dict(pieces)
-    used: list[BaseGeometry] = []
+    regridded = 0
     for owner in empty:
         point = seeds[owner].point
-        if point is not None and not point.is_empty and region.contains(point):
-            centre = shapely.get_point(point, 0) if shapely.get_type_id(point) == 4 else point
-        else:  # the point of the region's outline nearest to the geocode (or its centre)
-            target = anchor if point is None or point.is_empty else point
-            centre = shapely.get_point(shapely.shortest_line(outline, target), 0)
-        # Owners placed at the same spot are spread along the outline, 2 radii apart.
-        step = 0
-        while any(shapely.distance(centre, c) < radius for c in used) and step < 50:
-            step += 1
-            centre = shapely.line_interpolate_point(outline, shapely.line_locate_point(outline, centre) + 2 * radius)
-        used.append(centre)
-        disc = _polygonal(shapely.intersection(region, shapely.buffer(centre, radius)))
-        for other in pieces:
-            if other != owner and not pieces[other].is_empty:
-                pieces[other] = _polygonal(shapely.difference(pieces[other], disc))
-        pieces[owner] = disc
+        if point is not None and not point.is_empty:
+            point = shapely.get_geometry(point, 0) if shapely.get_type_id(point) == 4 else point
+            site = (
+                point if shapely.covers(region, point) else shapely.get_point(shapely.shortest_line(region, point), 0)
+            )
+        else:
+            site = anchor
+        holders = [o for o in pieces if o != owner and not pieces[o].is_empty]
+        if not holders:
+            continue
+        holder = min(holders, key=lambda o: (float(shapely.distance(pieces[o], site)), -_area(pieces[o])))
+        piece = pieces[holder]
+        hp = seeds[holder].point
+        hp = shapely.get_geometry(hp, 0) if hp is not None and shapely.get_type_id(hp) == 4 else hp
+        own = (
+            hp if hp is not None and not hp.is_empty and shapely.covers(piece, hp) else shapely.point_on_surface(piece)
+        )
+        want = seeds[owner].target if seeds[owner].target else unseeded_share * fair
+        want = min(want, 0.5 * _area(piece))
+        xy = np.vstack([shapely.get_coordinates(own)[:1], shapely.get_coordinates(site)[:1]])
+        if np.allclose(xy[0], xy[1]):
+            xy[1] = shapely.get_coordinates(shapely.point_on_surface(piece))[0] + 1e-5
+        parts, r = weighted_split(piece, xy, np.array([_area(piece) - want, want]))
+        regridded += r
+        if parts.get(1, EMPTY).is_empty or parts.get(0, EMPTY).is_empty:
+            continue
+        pieces[holder], pieces[owner] = parts[0], parts[1]
+    return pieces, regridded
+
+
+def clean_parts(
+    pieces: dict[str, BaseGeometry], min_area: float = MIN_PART_DEG2, far: float = FAR_PART_DEG
+) -> dict[str, BaseGeometry]:
+    """Move slivers and far parts of each piece to the neighbour sharing the longest line with them.
+
+    A part is moved when it is smaller than ``min_area`` or farther than ``far`` from its
+    owner's largest part, and touches another piece (a part that touches none, an island, stays).
+    Each owner keeps its largest part. Parts are handled smallest first, deterministically.
+    """
+    owners = [o for o in pieces if not pieces[o].is_empty]
+    if len(owners) < 2:
+        return pieces
+    pieces = dict(pieces)
+    moves = []
+    for o in owners:
+        parts = list(shapely.get_parts(pieces[o]))
+        if len(parts) < 2:
+            continue
+        areas = shapely.area(parts)
+        body = parts[int(np.argmax(areas))]
+        for k, part in enumerate(parts):
+            if part is body:
+                continue
+            if areas[k] < min_area or float(shapely.distance(part, body)) > far:
+                moves.append((float(areas[k]), o, part))
+    if not moves:
+        return pieces
+    moves.sort(key=lambda m: (m[0], m[1], m[2].wkb))
+    for _, o, part in moves:
+        best, length = None, 0.0
+        edge = shapely.boundary(part)
+        for other in owners:
+            if other == o or not shapely.intersects(pieces[other], part):
+                continue
+            shared = float(shapely.length(shapely.intersection(edge, pieces[other])))
+            if shared > length:
+                best, length = other, shared
+        if best is None:
+            continue
+        pieces[o] = _polygonal(shapely.difference(pieces[o], part))
+        pieces[best] = _polygonal(shapely.union(pieces[best], part))
     return pieces
+
+
+def _cap(part: BaseGeometry, seed: Seed, limit: float = CAP_RATIO) -> tuple[BaseGeometry, BaseGeometry]:
+    """Trim a hole given to one point to about its target area when it is over ``limit`` times that.
+
+    The kept part is the hole within a circle around the point, its radius found by bisection
+    so that the kept area matches the target; the rest is returned to be shared as a gap.
+    """
+    target, point = seed.target, seed.point
+    if not target or point is None or _area(part) <= limit * target:
+        return part, EMPTY
+    point = shapely.get_geometry(point, 0) if shapely.get_type_id(point) == 4 else point
+    lo, hi = 0.0, float(shapely.hausdorff_distance(part, point))
+    for _ in range(CAP_ROUNDS):
+        mid = (lo + hi) / 2
+        if _area(shapely.intersection(part, shapely.buffer(point, mid, quad_segs=8))) < target:
+            lo = mid
+        else:
+            hi = mid
+    disc = shapely.buffer(point, hi, quad_segs=8)
+    kept, r1 = checked_intersection(part, disc)
+    rest, r2 = checked_difference(part, disc)
+    kept, rest = _polygonal(kept), _polygonal(rest)
+    if kept.is_empty:
+        return part, EMPTY
+    return kept, rest
+
+
+def _shares(targets: list[float | None]) -> np.ndarray | None:
+    """Relative areas from targets (missing ones get the median of the known), or None if none known."""
+    known = [t for t in targets if t]
+    if not known:
+        return None
+    fill = float(np.median(known))
+    return np.array([t if t else fill for t in targets], dtype=float)
+
+
+# Sample points per weighted split (the power weights are fitted on them) and fitting rounds.
+WEIGHT_SAMPLES = 1500
+WEIGHT_ROUNDS = 60
+
+
+def _grid_samples(region: BaseGeometry, count: int = WEIGHT_SAMPLES) -> np.ndarray:
+    """A regular grid of about ``count`` points inside ``region`` (at least its representative point)."""
+    minx, miny, maxx, maxy = shapely.bounds(region)
+    step = max(np.sqrt(_area(region) / count), 1e-9)
+    xs = np.arange(minx + step / 2, maxx, step)
+    ys = np.arange(miny + step / 2, maxy, step)
+    gx, gy = np.meshgrid(xs, ys)
+    gx, gy = gx.ravel(), gy.ravel()
+    inside = shapely.contains_xy(region, gx, gy)
+    xy = np.column_stack([gx[inside], gy[inside]])
+    if not len(xy):
+        xy = shapely.get_coordinates(shapely.point_on_surface(region))
+    return xy
+
+
+def power_weights(xy: np.ndarray, shares: np.ndarray, samples: np.ndarray, rounds: int = WEIGHT_ROUNDS) -> np.ndarray:
+    """Power-diagram weights that give each site about ``shares`` of the ``samples`` (deterministic).
+
+    Each sample goes to the site minimising ``|x − p|² − w``; each round moves every weight by
+    its area deficit (in squared degrees, the sample area times the count missing, over π).
+    """
+    n = len(xy)
+    w = np.zeros(n)
+    if n < 2 or len(samples) < n:
+        return w
+    d2 = ((samples[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2)
+    cell = (np.ptp(samples[:, 0]) * np.ptp(samples[:, 1]) + 1e-18) / len(samples)
+    target = shares / shares.sum() * len(samples)
+    for _ in range(rounds):
+        owner = np.argmin(d2 - w[None, :], axis=1)
+        count = np.bincount(owner, minlength=n)
+        deficit = target - count
+        if np.abs(deficit).max() <= max(1.0, 0.02 * len(samples) / n):
+            break
+        w = w + 0.6 * deficit * cell / np.pi
+        w = w - w.mean()
+    return np.round(w, 14)
+
+
+def power_cells(xy: np.ndarray, weights: np.ndarray, region: BaseGeometry) -> dict[int, BaseGeometry]:
+    """Cells of the power diagram of ``xy`` with ``weights``, clipped to a box around ``region``.
+
+    Cell i is the set where ``|x − p_i|² − w_i`` is smallest: an intersection of half-planes,
+    cut from the box one neighbour at a time.
+    """
+    minx, miny, maxx, maxy = shapely.bounds(region)
+    pad = max(maxx - minx, maxy - miny) + 1.0
+    box = shapely.box(
+        min(minx, xy[:, 0].min()) - pad,
+        min(miny, xy[:, 1].min()) - pad,
+        max(maxx, xy[:, 0].max()) + pad,
+        max(maxy, xy[:, 1].max()) + pad,
+    )
+    bx0, by0, bx1, by1 = shapely.bounds(box)
+    big = 4 * (bx1 - bx0 + by1 - by0)
+    centre = np.array([(bx0 + bx1) / 2, (by0 + by1) / 2])
+    local = xy - centre  # local coordinates keep the half-plane offsets small and precise
+    out = {}
+    for i in range(len(xy)):
+        cell = box
+        for j in range(len(xy)):
+            if i == j or cell.is_empty:
+                continue
+            # |x − p_i|² − w_i ≤ |x − p_j|² − w_j  ⇔  2 x·(p_j − p_i) ≤ |p_j|² − |p_i|² − w_j + w_i
+            a = 2 * (local[j] - local[i])
+            c = float(local[j] @ local[j] - local[i] @ local[i] - weights[j] + weights[i])
+            norm = float(np.hypot(*a))
+            if norm == 0:
+                continue
+            u = a / norm
+            base = centre + u * (c / norm)  # the half-plane u·(x − centre) ≤ c / norm
+            t = np.array([-u[1], u[0]])
+            half = shapely.Polygon([base + t * big, base - t * big, base - t * big - u * big, base + t * big - u * big])
+            cell = _polygonal(shapely.intersection(cell, half))
+        if not cell.is_empty:
+            out[i] = cell
+    return out
+
+
+def weighted_split(whole: BaseGeometry, xy: np.ndarray, shares: np.ndarray) -> tuple[dict[int, BaseGeometry], bool]:
+    """Split ``whole`` among sites ``xy`` so that each gets about ``shares`` of its area."""
+    xy, label = _separate_duplicates(xy, np.arange(len(xy)))
+    shares = np.asarray(shares, dtype=float)[label]
+    weights = power_weights(xy, shares, _grid_samples(whole))
+    cells = power_cells(xy, weights, whole)
+    cells = {int(label[i]): g for i, g in cells.items()}
+    return split_by_cells(whole, cells)
 
 
 def _close(region: BaseGeometry, pieces: dict[str, BaseGeometry]) -> tuple[dict[str, BaseGeometry], int]:

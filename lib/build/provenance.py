@@ -60,6 +60,7 @@ Built by `python -m lib.cli build-geodata --sources ../shared/sources --out geod
 | `old/districts_iou.csv` | each rebuilt old district against the gis.chinhphu.vn outline (IoU), with a note on the poor ones |
 | `old/points_outside.csv` | geocoded old-commune points that fall outside their own rebuilt polygon, with the distance |
 | `old/holdout_iou.csv` | hold-out test: communes rebuilt without their 2009 shape, IoU against it |
+| `old/exclaves.csv` | parts of old communes more than 2 km from the commune's largest part that touch no other commune (islands) |
 | `old/quality.txt` | the quality figures below, as printed by `python -m lib.cli quality` |
 | `old/gso_communes.csv`, `old/gso_districts.csv` | the GSO lists of 30/06/2025 (10,035 communes, 696 districts) |
 | `crosswalk.csv` | one row per (old unit, new commune) pair |
@@ -174,9 +175,22 @@ partitioned among the old units that the crosswalk says formed it:
    to the piece is the commune's core ({geometry.get("old_communes_census_matched", 0):,} communes matched by province +
    district + name, or by province + name where unique); a 2009 shape that holds the geocoded
    point of a predecessor without a shape is shared with it by nearest point (the unit changed
-   since 2009); holes between the cores that hold such points go to them by nearest point
-   (Voronoi); remaining holes and slivers go to the nearest seed.
+   since 2009). A commune without a name match takes the unmatched 2009 shape that holds its
+   geocoded point (and no other commune's): method `located2009`. Holes between the cores
+   that hold points of communes without a shape go to them; a hole holding several points is
+   cut in proportion to their 2009 census areas (a power diagram fitted on a sample grid),
+   equal-distance only where no census area is known; a hole over 1.3 times the census area of
+   its one point is trimmed to that area around the point. A commune whose geocode lies outside
+   the new commune takes the largest hole left there (method `gap`); one with neither gets a
+   cell sized to its census area (or an equal share) cut at the point nearest its geocode
+   (method `estimated`; no more placeholder discs). Remaining holes and slivers go to the
+   nearest seed.
 4. A split old commune gets one piece in each of its new communes; its polygon is their union.
+   Inside each new commune (and again after simplification for display) a part smaller than
+   1e-6 square degrees (0.011–0.012 km²) or farther than 0.017° (about 1.8 km) from its
+   owner's largest part goes to the neighbour it shares the longest line with; a part that
+   touches no other commune (an island) stays, and those more than 2 km away are listed in
+   `old/exclaves.csv`.
 5. Overlay results are checked (pieces must add up to the whole: GEOS 3.14 bug
    libgeos/geos#1344) and recomputed on a 1e-9° grid where they do not
    ({geometry.get("old_communes_regridded_overlays", 0):,} pieces needed it).
@@ -200,12 +214,14 @@ partitioned among the old units that the crosswalk says formed it:
 **Limits.** Inner lines come from the 2009 census (thinned to ~150 m, coarse in cities,
 outdated for units changed since 2009), from district outlines of mixed vintage, and from
 geocoded points (3.4 % outside their new commune); communes created since 2009 and not
-matched are shaped by nearest point only; method `fallback` polygons are placeholders. At
+matched are shaped by the gap between their neighbours' 2009 shapes and by point; method `estimated`
+polygons are sized cells at an approximate position. At
 display resolution the old levels nest to within a fraction of a percent, not exactly:
 sub-metre slivers left by noding put up to ~0.05 % of a few hundred communes' area outside
 their district polygon (`python -m lib.cli quality` counts them). The
-hold-out score below is the honest measure for communes without a 2009 shape; the score of
-seeded communes against their own 2009 shape is not evidence and is not reported.
+hold-out score below is the honest measure for communes without a 2009 shape; the IoU of
+seeded communes against their own 2009 shape (their `confidence`) measures agreement with the
+evidence, not accuracy, and is not part of the hold-out.
 
 **Quality figures** (full resolution, except the district IoU: rebuilt districts and
 gis.chinhphu.vn outlines both at display resolution; hold-out: {geometry.get("holdout_communes", 0):,} communes, seed {geometry.get("holdout_seed", "")}):

@@ -314,3 +314,149 @@ def dataset_report(geodata_dir) -> Figures:
         for row in outside.head(5).itertuples():
             f.add(f"  {row.old_code} {row.name} ({row.district_name}, {row.province_name}): {row.distance_m:,.0f} m")
     return f
+
+
+# Clean shapes (issue 14): parts smaller than this are slivers; parts farther than this from
+# their commune's largest part are far parts, allowed only as exclaves (touching no other commune).
+SLIVER_KM2 = 0.01
+FAR_PART_M = 2000.0
+SMALL_SHARE_OF_CENSUS = 0.2
+HOLDOUT_IOU_MEDIAN_14 = 0.89
+HOLDOUT_SHARE_OVER_HALF_14 = 0.88
+CALIBRATION_MAX_GAP = 0.05
+
+
+def part_checks(units: pd.DataFrame) -> pd.DataFrame:
+    """Every part of every multi-part unit: area (km²), distance to the unit's largest part (m), island.
+
+    ``island``: the part touches no other unit (an exclave separated by water or the border).
+    """
+    multi = units[shapely.get_num_geometries(units["geometry"].to_numpy()) > 1]
+    if not len(multi):
+        return pd.DataFrame(columns=["old_code", "part", "area_km2", "distance_m", "island"])
+    parts, index = shapely.get_parts(multi["geometry"].to_numpy(), return_index=True)
+    codes = multi["old_code"].to_numpy()[index]
+    projected = gpd.GeoSeries(parts, crs="EPSG:4326").to_crs(EQUAL_AREA_CRS)
+    areas = projected.area.to_numpy() / 1e6
+    frame = pd.DataFrame({"old_code": codes, "area_km2": areas, "k": np.arange(len(parts))})
+    frame["part"] = frame.groupby("old_code").cumcount()
+    body = frame.loc[frame.groupby("old_code")["area_km2"].idxmax(), ["old_code", "k"]].set_index("old_code")["k"]
+    body_geom = projected.to_numpy()[body.reindex(frame["old_code"]).to_numpy()]
+    frame["distance_m"] = shapely.distance(projected.to_numpy(), body_geom)
+    tree = shapely.STRtree(units["geometry"].to_numpy())
+    hit_part, hit_unit = tree.query(parts, predicate="intersects")
+    other = units["old_code"].to_numpy()[hit_unit] != codes[hit_part]
+    touching = np.zeros(len(parts), bool)
+    touching[hit_part[other]] = True
+    frame["island"] = ~touching
+    return frame[["old_code", "part", "area_km2", "distance_m", "island"]]
+
+
+def below_census(units: pd.DataFrame, census_km2: dict[str, float], split: set[str]) -> pd.DataFrame:
+    """Units smaller than SMALL_SHARE_OF_CENSUS of their 2009 census area; ``split``: shape split since."""
+    frame = units[["old_code", "method", "area_km2"]].copy()
+    frame["census_km2"] = frame["old_code"].map(census_km2)
+    frame = frame[frame["census_km2"].notna() & (frame["area_km2"] < SMALL_SHARE_OF_CENSUS * frame["census_km2"])]
+    return frame.assign(split_since_2009=frame["old_code"].isin(split)).reset_index(drop=True)
+
+
+def summarise_issue14(
+    f: Figures,
+    *,
+    methods: pd.Series,
+    estimated: pd.DataFrame,
+    parts: pd.DataFrame,
+    small: pd.DataFrame,
+    holdout: pd.DataFrame,
+    calibration: pd.DataFrame,
+    display_parts: pd.DataFrame | None = None,
+    blind_holdout: pd.DataFrame | None = None,
+) -> Figures:
+    """Add the figures of issue 14 (methods, placeholders, clean shapes, hold-out, calibration) to ``f``."""
+    counts = methods.value_counts()
+    f.add("methods: " + ", ".join(f"{m} {int(counts[m]):,}" for m in sorted(counts.index)))
+    f.add(
+        f"placeholders: fallback {int(counts.get('fallback', 0))} (target 0); estimated (cell sized to the 2009 "
+        f"census area or a fair share, at the point nearest the geocode) {len(estimated)}",
+        int(counts.get("fallback", 0)) == 0,
+    )
+    for row in estimated.itertuples():
+        f.add(f"  estimated: {row.code} {row.name} ({row.province_name}): {row.why}")
+    inside = small["inside_share"] if "inside_share" in small else pd.Series(1.0, index=small.index)
+    elsewhere = ~small["split_since_2009"] & (inside < 0.5)
+    unexplained = small[~small["split_since_2009"] & ~elsewhere]
+    f.add(
+        f"below {100 * SMALL_SHARE_OF_CENSUS:g} % of the 2009 census area: {len(small)}, of which 2009 shape split "
+        f"since (another commune's point inside it) {int(small['split_since_2009'].sum())}, 2009 shape mostly "
+        f"outside the new communes it is paired with (the pairs or the 2009 lines disagree) {int(elsewhere.sum())}; "
+        f"others {len(unexplained)} (target 0)",
+        len(unexplained) == 0,
+    )
+    for row in small.head(30).itertuples():
+        share = getattr(row, "inside_share", float("nan"))
+        f.add(
+            f"  {row.old_code} ({row.method}): {row.area_km2:.3f} km² of {row.census_km2:.3f} km² in 2009; "
+            f"{100 * share:.0f} % of that shape inside its new communes"
+        )
+    if display_parts is not None:
+        slivers = display_parts[display_parts["area_km2"] < SLIVER_KM2]
+        far = display_parts[display_parts["distance_m"] > FAR_PART_M]
+        f.add(
+            f"display layer (old/communes.geojson): parts smaller than {SLIVER_KM2:g} km² {len(slivers)}, of which "
+            f"islets {int(slivers['island'].sum())}, others {int((~slivers['island']).sum())} in "
+            f"{slivers.loc[~slivers['island'], 'old_code'].nunique()} communes; parts more than {FAR_PART_M:,.0f} m "
+            f"away {len(far)}, of which islands {int(far['island'].sum())}, others {int((~far['island']).sum())}"
+        )
+    slivers = parts[parts["area_km2"] < SLIVER_KM2]
+    touching = slivers[~slivers["island"]]
+    f.add(
+        f"parts smaller than {SLIVER_KM2:g} km² (full resolution): {len(slivers)}, of which islets touching no "
+        f"other commune (nothing to merge them into) {int(slivers['island'].sum())}; others {len(touching)} in "
+        f"{touching['old_code'].nunique()} communes (target 0)",
+        len(touching) == 0,
+    )
+    for row in touching.sort_values(["area_km2", "old_code"], kind="mergesort").head(5).itertuples():
+        f.add(f"  sliver: {row.old_code} part {row.part}: {1e6 * row.area_km2:,.0f} m², {row.distance_m:,.0f} m away")
+    far = parts[parts["distance_m"] > FAR_PART_M]
+    loose = far[~far["island"]]
+    f.add(
+        f"parts more than {FAR_PART_M:,.0f} m from their commune's largest part: {len(far)}; islands listed in "
+        f"old/exclaves.csv {int(far['island'].sum())}; others {len(loose)} in {loose['old_code'].nunique()} "
+        "communes (target 0)",
+        len(loose) == 0,
+    )
+    for label, frame in (("all", holdout), ("points", holdout[holdout["method"].eq("points")])):
+        if not len(frame):
+            continue
+        median, share = frame["iou"].median(), (frame["iou"] >= 0.5).mean()
+        f.add(
+            f"hold-out, issue-14 targets, {label} ({len(frame)}): median IoU {median:.3f} (target ≥ "
+            f"{HOLDOUT_IOU_MEDIAN_14}), IoU ≥ 0.5: {100 * share:.1f} % "
+            f"(target ≥ {100 * HOLDOUT_SHARE_OVER_HALF_14:g} %)",
+            median >= HOLDOUT_IOU_MEDIAN_14 and share >= HOLDOUT_SHARE_OVER_HALF_14,
+        )
+    for method, frame in holdout.groupby("method"):
+        f.add(
+            f"  hold-out by method: {method} {len(frame)}: median IoU {frame['iou'].median():.3f}, mean "
+            f"{frame['iou'].mean():.3f}, IoU ≥ 0.5 {100 * (frame['iou'] >= 0.5).mean():.1f} %"
+        )
+    if blind_holdout is not None and len(blind_holdout):
+        for label, frame in (("all", blind_holdout), ("points", blind_holdout[blind_holdout["method"].eq("points")])):
+            f.add(
+                f"  hold-out with the census areas hidden too (as for communes with no 2009 match), {label} "
+                f"({len(frame)}): median IoU {frame['iou'].median():.3f}, IoU ≥ 0.5: "
+                f"{100 * (frame['iou'] >= 0.5).mean():.1f} %"
+            )
+    for group, table in calibration.groupby("group", sort=False):
+        worst = table["gap"].max()
+        f.add(
+            f"calibration of confidence (predicted IoU, {len(table)} deciles of the out-of-fold prediction, "
+            f"hold-out, {group}): worst |mean predicted − mean actual| {worst:.3f} (target ≤ {CALIBRATION_MAX_GAP})",
+            worst <= CALIBRATION_MAX_GAP if str(group).startswith("all") else None,
+        )
+        for row in table.itertuples():
+            f.add(
+                f"  decile {row.decile:>2}: n {row.n:>4}, predicted {row.predicted:.3f}, actual {row.actual:.3f}, "
+                f"|gap| {row.gap:.3f}, mean |error| {row.mean_abs_error:.3f}"
+            )
+    return f
