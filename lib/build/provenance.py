@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lib.build.oldcommunes import CONFIDENCE_DOC, METHODS
+from lib.build.oldcommunes import CONFIDENCE_DOC, METHODS, OLD_INNER_TOLERANCE_DEG
 from lib.data.contract import COLUMN_DOCS, NEW_CODE_ALIASES, NEW_CODE_FIXES
 
 _SOURCES = """\
@@ -196,9 +196,9 @@ partitioned among the old units that the crosswalk says formed it:
    ({geometry.get("old_communes_regridded_overlays", 0):,} pieces needed it).
 6. Areas (crosswalk `area_km2`, `share_of_old`, `share_of_new`) are computed on the
    full-resolution pieces in the Albers equal-area projection of `lib.data.geometry`. Then for
-   display the pieces are thinned as one coverage (0.0002°), cut from the simplified new
+   display the pieces are thinned as one coverage ({OLD_INNER_TOLERANCE_DEG / 4:g}°), cut from the simplified new
    commune (both outlines noded together; slivers between them go to the piece they touch),
-   and their inner lines simplified as a coverage (0.0008°) with the outer line kept (only
+   and their inner lines simplified as a coverage ({OLD_INNER_TOLERANCE_DEG:g}°) with the outer line kept (only
    exactly collinear vertices dropped), so the old layers follow the new communes' outer
    lines and a 1:1 old commune is exactly its new commune. Districts and provinces are
    unions of these communes on the 0.00001° grid.
