@@ -15,9 +15,10 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
+import sqlalchemy as sa
 
 from lib.data.i18n import LOCAL_TZ
-from lib.status.store import StatusStore
+from lib.status.store import StatusStore, intake_metadata, metadata
 
 PG_URL_ENV = "VNMAP_TEST_PG_URL"
 PG_REQUIRED_ENV = "VNMAP_TEST_PG_REQUIRED"
@@ -51,6 +52,26 @@ def pg_url(request) -> str:
         pytest.skip(PG_SKIP_REASON)
     request.config.stash[_PG_USED] = request.config.stash.get(_PG_USED, 0) + 1
     return url
+
+
+def emptied_pg(pg_url: str) -> str:
+    """``pg_url`` with the status store's tables (reports and intake claims) dropped."""
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        intake_metadata.drop_all(conn)
+        metadata.drop_all(conn)
+    engine.dispose()
+    return pg_url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def status_url(request, tmp_path) -> str:
+    """A fresh status store URL: an SQLite file, or the test PostgreSQL database emptied before and after."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'status.sqlite'}"
+        return
+    yield emptied_pg(request.getfixturevalue("pg_url"))
+    emptied_pg(request.getfixturevalue("pg_url"))
 
 
 def pytest_sessionfinish(session, exitstatus):

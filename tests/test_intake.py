@@ -18,39 +18,25 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
 from lib import cli
 from lib.data import geodata
 from lib.data.i18n import LOCAL_TZ
 from lib.lookup.resolve import UnitResolver
 from lib.status import intake
-from lib.status.store import StatusStore, intake_metadata, metadata
+from lib.status.store import StatusStore
+from tests.conftest import emptied_pg
 
 pytestmark = pytest.mark.dataset  # reads the bundled geodata/
 ROOT = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2025, 11, 21, 10, 0, tzinfo=LOCAL_TZ)
-BACKENDS = ["sqlite", "postgresql"]
 HEADER = "Mã xã,Tổng số nhiệm vụ,Đã hoàn thành,Quá hạn,Trung tâm phục vụ HCC,Thời điểm báo cáo\n"
 
 
-def _empty_pg(pg_url: str) -> str:
-    engine = sa.create_engine(pg_url)
-    with engine.begin() as conn:
-        intake_metadata.drop_all(conn)
-        metadata.drop_all(conn)
-    engine.dispose()
-    return pg_url
-
-
-@pytest.fixture(params=BACKENDS)
-def url(request, tmp_path) -> str:
-    """A fresh store URL: an SQLite file, or the test PostgreSQL database emptied before and after."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'status.sqlite'}"
-        return
-    yield _empty_pg(request.getfixturevalue("pg_url"))
-    _empty_pg(request.getfixturevalue("pg_url"))
+@pytest.fixture
+def url(status_url) -> str:
+    """A fresh store URL per backend (tests/conftest.py ``status_url``)."""
+    return status_url
 
 
 @pytest.fixture
@@ -263,7 +249,7 @@ def test_concurrent_runs_import_each_file_once(tmp_path, url, codes):
 def test_revision_changes_when_an_earlier_batch_commits_last(pg_url):
     """PostgreSQL hands out batch ids when rows are inserted: a batch with a lower id can commit after one
     with a higher id. The cache key must still change when it does (two app instances, one database)."""
-    url = _empty_pg(pg_url)
+    url = emptied_pg(pg_url)
     slow, quick, reader = StatusStore(url), StatusStore(url), StatusStore(url)
     frame = pd.DataFrame(
         {
@@ -301,7 +287,7 @@ def test_revision_changes_when_an_earlier_batch_commits_last(pg_url):
     assert reader.revision() != seen
     for opened in (slow, quick, reader):
         opened.close()
-    _empty_pg(url)
+    emptied_pg(url)
 
 
 def test_a_file_stored_but_not_moved_is_filed_by_a_later_run(tmp_path, store, resolver, codes):

@@ -19,27 +19,16 @@ import pytest
 import sqlalchemy as sa
 
 from lib.status.store import StatusStore, StoreError, metadata
+from tests.conftest import emptied_pg
 
 ROOT = Path(__file__).resolve().parent.parent
 VN = dt.timezone(dt.timedelta(hours=7))
-BACKENDS = ["sqlite", "postgresql"]
 
 
-def _empty_pg(pg_url: str) -> str:
-    """``pg_url`` with the store's tables dropped."""
-    engine = sa.create_engine(pg_url)
-    with engine.begin() as conn:
-        metadata.drop_all(conn)
-    engine.dispose()
-    return pg_url
-
-
-@pytest.fixture(params=BACKENDS)
-def url(request, tmp_path) -> str:
-    """A fresh store URL: an SQLite file, or the test PostgreSQL database emptied (skipped without one)."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'status.sqlite'}"
-    return _empty_pg(request.getfixturevalue("pg_url"))
+@pytest.fixture
+def url(status_url) -> str:
+    """A fresh store URL per backend (tests/conftest.py ``status_url``)."""
+    return status_url
 
 
 @pytest.fixture
@@ -189,7 +178,7 @@ def test_file_that_is_not_a_database(tmp_path):
 def pg_role_without_create(pg_url):
     """URL of ``pg_url``'s database as a role that may connect but not create tables (store tables dropped)."""
     role = "vnmap_no_create"
-    engine = sa.create_engine(_empty_pg(pg_url))
+    engine = sa.create_engine(emptied_pg(pg_url))
     with engine.begin() as conn:
         conn.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
         conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
