@@ -12,6 +12,7 @@ from shapely.geometry import Point, box
 from lib.build.census import match_census
 from lib.build.oldcommunes import (
     Inputs,
+    _tidy_split_communes,
     display_pieces,
     display_units,
     fill_crosswalk_areas,
@@ -158,6 +159,43 @@ def test_clean_parts_moves_slivers_and_far_parts_but_keeps_islands():
     assert sum(g.area for g in cleaned.values()) == pytest.approx(sum(g.area for g in pieces.values()))
 
 
+def test_clean_parts_finds_the_parts_again_after_each_move():
+    # A's speck lies inside B's sliver, which lies inside C: the speck goes to B, then B's
+    # sliver (speck included) to C. A stale list of parts would leave the speck in B.
+    outer = box(0.99, 0.39, 1.011, 0.51)
+    speck = box(1.0, 0.4, 1.001, 0.5)
+    pieces = {
+        "A": shapely.union_all([box(-1, 0, 0, 1), speck]),
+        "B": shapely.union_all([box(3, 0, 4, 1), outer.difference(speck)]),
+        "C": box(0, 0, 3, 1).difference(outer),
+    }
+    cleaned = clean_parts(pieces, min_area=0.01, far=10)
+    assert all(shapely.get_num_geometries(g) == 1 for g in cleaned.values())
+    assert cleaned["C"].covers(outer)
+    assert sum(g.area for g in cleaned.values()) == pytest.approx(sum(g.area for g in pieces.values()))
+
+
+def test_clean_parts_merges_a_sliver_meeting_its_neighbour_only_through_overlay_noise():
+    # B's sliver lies against C's edge, 1e-12° off: the exact intersection is empty, yet it is C's neighbour.
+    sliver = box(1.0, 0.4, 1.001 - 1e-12, 0.5)
+    pieces = {"B": shapely.union_all([box(3, 0, 4, 1), sliver]), "C": box(1.001, 0, 3, 1)}
+    assert shapely.length(shapely.intersection(sliver.boundary, pieces["C"])) == 0
+    cleaned = clean_parts(pieces, min_area=0.01, far=10)
+    assert cleaned["B"].equals(box(3, 0, 4, 1))
+    assert shapely.get_num_geometries(cleaned["C"]) == 1
+    assert cleaned["C"].area == pytest.approx(pieces["C"].area + sliver.area)
+
+
+def test_clean_parts_rejoins_a_sliver_split_from_its_own_piece_by_overlay_noise():
+    body, sliver = box(0, 0, 1, 1), box(1 + 1e-12, 0.4, 1.001, 0.5)
+    pieces = {"A": shapely.union_all([body, sliver]), "B": box(5, 0, 6, 1)}
+    assert shapely.get_num_geometries(pieces["A"]) == 2
+    cleaned = clean_parts(pieces, min_area=0.01, far=10)
+    assert shapely.get_num_geometries(cleaned["A"]) == 1
+    assert cleaned["A"].area == pytest.approx(pieces["A"].area)
+    assert cleaned["B"].equals(pieces["B"])
+
+
 def test_split_by_cells_parts_add_up():
     whole = box(0, 0, 2, 1)
     parts, regridded = split_by_cells(whole, {0: box(-5, -5, 1, 5), 1: box(1, -5, 5, 5)})
@@ -257,6 +295,66 @@ def test_holdout_ignores_the_2009_shape():
     assert units.loc["00003", "confidence"] == 0.0
 
 
+def test_district_outline_yields_to_the_2009_shape_of_a_commune_moved_since():
+    # District 002's outline (drawn before a transfer) covers the top of A's 2009 shape; A is in 001 now.
+    inputs = _country()
+    inputs.points["00004"] = Point(1.5, 0.8)
+    inputs.census["00001"] = box(0, 0, 1, 1)
+    cache: dict = {}
+    units = summarise_units(rebuild_pieces(inputs, district_cache=cache)).set_index("old_code")
+    assert units.loc["00001", "geometry"].buffer(1e-9).covers(box(0, 0, 1, 1))
+    assert units.loc["00004", "geometry"].area == pytest.approx(0.4)
+    # With A's shape held out, the outline alone decides again, and the cached cut is not reused.
+    held = summarise_units(rebuild_pieces(inputs, holdout=frozenset({"00001"}), district_cache=cache))
+    assert held.set_index("old_code").loc["00004", "geometry"].area == pytest.approx(0.8)
+
+
+def _split_rows(stray_piece):
+    # N1 = [0, .02] x [0, .01]: B, then A's body (touching N2); N2 = [.02, .06] x [0, .01]: C and A's stray piece.
+    n2 = box(0.02, 0, 0.06, 0.01)
+    return [
+        {"old_code": "B", "new_code": "N1", "geometry": box(0, 0, 0.01, 0.01)},
+        {"old_code": "A", "new_code": "N1", "geometry": box(0.01, 0, 0.02, 0.01)},
+        {"old_code": "C", "new_code": "N2", "geometry": n2.difference(stray_piece)},
+        {"old_code": "A", "new_code": "N2", "geometry": stray_piece},
+    ]
+
+
+def _empty_inputs(census=None) -> Inputs:
+    return Inputs(gpd.GeoDataFrame(geometry=[]), pd.DataFrame(), {}, {}, census=census or {})
+
+
+def test_a_stray_whole_piece_of_a_split_commune_moves_next_to_its_body_with_its_area():
+    stray = box(0.055, 0, 0.06, 0.01)  # 0.035° from A's body, the pair's only area in N2
+    rows = _split_rows(stray)
+    _tidy_split_communes(rows, _empty_inputs(), frozenset())
+    a_n2, c = rows[3]["geometry"], rows[2]["geometry"]
+    _tiles(box(0.02, 0, 0.06, 0.01), {"A": a_n2, "C": c})
+    assert a_n2.area == pytest.approx(stray.area, rel=1e-3)
+    assert a_n2.intersection(box(0.02, 0, 0.03, 0.01)).area == pytest.approx(a_n2.area)  # next to the body
+    assert shapely.get_num_geometries(shapely.union_all([rows[1]["geometry"], a_n2])) == 1
+    assert c.covers(stray)
+
+
+def test_a_stray_part_goes_to_the_neighbour_and_the_pair_keeps_its_near_part():
+    near, far = box(0.02, 0, 0.025, 0.01), box(0.055, 0, 0.06, 0.01)
+    rows = _split_rows(near.union(far))
+    _tidy_split_communes(rows, _empty_inputs(), frozenset())
+    assert rows[3]["geometry"].equals(near)
+    assert rows[2]["geometry"].covers(far)
+
+
+def test_a_stray_part_covered_by_the_2009_shape_stays():
+    far = box(0.055, 0, 0.06, 0.01)
+    rows = _split_rows(far)
+    _tidy_split_communes(rows, _empty_inputs({"A": box(0.01, 0, 0.02, 0.01).union(far)}), frozenset())
+    assert rows[3]["geometry"].equals(far)
+    # ...unless that shape is held out.
+    rows = _split_rows(far)
+    _tidy_split_communes(rows, _empty_inputs({"A": box(0.01, 0, 0.02, 0.01).union(far)}), frozenset({"A"}))
+    assert not rows[3]["geometry"].intersects(far.buffer(-1e-6))
+
+
 # --- shares ---------------------------------------------------------------------------------
 
 
@@ -350,6 +448,8 @@ def test_committed_old_communes_are_complete_and_labelled():
 def test_committed_crosswalk_shares_add_up():
     cw = geodata.load_crosswalk()
     assert cw["area_km2"].notna().all()
+    # Every pair the crosswalk lists keeps some area: cleaning moves stray parts, never a pair's only piece.
+    assert (cw["area_km2"] > 0).all(), cw.loc[cw["area_km2"].le(0), ["old_code", "new_code"]].head().to_dict("records")
     assert np.allclose(cw.groupby("old_code")["share_of_old"].sum(), 1, atol=1e-6)
     assert np.allclose(cw.groupby("new_code")["share_of_new"].sum(), 1, atol=1e-6)
 

@@ -111,6 +111,27 @@ def test_part_checks_measure_far_parts_and_tell_islands_from_parts_touching_a_ne
     assert sorted(far["island"].tolist()) == [False, True]
 
 
+def test_part_checks_tell_detached_bits_of_a_new_commune_and_parts_with_2009_evidence():
+    # A's far part P is all of new commune N2 (nothing in N2 to merge it into); it touches C of N3.
+    body, far_part = box(105, 21, 105.1, 21.1), box(105.5, 21, 105.51, 21.01)
+    c = box(105.51, 21, 105.6, 21.1)
+    units = pd.DataFrame({"old_code": ["A", "C"], "geometry": [MultiPolygon([body, far_part]), c]})
+    pieces = pd.DataFrame(
+        {"old_code": ["A", "A", "C"], "new_code": ["N1", "N2", "N3"], "geometry": [body, far_part, c]}
+    )
+    plain = quality.part_checks(units)
+    assert not plain["detached"].any() and not plain["evidence"].any()
+    parts = quality.part_checks(units, pieces, {"A": box(105.49, 20.99, 105.52, 21.02)})
+    far = parts[parts["distance_m"] > quality.FAR_PART_M].iloc[0]
+    assert not far["island"] and far["detached"] and far["evidence"]
+    # With another old commune of N2 sharing a line with it, the part is not detached.
+    d = box(105.5, 21.01, 105.51, 21.1)
+    units = pd.concat([units, pd.DataFrame({"old_code": ["D"], "geometry": [d]})], ignore_index=True)
+    pieces = pd.concat([pieces, pd.DataFrame({"old_code": ["D"], "new_code": ["N2"], "geometry": [d]})])
+    parts = quality.part_checks(units, pieces.reset_index(drop=True))
+    assert not parts.loc[parts["distance_m"] > quality.FAR_PART_M, "detached"].any()
+
+
 def test_below_census_flags_small_units_and_keeps_the_split_ones_apart():
     units = pd.DataFrame({"old_code": ["A", "B", "C"], "method": "census2009", "area_km2": [1.0, 1.0, 5.0]})
     small = quality.below_census(units, {"A": 10.0, "B": 10.0, "C": 6.0}, split={"B"})
@@ -278,3 +299,4 @@ def test_committed_exclaves_are_far_parts_of_known_communes(old_communes):
     assert exclaves["old_code"].isin(set(old_communes["code"]) | set(districts["code"])).all()
     assert exclaves["old_code"].isin(old_communes["code"]).mean() > 0.9
     assert (exclaves["distance_m"] > quality.FAR_PART_M).all()
+    assert set(exclaves["reason"]) <= {"island", "detached", "2009 shape"}

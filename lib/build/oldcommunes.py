@@ -1,9 +1,10 @@
 """Rebuild the 10,035 pre-reform communes by partitioning each new commune among its predecessors.
 
 Inside each new commune (exact 2025 outline) the area is split in two levels: first among
-the old districts of its predecessors (seeded by the gis.chinhphu.vn district outlines and
-the predecessors' geocoded points), then inside each district piece among the old communes
-(seeded by their 2009 census shapes where matched, and their geocoded points). See
+the old districts of its predecessors (seeded by the gis.chinhphu.vn district outlines,
+corrected by the communes' 2009 shapes, and the predecessors' geocoded points), then inside
+each district piece among the old communes (seeded by their 2009 census shapes where matched,
+and their geocoded points). See
 :func:`lib.build.partition.partition_region` for one level and ``METHODS`` for the labels.
 """
 
@@ -19,7 +20,17 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from lib.build.partition import EMPTY, Seed, clean_parts, partition_region
+from lib.build.partition import (
+    EMPTY,
+    FAR_PART_DEG,
+    MIN_PART_DEG2,
+    Seed,
+    clean_parts,
+    longest_shared_line,
+    merge_part,
+    partition_region,
+    polygonal,
+)
 from lib.data.geometry import COORDINATE_GRID_DEG, DISPLAY_TOLERANCE_DEG, EQUAL_AREA_CRS, to_multipolygons
 
 METHODS = {
@@ -124,10 +135,108 @@ def rebuild_pieces(
         rows.extend(_partition_new_commune(new_code, geoms[new_code], group, inputs, holdout, district_cache, earlier))
         if progress and (n % 500 == 0 or n == total):
             progress(f"  old communes: {n:,}/{total:,} new communes partitioned ({time.monotonic() - started:.0f} s)")
+    _tidy_split_communes(rows, inputs, holdout)
     frame = pd.DataFrame(rows)
     if len(frame):
         frame["geometry"] = to_multipolygons(frame["geometry"].to_numpy())
     return frame
+
+
+# Split old communes (issue 14). clean_parts works inside one new commune; across new communes
+# an old commune can still have a sliver, or a part farther than FAR_PART_DEG from its largest
+# part (its body). Unless the commune's 2009 shape covers at least half of it (it did reach
+# there), such a part:
+# - goes to the old commune of its new commune sharing the longest line with it, when its piece
+#   keeps a real part elsewhere (the crosswalk pair keeps area);
+# - else (the whole piece is stray) the piece is moved next to the body: the part of its new
+#   commune nearest the body, of the same area (at least 2 MIN_PART_DEG2 when it cannot join the
+#   body), is cut from the other pieces there and the stray piece goes to that neighbour. So
+#   no crosswalk pair loses its area. Not done when the new commune is farther than
+#   FAR_PART_DEG from the body, or when the cut would take most of another commune's piece.
+# A part sharing no line with another old commune of its new commune stays (quality lists it).
+STRAY_EVIDENCE = 0.5
+CUT_ROUNDS = 20
+
+
+def _tidy_split_communes(rows: list[dict], inputs: Inputs, holdout: frozenset[str]) -> None:
+    """Move stray parts of split old communes next to their body, in place (see above)."""
+    by_old: dict[str, list[int]] = {}
+    by_new: dict[str, list[int]] = {}
+    for k, row in enumerate(rows):
+        by_old.setdefault(row["old_code"], []).append(k)
+        by_new.setdefault(row["new_code"], []).append(k)
+    for code in sorted(c for c, ks in by_old.items() if len(ks) > 1):
+        parts = shapely.get_parts(shapely.union_all([rows[k]["geometry"] for k in by_old[code]]))
+        if len(parts) < 2:
+            continue
+        areas = shapely.area(parts)
+        body = parts[int(np.argmax(areas))]
+        shape = None if code in holdout else inputs.census.get(code, inputs.located.get(code))
+        stray = [
+            part
+            for part, area in zip(parts, areas, strict=True)
+            if part is not body
+            and (area < MIN_PART_DEG2 or float(shapely.distance(part, body)) > FAR_PART_DEG)
+            and not (shape is not None and shapely.area(shapely.intersection(shape, part)) >= STRAY_EVIDENCE * area)
+        ]
+        if not stray:
+            continue
+        strays = shapely.union_all(stray)
+        for k in by_old[code]:
+            piece = rows[k]["geometry"]
+            if not shapely.intersects(piece, strays):
+                continue
+            neighbours = [j for j in by_new[rows[k]["new_code"]] if j != k]
+            if float(shapely.area(shapely.difference(piece, strays))) >= MIN_PART_DEG2:
+                for part in shapely.get_parts(polygonal(shapely.intersection(piece, strays))):
+                    _give_to_neighbour(rows, k, part, neighbours)
+            else:
+                _move_next_to(rows, k, body, neighbours)
+
+
+def _give_to_neighbour(rows: list[dict], k: int, part: BaseGeometry, neighbours: list[int]) -> None:
+    """Give ``part`` of piece ``k`` to the neighbouring piece sharing the longest line with it."""
+    best = longest_shared_line(part, {j: rows[j]["geometry"] for j in neighbours})
+    if best is not None:
+        rows[k]["geometry"] = polygonal(shapely.difference(rows[k]["geometry"], part))
+        rows[best]["geometry"] = merge_part(rows[best]["geometry"], part)
+
+
+def _move_next_to(rows: list[dict], k: int, body: BaseGeometry, neighbours: list[int]) -> None:
+    """Replace piece ``k`` by the part of its new commune nearest ``body``, of about its area."""
+    if not neighbours:
+        return
+    piece = rows[k]["geometry"]
+    region = shapely.union_all([rows[j]["geometry"] for j in [k, *neighbours]])
+    gap = float(shapely.distance(body, region))
+    if gap > FAR_PART_DEG:
+        return
+    joins = float(shapely.length(shapely.intersection(shapely.boundary(body), region))) > 0
+    target = float(shapely.area(piece)) if joins else max(float(shapely.area(piece)), 2 * MIN_PART_DEG2)
+    near = shapely.intersection(body, shapely.buffer(region, 2 * FAR_PART_DEG))  # the body's end facing the region
+
+    def cut(radius: float) -> BaseGeometry:
+        return polygonal(shapely.intersection(region, shapely.buffer(near, radius)))
+
+    low, high = gap, gap + 1e-3
+    while float(shapely.area(cut(high))) < target and high < gap + FAR_PART_DEG:
+        high = gap + 2 * (high - gap)
+    for _ in range(CUT_ROUNDS):
+        mid = (low + high) / 2
+        low, high = (mid, high) if float(shapely.area(cut(mid))) < target else (low, mid)
+    carved = cut(high)
+    rest = polygonal(shapely.difference(piece, carved))
+    kept = {j: polygonal(shapely.difference(rows[j]["geometry"], carved)) for j in neighbours}
+    if any(shapely.area(kept[j]) < 0.5 * shapely.area(rows[j]["geometry"]) for j in neighbours):
+        return
+    best = longest_shared_line(rest, {j: rows[j]["geometry"] for j in neighbours}) if not rest.is_empty else None
+    if best is None and not rest.is_empty:
+        return
+    for j in neighbours:
+        rows[j]["geometry"] = kept[j]
+    if best is not None:
+        rows[best]["geometry"] = merge_part(rows[best]["geometry"], rest)
+    rows[k]["geometry"] = carved
 
 
 def _partition_new_commune(
@@ -146,19 +255,17 @@ def _partition_new_commune(
     districts = sorted(owners["old_district_code"].unique())
     regions: dict[str, BaseGeometry]
     regridded, placed = 0, set()
-    if cache is not None and new_code in cache:
+    # The first-level cut uses the 2009 shapes, so a run hiding some of them does not reuse it.
+    cacheable = cache is not None and not holdout.intersection(owners["old_code"])
+    if cacheable and new_code in cache:
         regions, regridded, placed = cache[new_code]
     elif len(districts) > 1:
-        seeds = {}
-        for d in districts:
-            codes = owners.loc[owners["old_district_code"].eq(d), "old_code"]
-            pts = [inputs.points[c] for c in codes if c in inputs.points]
-            seeds[d] = Seed(polygon=inputs.districts.get(d), point=shapely.multipoints(pts) if pts else None)
+        seeds = _district_seeds(owners, districts, inputs, holdout)
         level1 = partition_region(region, seeds, clean=False, unseeded_share=LEVEL1_UNSEEDED_SHARE)
         regions, regridded, placed = level1.pieces, level1.regridded, level1.fallback
     else:
         regions = {districts[0]: region}
-    if cache is not None:
+    if cacheable:
         cache[new_code] = (regions, regridded, placed)
     rows = []
     for d, district_region in regions.items():
@@ -204,6 +311,38 @@ def _partition_new_commune(
         if cleaned is not None:
             row["geometry"] = cleaned[k]
     return rows
+
+
+def _district_seeds(
+    owners: pd.DataFrame, districts: list[str], inputs: Inputs, holdout: frozenset[str]
+) -> dict[str, Seed]:
+    """Level-1 seeds: each old district's outline, corrected by its communes' 2009 shapes.
+
+    The gis.chinhphu.vn outlines predate some transfers of communes between districts (e.g. to
+    Hải Dương, Hà Tĩnh and Huế cities in 2019–2021), while each commune's 2009 shape goes with
+    the commune to its district of 2025. So a district's seed is its outline minus the 2009
+    shapes of the other districts' communes here, plus its own communes' 2009 shapes (held-out
+    ones excepted); with no outline, those shapes alone.
+    """
+    known: dict[str, BaseGeometry] = {}
+    points: dict[str, BaseGeometry | None] = {}
+    for d in districts:
+        codes = owners.loc[owners["old_district_code"].eq(d), "old_code"]
+        shapes = [inputs.census.get(c, inputs.located.get(c)) for c in codes if c not in holdout]
+        shapes = [s for s in shapes if s is not None]
+        known[d] = shapely.union_all(shapes) if shapes else EMPTY
+        pts = [inputs.points[c] for c in codes if c in inputs.points]
+        points[d] = shapely.multipoints(pts) if pts else None
+    seeds = {}
+    for d in districts:
+        outline = inputs.districts.get(d)
+        others = shapely.union_all([known[e] for e in districts if e != d])
+        if outline is not None:
+            outline = polygonal(shapely.union(shapely.difference(outline, others), known[d]))
+        elif not known[d].is_empty:
+            outline = known[d]
+        seeds[d] = Seed(polygon=outline if outline is not None and not outline.is_empty else None, point=points[d])
+    return seeds
 
 
 def _row(
@@ -369,14 +508,14 @@ def display_pieces(
                 small = shapely.set_precision(clipped[k], COORDINATE_GRID_DEG, mode="valid_output")
                 for j in range(len(index)):
                     if j != k and shapely.intersects(snapped[j], small):
-                        snapped[j] = _polygonal_parts(shapely.difference(snapped[j], small))
+                        snapped[j] = polygonal(shapely.difference(snapped[j], small))
                 snapped[k] = small
         for k, i in enumerate(index):
             out[i] = snapped[k]
             if shapely.is_empty(out[i]):  # lost in the thinning: its own shape, clipped
                 full = pieces["geometry"].iloc[i]
                 out[i] = shapely.set_precision(
-                    _polygonal_parts(shapely.intersection(outline, full)), COORDINATE_GRID_DEG, mode="valid_output"
+                    polygonal(shapely.intersection(outline, full)), COORDINATE_GRID_DEG, mode="valid_output"
                 )
         # Slivers and far parts the simplification left go to the neighbour they share most line with.
         cleaned = clean_parts({k: out[i] for k, i in enumerate(index)})
@@ -426,13 +565,6 @@ def _merge(parts: list[BaseGeometry]) -> BaseGeometry:
     except shapely.errors.GEOSException:
         pass
     return shapely.union_all(parts)
-
-
-def _polygonal_parts(geom: BaseGeometry) -> BaseGeometry:
-    if shapely.get_type_id(geom) in (3, 6):
-        return geom
-    parts = [p for p in shapely.get_parts(geom) if shapely.get_type_id(p) == 3]
-    return shapely.union_all(parts) if parts else EMPTY
 
 
 def display_units(pieces: pd.DataFrame, display: np.ndarray) -> pd.Series:

@@ -142,7 +142,8 @@ def build_old_layers(
     units, calibration = _confidence(
         units, (held_units, scores, targets), (blind_units, blind_scores, targets_blind), census_shapes, located, points
     )
-    parts = quality.part_checks(units)
+    evidence = {**census_shapes, **located}
+    parts = quality.part_checks(units, pieces, evidence)
     census_km2 = dict(zip(units["old_code"], units["old_code"].map(_km2_of(census_shapes, located)), strict=True))
     split = _split_since(census_shapes, points)
     small = quality.below_census(units, census_km2, split)
@@ -192,7 +193,11 @@ def build_old_layers(
         holdout=scores,
         blind_holdout=blind_scores,
         calibration=calibration,
-        display_parts=quality.part_checks(communes[["code", "geometry"]].rename(columns={"code": "old_code"})),
+        display_parts=quality.part_checks(
+            communes[["code", "geometry"]].rename(columns={"code": "old_code"}),
+            pieces[["old_code", "new_code"]].assign(geometry=shown_pieces),
+            evidence,
+        ),
     )
     provinces = _provinces_layer(districts, old_communes)
     outside = (
@@ -303,15 +308,22 @@ def _confidence(
 
 
 def _exclaves(parts: pd.DataFrame, old_communes: pd.DataFrame, old_districts: pd.DataFrame) -> pd.DataFrame:
-    """Far parts that touch no other unit (islands), of old communes and of district-level units (island districts)."""
-    far = parts[(parts["distance_m"] > quality.FAR_PART_M) & parts["island"]].copy()
+    """Far parts kept, of old communes and of district-level units (island districts), each with why.
+
+    ``reason``: ``island`` (touches no other unit), ``detached`` (shares no line with another old
+    commune of its new commune: a detached bit of the new commune's own outline), ``2009 shape``
+    (the commune's 2009 shape covers at least half of it).
+    """
+    far = parts[parts["distance_m"] > quality.FAR_PART_M]
+    far = far[far["island"] | far["detached"] | far["evidence"]].copy()
+    far["reason"] = np.select([far["island"], far["detached"]], ["island", "detached"], default="2009 shape")
     columns = ["code", "name", "district_name", "province_name"]
     districts = old_districts.assign(district_name=old_districts["name"])[columns]
     info = pd.concat([old_communes[columns], districts], ignore_index=True).drop_duplicates("code")
     far = far.merge(info, left_on="old_code", right_on="code", how="left")
     far["area_km2"] = far["area_km2"].round(4)
     far["distance_m"] = far["distance_m"].round(0)
-    cols = ["old_code", "name", "district_name", "province_name", "part", "area_km2", "distance_m"]
+    cols = ["old_code", "name", "district_name", "province_name", "part", "area_km2", "distance_m", "reason"]
     return far.sort_values(["old_code", "part"], kind="mergesort", ignore_index=True)[cols]
 
 

@@ -27,6 +27,8 @@ MIN_PART_DEG2 = 1e-6
 CAP_RATIO = 1.3
 CAP_ROUNDS = 14
 FAR_PART_DEG = 0.017
+# Bound on the parts moved by one clean_parts call (each move is found afresh).
+CLEAN_MAX_MOVES = 10_000
 
 
 @dataclass
@@ -85,19 +87,19 @@ def split_by_cells(whole: BaseGeometry, cells: dict[int, BaseGeometry]) -> tuple
     GEOS 3.14 can return the whole polygon instead of the piece from some intersections
     (libgeos/geos#1344); the sum check catches that.
     """
-    parts = {i: _polygonal(shapely.intersection(whole, cell)) for i, cell in cells.items()}
+    parts = {i: polygonal(shapely.intersection(whole, cell)) for i, cell in cells.items()}
     total = sum(_area(p) for p in parts.values())
     if abs(total - _area(whole)) <= _area(whole) * 1e-7 + 1e-18 and all(shapely.is_valid(p) for p in parts.values()):
         return parts, False
     whole_g = shapely.set_precision(whole, FALLBACK_GRID)
     parts = {
-        i: _polygonal(shapely.make_valid(shapely.intersection(whole_g, cell, grid_size=FALLBACK_GRID)))
+        i: polygonal(shapely.make_valid(shapely.intersection(whole_g, cell, grid_size=FALLBACK_GRID)))
         for i, cell in cells.items()
     }
     return parts, True
 
 
-def _polygonal(geom: BaseGeometry) -> BaseGeometry:
+def polygonal(geom: BaseGeometry) -> BaseGeometry:
     """Keep the polygonal parts of ``geom`` (overlays may leave lines and points)."""
     if geom is None or geom.is_empty:
         return EMPTY
@@ -158,17 +160,17 @@ def partition_region(
             own = polygon
             if not taken.is_empty and shapely.intersects(own, taken):
                 own, r2 = checked_difference(own, taken)
-                own = _polygonal(own)
+                own = polygonal(own)
                 regridded += r2
             if not own.is_empty:
                 taken = own if taken.is_empty else shapely.union(taken, own)
                 core, r1 = checked_intersection(region, own)
-                core = _polygonal(core)
+                core = polygonal(core)
                 regridded += r1
         cores[owner] = core
     claimed = taken
     unclaimed, r = checked_difference(region, claimed) if not claimed.is_empty else (region, False)
-    unclaimed = _polygonal(unclaimed)
+    unclaimed = polygonal(unclaimed)
     regridded += r
 
     anchor = shapely.point_on_surface(region)
@@ -345,12 +347,12 @@ def _voronoi_owner_cells(xy: np.ndarray, label: np.ndarray, region: BaseGeometry
     else:
         cell_label = label
     # Sites GEOS treats as coincident get an empty cell (their twin's cell covers them).
-    polygonal = shapely.get_type_id(cells) == 3
-    cells, cell_label = cells[polygonal], np.asarray(cell_label)[polygonal]
+    is_polygon = shapely.get_type_id(cells) == 3
+    cells, cell_label = cells[is_polygon], np.asarray(cell_label)[is_polygon]
     invalid = ~shapely.is_valid(cells)
     if invalid.any():  # degenerate cells of collinear sites
         cells = cells.copy()
-        cells[invalid] = [_polygonal(g) for g in shapely.make_valid(cells[invalid])]
+        cells[invalid] = [polygonal(g) for g in shapely.make_valid(cells[invalid])]
     out = {}
     for i in np.unique(cell_label):
         if i < 0:
@@ -419,12 +421,73 @@ def clean_parts(
 
     A part is moved when it is smaller than ``min_area`` or farther than ``far`` from its
     owner's largest part, and touches another piece (a part that touches none, an island, stays).
-    Each owner keeps its largest part. Parts are handled smallest first, deterministically.
+    Each owner keeps its largest part. One part is moved at a time, smallest first, and the parts
+    are found again after each move: two slivers side by side are not swapped (a stale list of
+    parts once gave each owner the other's sliver), a sliver merged into another owner's sliver
+    moves on with it. Deterministic (ties by owner and WKB).
     """
     owners = [o for o in pieces if not pieces[o].is_empty]
     if len(owners) < 2:
         return pieces
     pieces = dict(pieces)
+    stuck: set[bytes] = set()
+    for _ in range(CLEAN_MAX_MOVES):
+        move = _next_move(pieces, owners, min_area, far, stuck)
+        if move is None:
+            break
+        o, part, best = move
+        rest = polygonal(shapely.difference(pieces[o], part))
+        if best != o:
+            pieces[o], pieces[best] = rest, merge_part(pieces[best], part)
+            continue
+        merged = merge_part(rest, part)  # a gap of overlay noise between the part and its own owner
+        if shapely.get_num_geometries(merged) < shapely.get_num_geometries(pieces[o]):
+            pieces[o] = merged
+        else:
+            stuck.add(part.wkb)
+    return pieces
+
+
+# Overlay noise: two pieces can meet along a line whose vertices differ by ~1e-12°, so that their
+# exact intersection is only points. Lines within NEAR_DEG then count as shared, and the part is
+# merged on the FALLBACK_GRID, which closes the gap.
+NEAR_DEG = 1e-9
+
+
+def longest_shared_line(part: BaseGeometry, candidates: dict) -> object | None:
+    """The key of the candidate sharing the longest line with ``part`` (None: none shares one).
+
+    Exact lines first; only when none is shared, lines within ``NEAR_DEG``.
+    """
+    edge = shapely.boundary(part)
+    near = {k: g for k, g in candidates.items() if float(shapely.distance(g, part)) <= NEAR_DEG}
+    for tolerance in (0.0, NEAR_DEG):
+        best, length = None, 0.0
+        for key, geom in near.items():
+            if tolerance:
+                window = shapely.box(*shapely.bounds(shapely.buffer(part, 1e-6)))
+                geom = shapely.buffer(shapely.intersection(geom, window), tolerance)
+            shared = float(shapely.length(shapely.intersection(edge, geom)))
+            if shared > length:
+                best, length = key, shared
+        if best is not None:
+            return best
+    return None
+
+
+def merge_part(receiver: BaseGeometry, part: BaseGeometry) -> BaseGeometry:
+    """``receiver ∪ part``; on the FALLBACK_GRID when they meet only within ``NEAR_DEG`` (overlay noise)."""
+    merged = polygonal(shapely.union(receiver, part))
+    if shapely.get_num_geometries(merged) <= shapely.get_num_geometries(receiver):
+        return merged
+    gridded = polygonal(shapely.make_valid(shapely.union(receiver, part, grid_size=FALLBACK_GRID)))
+    return gridded if shapely.get_num_geometries(gridded) < shapely.get_num_geometries(merged) else merged
+
+
+def _next_move(
+    pieces: dict[str, BaseGeometry], owners: list[str], min_area: float, far: float, stuck: set[bytes]
+) -> tuple[str, BaseGeometry, str] | None:
+    """The smallest part to move now and where to (``stuck``: parts touching no other piece)."""
     moves = []
     for o in owners:
         parts = list(shapely.get_parts(pieces[o]))
@@ -433,27 +496,19 @@ def clean_parts(
         areas = shapely.area(parts)
         body = parts[int(np.argmax(areas))]
         for k, part in enumerate(parts):
-            if part is body:
+            if part is body or part.wkb in stuck:
                 continue
             if areas[k] < min_area or float(shapely.distance(part, body)) > far:
                 moves.append((float(areas[k]), o, part))
-    if not moves:
-        return pieces
     moves.sort(key=lambda m: (m[0], m[1], m[2].wkb))
     for _, o, part in moves:
-        best, length = None, 0.0
-        edge = shapely.boundary(part)
-        for other in owners:
-            if other == o or not shapely.intersects(pieces[other], part):
-                continue
-            shared = float(shapely.length(shapely.intersection(edge, pieces[other])))
-            if shared > length:
-                best, length = other, shared
-        if best is None:
-            continue
-        pieces[o] = _polygonal(shapely.difference(pieces[o], part))
-        pieces[best] = _polygonal(shapely.union(pieces[best], part))
-    return pieces
+        candidates = {other: pieces[other] for other in owners if other != o}
+        candidates[o] = polygonal(shapely.difference(pieces[o], part))  # wins only across overlay noise
+        best = longest_shared_line(part, candidates)
+        if best is not None:
+            return o, part, best
+        stuck.add(part.wkb)
+    return None
 
 
 def _cap(part: BaseGeometry, seed: Seed, limit: float = CAP_RATIO) -> tuple[BaseGeometry, BaseGeometry]:
@@ -476,7 +531,7 @@ def _cap(part: BaseGeometry, seed: Seed, limit: float = CAP_RATIO) -> tuple[Base
     disc = shapely.buffer(point, hi, quad_segs=8)
     kept, r1 = checked_intersection(part, disc)
     rest, r2 = checked_difference(part, disc)
-    kept, rest = _polygonal(kept), _polygonal(rest)
+    kept, rest = polygonal(kept), polygonal(rest)
     if kept.is_empty:
         return part, EMPTY
     return kept, rest
@@ -569,7 +624,7 @@ def power_cells(xy: np.ndarray, weights: np.ndarray, region: BaseGeometry) -> di
             base = centre + u * (c / norm)  # the half-plane u·(x − centre) ≤ c / norm
             t = np.array([-u[1], u[0]])
             half = shapely.Polygon([base + t * big, base - t * big, base - t * big - u * big, base + t * big - u * big])
-            cell = _polygonal(shapely.intersection(cell, half))
+            cell = polygonal(shapely.intersection(cell, half))
         if not cell.is_empty:
             out[i] = cell
     return out
@@ -595,4 +650,4 @@ def _close(region: BaseGeometry, pieces: dict[str, BaseGeometry]) -> tuple[dict[
     if not others:
         return {**pieces, largest: region}, 0
     rest, r = checked_difference(region, shapely.union_all(others))
-    return {**pieces, largest: _polygonal(rest)}, int(r)
+    return {**pieces, largest: polygonal(rest)}, int(r)

@@ -60,7 +60,7 @@ Built by `python -m lib.cli build-geodata --sources ../shared/sources --out geod
 | `old/districts_iou.csv` | each rebuilt old district against the gis.chinhphu.vn outline (IoU), with a note on the poor ones |
 | `old/points_outside.csv` | geocoded old-commune points that fall outside their own rebuilt polygon, with the distance |
 | `old/holdout_iou.csv` | hold-out test: communes rebuilt without their 2009 shape, IoU against it |
-| `old/exclaves.csv` | parts of old communes more than 2 km from the commune's largest part that touch no other commune (islands) |
+| `old/exclaves.csv` | parts of old communes more than 2 km from the commune's largest part that are kept, with the `reason`: `island` (touches no other commune), `detached` (a detached bit of the new commune's own outline, sharing no line with another old commune of it), `2009 shape` (the commune's 2009 shape covers at least half of it) |
 | `old/quality.txt` | the quality figures below, as printed by `python -m lib.cli quality` |
 | `old/gso_communes.csv`, `old/gso_districts.csv` | the GSO lists of 30/06/2025 (10,035 communes, 696 districts) |
 | `crosswalk.csv` | one row per (old unit, new commune) pair |
@@ -168,7 +168,10 @@ partitioned among the old units that the crosswalk says formed it:
 
 1. A new commune formed by one old unit alone takes its exact outline.
 2. A new commune whose predecessors lie in several old districts is first cut among those
-   districts: each district's gis.chinhphu.vn outline (label errors repaired) clipped to the
+   districts: each district's gis.chinhphu.vn outline (label errors repaired), minus the 2009
+   shapes of the other districts' communes there and plus its own communes' 2009 shapes (the
+   outlines predate some transfers of communes between districts, e.g. to Hải Dương, Hà Tĩnh
+   and Huế cities in 2019–2021, while a 2009 shape goes with its commune), clipped to the
    commune is that district's core; the rest (slivers along district lines, districts without
    an outline) goes to the nearest seed (outline or geocoded point of the district's communes).
 3. Each district piece is cut among its old communes: the matched 2009 census shape clipped
@@ -188,9 +191,19 @@ partitioned among the old units that the crosswalk says formed it:
 4. A split old commune gets one piece in each of its new communes; its polygon is their union.
    Inside each new commune (and again after simplification for display) a part smaller than
    1e-6 square degrees (0.011–0.012 km²) or farther than 0.017° (about 1.8 km) from its
-   owner's largest part goes to the neighbour it shares the longest line with; a part that
-   touches no other commune (an island) stays, and those more than 2 km away are listed in
-   `old/exclaves.csv`.
+   owner's largest part goes to the neighbour it shares the longest line with (one part at a
+   time, the parts found again after each move); a part that touches no other commune (an
+   island) stays. Across new communes, a part of a split old commune smaller than that or
+   farther than 0.017° from its largest part (over all its pieces) is kept where its 2009 shape
+   covers at least half of it (the commune did reach there). Otherwise, when its piece keeps a
+   real part elsewhere, it goes to the neighbour in its new commune sharing the longest line
+   with it; when it is the whole piece, the piece is moved next to the commune's largest part:
+   the part of that new commune nearest it, of the same area (at least 2e-6 square degrees
+   when it cannot join it), is cut from the other pieces there, and the stray piece goes to
+   that neighbour. So no crosswalk pair loses its area. Parts sharing no line with another old
+   commune of their new commune (detached bits of the new commune's own outline, or touching
+   only at points) stay: the pieces must tile the new commune. Kept parts more than 2 km away
+   are listed in `old/exclaves.csv` with the reason.
 5. Overlay results are checked (pieces must add up to the whole: GEOS 3.14 bug
    libgeos/geos#1344) and recomputed on a 1e-9° grid where they do not
    ({geometry.get("old_communes_regridded_overlays", 0):,} pieces needed it).

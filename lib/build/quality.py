@@ -317,7 +317,10 @@ def dataset_report(geodata_dir) -> Figures:
 
 
 # Clean shapes (issue 14): parts smaller than this are slivers; parts farther than this from
-# their commune's largest part are far parts, allowed only as exclaves (touching no other commune).
+# their commune's largest part are far parts. Both are allowed only where nothing can take them:
+# islands (touching no other commune) and detached bits of a new commune's own outline (sharing
+# no line with another old commune of it); far parts also where the commune's 2009 shape covers
+# them (see lib.build.oldcommunes._tidy_split_communes). Kept far parts: old/exclaves.csv.
 SLIVER_KM2 = 0.01
 FAR_PART_M = 2000.0
 SMALL_SHARE_OF_CENSUS = 0.2
@@ -326,14 +329,24 @@ HOLDOUT_SHARE_OVER_HALF_14 = 0.88
 CALIBRATION_MAX_GAP = 0.05
 
 
-def part_checks(units: pd.DataFrame) -> pd.DataFrame:
+def part_checks(
+    units: pd.DataFrame,
+    pieces: pd.DataFrame | None = None,
+    evidence: dict[str, BaseGeometry] | None = None,
+) -> pd.DataFrame:
     """Every part of every multi-part unit: area (km²), distance to the unit's largest part (m), island.
 
     ``island``: the part touches no other unit (an exclave separated by water or the border).
+    With ``pieces`` (``old_code``, ``new_code``, ``geometry``), ``detached``: the part shares no
+    line with another old unit of its new commune (a detached bit of the new commune's own
+    outline, or one touching its neighbours at points only): the cleaning, which must keep the
+    pieces inside their new commune, has nothing to merge it into. With ``evidence`` (2009
+    shapes), ``evidence``: that shape covers at least half of the part (the commune did reach there).
     """
+    columns = ["old_code", "part", "area_km2", "distance_m", "island", "detached", "evidence"]
     multi = units[shapely.get_num_geometries(units["geometry"].to_numpy()) > 1]
     if not len(multi):
-        return pd.DataFrame(columns=["old_code", "part", "area_km2", "distance_m", "island"])
+        return pd.DataFrame(columns=columns)
     parts, index = shapely.get_parts(multi["geometry"].to_numpy(), return_index=True)
     codes = multi["old_code"].to_numpy()[index]
     projected = gpd.GeoSeries(parts, crs="EPSG:4326").to_crs(EQUAL_AREA_CRS)
@@ -349,7 +362,31 @@ def part_checks(units: pd.DataFrame) -> pd.DataFrame:
     touching = np.zeros(len(parts), bool)
     touching[hit_part[other]] = True
     frame["island"] = ~touching
-    return frame[["old_code", "part", "area_km2", "distance_m", "island"]]
+    flagged = (frame["area_km2"] < SLIVER_KM2) | (frame["distance_m"] > FAR_PART_M)
+    frame["detached"] = False
+    if pieces is not None:
+        frame.loc[flagged, "detached"] = [_detached(parts[k], codes[k], pieces) for k in frame.loc[flagged, "k"]]
+    frame["evidence"] = False
+    if evidence is not None:
+        frame.loc[flagged, "evidence"] = [_covered(parts[k], evidence.get(codes[k])) for k in frame.loc[flagged, "k"]]
+    return frame[columns]
+
+
+def _detached(part: BaseGeometry, code: str, pieces: pd.DataFrame) -> bool:
+    """True when ``part`` shares no line with another old unit's piece in the new commune(s) holding it."""
+    own = pieces[pieces["old_code"].eq(code)]
+    news = set(own.loc[shapely.intersects(own["geometry"].to_numpy(), part), "new_code"])
+    others = pieces[pieces["new_code"].isin(news) & pieces["old_code"].ne(code)]
+    if not len(others):
+        return True
+    edge = shapely.boundary(part)
+    shared = shapely.length(shapely.intersection(edge, others["geometry"].to_numpy()))
+    return not bool((shared > 0).any())
+
+
+def _covered(part: BaseGeometry, shape: BaseGeometry | None) -> bool:
+    area = float(shapely.area(part))
+    return shape is not None and area > 0 and float(shapely.area(shapely.intersection(shape, part))) >= 0.5 * area
 
 
 def below_census(units: pd.DataFrame, census_km2: dict[str, float], split: set[str]) -> pd.DataFrame:
@@ -399,32 +436,50 @@ def summarise_issue14(
             f"{100 * share:.0f} % of that shape inside its new communes"
         )
     if display_parts is not None:
+        for column in ("detached", "evidence"):
+            if column not in display_parts:
+                display_parts = display_parts.assign(**{column: False})
         slivers = display_parts[display_parts["area_km2"] < SLIVER_KM2]
         far = display_parts[display_parts["distance_m"] > FAR_PART_M]
+        loose = slivers[~slivers["island"] & ~slivers["detached"]]
+        far_loose = far[~far["island"] & ~far["detached"] & ~far["evidence"]]
         f.add(
             f"display layer (old/communes.geojson): parts smaller than {SLIVER_KM2:g} km² {len(slivers)}, of which "
-            f"islets {int(slivers['island'].sum())}, others {int((~slivers['island']).sum())} in "
-            f"{slivers.loc[~slivers['island'], 'old_code'].nunique()} communes; parts more than {FAR_PART_M:,.0f} m "
-            f"away {len(far)}, of which islands {int(far['island'].sum())}, others {int((~far['island']).sum())}"
+            f"islets {int(slivers['island'].sum())}, detached {int((~slivers['island'] & slivers['detached']).sum())}"
+            f", others {len(loose)} in {loose['old_code'].nunique()} communes; parts more than {FAR_PART_M:,.0f} m "
+            f"away {len(far)}, of which islands {int(far['island'].sum())}, detached "
+            f"{int((~far['island'] & far['detached']).sum())}, covered by the 2009 shape "
+            f"{int((~far['island'] & ~far['detached'] & far['evidence']).sum())}, others {len(far_loose)}"
         )
+    for column in ("detached", "evidence"):
+        if column not in parts:
+            parts = parts.assign(**{column: False})
     slivers = parts[parts["area_km2"] < SLIVER_KM2]
-    touching = slivers[~slivers["island"]]
+    touching = slivers[~slivers["island"] & ~slivers["detached"]]
     f.add(
         f"parts smaller than {SLIVER_KM2:g} km² (full resolution): {len(slivers)}, of which islets touching no "
-        f"other commune (nothing to merge them into) {int(slivers['island'].sum())}; others {len(touching)} in "
+        f"other commune (nothing to merge them into) {int(slivers['island'].sum())}, parts sharing no line with "
+        "another old commune of their new commune (a detached bit of the new commune's own outline, or touching "
+        "only at points: merging them would break the nesting in the new communes) "
+        f"{int((~slivers['island'] & slivers['detached']).sum())}; others {len(touching)} in "
         f"{touching['old_code'].nunique()} communes (target 0)",
         len(touching) == 0,
     )
     for row in touching.sort_values(["area_km2", "old_code"], kind="mergesort").head(5).itertuples():
         f.add(f"  sliver: {row.old_code} part {row.part}: {1e6 * row.area_km2:,.0f} m², {row.distance_m:,.0f} m away")
     far = parts[parts["distance_m"] > FAR_PART_M]
-    loose = far[~far["island"]]
+    kept = far["island"] | far["detached"] | far["evidence"]
+    loose = far[~kept]
     f.add(
-        f"parts more than {FAR_PART_M:,.0f} m from their commune's largest part: {len(far)}; islands listed in "
-        f"old/exclaves.csv {int(far['island'].sum())}; others {len(loose)} in {loose['old_code'].nunique()} "
-        "communes (target 0)",
+        f"parts more than {FAR_PART_M:,.0f} m from their commune's largest part: {len(far)}; listed in "
+        f"old/exclaves.csv {int(kept.sum())} (islands {int(far['island'].sum())}, detached parts of the new "
+        f"commune's own outline {int((~far['island'] & far['detached']).sum())}, covered by the commune's 2009 "
+        f"shape {int((~far['island'] & ~far['detached'] & far['evidence']).sum())}); others {len(loose)} in "
+        f"{loose['old_code'].nunique()} communes (target 0)",
         len(loose) == 0,
     )
+    for row in loose.sort_values(["distance_m", "old_code"], kind="mergesort").head(5).itertuples():
+        f.add(f"  far: {row.old_code} part {row.part}: {row.area_km2:.4f} km², {row.distance_m:,.0f} m away")
     for label, frame in (("all", holdout), ("points", holdout[holdout["method"].eq("points")])):
         if not len(frame):
             continue

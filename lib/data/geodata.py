@@ -29,7 +29,7 @@ OLD_DISTRICT_IOU = "old/districts_iou.csv"
 OLD_POINTS_OUTSIDE = "old/points_outside.csv"
 OLD_HOLDOUT = "old/holdout_iou.csv"
 OLD_QUALITY = "old/quality.txt"
-OLD_EXCLAVES = "old/exclaves.csv"  # far parts of old communes that are islands (issue 14)
+OLD_EXCLAVES = "old/exclaves.csv"  # far parts of old communes kept, with the reason (issue 14)
 
 
 @dataclass(frozen=True)
