@@ -12,6 +12,7 @@ from shapely.geometry import Point, box
 from lib.build.census import match_census
 from lib.build.oldcommunes import (
     Inputs,
+    _display_slivers_to_neighbours,
     _tidy_split_communes,
     display_pieces,
     display_units,
@@ -353,6 +354,18 @@ def test_a_stray_part_covered_by_the_2009_shape_stays():
     rows = _split_rows(far)
     _tidy_split_communes(rows, _empty_inputs({"A": box(0.01, 0, 0.02, 0.01).union(far)}), frozenset({"A"}))
     assert not rows[3]["geometry"].intersects(far.buffer(-1e-6))
+
+
+def test_a_display_sliver_cut_off_from_its_split_commune_goes_to_its_neighbour_but_a_joined_one_stays():
+    pieces = pd.DataFrame({"old_code": ["A", "A", "C"], "new_code": ["N1", "N2", "N2"]})
+    body = box(0, 0, 1, 1)
+    for sliver, moved in ((box(2, 0, 2.0005, 0.001), True), (box(1, 0, 1.0005, 0.001), False)):
+        c = box(sliver.bounds[0], 0, 3, 1).difference(sliver)
+        out = np.array([body, sliver, c], dtype=object)
+        _display_slivers_to_neighbours(pieces, out)
+        assert out[1].is_empty is moved
+        assert out[2].covers(sliver) is moved
+        assert out[1].area + out[2].area == pytest.approx(c.area + sliver.area)
 
 
 # --- shares ---------------------------------------------------------------------------------

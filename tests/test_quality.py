@@ -132,6 +132,24 @@ def test_part_checks_tell_detached_bits_of_a_new_commune_and_parts_with_2009_evi
     assert not parts.loc[parts["distance_m"] > quality.FAR_PART_M, "detached"].any()
 
 
+def test_a_far_part_in_a_new_commune_that_never_comes_near_the_body_is_kept_as_new_commune_far():
+    body, far_part = box(105, 21, 105.1, 21.1), box(105.5, 21, 105.51, 21.01)
+
+    def reasons(d):
+        units = pd.DataFrame({"old_code": ["A", "D"], "geometry": [MultiPolygon([body, far_part]), d]})
+        pieces = pd.DataFrame(
+            {"old_code": ["A", "A", "D"], "new_code": ["N1", "N2", "N2"], "geometry": [body, far_part, d]}
+        )
+        parts = quality.part_checks(units, pieces)
+        far = parts[parts["distance_m"] > quality.FAR_PART_M]
+        return quality.far_reason(far).tolist()
+
+    # N2 (the far part and D) lies ~40 km from A's body: no place in it could be drawn nearer.
+    assert reasons(box(105.5, 21.01, 105.51, 21.1)) == ["new commune far"]
+    # N2 reaching A's body: the far part could have been drawn next to it, so it is a defect.
+    assert reasons(box(105.1, 21.01, 105.51, 21.1).difference(far_part)) == [""]
+
+
 def test_below_census_flags_small_units_and_keeps_the_split_ones_apart():
     units = pd.DataFrame({"old_code": ["A", "B", "C"], "method": "census2009", "area_km2": [1.0, 1.0, 5.0]})
     small = quality.below_census(units, {"A": 10.0, "B": 10.0, "C": 6.0}, split={"B"})
@@ -299,4 +317,4 @@ def test_committed_exclaves_are_far_parts_of_known_communes(old_communes):
     assert exclaves["old_code"].isin(set(old_communes["code"]) | set(districts["code"])).all()
     assert exclaves["old_code"].isin(old_communes["code"]).mean() > 0.9
     assert (exclaves["distance_m"] > quality.FAR_PART_M).all()
-    assert set(exclaves["reason"]) <= {"island", "detached", "2009 shape"}
+    assert set(exclaves["reason"]) <= set(quality.FAR_REASONS)

@@ -31,6 +31,7 @@ from lib.build.partition import (
     partition_region,
     polygonal,
 )
+from lib.build.quality import FAR_PART_M, metres_apart
 from lib.data.geometry import COORDINATE_GRID_DEG, DISPLAY_TOLERANCE_DEG, EQUAL_AREA_CRS, to_multipolygons
 
 METHODS = {
@@ -151,8 +152,8 @@ def rebuild_pieces(
 # - else (the whole piece is stray) the piece is moved next to the body: the part of its new
 #   commune nearest the body, of the same area (at least 2 MIN_PART_DEG2 when it cannot join the
 #   body), is cut from the other pieces there and the stray piece goes to that neighbour. So
-#   no crosswalk pair loses its area. Not done when the new commune is farther than
-#   FAR_PART_DEG from the body, or when the cut would take most of another commune's piece.
+#   no crosswalk pair loses its area. Not done when no place in the new commune lies within
+#   FAR_PART_M of the body, or when the cut would take most of another commune's piece.
 # A part sharing no line with another old commune of its new commune stays (quality lists it).
 STRAY_EVIDENCE = 0.5
 CUT_ROUNDS = 20
@@ -208,12 +209,12 @@ def _move_next_to(rows: list[dict], k: int, body: BaseGeometry, neighbours: list
         return
     piece = rows[k]["geometry"]
     region = shapely.union_all([rows[j]["geometry"] for j in [k, *neighbours]])
+    near = shapely.intersection(body, shapely.buffer(region, 2 * FAR_PART_DEG))  # the body's end facing the region
+    if near.is_empty or metres_apart(near, region) > FAR_PART_M:
+        return  # no place in this new commune lies within FAR_PART_M of the body
     gap = float(shapely.distance(body, region))
-    if gap > FAR_PART_DEG:
-        return
     joins = float(shapely.length(shapely.intersection(shapely.boundary(body), region))) > 0
     target = float(shapely.area(piece)) if joins else max(float(shapely.area(piece)), 2 * MIN_PART_DEG2)
-    near = shapely.intersection(body, shapely.buffer(region, 2 * FAR_PART_DEG))  # the body's end facing the region
 
     def cut(radius: float) -> BaseGeometry:
         return polygonal(shapely.intersection(region, shapely.buffer(near, radius)))
@@ -522,7 +523,39 @@ def display_pieces(
         for k, i in enumerate(index):
             if cleaned[k] is not out[i]:
                 out[i] = shapely.set_precision(cleaned[k], COORDINATE_GRID_DEG, mode="valid_output")
+    _display_slivers_to_neighbours(pieces, out)
     return out
+
+
+def _display_slivers_to_neighbours(pieces: pd.DataFrame, out: np.ndarray) -> None:
+    """A split commune's piece that simplification cut off from its body as a sliver goes to a neighbour.
+
+    Drawing only (in place): the crosswalk areas come from the full-resolution pieces, where that
+    piece joins the body (:func:`_tidy_split_communes`).
+    """
+    rows = [
+        {"old_code": o, "new_code": n, "geometry": g}
+        for o, n, g in zip(pieces["old_code"], pieces["new_code"], out, strict=True)
+    ]
+    by_old: dict[str, list[int]] = {}
+    by_new: dict[str, list[int]] = {}
+    for k, row in enumerate(rows):
+        by_old.setdefault(row["old_code"], []).append(k)
+        by_new.setdefault(row["new_code"], []).append(k)
+    for code in sorted(c for c, ks in by_old.items() if len(ks) > 1):
+        parts = shapely.get_parts(shapely.union_all([rows[k]["geometry"] for k in by_old[code]]))
+        areas = shapely.area(parts)
+        body = parts[int(np.argmax(areas))] if len(parts) else EMPTY
+        for part, area in zip(parts, areas, strict=True):
+            if part is body or area >= MIN_PART_DEG2:
+                continue
+            for k in by_old[code]:
+                bit = polygonal(shapely.intersection(rows[k]["geometry"], part))
+                if not bit.is_empty and shapely.area(bit) > 0:
+                    _give_to_neighbour(rows, k, bit, [j for j in by_new[rows[k]["new_code"]] if j != k])
+    for k, row in enumerate(rows):
+        if row["geometry"] is not out[k]:
+            out[k] = shapely.set_precision(row["geometry"], COORDINATE_GRID_DEG, mode="valid_output")
 
 
 def _faces_by_piece(outline: BaseGeometry, thinned: np.ndarray) -> list[BaseGeometry]:

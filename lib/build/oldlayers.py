@@ -310,13 +310,11 @@ def _confidence(
 def _exclaves(parts: pd.DataFrame, old_communes: pd.DataFrame, old_districts: pd.DataFrame) -> pd.DataFrame:
     """Far parts kept, of old communes and of district-level units (island districts), each with why.
 
-    ``reason``: ``island`` (touches no other unit), ``detached`` (shares no line with another old
-    commune of its new commune: a detached bit of the new commune's own outline), ``2009 shape``
-    (the commune's 2009 shape covers at least half of it).
+    ``reason``: a key of :data:`lib.build.quality.FAR_REASONS`.
     """
-    far = parts[parts["distance_m"] > quality.FAR_PART_M]
-    far = far[far["island"] | far["detached"] | far["evidence"]].copy()
-    far["reason"] = np.select([far["island"], far["detached"]], ["island", "detached"], default="2009 shape")
+    far = parts[parts["distance_m"] > quality.FAR_PART_M].copy()
+    far["reason"] = quality.far_reason(far)
+    far = far[far["reason"].ne("")]
     columns = ["code", "name", "district_name", "province_name"]
     districts = old_districts.assign(district_name=old_districts["name"])[columns]
     info = pd.concat([old_communes[columns], districts], ignore_index=True).drop_duplicates("code")

@@ -60,7 +60,7 @@ Built by `python -m lib.cli build-geodata --sources ../shared/sources --out geod
 | `old/districts_iou.csv` | each rebuilt old district against the gis.chinhphu.vn outline (IoU), with a note on the poor ones |
 | `old/points_outside.csv` | geocoded old-commune points that fall outside their own rebuilt polygon, with the distance |
 | `old/holdout_iou.csv` | hold-out test: communes rebuilt without their 2009 shape, IoU against it |
-| `old/exclaves.csv` | parts of old communes more than 2 km from the commune's largest part that are kept, with the `reason`: `island` (touches no other commune), `detached` (a detached bit of the new commune's own outline, sharing no line with another old commune of it), `2009 shape` (the commune's 2009 shape covers at least half of it) |
+| `old/exclaves.csv` | parts of old communes more than 2 km from the commune's largest part that are kept, with the `reason`: `island` (touches no other commune), `detached` (a detached bit of the new commune's own outline, sharing no line with another old commune of it), `2009 shape` (the commune's 2009 shape covers at least half of it), `new commune far` (a crosswalk pair whose new commune lies wholly more than 2 km from the commune's largest part: the pair and the 2009 shape disagree) |
 | `old/quality.txt` | the quality figures below, as printed by `python -m lib.cli quality` |
 | `old/gso_communes.csv`, `old/gso_districts.csv` | the GSO lists of 30/06/2025 (10,035 communes, 696 districts) |
 | `crosswalk.csv` | one row per (old unit, new commune) pair |
@@ -200,7 +200,8 @@ partitioned among the old units that the crosswalk says formed it:
    with it; when it is the whole piece, the piece is moved next to the commune's largest part:
    the part of that new commune nearest it, of the same area (at least 2e-6 square degrees
    when it cannot join it), is cut from the other pieces there, and the stray piece goes to
-   that neighbour. So no crosswalk pair loses its area. Parts sharing no line with another old
+   that neighbour (not done when no place of that new commune lies within 2 km of the largest
+   part). So no crosswalk pair loses its area. Parts sharing no line with another old
    commune of their new commune (detached bits of the new commune's own outline, or touching
    only at points) stay: the pieces must tile the new commune. Kept parts more than 2 km away
    are listed in `old/exclaves.csv` with the reason.

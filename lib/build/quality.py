@@ -342,8 +342,11 @@ def part_checks(
     outline, or one touching its neighbours at points only): the cleaning, which must keep the
     pieces inside their new commune, has nothing to merge it into. With ``evidence`` (2009
     shapes), ``evidence``: that shape covers at least half of the part (the commune did reach there).
+    With ``pieces``, ``unreachable`` (far parts): no place of the part's new commune lies within
+    FAR_PART_M of the unit's largest part, so the crosswalk pair cannot be drawn nearer (the pair
+    and the 2009 shape disagree).
     """
-    columns = ["old_code", "part", "area_km2", "distance_m", "island", "detached", "evidence"]
+    columns = ["old_code", "part", "area_km2", "distance_m", "island", "detached", "evidence", "unreachable"]
     multi = units[shapely.get_num_geometries(units["geometry"].to_numpy()) > 1]
     if not len(multi):
         return pd.DataFrame(columns=columns)
@@ -369,7 +372,30 @@ def part_checks(
     frame["evidence"] = False
     if evidence is not None:
         frame.loc[flagged, "evidence"] = [_covered(parts[k], evidence.get(codes[k])) for k in frame.loc[flagged, "k"]]
+    frame["unreachable"] = False
+    if pieces is not None:
+        far = frame["distance_m"] > FAR_PART_M
+        bodies = units.set_index("old_code")["geometry"].map(lambda g: max(shapely.get_parts(g), key=shapely.area))
+        frame.loc[far, "unreachable"] = [
+            _unreachable(parts[k], bodies[codes[k]], codes[k], pieces) for k in frame.loc[far, "k"]
+        ]
     return frame[columns]
+
+
+def metres_apart(a: BaseGeometry, b: BaseGeometry) -> float:
+    """Distance between two EPSG:4326 geometries in metres (equal-area projection)."""
+    projected = gpd.GeoSeries([a, b], crs="EPSG:4326").to_crs(EQUAL_AREA_CRS).to_numpy()
+    return float(shapely.distance(projected[0], projected[1]))
+
+
+def _unreachable(part: BaseGeometry, body: BaseGeometry, code: str, pieces: pd.DataFrame) -> bool:
+    """True when ``part`` is in a new commune no place of which lies within FAR_PART_M of ``body``."""
+    own = pieces[pieces["old_code"].eq(code)]
+    news = set(own.loc[shapely.intersects(own["geometry"].to_numpy(), part), "new_code"])
+    if not news:
+        return False
+    region = shapely.union_all(pieces.loc[pieces["new_code"].isin(news), "geometry"].to_numpy())
+    return metres_apart(body, region) > FAR_PART_M
 
 
 def _detached(part: BaseGeometry, code: str, pieces: pd.DataFrame) -> bool:
@@ -387,6 +413,33 @@ def _detached(part: BaseGeometry, code: str, pieces: pd.DataFrame) -> bool:
 def _covered(part: BaseGeometry, shape: BaseGeometry | None) -> bool:
     area = float(shapely.area(part))
     return shape is not None and area > 0 and float(shapely.area(shapely.intersection(shape, part))) >= 0.5 * area
+
+
+# Why a far part is kept, in order of precedence ('' = not kept: a defect).
+FAR_REASONS = {
+    "island": "touches no other commune",
+    "detached": "a detached bit of the new commune's own outline, sharing no line with another old commune of it",
+    "2009 shape": "the commune's 2009 shape covers at least half of it",
+    "new commune far": "a crosswalk pair whose new commune lies wholly more than 2 km from the commune's largest "
+    "part (the pair and the 2009 shape disagree)",
+}
+
+
+def _with_flags(parts: pd.DataFrame) -> pd.DataFrame:
+    missing = {c: False for c in ("detached", "evidence", "unreachable") if c not in parts}
+    return parts.assign(**missing) if missing else parts
+
+
+def far_reason(parts: pd.DataFrame) -> pd.Series:
+    """Per part of :func:`part_checks`, the key of ``FAR_REASONS`` it is kept for, or ''."""
+    parts = _with_flags(parts)
+    flags = [parts["island"], parts["detached"], parts["evidence"], parts["unreachable"]]
+    return pd.Series(np.select(flags, list(FAR_REASONS), default=""), index=parts.index)
+
+
+def _reason_counts(reasons: pd.Series) -> str:
+    counts = [f"{key} {int(reasons.eq(key).sum())}" for key in FAR_REASONS]
+    return ", ".join([*counts, f"others {int(reasons.eq('').sum())}"])
 
 
 def below_census(units: pd.DataFrame, census_km2: dict[str, float], split: set[str]) -> pd.DataFrame:
@@ -436,24 +489,18 @@ def summarise_issue14(
             f"{100 * share:.0f} % of that shape inside its new communes"
         )
     if display_parts is not None:
-        for column in ("detached", "evidence"):
-            if column not in display_parts:
-                display_parts = display_parts.assign(**{column: False})
+        display_parts = _with_flags(display_parts)
         slivers = display_parts[display_parts["area_km2"] < SLIVER_KM2]
-        far = display_parts[display_parts["distance_m"] > FAR_PART_M]
         loose = slivers[~slivers["island"] & ~slivers["detached"]]
-        far_loose = far[~far["island"] & ~far["detached"] & ~far["evidence"]]
+        far = display_parts[display_parts["distance_m"] > FAR_PART_M]
+        reasons = far_reason(far)
         f.add(
             f"display layer (old/communes.geojson): parts smaller than {SLIVER_KM2:g} km² {len(slivers)}, of which "
             f"islets {int(slivers['island'].sum())}, detached {int((~slivers['island'] & slivers['detached']).sum())}"
             f", others {len(loose)} in {loose['old_code'].nunique()} communes; parts more than {FAR_PART_M:,.0f} m "
-            f"away {len(far)}, of which islands {int(far['island'].sum())}, detached "
-            f"{int((~far['island'] & far['detached']).sum())}, covered by the 2009 shape "
-            f"{int((~far['island'] & ~far['detached'] & far['evidence']).sum())}, others {len(far_loose)}"
+            f"away {len(far)}, of which {_reason_counts(reasons)}"
         )
-    for column in ("detached", "evidence"):
-        if column not in parts:
-            parts = parts.assign(**{column: False})
+    parts = _with_flags(parts)
     slivers = parts[parts["area_km2"] < SLIVER_KM2]
     touching = slivers[~slivers["island"] & ~slivers["detached"]]
     f.add(
@@ -468,16 +515,18 @@ def summarise_issue14(
     for row in touching.sort_values(["area_km2", "old_code"], kind="mergesort").head(5).itertuples():
         f.add(f"  sliver: {row.old_code} part {row.part}: {1e6 * row.area_km2:,.0f} m², {row.distance_m:,.0f} m away")
     far = parts[parts["distance_m"] > FAR_PART_M]
-    kept = far["island"] | far["detached"] | far["evidence"]
-    loose = far[~kept]
+    reasons = far_reason(far)
+    loose = far[reasons.eq("")]
     f.add(
         f"parts more than {FAR_PART_M:,.0f} m from their commune's largest part: {len(far)}; listed in "
-        f"old/exclaves.csv {int(kept.sum())} (islands {int(far['island'].sum())}, detached parts of the new "
-        f"commune's own outline {int((~far['island'] & far['detached']).sum())}, covered by the commune's 2009 "
-        f"shape {int((~far['island'] & ~far['detached'] & far['evidence']).sum())}); others {len(loose)} in "
-        f"{loose['old_code'].nunique()} communes (target 0)",
+        f"old/exclaves.csv with the reason {int(reasons.ne('').sum())} ({_reason_counts(reasons)}); others "
+        f"{len(loose)} in {loose['old_code'].nunique()} communes (target 0)",
         len(loose) == 0,
     )
+    for row in far[reasons.eq("new commune far")].itertuples():
+        f.add(
+            f"  new commune far: {row.old_code} part {row.part}: {row.area_km2:.4f} km², {row.distance_m:,.0f} m away"
+        )
     for row in loose.sort_values(["distance_m", "old_code"], kind="mergesort").head(5).itertuples():
         f.add(f"  far: {row.old_code} part {row.part}: {row.area_km2:.4f} km², {row.distance_m:,.0f} m away")
     for label, frame in (("all", holdout), ("points", holdout[holdout["method"].eq("points")])):
