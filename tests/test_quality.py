@@ -132,22 +132,26 @@ def test_part_checks_tell_detached_bits_of_a_new_commune_and_parts_with_2009_evi
     assert not parts.loc[parts["distance_m"] > quality.FAR_PART_M, "detached"].any()
 
 
-def test_a_far_part_in_a_new_commune_that_never_comes_near_the_body_is_kept_as_new_commune_far():
+def test_far_parts_kept_for_a_new_commune_never_near_the_body_or_a_pair_in_doubt():
     body, far_part = box(105, 21, 105.1, 21.1), box(105.5, 21, 105.51, 21.01)
 
-    def reasons(d):
+    def reasons(d, doubtful=frozenset()):
         units = pd.DataFrame({"old_code": ["A", "D"], "geometry": [MultiPolygon([body, far_part]), d]})
         pieces = pd.DataFrame(
             {"old_code": ["A", "A", "D"], "new_code": ["N1", "N2", "N2"], "geometry": [body, far_part, d]}
         )
-        parts = quality.part_checks(units, pieces)
+        parts = quality.part_checks(units, pieces, doubtful=doubtful)
         far = parts[parts["distance_m"] > quality.FAR_PART_M]
         return quality.far_reason(far).tolist()
 
     # N2 (the far part and D) lies ~40 km from A's body: no place in it could be drawn nearer.
     assert reasons(box(105.5, 21.01, 105.51, 21.1)) == ["new commune far"]
     # N2 reaching A's body: the far part could have been drawn next to it, so it is a defect.
-    assert reasons(box(105.1, 21.01, 105.51, 21.1).difference(far_part)) == [""]
+    reaching = box(105.1, 21.01, 105.51, 21.1)
+    assert reasons(reaching) == [""]
+    # ...unless the pair itself is in doubt (its own evidence lies far from N2).
+    assert reasons(reaching, doubtful={("A", "N2")}) == ["pair in doubt"]
+    assert reasons(reaching, doubtful={("D", "N2")}) == [""]
 
 
 def test_below_census_flags_small_units_and_keeps_the_split_ones_apart():

@@ -143,7 +143,11 @@ def build_old_layers(
         units, (held_units, scores, targets), (blind_units, blind_scores, targets_blind), census_shapes, located, points
     )
     evidence = {**census_shapes, **located}
-    parts = quality.part_checks(units, pieces, evidence)
+    # Pairs whose own evidence lies over 2 km from their new commune (lib.build.reconcile): in doubt.
+    evidence_km = crosswalk["evidence_km"] if "evidence_km" in crosswalk else pd.Series(np.nan, index=crosswalk.index)
+    far_pairs = crosswalk[evidence_km.gt(quality.FAR_PART_M / 1000)]
+    doubtful = set(zip(far_pairs["old_code"], far_pairs["new_code"], strict=True))
+    parts = quality.part_checks(units, pieces, evidence, doubtful)
     census_km2 = dict(zip(units["old_code"], units["old_code"].map(_km2_of(census_shapes, located)), strict=True))
     split = _split_since(census_shapes, points)
     small = quality.below_census(units, census_km2, split)
@@ -197,6 +201,7 @@ def build_old_layers(
             communes[["code", "geometry"]].rename(columns={"code": "old_code"}),
             pieces[["old_code", "new_code"]].assign(geometry=shown_pieces),
             evidence,
+            doubtful,
         ),
     )
     provinces = _provinces_layer(districts, old_communes)

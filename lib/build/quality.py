@@ -333,6 +333,7 @@ def part_checks(
     units: pd.DataFrame,
     pieces: pd.DataFrame | None = None,
     evidence: dict[str, BaseGeometry] | None = None,
+    doubtful: set[tuple[str, str]] | frozenset = frozenset(),
 ) -> pd.DataFrame:
     """Every part of every multi-part unit: area (km²), distance to the unit's largest part (m), island.
 
@@ -344,9 +345,12 @@ def part_checks(
     shapes), ``evidence``: that shape covers at least half of the part (the commune did reach there).
     With ``pieces``, ``unreachable`` (far parts): no place of the part's new commune lies within
     FAR_PART_M of the unit's largest part, so the crosswalk pair cannot be drawn nearer (the pair
-    and the 2009 shape disagree).
+    and the 2009 shape disagree). With ``pieces``, ``doubtful`` (far parts): the part lies in the
+    piece of a pair in ``doubtful`` (``old_code``, ``new_code``), e.g. pairs whose own evidence
+    lies far from their new commune.
     """
-    columns = ["old_code", "part", "area_km2", "distance_m", "island", "detached", "evidence", "unreachable"]
+    flags = ["island", "detached", "evidence", "unreachable", "doubtful"]
+    columns = ["old_code", "part", "area_km2", "distance_m", *flags]
     multi = units[shapely.get_num_geometries(units["geometry"].to_numpy()) > 1]
     if not len(multi):
         return pd.DataFrame(columns=columns)
@@ -373,8 +377,13 @@ def part_checks(
     if evidence is not None:
         frame.loc[flagged, "evidence"] = [_covered(parts[k], evidence.get(codes[k])) for k in frame.loc[flagged, "k"]]
     frame["unreachable"] = False
+    frame["doubtful"] = False
     if pieces is not None:
         far = frame["distance_m"] > FAR_PART_M
+        frame.loc[far, "doubtful"] = [
+            any((codes[k], n) in doubtful for n in _new_communes_of(parts[k], codes[k], pieces))
+            for k in frame.loc[far, "k"]
+        ]
         bodies = units.set_index("old_code")["geometry"].map(lambda g: max(shapely.get_parts(g), key=shapely.area))
         frame.loc[far, "unreachable"] = [
             _unreachable(parts[k], bodies[codes[k]], codes[k], pieces) for k in frame.loc[far, "k"]
@@ -388,10 +397,15 @@ def metres_apart(a: BaseGeometry, b: BaseGeometry) -> float:
     return float(shapely.distance(projected[0], projected[1]))
 
 
+def _new_communes_of(part: BaseGeometry, code: str, pieces: pd.DataFrame) -> set[str]:
+    """The new communes whose piece of ``code`` holds (some of) ``part``."""
+    own = pieces[pieces["old_code"].eq(code)]
+    return set(own.loc[shapely.intersects(own["geometry"].to_numpy(), part), "new_code"])
+
+
 def _unreachable(part: BaseGeometry, body: BaseGeometry, code: str, pieces: pd.DataFrame) -> bool:
     """True when ``part`` is in a new commune no place of which lies within FAR_PART_M of ``body``."""
-    own = pieces[pieces["old_code"].eq(code)]
-    news = set(own.loc[shapely.intersects(own["geometry"].to_numpy(), part), "new_code"])
+    news = _new_communes_of(part, code, pieces)
     if not news:
         return False
     region = shapely.union_all(pieces.loc[pieces["new_code"].isin(news), "geometry"].to_numpy())
@@ -400,8 +414,7 @@ def _unreachable(part: BaseGeometry, body: BaseGeometry, code: str, pieces: pd.D
 
 def _detached(part: BaseGeometry, code: str, pieces: pd.DataFrame) -> bool:
     """True when ``part`` shares no line with another old unit's piece in the new commune(s) holding it."""
-    own = pieces[pieces["old_code"].eq(code)]
-    news = set(own.loc[shapely.intersects(own["geometry"].to_numpy(), part), "new_code"])
+    news = _new_communes_of(part, code, pieces)
     others = pieces[pieces["new_code"].isin(news) & pieces["old_code"].ne(code)]
     if not len(others):
         return True
@@ -422,18 +435,20 @@ FAR_REASONS = {
     "2009 shape": "the commune's 2009 shape covers at least half of it",
     "new commune far": "a crosswalk pair whose new commune lies wholly more than 2 km from the commune's largest "
     "part (the pair and the 2009 shape disagree)",
+    "pair in doubt": "a crosswalk pair whose own evidence (2009 shape, else geocoded point) lies more than 2 km "
+    "from its new commune (crosswalk.csv evidence_km; its review note says more)",
 }
 
 
 def _with_flags(parts: pd.DataFrame) -> pd.DataFrame:
-    missing = {c: False for c in ("detached", "evidence", "unreachable") if c not in parts}
+    missing = {c: False for c in ("detached", "evidence", "unreachable", "doubtful") if c not in parts}
     return parts.assign(**missing) if missing else parts
 
 
 def far_reason(parts: pd.DataFrame) -> pd.Series:
     """Per part of :func:`part_checks`, the key of ``FAR_REASONS`` it is kept for, or ''."""
     parts = _with_flags(parts)
-    flags = [parts["island"], parts["detached"], parts["evidence"], parts["unreachable"]]
+    flags = [parts["island"], parts["detached"], parts["evidence"], parts["unreachable"], parts["doubtful"]]
     return pd.Series(np.select(flags, list(FAR_REASONS), default=""), index=parts.index)
 
 
@@ -523,9 +538,10 @@ def summarise_issue14(
         f"{len(loose)} in {loose['old_code'].nunique()} communes (target 0)",
         len(loose) == 0,
     )
-    for row in far[reasons.eq("new commune far")].itertuples():
+    for row in far[reasons.isin(["new commune far", "pair in doubt"])].itertuples():
         f.add(
-            f"  new commune far: {row.old_code} part {row.part}: {row.area_km2:.4f} km², {row.distance_m:,.0f} m away"
+            f"  {reasons[row.Index]}: {row.old_code} part {row.part}: {row.area_km2:.4f} km², "
+            f"{row.distance_m:,.0f} m away"
         )
     for row in loose.sort_values(["distance_m", "old_code"], kind="mergesort").head(5).itertuples():
         f.add(f"  far: {row.old_code} part {row.part}: {row.area_km2:.4f} km², {row.distance_m:,.0f} m away")
