@@ -157,15 +157,12 @@ def rebuild_pieces(
 # A part sharing no line with another old commune of its new commune stays (quality lists it).
 STRAY_EVIDENCE = 0.5
 CUT_ROUNDS = 20
+CUT_MAX_TAKEN = 0.5  # the cut may take at most this share of another commune's piece
 
 
 def _tidy_split_communes(rows: list[dict], inputs: Inputs, holdout: frozenset[str]) -> None:
     """Move stray parts of split old communes next to their body, in place (see above)."""
-    by_old: dict[str, list[int]] = {}
-    by_new: dict[str, list[int]] = {}
-    for k, row in enumerate(rows):
-        by_old.setdefault(row["old_code"], []).append(k)
-        by_new.setdefault(row["new_code"], []).append(k)
+    by_old, by_new = _rows_by_code(rows)
     for code in sorted(c for c, ks in by_old.items() if len(ks) > 1):
         parts = shapely.get_parts(shapely.union_all([rows[k]["geometry"] for k in by_old[code]]))
         if len(parts) < 2:
@@ -193,6 +190,16 @@ def _tidy_split_communes(rows: list[dict], inputs: Inputs, holdout: frozenset[st
                     _give_to_neighbour(rows, k, part, neighbours)
             else:
                 _move_next_to(rows, k, body, neighbours)
+
+
+def _rows_by_code(rows: list[dict]) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """Indexes of the piece rows per old code and per new code."""
+    by_old: dict[str, list[int]] = {}
+    by_new: dict[str, list[int]] = {}
+    for k, row in enumerate(rows):
+        by_old.setdefault(row["old_code"], []).append(k)
+        by_new.setdefault(row["new_code"], []).append(k)
+    return by_old, by_new
 
 
 def _give_to_neighbour(rows: list[dict], k: int, part: BaseGeometry, neighbours: list[int]) -> None:
@@ -228,7 +235,7 @@ def _move_next_to(rows: list[dict], k: int, body: BaseGeometry, neighbours: list
     carved = cut(high)
     rest = polygonal(shapely.difference(piece, carved))
     kept = {j: polygonal(shapely.difference(rows[j]["geometry"], carved)) for j in neighbours}
-    if any(shapely.area(kept[j]) < 0.5 * shapely.area(rows[j]["geometry"]) for j in neighbours):
+    if any(shapely.area(kept[j]) < (1 - CUT_MAX_TAKEN) * shapely.area(rows[j]["geometry"]) for j in neighbours):
         return
     best = longest_shared_line(rest, {j: rows[j]["geometry"] for j in neighbours}) if not rest.is_empty else None
     if best is None and not rest.is_empty:
@@ -537,11 +544,7 @@ def _display_slivers_to_neighbours(pieces: pd.DataFrame, out: np.ndarray) -> Non
         {"old_code": o, "new_code": n, "geometry": g}
         for o, n, g in zip(pieces["old_code"], pieces["new_code"], out, strict=True)
     ]
-    by_old: dict[str, list[int]] = {}
-    by_new: dict[str, list[int]] = {}
-    for k, row in enumerate(rows):
-        by_old.setdefault(row["old_code"], []).append(k)
-        by_new.setdefault(row["new_code"], []).append(k)
+    by_old, by_new = _rows_by_code(rows)
     for code in sorted(c for c, ks in by_old.items() if len(ks) > 1):
         parts = shapely.get_parts(shapely.union_all([rows[k]["geometry"] for k in by_old[code]]))
         areas = shapely.area(parts)
