@@ -31,7 +31,7 @@ from lib.build.partition import (
     partition_region,
     polygonal,
 )
-from lib.build.quality import FAR_PART_M, metres_apart
+from lib.build.quality import FAR_PART_M, covered_by_2009_shape, metres_apart
 from lib.data.geometry import COORDINATE_GRID_DEG, DISPLAY_TOLERANCE_DEG, EQUAL_AREA_CRS, to_multipolygons
 
 METHODS = {
@@ -155,7 +155,6 @@ def rebuild_pieces(
 #   no crosswalk pair loses its area. Not done when no place in the new commune lies within
 #   FAR_PART_M of the body, or when the cut would take most of another commune's piece.
 # A part sharing no line with another old commune of its new commune stays (quality lists it).
-STRAY_EVIDENCE = 0.5
 CUT_ROUNDS = 20
 CUT_MAX_TAKEN = 0.5  # the cut may take at most this share of another commune's piece
 
@@ -175,7 +174,7 @@ def _tidy_split_communes(rows: list[dict], inputs: Inputs, holdout: frozenset[st
             for part, area in zip(parts, areas, strict=True)
             if part is not body
             and (area < MIN_PART_DEG2 or float(shapely.distance(part, body)) > FAR_PART_DEG)
-            and not (shape is not None and shapely.area(shapely.intersection(shape, part)) >= STRAY_EVIDENCE * area)
+            and not covered_by_2009_shape(part, shape)
         ]
         if not stray:
             continue

@@ -317,12 +317,15 @@ def dataset_report(geodata_dir) -> Figures:
 
 
 # Clean shapes (issue 14): parts smaller than this are slivers; parts farther than this from
-# their commune's largest part are far parts. Both are allowed only where nothing can take them:
-# islands (touching no other commune) and detached bits of a new commune's own outline (sharing
-# no line with another old commune of it); far parts also where the commune's 2009 shape covers
-# them (see lib.build.oldcommunes._tidy_split_communes). Kept far parts: old/exclaves.csv.
+# their commune's largest part are far parts. Slivers are allowed only where nothing can take
+# them: islands (touching no other commune) and detached bits of a new commune's own outline
+# (sharing no line with another old commune of it); far parts only for one of FAR_REASONS (see
+# lib.build.oldcommunes._tidy_split_communes). Kept far parts: old/exclaves.csv.
 SLIVER_KM2 = 0.01
 FAR_PART_M = 2000.0
+EVIDENCE_SHARE = 0.5
+# Columns of part_checks after ``island``, each a reason a part may stay (see FAR_REASONS).
+PART_FLAGS = ("detached", "evidence", "unreachable", "doubtful")
 SMALL_SHARE_OF_CENSUS = 0.2
 HOLDOUT_IOU_MEDIAN_14 = 0.89
 HOLDOUT_SHARE_OVER_HALF_14 = 0.88
@@ -349,8 +352,7 @@ def part_checks(
     piece of a pair in ``doubtful`` (``old_code``, ``new_code``), e.g. pairs whose own evidence
     lies far from their new commune.
     """
-    flags = ["island", "detached", "evidence", "unreachable", "doubtful"]
-    columns = ["old_code", "part", "area_km2", "distance_m", *flags]
+    columns = ["old_code", "part", "area_km2", "distance_m", "island", *PART_FLAGS]
     multi = units[shapely.get_num_geometries(units["geometry"].to_numpy()) > 1]
     if not len(multi):
         return pd.DataFrame(columns=columns)
@@ -375,7 +377,9 @@ def part_checks(
         frame.loc[flagged, "detached"] = [_detached(parts[k], codes[k], pieces) for k in frame.loc[flagged, "k"]]
     frame["evidence"] = False
     if evidence is not None:
-        frame.loc[flagged, "evidence"] = [_covered(parts[k], evidence.get(codes[k])) for k in frame.loc[flagged, "k"]]
+        frame.loc[flagged, "evidence"] = [
+            covered_by_2009_shape(parts[k], evidence.get(codes[k])) for k in frame.loc[flagged, "k"]
+        ]
     frame["unreachable"] = False
     frame["doubtful"] = False
     if pieces is not None:
@@ -423,9 +427,14 @@ def _detached(part: BaseGeometry, code: str, pieces: pd.DataFrame) -> bool:
     return not bool((shared > 0).any())
 
 
-def _covered(part: BaseGeometry, shape: BaseGeometry | None) -> bool:
+def covered_by_2009_shape(part: BaseGeometry, shape: BaseGeometry | None) -> bool:
+    """True when the commune's 2009 ``shape`` covers at least EVIDENCE_SHARE of ``part`` (it did reach there)."""
     area = float(shapely.area(part))
-    return shape is not None and area > 0 and float(shapely.area(shapely.intersection(shape, part))) >= 0.5 * area
+    return (
+        shape is not None
+        and area > 0
+        and float(shapely.area(shapely.intersection(shape, part))) >= EVIDENCE_SHARE * area
+    )
 
 
 # Why a far part is kept, in order of precedence ('' = not kept: a defect).
@@ -441,14 +450,14 @@ FAR_REASONS = {
 
 
 def _with_flags(parts: pd.DataFrame) -> pd.DataFrame:
-    missing = {c: False for c in ("detached", "evidence", "unreachable", "doubtful") if c not in parts}
+    missing = {c: False for c in PART_FLAGS if c not in parts}
     return parts.assign(**missing) if missing else parts
 
 
 def far_reason(parts: pd.DataFrame) -> pd.Series:
     """Per part of :func:`part_checks`, the key of ``FAR_REASONS`` it is kept for, or ''."""
     parts = _with_flags(parts)
-    flags = [parts["island"], parts["detached"], parts["evidence"], parts["unreachable"], parts["doubtful"]]
+    flags = [parts[column] for column in ("island", *PART_FLAGS)]  # in the order of FAR_REASONS
     return pd.Series(np.select(flags, list(FAR_REASONS), default=""), index=parts.index)
 
 
