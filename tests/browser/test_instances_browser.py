@@ -18,25 +18,17 @@ import sys
 import openpyxl
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
 from lib.data import geodata
 from lib.data.i18n import LOCAL_TZ
 from lib.status import template
 from lib.status.status import TASK_LABELS
-from lib.status.store import StatusStore, intake_metadata, metadata
+from lib.status.store import StatusStore
 from tests.browser.conftest import ROOT, RequestLog, ScriptRuns, launch_app, rerun, stop_app, wait_for_app
+from tests.conftest import emptied_pg
 
 pytestmark = pytest.mark.browser
 PASSWORD = "mat-khau-thu"
-
-
-def _empty(url: str) -> None:
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        intake_metadata.drop_all(conn)
-        metadata.drop_all(conn)
-    engine.dispose()
 
 
 def _new_page(browser):
@@ -66,7 +58,7 @@ def _rerun_and_count(page) -> int:
 @pytest.fixture
 def two_servers(pg_url, tmp_path):
     """(url of A, url of B, database URL): A with importing on, B without; both on the same PostgreSQL."""
-    _empty(pg_url)
+    emptied_pg(pg_url)
     started = []
     try:
         for name, extra in (("a", {"VNMAP_IMPORT_PASSWORD": PASSWORD}), ("b", {})):
@@ -82,7 +74,7 @@ def two_servers(pg_url, tmp_path):
     yield started[0][1], started[1][1], pg_url
     for server, _ in started:
         stop_app(server)
-    _empty(pg_url)  # later tests of the session expect an empty database
+    emptied_pg(pg_url)  # later tests of the session expect an empty database
 
 
 def test_import_through_either_shows_in_the_other(two_servers, browser, tmp_path):
@@ -183,7 +175,7 @@ def test_import_through_either_shows_in_the_other(two_servers, browser, tmp_path
 
 def test_revision_is_read_from_the_database_each_time(pg_url):
     """The cache key (``StatusStore.revision``) of one process moves when another process imports."""
-    _empty(pg_url)
+    emptied_pg(pg_url)
     reader = StatusStore(pg_url)
     before = reader.revision()
     code = "00004"
@@ -199,4 +191,4 @@ def test_revision_is_read_from_the_database_each_time(pg_url):
     assert reader.revision() != before
     assert reader.batches()["imported_by"].tolist() == ["other"]
     reader.close()
-    _empty(pg_url)
+    emptied_pg(pg_url)
