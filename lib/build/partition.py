@@ -461,11 +461,11 @@ def longest_shared_line(part: BaseGeometry, candidates: dict) -> object | None:
     """
     edge = shapely.boundary(part)
     near = {k: g for k, g in candidates.items() if float(shapely.distance(g, part)) <= NEAR_DEG}
+    window = shapely.box(*shapely.bounds(shapely.buffer(part, 1e-6)))  # where the near lines can be
     for tolerance in (0.0, NEAR_DEG):
         best, length = None, 0.0
         for key, geom in near.items():
             if tolerance:
-                window = shapely.box(*shapely.bounds(shapely.buffer(part, 1e-6)))
                 geom = shapely.buffer(shapely.intersection(geom, window), tolerance)
             shared = float(shapely.length(shapely.intersection(edge, geom)))
             if shared > length:
