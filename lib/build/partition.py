@@ -461,18 +461,20 @@ def longest_shared_line(part: BaseGeometry, candidates: dict) -> object | None:
     """
     edge = shapely.boundary(part)
     near = {k: g for k, g in candidates.items() if float(shapely.distance(g, part)) <= NEAR_DEG}
-    window = shapely.box(*shapely.bounds(shapely.buffer(part, 1e-6)))  # where the near lines can be
-    for tolerance in (0.0, NEAR_DEG):
-        best, length = None, 0.0
-        for key, geom in near.items():
-            if tolerance:
-                geom = shapely.buffer(shapely.intersection(geom, window), tolerance)
-            shared = float(shapely.length(shapely.intersection(edge, geom)))
-            if shared > length:
-                best, length = key, shared
-        if best is not None:
-            return best
-    return None
+    best = _longest(edge, near)
+    if best is None and near:
+        window = shapely.box(*shapely.bounds(shapely.buffer(part, 1e-6)))  # where the near lines can be
+        best = _longest(edge, {k: shapely.buffer(shapely.intersection(g, window), NEAR_DEG) for k, g in near.items()})
+    return best
+
+
+def _longest(edge: BaseGeometry, candidates: dict) -> object | None:
+    best, length = None, 0.0
+    for key, geom in candidates.items():
+        shared = float(shapely.length(shapely.intersection(edge, geom)))
+        if shared > length:
+            best, length = key, shared
+    return best
 
 
 def merge_part(receiver: BaseGeometry, part: BaseGeometry) -> BaseGeometry:
