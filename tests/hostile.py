@@ -195,3 +195,47 @@ def measure(*cli_args: str, env: dict | None = None) -> dict:
         check=True,
     )
     return json.loads(meter.stdout)
+
+
+# ---------------------------------------------------------------------- issue 20: costs the first limits did not name
+def long_cell(path: Path, chars: int = 90_000_000) -> Path:
+    """About 100 KB of XLSX whose header row is one inline cell of ``chars`` characters (90 MB inflated)."""
+
+    def writer(stream) -> None:
+        stream.write(SHEET_HEAD.encode() + b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>')
+        block = b"A" * (1024 * 1024)
+        for _ in range(chars // len(block)):
+            stream.write(block)
+        stream.write(b"A" * (chars % len(block)))
+        stream.write(b'</t></is></c></row><row r="2"><c r="A2"><v>1</v></c></row></sheetData></worksheet>')
+
+    return write_xlsx(path, sheet_writer=writer)
+
+
+def sniffer_trap(path: Path, size: int = 64 * 1024) -> Path:
+    """64 KB of ``,"`` repeated: csv.Sniffer's regular expressions backtrack on it for tens of seconds."""
+    path.write_bytes(b',"' * (size // 2))
+    return path
+
+
+def amplified_shared_string(path: Path, rows: int = 126, chars: int = 2 * 1024 * 1024) -> Path:
+    """A status XLSX of a few KB whose ``rows`` notes all point at one shared string of ``chars`` characters."""
+    header = "".join(cell(1, c, v) for c, v in enumerate(STATUS_HEADER, start=1))
+    body = "".join(
+        f'<row r="{r}">{cell(r, 1, f"{4 * (r - 1):05d}")}{cell(r, 2, 10)}{cell(r, 3, 5)}{cell(r, 4, 0)}'
+        f'{cell(r, 5, "hoạt động")}<c r="F{r}" t="s"><v>0</v></c></row>'
+        for r in range(2, rows + 2)
+    )
+    sheet = f'{SHEET_HEAD}<sheetData><row r="1">{header}</row>{body}</sheetData></worksheet>'
+    with zipfile.ZipFile(write_xlsx(path, sheet), "a", zipfile.ZIP_DEFLATED, compresslevel=9) as package:
+        with package.open("xl/sharedStrings.xml", "w") as stream:
+            stream.write(SHARED_HEAD.encode() + b"<si><t>")
+            stream.write(b"N" * chars)
+            stream.write(b"</t></si></sst>")
+    return path
+
+
+SHARED_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'count="1" uniqueCount="1">'
+)

@@ -85,6 +85,8 @@ class ReadLimits:
     """Bounds on one file read by :func:`read_grid`; every one is enforced while reading, before memory grows.
 
     Each has an environment variable (see :data:`LIMIT_ENV`) and is documented in README ("Limits").
+    The worker's limits (memory, CPU seconds, and ``max_seconds`` as its wall time) bound the process
+    that reads the file (:mod:`lib.io.sandbox`), whatever the file does.
     """
 
     max_bytes: int = 20 * 1024 * 1024  # the file as uploaded (CSV, or XLSX compressed)
@@ -92,24 +94,30 @@ class ReadLimits:
     max_rows: int = 200_000
     max_columns: int = 200
     max_cells: int = 2_000_000  # rows × columns of the grid
+    max_cell_chars: int = 32_767  # Excel's own limit of one cell
+    max_row_chars: int = 100_000
+    max_text_chars: int = 20_000_000  # all cells of the file together (shared strings counted as used)
+    max_shared_strings: int = 1_000_000  # distinct shared strings of an XLSX (their text counts in max_text_chars)
     max_seconds: float = 60.0  # time budget of a conversion or an import (reading, checking, converting)
+    worker_memory: int = 1024 * 1024 * 1024  # address space the reading worker may add, bytes
+    worker_cpu_seconds: float = 20.0  # CPU time of the reading worker
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ReadLimits:
         """The defaults, each overridden by its environment variable when set to a positive number."""
         environ = os.environ if environ is None else environ
-        values = {}
+        values: dict[str, float | int] = {}
         for attr, var in LIMIT_ENV.items():
             text = environ.get(var, "").strip()
             if not text:
                 continue
             try:
-                value = float(text) if attr == "max_seconds" else int(text)
+                value = float(text) if attr in _FLOAT_LIMITS else int(text)
             except ValueError:
                 continue
             if value > 0:
-                values[attr] = value
-        return cls(**values)
+                values[attr] = value * 1024 * 1024 if attr == "worker_memory" else value
+        return cls(**values)  # type: ignore[arg-type]
 
 
 LIMIT_ENV = {
@@ -118,8 +126,15 @@ LIMIT_ENV = {
     "max_rows": "VNMAP_MAX_ROWS",
     "max_columns": "VNMAP_MAX_COLUMNS",
     "max_cells": "VNMAP_MAX_CELLS",
+    "max_cell_chars": "VNMAP_MAX_CELL_CHARS",
+    "max_row_chars": "VNMAP_MAX_ROW_CHARS",
+    "max_text_chars": "VNMAP_MAX_TEXT_CHARS",
+    "max_shared_strings": "VNMAP_MAX_SHARED_STRINGS",
     "max_seconds": "VNMAP_MAX_SECONDS",
+    "worker_memory": "VNMAP_WORKER_MEMORY_MB",
+    "worker_cpu_seconds": "VNMAP_WORKER_CPU_SECONDS",
 }
+_FLOAT_LIMITS = {"max_seconds", "worker_cpu_seconds"}
 
 
 class LimitError(SheetError):
@@ -168,7 +183,7 @@ class _Shape:
 
     def __init__(self, name: str, limits: ReadLimits, deadline: Deadline) -> None:
         self.name, self.limits, self.deadline = name, limits, deadline
-        self.rows = self.width = 0
+        self.rows = self.width = self.total = 0
 
     def row(self, number: int, width: int) -> None:
         limits = self.limits
@@ -196,6 +211,42 @@ class _Shape:
             )
         if number % 4096 == 0:
             self.deadline.check(self.name)
+
+    def cell_chars(self, chars: int, where: str) -> None:
+        """Refuse a cell (``where``: "ô C5", "dòng 5, cột 3") once its text passes :attr:`ReadLimits.max_cell_chars`."""
+        if chars > self.limits.max_cell_chars:
+            raise _limit_error(
+                self.name,
+                f"{where} có hơn {_count(self.limits.max_cell_chars)} ký tự",
+                f"{_count(self.limits.max_cell_chars)} ký tự mỗi ô",
+                "max_cell_chars",
+            )
+
+    def row_chars(self, number: int, chars: int) -> None:
+        """Count a row's characters (``chars``, the whole row) against the row and whole-file bounds."""
+        if chars > self.limits.max_row_chars:
+            raise _limit_error(
+                self.name,
+                f"dòng {number} có hơn {_count(self.limits.max_row_chars)} ký tự",
+                f"{_count(self.limits.max_row_chars)} ký tự mỗi dòng",
+                "max_row_chars",
+            )
+        self.text_chars(chars)
+
+    def text_chars(self, chars: int, what: str = "nội dung chữ của tệp") -> None:
+        """Add ``chars`` to the file's total text and refuse it past :attr:`ReadLimits.max_text_chars`."""
+        self.total += chars
+        if self.total > self.limits.max_text_chars:
+            raise _limit_error(
+                self.name,
+                f"{what} dài hơn {_count(self.limits.max_text_chars)} ký tự",
+                f"{_count(self.limits.max_text_chars)} ký tự mỗi tệp",
+                "max_text_chars",
+            )
+
+
+def _count(number: int) -> str:
+    return f"{number:,}".replace(",", ".")
 
 
 # ---------------------------------------------------------------------- XLSX (streaming)
@@ -247,6 +298,19 @@ class _Zip:
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as err:
             raise SheetError(f"{self.name}: tệp .xlsx bị hỏng ({err}) — {RESAVE_HINT}") from None
 
+    def parse(self, part: str, handler) -> None:
+        """Stream ``part`` through expat into ``handler``'s ``start``/``end``/``text`` (no tree is built)."""
+        parser = expat.ParserCreate()
+        parser.buffer_text = True
+        parser.StartElementHandler, parser.EndElementHandler = handler.start, handler.end
+        parser.CharacterDataHandler = handler.text
+        try:
+            for chunk in self.chunks(part):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+        except expat.ExpatError as err:
+            raise SheetError(f"{self.name}: phần {part} của tệp .xlsx hỏng ({err}) — {RESAVE_HINT}") from None
+
     def elements(self, part: str, tags: tuple[str, ...]):
         """(event "end", element) of the ``tags`` of an XML part, streamed; the caller clears what it keeps."""
         parser = ElementTree.XMLPullParser(events=("end",))
@@ -289,20 +353,62 @@ def _workbook(package: _Zip) -> tuple[list[tuple[str, str]], bool]:
 def _shared_strings(package: _Zip, shape: _Shape) -> list[str]:
     if not package.has("xl/sharedStrings.xml"):
         return []
-    strings: list[str] = []
-    for si in package.elements("xl/sharedStrings.xml", (f"{_NS}si",)):
-        parts = [t.text or "" for t in si.findall(f"{_NS}t")]
-        parts += [t.text or "" for r in si.findall(f"{_NS}r") for t in r.findall(f"{_NS}t")]
-        strings.append("".join(parts))
-        si.clear()
-        if len(strings) > shape.limits.max_cells:
-            raise _limit_error(
-                package.name,
-                "có quá nhiều chuỗi chữ",
-                f"{shape.limits.max_cells:,} ô".replace(",", "."),
-                "max_cells",
-            )
-    return strings
+    reader = _StringsReader(shape)
+    package.parse("xl/sharedStrings.xml", reader)
+    return reader.strings
+
+
+class _StringsReader:
+    """Expat handlers for sharedStrings.xml: each ``<si>``'s text (runs joined, phonetic ``<rPh>`` left out),
+    bounded per string (:attr:`ReadLimits.max_cell_chars`), in number and in total characters."""
+
+    def __init__(self, shape: _Shape) -> None:
+        self.shape = shape
+        self.strings: list[str] = []
+        self.parts: list[str] | None = None
+        self.length = self.total = self.phonetic = 0
+        self.inside_text = False
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        tag = tag.rpartition(":")[2]
+        if tag == "si":
+            self.parts, self.length = [], 0
+        elif tag == "rPh":
+            self.phonetic += 1
+        elif tag == "t":
+            self.inside_text = self.parts is not None and not self.phonetic
+
+    def text(self, data: str) -> None:
+        if self.inside_text and self.parts is not None:
+            self.parts.append(data)
+            self.length += len(data)
+            self.shape.cell_chars(self.length, f"chuỗi chữ dùng chung số {len(self.strings) + 1}")
+
+    def end(self, tag: str) -> None:
+        tag = tag.rpartition(":")[2]
+        if tag == "t":
+            self.inside_text = False
+        elif tag == "rPh":
+            self.phonetic -= 1
+        elif tag == "si" and self.parts is not None:
+            self.strings.append("".join(self.parts))
+            self.parts = None
+            self.total += self.length
+            limits = self.shape.limits
+            if len(self.strings) > limits.max_shared_strings:
+                raise _limit_error(
+                    self.shape.name,
+                    f"có hơn {_count(limits.max_shared_strings)} chuỗi chữ dùng chung (sharedStrings)",
+                    f"{_count(limits.max_shared_strings)} chuỗi",
+                    "max_shared_strings",
+                )
+            if self.total > limits.max_text_chars:
+                raise _limit_error(
+                    self.shape.name,
+                    f"các chuỗi chữ dùng chung (sharedStrings) dài hơn {_count(limits.max_text_chars)} ký tự",
+                    f"{_count(limits.max_text_chars)} ký tự mỗi tệp",
+                    "max_text_chars",
+                )
 
 
 def _date_styles(package: _Zip) -> list[bool]:
@@ -363,16 +469,7 @@ def _read_xlsx(
     strings = _shared_strings(package, shape)
     dates = _date_styles(package)
     reader = _SheetReader(shape, strings, dates, date1904)
-    parser = expat.ParserCreate()
-    parser.buffer_text = True
-    parser.StartElementHandler, parser.EndElementHandler = reader.start, reader.end
-    parser.CharacterDataHandler = reader.text
-    try:
-        for chunk in package.chunks(part):
-            parser.Parse(chunk, False)
-        parser.Parse(b"", True)
-    except expat.ExpatError as err:
-        raise SheetError(f"{name}: trang tính của tệp .xlsx hỏng ({err}) — {RESAVE_HINT}") from None
+    package.parse(part, reader)
     rows, uncached = reader.rows, reader.uncached
     if uncached:
         shown = ", ".join(uncached[:8]) + (" …" if len(uncached) > 8 else "")
@@ -392,7 +489,7 @@ class _SheetReader:
         self.rows: list[list[str]] = []
         self.uncached: list[str] = []
         self.cells: list[str] = []
-        self.number = 0
+        self.number = self.row_length = self.buffer_length = 0
         self.buffer: list[str] | None = None
         self.cell: tuple[str, str, str] = ("", "n", "")
         self.value = self.inline = None
@@ -405,17 +502,20 @@ class _SheetReader:
             self.value = self.inline = None
             self.formula = False
         elif tag == "v" or (tag == "t" and self.cell[1] == "inlineStr"):
-            self.buffer = []
+            self.buffer, self.buffer_length = [], len(self.inline or "")
         elif tag == "f":
             self.formula = True
         elif tag == "row":
             self.number = int(attrs.get("r") or self.number + 1)
             self.shape.row(self.number, 0)
-            self.cells = []
+            self.cells, self.row_length = [], 0
 
     def text(self, data: str) -> None:
         if self.buffer is not None:
             self.buffer.append(data)
+            self.buffer_length += len(data)
+            if self.buffer_length > self.shape.limits.max_cell_chars:
+                self.shape.cell_chars(self.buffer_length, f"ô {self.cell[0] or f'dòng {self.number}'}")
 
     def end(self, tag: str) -> None:
         tag = tag.rpartition(":")[2]
@@ -427,6 +527,7 @@ class _SheetReader:
             self._cell()
         elif tag == "row":
             self.shape.row(self.number, len(self.cells))
+            self.shape.row_chars(self.number, self.row_length)
             while len(self.rows) < self.number - 1:
                 self.rows.append([])
             self.rows.append(self.cells)
@@ -444,6 +545,9 @@ class _SheetReader:
         elif text:
             self.cells.extend([""] * (column - 1 - len(self.cells)))
             self.cells.append(text)
+            self.row_length += len(text)
+            if self.row_length > self.shape.limits.max_row_chars:
+                self.shape.row_chars(self.number, self.row_length)
 
     def _value(self, kind: str, style: str) -> str | None:
         """The text of the current cell; None for a formula without a cached value."""
@@ -470,14 +574,22 @@ class _SheetReader:
         return value  # str (a formula's text result), e (an error such as #REF!), d (an ISO date)
 
 
-def sheet_names(data: bytes) -> list[str]:
-    """Names of the sheets of an XLSX file ([] for anything else)."""
+def sheet_names(data: bytes, name: str = "tệp") -> list[str]:
+    """Names of the sheets of an XLSX file ([] for anything else), read in a bounded worker."""
     if not data.startswith(_ZIP):
         return []
+    from lib.io import sandbox
+
+    limits = ReadLimits.from_env()
+    check_file_size(len(data), name, limits)
     try:
-        return [s for s, _ in _workbook(_Zip(data, "", ReadLimits.from_env()))[0]]
+        return sandbox.run_bounded(_sheet_names, data, limits, name=name, limits=limits)
     except SheetError:
         return []
+
+
+def _sheet_names(data: bytes, limits: ReadLimits) -> list[str]:
+    return [s for s, _ in _workbook(_Zip(data, "", limits))[0]]
 
 
 def header_key(text: object) -> str:
@@ -510,11 +622,19 @@ def read_grid(
     Raises :class:`SheetError` for an empty file, a PDF or image, an old .xls, an HTML page saved
     as .xls, a broken .xlsx, formulas without computed values, a CSV that is not UTF-8/UTF-16 (see
     the module's encoding policy), or a CSV whose quotes do not close; :class:`LimitError` for a
-    file over one of ``limits`` (default :meth:`ReadLimits.from_env`), checked while reading.
+    file over one of ``limits`` (default :meth:`ReadLimits.from_env`), checked while reading. The file
+    is read in a worker process under the memory, CPU and wall-time limits (:mod:`lib.io.sandbox`).
     """
+    from lib.io import sandbox
+
     limits = limits or ReadLimits.from_env()
-    deadline = deadline or Deadline(limits)
     check_file_size(len(data), name, limits)
+    return sandbox.run_bounded(_read_grid, data, name, sheet, limits, deadline, name=name, limits=limits)
+
+
+def _read_grid(data: bytes, name: str, sheet: str | int | None, limits: ReadLimits, deadline: Deadline | None) -> Grid:
+    """:func:`read_grid`'s work, in the worker."""
+    deadline = deadline or Deadline(limits)
     if not data.lstrip(b"\xef\xbb\xbf").strip():
         raise SheetError(f"{name}: tệp rỗng — hãy chọn một tệp CSV hoặc XLSX có dòng tiêu đề và dữ liệu")
     for signature, kind in _SIGNATURES.items():
@@ -599,21 +719,67 @@ def legacy_encoding(data: bytes) -> str:
     return f"có lẽ là {likely}; {legacy}" if likely else legacy
 
 
+DELIMITERS = ",;\t|"
+
+
+def delimiter(text: str, *, lines: int = 20, chars: int = 65536) -> str:
+    """The separator of a CSV, decided in one pass over its first ``lines`` lines (at most ``chars``
+    characters): of the candidates found outside quotes on the header line, the one whose count is the
+    same on the most following lines, then the one found more often on the header line, then the first
+    of , ; tab |. A comma when the header line has none. Linear in the sample: no sniffing that can
+    backtrack on hostile text (``csv.Sniffer`` takes tens of seconds on 64 KB of ``,"``)."""
+    counts: list[dict[str, int]] = []
+    current = dict.fromkeys(DELIMITERS, 0)
+    inside = filled = False
+    for ch in text[:chars]:
+        if ch == '"':
+            inside, filled = not inside, True
+        elif inside:
+            continue
+        elif ch == "\n":
+            if filled:
+                counts.append(current)
+                if len(counts) >= lines:
+                    break
+            current, filled = dict.fromkeys(DELIMITERS, 0), False
+        elif ch in current:
+            current[ch] += 1
+            filled = True
+        elif ch != "\r":
+            filled = True
+    else:
+        if filled:
+            counts.append(current)
+    if not counts:
+        return ","
+    header = counts[0]
+
+    def score(candidate: str) -> tuple[bool, int, int]:
+        n = header[candidate]
+        return n > 0, sum(1 for line in counts[1:] if line[candidate] == n), n
+
+    best = max(DELIMITERS, key=score)
+    return best if header[best] else ","
+
+
 def _read_csv(data: bytes, name: str, shape: _Shape) -> pd.DataFrame:
     text = decode_text(data, name)
-    sample = "\n".join(text[:65536].splitlines()[:20])
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
+    separator = delimiter(text)
     rows = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    previous = csv.field_size_limit(shape.limits.max_cell_chars + 1)  # the worker's own csv module
     try:
-        for number, row in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
+        for number, row in enumerate(reader, start=1):
             shape.row(number, len(row))
+            shape.row_chars(number, sum(len(cell) for cell in row))
             rows.append(row)
     except csv.Error as err:
+        if "field larger than field limit" in str(err):
+            shape.cell_chars(shape.limits.max_cell_chars + 1, f"dòng {reader.line_num}")
         raise SheetError(f"{name}: không đọc được như CSV ({err}) — kiểm tra dấu phân cách và dấu ngoặc kép") from None
-    if rows and _unclosed_quote(text, delimiter):
+    finally:
+        csv.field_size_limit(previous)
+    if rows and _unclosed_quote(text, separator):
         raise SheetError(
             f"{name}: không đọc được như CSV: dấu ngoặc kép mở ở dòng {_open_quote_line(text)} "
             "không được đóng — kiểm tra dấu ngoặc kép"

@@ -1,0 +1,189 @@
+"""Untrusted files are read in a worker process with hard limits, never in the server's threads.
+
+:func:`run_bounded` runs one function on a file's bytes in a child process forked from a small
+server process (multiprocessing's ``forkserver``, which has imported the readers once, so a read
+starts in milliseconds). The child sets an address-space limit (``RLIMIT_AS``) and a CPU-time
+limit (``RLIMIT_CPU``) on itself; the caller waits with a wall-clock deadline and kills the child
+when it is reached. The result comes back as plain pickled data; an error raised in the child
+(a :class:`lib.io.sheets.SheetError` with its Vietnamese message) is raised again in the caller.
+
+Whatever a file does to its reader (a regex that backtracks, a recursive SQL view inside a
+GeoPackage, a cell of 90 million characters), it costs one child process its limits and no more:
+the caller only waits on a pipe (no GIL held), so the server's other sessions go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import resource
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+from lib.io.sheets import LimitError, ReadLimits
+
+log = logging.getLogger("vnmap.sandbox")
+
+# Imported once by the fork server, so that each child starts with the readers loaded.
+PRELOAD = ["lib.io.sheets", "lib.data.validate", "lib.lookup.convert", "lib.status.importer"]
+_context = multiprocessing.get_context("forkserver")
+_context.set_forkserver_preload(PRELOAD)
+_in_worker = False
+
+
+class WorkerError(LimitError):
+    """The worker reading a file went over a limit (memory, CPU time, wall time) or died; the message names it."""
+
+
+def in_worker() -> bool:
+    """True inside a worker child (readers then run directly instead of starting another worker)."""
+    return _in_worker
+
+
+def _vm_bytes() -> int:
+    """This process's address-space size (VmSize), bytes."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _child(conn, func: Callable, args: tuple, kwargs: dict, memory: int, cpu: int) -> None:
+    global _in_worker
+    _in_worker = True
+    # Memory: what the child holds after the fork, plus the budget; CPU: the child's own seconds.
+    limit = _vm_bytes() + memory
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    try:
+        result = ("ok", func(*args, **kwargs))
+    except MemoryError:
+        result = ("memory", None)
+    except Exception as err:  # the reader's own errors (SheetError, LayerError …) travel back as they are
+        try:
+            result = ("error", err)
+            conn.send(result)
+            conn.close()
+            return
+        except Exception:  # an exception that does not pickle: its text is enough
+            result = ("failed", f"{type(err).__name__}: {err}")
+    try:
+        conn.send(result)
+    except MemoryError:
+        conn.send(("memory", None))
+    conn.close()
+
+
+def _mb(size: int) -> str:
+    return f"{size // (1024 * 1024):,} MB".replace(",", ".")
+
+
+def _error(name: str, what: str, limit: str, variable: str) -> WorkerError:
+    return WorkerError(
+        f"{name}: {what} — vượt giới hạn {limit} ({variable}). Tệp có thể hỏng hoặc chứa nội dung bất thường: "
+        "hãy mở bằng Excel/LibreOffice (hoặc QGIS với lớp bản đồ), lưu lại rồi tải lên lại; quản trị viên có thể "
+        f"nâng giới hạn bằng biến môi trường {variable}."
+    )
+
+
+def memory_error(name: str, limits: ReadLimits) -> WorkerError:
+    return _error(name, "đọc tệp cần quá nhiều bộ nhớ", f"{_mb(limits.worker_memory)} bộ nhớ", "VNMAP_WORKER_MEMORY_MB")
+
+
+def cpu_error(name: str, limits: ReadLimits) -> WorkerError:
+    return _error(
+        name,
+        "đọc tệp mất quá nhiều thời gian xử lý",
+        f"{limits.worker_cpu_seconds:g} giây CPU",
+        "VNMAP_WORKER_CPU_SECONDS",
+    )
+
+
+def wall_error(name: str, limits: ReadLimits) -> WorkerError:
+    return _error(name, "đọc tệp quá lâu", f"{limits.max_seconds:g} giây", "VNMAP_MAX_SECONDS")
+
+
+def run_bounded(
+    func: Callable[..., Any],
+    *args: Any,
+    name: str = "tệp",
+    limits: ReadLimits | None = None,
+    **kwargs: Any,
+) -> Any:
+    """``func(*args, **kwargs)`` in a worker process under ``limits`` (memory, CPU seconds, wall seconds).
+
+    ``func`` must be a module-level function; its arguments and result are pickled. Inside a worker
+    it runs directly. Raises :class:`WorkerError` naming the limit that was reached (``name`` is the
+    file's name for the message), or the exception ``func`` raised.
+    """
+    if _in_worker:
+        return func(*args, **kwargs)
+    limits = limits or ReadLimits.from_env()
+    cpu = max(1, int(round(limits.worker_cpu_seconds)))
+    receive, send = _context.Pipe(duplex=False)
+    child = _context.Process(
+        target=_child, args=(send, func, args, kwargs, limits.worker_memory, cpu), name="vnmap-reader", daemon=True
+    )
+    started = time.monotonic()
+    child.start()
+    send.close()
+    try:
+        outcome = _wait(receive, child, started + limits.max_seconds)
+    finally:
+        receive.close()
+        if child.is_alive():
+            child.kill()
+        child.join(timeout=5)
+    kind, value = outcome
+    seconds = time.monotonic() - started
+    if kind == "ok":
+        return value
+    if kind == "error":
+        raise value
+    log.warning("reader worker for %r ended: %s %s after %.1f s", name, kind, value or "", seconds)
+    if kind == "memory":
+        raise memory_error(name, limits)
+    if kind == "cpu":
+        raise cpu_error(name, limits)
+    if kind == "wall":
+        raise wall_error(name, limits)
+    raise WorkerError(
+        f"{name}: không đọc được tệp (tiến trình đọc tệp dừng bất thường: {value}). Hãy mở tệp bằng Excel/"
+        "LibreOffice (hoặc QGIS với lớp bản đồ), lưu lại rồi tải lên lại."
+    )
+
+
+def _wait(receive, child, deadline: float) -> tuple[str, Any]:
+    """The child's message, or why none came: ("wall", None) at the deadline, ("cpu"/"memory"/"died", …)."""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            child.kill()
+            return "wall", None
+        if receive.poll(min(left, 0.5)):
+            try:
+                return receive.recv()
+            except EOFError:
+                break  # the child ended without a word
+            except MemoryError:
+                return "memory", None
+        elif not child.is_alive():
+            if receive.poll(0):
+                continue
+            break
+    child.join(timeout=5)
+    code = child.exitcode
+    if code in (-signal.SIGXCPU, -signal.SIGKILL):
+        return "cpu", None  # RLIMIT_CPU: SIGXCPU at the soft limit, SIGKILL at the hard one
+    if code in (-signal.SIGSEGV, -signal.SIGABRT, -signal.SIGBUS):
+        return "memory", None  # native code (GDAL, zlib) that could not allocate within the limit
+    return "died", f"mã {code}"
+
+
+def warm() -> None:
+    """Start the fork server (it imports the readers) before the first upload."""
+    run_bounded(os.getpid, name="warm-up")
