@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lib.ui import cache
+from lib.ui import cache, widgets
 
 st.set_page_config(page_title="Bản đồ chính quyền hai cấp", page_icon="static/favicon.png", layout="wide")
 
@@ -31,4 +31,4 @@ if (
 with st.sidebar:
     info = cache.manifest()
     st.caption(f"Dữ liệu: phiên bản {info['version']}")
-page.run()
+widgets.run_page(page)  # an unexpected error: one Vietnamese line with a reference, logged

@@ -55,6 +55,9 @@ def files(tmp_path_factory):
         ),
         "tiny_convert": hostile.write_xlsx(folder / "tiny.xlsx", hostile.sheet_xml(hostile.CONVERT_ROWS)),
         "tiny_status": hostile.status_csv(folder / "tiny.csv", [["00004", 10, 5, 1, "hoạt động", ""]]),
+        "long_cell": hostile.long_cell(folder / "long-cell.xlsx"),
+        "sniffer_trap": hostile.sniffer_trap(folder / "trap.csv"),
+        "amplified": hostile.amplified_shared_string(folder / "amplified.xlsx"),
     }
     assert made["deflate_bomb"].stat().st_size < 5 * 1024 * 1024
     assert made["lying_dimension"].stat().st_size < 5 * 1024
@@ -229,6 +232,11 @@ CLI_CASES = [
     ("html_as_xls", "convert", 2, "trang web (HTML)"),
     ("html_as_xls", "ingest", 2, "trang web (HTML)"),
     ("numbers", "ingest", 0, "quá lớn"),
+    ("long_cell", "convert", 2, "VNMAP_MAX_CELL_CHARS"),
+    ("long_cell", "ingest", 2, "VNMAP_MAX_CELL_CHARS"),
+    ("sniffer_trap", "convert", 2, "VNMAP_MAX_COLUMNS"),
+    ("sniffer_trap", "ingest", 2, "VNMAP_MAX_COLUMNS"),
+    ("amplified", "ingest", 2, "VNMAP_MAX_CELL_CHARS"),
 ]
 
 

@@ -21,6 +21,7 @@ import resource
 import signal
 import time
 from collections.abc import Callable
+from multiprocessing import spawn
 from typing import Any
 
 from lib.io.sheets import LimitError, ReadLimits
@@ -29,9 +30,29 @@ log = logging.getLogger("vnmap.sandbox")
 
 # Imported once by the fork server, so that each child starts with the readers loaded.
 PRELOAD = ["lib.io.sheets", "lib.data.validate", "lib.lookup.convert", "lib.status.importer"]
+WORKER_NAME = "vnmap-reader"
 _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(PRELOAD)
 _in_worker = False
+_preparation_data = spawn.get_preparation_data
+
+
+def _reader_preparation_data(name: str) -> dict:
+    """multiprocessing's start-up data for a child, without the main module for a reader worker.
+
+    A child normally runs the parent's main script again (as ``__mp_main__``); the main here is
+    Streamlit's launcher, the command line or a test's script, none of which a reader needs, and an
+    unguarded script would start its work again in every reader. multiprocessing has no option to
+    skip it, so the data of our own workers (by their name) leaves the main module out.
+    """
+    data = _preparation_data(name)
+    if name == WORKER_NAME:
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+    return data
+
+
+spawn.get_preparation_data = _reader_preparation_data
 
 
 class WorkerError(LimitError):
@@ -126,7 +147,7 @@ def run_bounded(
     cpu = max(1, int(round(limits.worker_cpu_seconds)))
     receive, send = _context.Pipe(duplex=False)
     child = _context.Process(
-        target=_child, args=(send, func, args, kwargs, limits.worker_memory, cpu), name="vnmap-reader", daemon=True
+        target=_child, args=(send, func, args, kwargs, limits.worker_memory, cpu), name=WORKER_NAME, daemon=True
     )
     started = time.monotonic()
     child.start()

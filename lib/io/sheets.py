@@ -767,7 +767,7 @@ def _read_csv(data: bytes, name: str, shape: _Shape) -> pd.DataFrame:
     separator = delimiter(text)
     rows = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
-    previous = csv.field_size_limit(shape.limits.max_cell_chars + 1)  # the worker's own csv module
+    previous = csv.field_size_limit(shape.limits.max_cell_chars)  # a longer field is a csv.Error (worker-local)
     try:
         for number, row in enumerate(reader, start=1):
             shape.row(number, len(row))

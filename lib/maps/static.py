@@ -40,12 +40,18 @@ TEXT = "#212121"
 SAVE_RC = {"svg.fonttype": "none", "pdf.fonttype": 3}
 
 
+# Every text is drawn as written: names and notes come from users and files, and with math-text on,
+# "$\\frac{…}$" or an odd number of "$" in one of them makes matplotlib's parser fail the whole drawing.
+DRAWING_RC = {"font.family": FONT, "text.parse_math": False, "text.usetex": False}
+
+
 def with_font(func):
-    """Run ``func`` with :data:`FONT` as the font of every text it creates (not the process default)."""
+    """Run ``func`` with :data:`FONT` as the font of every text it creates (not the process default) and
+    every text drawn literally, without math-text parsing (:data:`DRAWING_RC`)."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        with matplotlib.rc_context({"font.family": FONT}):
+        with matplotlib.rc_context(DRAWING_RC):
             return func(*args, **kwargs)
 
     return wrapper

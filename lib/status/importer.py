@@ -626,6 +626,15 @@ _GROUPED = re.compile(r"\d{1,3}(?:([.,\s])\d{3})(?:\1\d{3})*")
 _WHOLE_DECIMAL = re.compile(r"(\d+)[.,]0+")
 
 
+MAX_TEXT_CHARS = 2_000  # a stored note or list of gaps: what a person writes about one unit on one day
+_QUOTE_CHARS = 60
+
+
+def _quote(text: str) -> str:
+    """A cell's text as quoted in a row's message: at most 60 characters (a cell may hold 32,767)."""
+    return text if len(text) <= _QUOTE_CHARS else text[: _QUOTE_CHARS - 1] + "…"
+
+
 def _parse_count(text: str) -> tuple[int | None, str | None]:
     """(value, error) of a count cell under :data:`NUMBER_RULE`; "" is missing."""
     value = text.strip().replace("\u00a0", " ").replace("\u202f", " ")
@@ -640,7 +649,7 @@ def _parse_count(text: str) -> tuple[int | None, str | None]:
     elif re.fullmatch(r"-\s*[\d.,\s]+", value):
         return None, f"số âm ({text})"
     elif re.fullmatch(r"\d+[.,]\d+", value):
-        return None, f"“{text}” không phải số nguyên (hoặc dấu nhóm hàng nghìn đặt sai) — {_NUMBER_HINT}"
+        return None, f"“{_quote(text)}” không phải số nguyên (hoặc dấu nhóm hàng nghìn đặt sai) — {_NUMBER_HINT}"
     else:
         return None, f"“{text[:40]}” không phải là số — {_NUMBER_HINT}"
     if number > STORE_INT_MAX:
@@ -707,7 +716,7 @@ def validate(
         raise SheetError(
             f"{sheet.name}: chưa xác định cột cho: {'; '.join(missing)} — hãy ghép cột "
             "(trong ứng dụng: bước ghép cột; dòng lệnh: --map TRƯỜNG=CỘT) "
-            f"(tiêu đề hiện có: {', '.join(map(str, sheet.frame.columns))})"
+            f"(tiêu đề hiện có: {', '.join(_quote(str(c)) for c in sheet.frame.columns[:30])})"
         )
     now_ts = pd.Timestamp(now) if now is not None else pd.Timestamp.now(tz=LOCAL_TZ)
     now_ts = now_ts.tz_localize(LOCAL_TZ) if now_ts.tzinfo is None else now_ts
@@ -795,7 +804,7 @@ def _resolve_row(
                     "invalid",
                     file_row,
                     mapping.columns["level"],
-                    f"cấp “{level_text}” không rõ — dùng “tỉnh” hoặc “xã”",
+                    f"cấp “{_quote(level_text)}” không rõ — dùng “tỉnh” hoặc “xã”",
                 )
             )
             return "", None, []
@@ -842,7 +851,7 @@ def _resolve_row(
                     "invalid",
                     file_row,
                     mapping.columns["commune_code"],
-                    f"mã {code} là {resolver.label(kind, code)} nhưng tên “{get['commune_name']}” là "
+                    f"mã {code} là {resolver.label(kind, code)} nhưng tên “{_quote(get['commune_name'])}” là "
                     f"{resolver.label(kind, by_name.codes[0])} — sửa mã hoặc tên",
                 )
             )
@@ -913,7 +922,7 @@ def _row_values(
                 "invalid",
                 file_row,
                 col("centre_state"),
-                f"tình trạng trung tâm “{centre_text}” không rõ — dùng: hoạt động / hoạt động còn thiếu / "
+                f"tình trạng trung tâm “{_quote(centre_text)}” không rõ — dùng: hoạt động / hoạt động còn thiếu / "
                 "chưa hoạt động / không rõ",
             )
         )
@@ -922,7 +931,8 @@ def _row_values(
         if f in mapping.columns:
             flag = _truthy(get.get(f, ""))
             if flag is None:
-                issues.append(Issue("invalid", file_row, col(f), f"“{get.get(f)}” — dùng “x”/“có” hoặc để trống"))
+                quoted = _quote(get.get(f, ""))
+                issues.append(Issue("invalid", file_row, col(f), f"“{quoted}” — dùng “x”/“có” hoặc để trống"))
             elif flag:
                 gaps.append(label)
     values["centre_state"] = state or "unknown"
@@ -930,6 +940,17 @@ def _row_values(
         values["centre_state"] = "gaps"
     values["gaps"] = "; ".join(dict.fromkeys(gaps))
     values["note"] = get.get("note", "")
+    for f, label in (("gaps", "phần còn thiếu"), ("note", "ghi chú")):
+        if len(values[f]) > MAX_TEXT_CHARS:
+            issues.append(
+                Issue(
+                    "invalid",
+                    file_row,
+                    col(f) or col("note"),
+                    f"{label} dài {format_int(len(values[f]))} ký tự, quá {format_int(MAX_TEXT_CHARS)} ký tự "
+                    "— hãy rút gọn",
+                )
+            )
     values["as_of"] = _row_time(get.get("as_of", ""), col("as_of"), file_row, issues, time_cache, default_time, now)
     return values
 
@@ -960,7 +981,7 @@ def _judge_time(text: str, default_time: pd.Timestamp | None, now: pd.Timestamp)
     else:
         stamp = parse_time(text)
         if stamp is None:
-            return None, f"“{text}” không phải ngày (dùng dd/mm/yyyy [hh:mm])"
+            return None, f"“{_quote(text)}” không phải ngày (dùng dd/mm/yyyy [hh:mm])"
     if stamp > now + FUTURE_TOLERANCE:
         return stamp, (
             f"thời điểm {stamp:%d/%m/%Y %H:%M} ở tương lai (bây giờ {now.tz_convert(LOCAL_TZ):%d/%m/%Y %H:%M})"

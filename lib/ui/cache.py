@@ -301,6 +301,13 @@ def warm(log=print) -> dict[str, float]:
     step("status of the communes, three maps built", one_map)
     # The dashboard's daily series reads every report once; later imports are read batch by batch.
     step("status reports for the daily series", lambda: report_cache().reports(store, store.batch_ids()))
+
+    def reader_worker() -> None:
+        from lib.io import sandbox
+
+        sandbox.warm()
+
+    step("reader worker (fork server with the readers loaded)", reader_worker)
     return timings
 
 

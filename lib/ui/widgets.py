@@ -154,3 +154,29 @@ def unit_panel(tables: dict) -> None:
         st.table(shown.set_index("Xã mới"))
     if not commune and not old:
         st.info("Nhấp vào một đơn vị trên bản đồ, hoặc tìm theo tên hay mã, để xem nó được hình thành từ đâu.")
+
+
+RERAISE_ENV = "VNMAP_RERAISE_ERRORS"  # "1": unexpected errors reach Streamlit as they are (development, tests)
+
+
+def run_page(page) -> None:
+    """Run ``page``; an unexpected error is logged with its traceback and a reference, and the visitor sees
+    one Vietnamese line with that reference (never Streamlit's English error box or a server path).
+
+    Streamlit's own stop and rerun signals are not errors (they derive from BaseException) and pass.
+    """
+    import logging
+    import os
+    import secrets
+
+    try:
+        page.run()
+    except Exception:
+        if os.environ.get(RERAISE_ENV, "") not in ("", "0"):
+            raise
+        reference = secrets.token_hex(4).upper()
+        logging.getLogger("vnmap.app").exception("unexpected error, reference %s, page %s", reference, page.url_path)
+        st.error(
+            f"Đã xảy ra lỗi ngoài dự kiến (mã tham chiếu {reference}). Hãy tải lại trang và thử lại; nếu lỗi lặp "
+            "lại, hãy gửi mã tham chiếu này cho quản trị viên (mã được ghi trong nhật ký của máy chủ)."
+        )
