@@ -1,5 +1,6 @@
-"""Hostile input through a real server and Chromium: Markdown in the URL fetches nothing; a lying dimension and a
-deflate bomb uploaded to the conversion tab are answered within 10 s without the server's memory growing."""
+"""Hostile input through a real server and Chromium: Markdown in the URL fetches nothing; a lying dimension, a
+deflate bomb, a 90-million-character cell, the CSV sniffer's trap and an amplified shared string uploaded to the
+conversion tab are answered within 10 s without the server's memory growing."""
 
 from __future__ import annotations
 
@@ -39,6 +40,9 @@ def test_hostile_uploads_are_answered_quickly_and_in_bounded_memory(page, app_ur
     files = [
         (hostile.lying_dimension(tmp_path / "d.xlsx"), "Tỷ lệ khớp"),
         (hostile.deflate_bomb(tmp_path / "b.xlsx"), "VNMAP_MAX_UNCOMPRESSED_BYTES"),
+        (hostile.long_cell(tmp_path / "c.xlsx"), "VNMAP_MAX_CELL_CHARS"),
+        (hostile.sniffer_trap(tmp_path / "s.csv"), "VNMAP_MAX_COLUMNS"),
+        (hostile.amplified_shared_string(tmp_path / "a.xlsx"), "VNMAP_MAX_CELL_CHARS"),
     ]
     page.goto(f"{app_url}/lookup")
     wait_for_app(page)
