@@ -394,7 +394,7 @@ def _status(args: argparse.Namespace) -> int:
 
 def _batch_number(text: str) -> int:
     """The BATCH of ``revoke``: a batch id (a whole number from 1)."""
-    if not text.strip().isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise argparse.ArgumentTypeError(f"số lô “{text}” không phải số nguyên dương (xem: python -m lib.cli batches)")
     return int(text)
 

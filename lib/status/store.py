@@ -15,7 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from lib.data.i18n import LOCAL_TZ
+from lib.data.i18n import LOCAL_TZ, format_int
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PATH = PROJECT_ROOT / "data" / "status.sqlite"
@@ -191,7 +191,8 @@ def _first_line(err: sa.exc.DBAPIError) -> str:
 
 
 class StatusStore:
-    """Append-only store of status reports grouped in batches (one batch = one imported file).
+    """Append-only store of status reports grouped in batches (one batch = one imported file); a batch
+    can be revoked (:meth:`revoke`): kept, and ignored by every reader.
 
     Parameters
     ----------
@@ -344,9 +345,14 @@ class StatusStore:
         if not reason:
             raise RevokeError(f"Chưa ghi lý do thu hồi lô {batch_id}")
         if len(reason) > MAX_REASON:
-            raise RevokeError(f"Lý do thu hồi dài {len(reason)} ký tự; tối đa {MAX_REASON} ký tự — hãy viết gọn lại")
+            raise RevokeError(
+                f"Lý do thu hồi dài {format_int(len(reason))} ký tự; tối đa {format_int(MAX_REASON)} ký tự — "
+                "hãy viết gọn lại"
+            )
         if not by or len(by) > MAX_REVOKER:
             raise RevokeError(f"Tên người thu hồi phải có từ 1 đến {MAX_REVOKER} ký tự")
+        if not 0 < int(batch_id) < 2**31:  # the INTEGER column's range (PostgreSQL refuses a larger number)
+            raise RevokeError(f"Không có lô {batch_id} trong kho {self!r}")
         b, rv = batches_table, revocations_table
         row = {"batch_id": int(batch_id), "revoked_by": by, "reason": reason}
         row["revoked_at"] = to_utc_naive(revoked_at or dt.datetime.now(dt.UTC))
