@@ -1,7 +1,7 @@
 """Command line: python -m lib.cli COMMAND ...
 
 Commands: build-geodata, apply-amendments, validate, prepare, quality, export, convert, ingest, ingest-dir,
-template, status, map, brief.
+template, status, batches, revoke, map, brief.
 """
 
 from __future__ import annotations
@@ -392,6 +392,72 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _batch_number(text: str) -> int:
+    """The BATCH of ``revoke``: a batch id (a whole number from 1)."""
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"số lô “{text}” không phải số nguyên dương (xem: python -m lib.cli batches)")
+    return int(text)
+
+
+def _plain(value: object) -> str:
+    """Text from the store for a terminal: control characters (escape sequences, line breaks) shown as "?"."""
+    return "".join(ch if ch.isprintable() else "?" for ch in str(value))
+
+
+def _batches(args: argparse.Namespace) -> int:
+    from lib.data.i18n import format_int
+    from lib.status import dashboard
+    from lib.status.store import StatusStore, StoreError
+
+    try:
+        store = StatusStore(args.db)
+        batches = store.batches()
+        shown = batches.head(args.limit) if args.limit > 0 else batches
+        sizes = store.text_sizes(list(shown["id"]))
+    except StoreError as err:
+        print(err, file=sys.stderr)
+        return 2
+    if batches.empty:
+        print(f"Kho {store!r} chưa có lô nào.")
+        return 0
+    table = dashboard.batches_table(shown)
+    table.insert(5, "Ký tự văn bản", shown["id"].map(sizes).map(format_int))
+    table["Thời điểm nhập"] = table["Thời điểm nhập"].dt.strftime("%d/%m/%Y %H:%M")
+    table["Số dòng"] = table["Số dòng"].map(format_int)
+    for column in ("Minh hoạ", "Đã thu hồi"):
+        table[column] = table[column].map({True: "có", False: ""})
+    for column in ("Người nhập", "Tệp", "Lý do thu hồi"):
+        table[column] = table[column].map(_plain)
+    revoked = int(batches["revoked"].sum())
+    print(
+        f"{format_int(len(batches))} lô trong kho {store!r} ({format_int(revoked)} đã thu hồi); giờ Việt Nam"
+        + (f", {format_int(len(shown))} lô mới nhất:" if len(shown) < len(batches) else ":")
+    )
+    print(table.to_string(index=False, max_colwidth=40))
+    return 0
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    import getpass
+
+    from lib.data.i18n import format_int
+    from lib.status.store import StatusStore, StoreError
+
+    try:
+        store = StatusStore(args.db)
+        done = store.revoke(args.batch, by=args.by or getpass.getuser(), reason=args.reason)
+    except StoreError as err:  # also RevokeError: unknown batch, revoked already, no reason
+        print(_plain(err), file=sys.stderr)
+        return 2
+    print(
+        f"Đã thu hồi lô {done['batch_id']} (tệp “{_plain(done['source_name'])}”, {format_int(done['rows'])} báo cáo) "
+        f"trong kho {store!r}: các báo cáo vẫn được lưu nhưng không còn được tính ở đâu."
+    )
+    if not store.has_real_data():
+        print("Kho không còn lô báo cáo thật nào: ứng dụng hiện lại số liệu minh hoạ (nếu kho có), ghi rõ là minh hoạ.")
+    return 0
+
+
 def _prepare(args: argparse.Namespace) -> int:
     from lib.maps.prepare import prepare
 
@@ -560,6 +626,24 @@ def make_parser() -> argparse.ArgumentParser:
         help="names and types of the new communes as of this date (YYYY-MM-DD, from 2025-07-01; default: today)",
     )
     state.set_defaults(func=_status)
+
+    listing = commands.add_parser("batches", help="list the imported batches (newest first), revoked ones marked")
+    listing.add_argument(
+        "--db", default=None, help="SQLAlchemy URL or SQLite path (default: $VNMAP_STATUS_DB or data/status.sqlite)"
+    )
+    listing.add_argument("--limit", type=int, default=50, help="batches to list (default 50; 0: all)")
+    listing.set_defaults(func=_batches)
+
+    revoke = commands.add_parser(
+        "revoke", help="withdraw an imported batch: its reports stay stored but are no longer counted anywhere"
+    )
+    revoke.add_argument("batch", type=_batch_number, help="the batch number (see `batches`)")
+    revoke.add_argument("--reason", required=True, help="why (recorded; at most 1,000 characters)")
+    revoke.add_argument("--by", default=None, help="who revokes (default: the login name)")
+    revoke.add_argument(
+        "--db", default=None, help="SQLAlchemy URL or SQLite path (default: $VNMAP_STATUS_DB or data/status.sqlite)"
+    )
+    revoke.set_defaults(func=_revoke)
     return parser
 
 

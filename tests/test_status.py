@@ -261,8 +261,8 @@ def test_page_first_run_loads_labelled_demo_data(monkeypatch, tmp_path):
     history = tables[("as_of", "tasks_total")]  # the first commune's reports, oldest first
     assert len(history) > 20 and history["as_of"].is_monotonic_increasing
     assert (history["data_source"] == status.DEMO_MARK).all()
-    batches = tables[("id", "imported_at")]
-    assert len(batches) == 1 and bool(batches["is_demo"].iloc[0])
+    batches = tables[("Lô", "Thời điểm nhập")]  # the tab "Các lần nhập", Vietnamese headers
+    assert len(batches) == 1 and bool(batches["Minh hoạ"].iloc[0]) and not batches["Đã thu hồi"].any()
     # browsing works without a password; importing says how to enable it
     assert any("VNMAP_IMPORT_PASSWORD" in i.value for i in at.info)
     assert not at.text_input  # no password box when no credential is set

@@ -475,5 +475,26 @@ def _import_tab() -> None:
 
 with upload:
     _import_tab()
+TIME_COLUMN = st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm")
 with batches:
-    st.dataframe(store.batches(), hide_index=True, width="stretch")
+    st.caption(
+        "Mỗi lô là một lần nhập tệp (giờ Việt Nam). Lô đã thu hồi vẫn được lưu nhưng không còn được tính ở đâu; "
+        'thu hồi bằng dòng lệnh: `python -m lib.cli revoke LÔ --reason "lý do"`.'
+    )
+    st.dataframe(
+        dashboard.batches_table(store.batches()),
+        hide_index=True,
+        width="stretch",
+        key="status_batches",
+        column_config={"Thời điểm nhập": TIME_COLUMN, "Số dòng": st.column_config.NumberColumn(format="localized")},
+    )
+    revoked = dashboard.revocations_table(store.revocations())
+    st.subheader(f"Các lô đã thu hồi: {format_int(len(revoked))}")
+    if len(revoked):
+        st.dataframe(
+            revoked,
+            hide_index=True,
+            width="stretch",
+            key="status_revocations",
+            column_config={"Thời điểm thu hồi": TIME_COLUMN, "Thời điểm nhập": TIME_COLUMN},
+        )

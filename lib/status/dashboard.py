@@ -9,6 +9,7 @@ import datetime as dt
 
 import pandas as pd
 
+from lib.data.i18n import LOCAL_TZ
 from lib.status import progress, status
 
 SHORT_LABELS = {"green": "Xanh", "amber": "Vàng", "red": "Đỏ", "grey": "Xám"}
@@ -131,5 +132,42 @@ def chart_frame(counts: pd.DataFrame) -> pd.DataFrame:
             "order": counts["task_class"].map(order).astype(int),
             "communes": counts["communes"].astype(int),
             "share": counts["share"].astype(float),
+        }
+    )
+
+
+def _local_times(times: pd.Series) -> pd.Series:
+    """UTC times as naive Vietnam time to the second (st.dataframe and spreadsheets show them as they are)."""
+    return pd.to_datetime(times, utc=True).dt.tz_convert(LOCAL_TZ).dt.tz_localize(None).astype("datetime64[s]")
+
+
+def batches_table(batches: pd.DataFrame) -> pd.DataFrame:
+    """``StatusStore.batches`` for people: batch, when, who, file, rows, demonstration data, revoked and why."""
+    return pd.DataFrame(
+        {
+            "Lô": batches["id"].astype(int),
+            "Thời điểm nhập": _local_times(batches["imported_at"]),
+            "Người nhập": batches["imported_by"].astype(str),
+            "Tệp": batches["source_name"].astype(str),
+            "Số dòng": batches["rows"].astype(int),
+            "Minh hoạ": batches["is_demo"].astype(bool),
+            "Đã thu hồi": batches["revoked"].astype(bool),
+            "Lý do thu hồi": batches["reason"].astype(str),
+        }
+    )
+
+
+def revocations_table(revocations: pd.DataFrame) -> pd.DataFrame:
+    """``StatusStore.revocations`` for people: batch, when and by whom revoked, why, and the batch's file."""
+    return pd.DataFrame(
+        {
+            "Lô": revocations["batch_id"].astype(int),
+            "Thời điểm thu hồi": _local_times(revocations["revoked_at"]),
+            "Người thu hồi": revocations["revoked_by"].astype(str),
+            "Lý do": revocations["reason"].astype(str),
+            "Tệp": revocations["source_name"].astype(str),
+            "Số dòng": revocations["rows"].astype(int),
+            "Người nhập": revocations["imported_by"].astype(str),
+            "Thời điểm nhập": _local_times(revocations["imported_at"]),
         }
     )

@@ -31,6 +31,7 @@ from lib.io.sheets import (  # noqa: F401 (re-exported)
     unique_names,
 )
 from lib.lookup.resolve import RESOLVED, Match, UnitResolver
+from lib.status.store import describe_revocation
 
 # Canonical fields a sheet may carry, with the headers (as ``name_key(..., strip_type=False)``)
 # that denote them. Headers naming old units ("cũ", "old", "trước sáp nhập") are detected apart.
@@ -1072,17 +1073,29 @@ class AlreadyImported(SheetError):
 
 
 def already_imported(store, sha256: str) -> str:
-    """A Vietnamese description of the real batch(es) that stored a file with ``sha256`` ("" when none)."""
+    """A Vietnamese description of the real batch(es) that stored a file with ``sha256`` ("" when none).
+
+    A revoked batch counts too: the same file stays refused, and the message says the batch was revoked
+    (a corrected file has another content and imports as usual)."""
     batches = store.batches()
     same = batches[(batches["source_sha256"] == sha256) & ~batches["is_demo"].astype(bool)]
     if same.empty:
         return ""
-    first = same.iloc[-1]
-    when = pd.Timestamp(first["imported_at"]).tz_convert(LOCAL_TZ) if len(same) else None
-    return (
+    live = same[~same["revoked"]]
+    first = (live if len(live) else same).iloc[-1]  # the oldest, preferably one still in use
+    when = pd.Timestamp(first["imported_at"]).tz_convert(LOCAL_TZ)
+    told = (
         f"Tệp này (cùng nội dung) đã được nhập ở lô {int(first['id'])} lúc {when:%d/%m/%Y %H:%M} "
-        f"(tên tệp “{first['source_name']}”, người nhập “{first['imported_by']}”) — không ghi lại để tránh "
-        "trùng. Nếu thật sự muốn nhập lại: trong ứng dụng đánh dấu ô “Vẫn nhập lại”, ở dòng lệnh thêm --force."
+        f"(tên tệp “{first['source_name']}”, người nhập “{first['imported_by']}”)"
+    )
+    if first["revoked"]:
+        return (
+            f"{told}; lô đó {describe_revocation(first)} — không ghi lại. Hãy sửa tệp rồi nhập tệp đã sửa; nếu "
+            "thật sự muốn nhập lại đúng tệp này: trong ứng dụng đánh dấu ô “Vẫn nhập lại”, ở dòng lệnh thêm --force."
+        )
+    return (
+        f"{told} — không ghi lại để tránh trùng. Nếu thật sự muốn nhập lại: trong ứng dụng đánh dấu ô "
+        "“Vẫn nhập lại”, ở dòng lệnh thêm --force."
     )
 
 

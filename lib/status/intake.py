@@ -6,7 +6,8 @@ timer. For each file directly in ``INBOX`` (hidden files, ``~$`` lock files and 
 
 * a file modified less than ``settle`` seconds ago, or whose size or time changes while it is read, is
   left for the next run (it may still be being written or copied);
-* a file whose content (SHA-256) was imported before is moved to ``done/`` with a report naming the batch;
+* a file whose content (SHA-256) was imported before is moved to ``done/`` with a report naming the batch
+  (and its revocation, when that batch was revoked: a corrected file, with another content, is imported);
 * otherwise it is read, mapped and checked as ``python -m lib.cli ingest`` does, and its valid rows are
   stored as one batch (the same rule as the command and the status page: valid rows are imported, the
   issues reported). It is moved to ``done/``, or to ``failed/`` when nothing could be stored (not a
@@ -36,7 +37,7 @@ from lib.io.export import frame_csv_bytes
 from lib.io.files import write_atomic
 from lib.lookup.resolve import UnitResolver
 from lib.status import importer
-from lib.status.store import AlreadyClaimed, StatusStore
+from lib.status.store import AlreadyClaimed, StatusStore, describe_revocation
 
 DONE, FAILED = "done", "failed"
 SETTLE_SECONDS = 60.0  # a file modified more recently than this may still be being written
@@ -216,7 +217,10 @@ def _imported_before(path: Path, earlier, *, store: StatusStore, who: str, sha: 
     same_file = source == path.name or source.startswith(f"{path.name} [")
     if same_file and when is not None and (pd.Timestamp.now(tz="UTC") - when).total_seconds() < stale_claim:
         return Outcome(path.name, "taken", f"vừa được {by} nhập ở lô {batch}")
-    message = f"cùng nội dung đã được nhập ở lô {batch} (tệp “{source}”) — không nhập lại"
+    revoked = store.revocations()
+    revoked = revoked[revoked["batch_id"] == batch]
+    note = f"; lô đó {describe_revocation(revoked.iloc[0])}" if len(revoked) else ""
+    message = f"cùng nội dung đã được nhập ở lô {batch} (tệp “{source}”){note} — không nhập lại"
     return _file(path, Outcome(path.name, "duplicate", message, batch=batch), store=store, who=who, sha=sha)
 
 

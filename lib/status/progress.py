@@ -126,8 +126,9 @@ class ReportCache:
 
     The store is append-only (a batch never changes once committed), so the reports of a batch read
     earlier are still right; each call asks the store which batches exist (a small read) and reads
-    only those it has not seen, whatever order they were committed in. The frame is kept sorted by
-    unit and time, with the unit as a category, so that a series needs no sort of its own.
+    only those it has not seen, whatever order they were committed in. A batch revoked later is no
+    longer asked for (its reports stay in memory, left out of what is returned). The frame is kept
+    sorted by unit and time, with the unit as a category, so that a series needs no sort of its own.
     """
 
     def __init__(self) -> None:
@@ -189,7 +190,7 @@ def daily_series(
     provinces = commune_province.reindex(codes).fillna("").astype(str).to_numpy()
     classes = np.full((len(codes), len(days)), GREY, dtype=np.int8)
     stale = np.ones((len(codes), len(days)), dtype=bool)
-    batches = store.batches()
+    batches = store.batches(include_revoked=False)
     if include_demo is None:
         include_demo = bool(len(batches)) and bool(batches["is_demo"].all())
     used = batches if include_demo else batches[~batches["is_demo"]]

@@ -240,9 +240,9 @@ def province_status(communes: pd.DataFrame, commune_province: pd.Series) -> pd.D
 
 def default_as_of(store, *, now: dt.datetime | None = None) -> dt.datetime:
     """The time a view should open at: now, or the end of the demonstration history when the
-    store holds only demonstration data (so that it is not all grey years later)."""
+    store holds only demonstration data (so that it is not all grey years later). Revoked batches do not count."""
     now_aware = _reference_time(None, now)
-    batches = store.batches()
+    batches = store.batches(include_revoked=False)
     if len(batches) and batches["is_demo"].all():
         latest = store.latest_as_of()
         if latest is not None and latest.to_pydatetime() < now_aware:

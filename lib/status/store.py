@@ -15,6 +15,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from lib.data.i18n import LOCAL_TZ, format_int
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PATH = PROJECT_ROOT / "data" / "status.sqlite"
 ENV_URL = "VNMAP_STATUS_DB"
@@ -70,6 +72,29 @@ reports_table = sa.Table(
     sa.Index("ix_status_report_batch", "batch_id"),
 )
 
+# A batch withdrawn after import (one row per batch, never deleted): its reports stay in the store and
+# every reader ignores them (see :func:`_live_batches`). In ``metadata``: created on opening a store made
+# before it existed.
+MAX_REVOKER = 200
+MAX_REASON = 1000
+revocations_table = sa.Table(
+    "status_revocation",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("status_batch.id"), nullable=False, unique=True),
+    sa.Column("revoked_at", sa.DateTime, nullable=False, doc="UTC, naive"),
+    sa.Column("revoked_by", sa.String(MAX_REVOKER), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, doc=f"at most {MAX_REASON} characters"),
+)
+
+
+def _live_batches(*, include_demo: bool = True) -> sa.Select:
+    """Ids of the batches readers use: every batch not revoked (and not demonstration data unless
+    ``include_demo``). The one place that decides which reports count."""
+    b = batches_table
+    query = sa.select(b.c.id).where(b.c.id.not_in(sa.select(revocations_table.c.batch_id)))
+    return query if include_demo else query.where(b.c.is_demo == sa.false())
+
 
 # Files claimed by unattended intake (``python -m lib.cli ingest-dir``), one row per file content: the
 # primary key makes "import this file" happen once across processes and machines sharing the database.
@@ -91,6 +116,10 @@ class StoreError(Exception):
     """The store cannot be opened or written; the message says which database and what to do."""
 
 
+class RevokeError(StoreError):
+    """A batch cannot be revoked (unknown, revoked already, no reason given); the message says why."""
+
+
 class AlreadyClaimed(StoreError):
     """A file with this content was imported already (by an intake run, or a real batch of the same SHA-256)."""
 
@@ -110,6 +139,16 @@ def to_utc_naive(value: dt.datetime | pd.Timestamp) -> dt.datetime:
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
     return stamp.to_pydatetime()
+
+
+def describe_revocation(revocation) -> str:
+    """The words "đã bị thu hồi lúc dd/mm/yyyy hh:mm bởi “…” (lý do: …)" (Vietnam time) of a revocation: a
+    mapping with revoked_at (UTC, naive or aware), revoked_by and reason (cut at 200 characters)."""
+    when = pd.Timestamp(revocation["revoked_at"])
+    when = (when.tz_localize("UTC") if when.tzinfo is None else when).tz_convert(LOCAL_TZ)
+    reason = str(revocation["reason"])
+    reason = reason if len(reason) <= 200 else reason[:199] + "…"
+    return f"đã bị thu hồi lúc {when:%d/%m/%Y %H:%M} bởi “{revocation['revoked_by']}” (lý do: {reason})"
 
 
 def _utc_column(series: pd.Series) -> pd.Series:
@@ -152,7 +191,8 @@ def _first_line(err: sa.exc.DBAPIError) -> str:
 
 
 class StatusStore:
-    """Append-only store of status reports grouped in batches (one batch = one imported file).
+    """Append-only store of status reports grouped in batches (one batch = one imported file); a batch
+    can be revoked (:meth:`revoke`): kept, and ignored by every reader.
 
     Parameters
     ----------
@@ -291,6 +331,47 @@ class StatusStore:
                     progress(min(start + chunk_size, len(rows)), len(rows))
         return int(batch_id)
 
+    def revoke(self, batch_id: int, *, by: str, reason: str, revoked_at: dt.datetime | None = None) -> dict:
+        """Withdraw batch ``batch_id``: its reports stay stored, and every reader ignores them from now on.
+
+        Who (``by``, at most 200 characters) and why (``reason``, 1 to 1,000 characters; runs of white
+        space become one space) are recorded with the time (UTC). A demonstration batch may be revoked
+        too: the store then shows no demonstration data, and it is not loaded again (the store is not
+        empty). There is no undo: to restore a batch, import its file again (``ingest --force``).
+        Returns the revocation as a row of :meth:`revocations`; raises :class:`RevokeError` for an
+        unknown batch, a batch revoked already, or a missing or too long ``by`` or ``reason``.
+        """
+        reason, by = " ".join(str(reason).split()), " ".join(str(by).split())
+        if not reason:
+            raise RevokeError(f"Chưa ghi lý do thu hồi lô {batch_id}")
+        if len(reason) > MAX_REASON:
+            raise RevokeError(
+                f"Lý do thu hồi dài {format_int(len(reason))} ký tự; tối đa {format_int(MAX_REASON)} ký tự — "
+                "hãy viết gọn lại"
+            )
+        if not by or len(by) > MAX_REVOKER:
+            raise RevokeError(f"Tên người thu hồi phải có từ 1 đến {MAX_REVOKER} ký tự")
+        if not 0 < int(batch_id) < 2**31:  # the INTEGER column's range (PostgreSQL refuses a larger number)
+            raise RevokeError(f"Không có lô {batch_id} trong kho {self!r}")
+        b, rv = batches_table, revocations_table
+        row = {"batch_id": int(batch_id), "revoked_by": by, "reason": reason}
+        row["revoked_at"] = to_utc_naive(revoked_at or dt.datetime.now(dt.UTC))
+        earlier = sa.select(rv).where(rv.c.batch_id == row["batch_id"])
+        try:
+            with self._write() as conn:
+                if conn.execute(sa.select(b.c.id).where(b.c.id == row["batch_id"])).first() is None:
+                    raise RevokeError(f"Không có lô {batch_id} trong kho {self!r}")
+                found = conn.execute(earlier).mappings().first()
+                if found is None:
+                    conn.execute(rv.insert().values(**row))
+        except sa.exc.IntegrityError:  # revoked by another process at the same moment (PostgreSQL)
+            with self.engine.connect() as conn:
+                found = conn.execute(earlier).mappings().first()
+        if found is not None:
+            raise RevokeError(f"Lô {batch_id} {describe_revocation(found)}")
+        revocations = self.revocations()
+        return revocations[revocations["batch_id"] == row["batch_id"]].iloc[0].to_dict()
+
     # ------------------------------------------------------------------ unattended intake
     def ensure_intake(self) -> None:
         """Create the ``status_intake`` table of :meth:`append`'s ``claim`` if it does not exist yet."""
@@ -343,51 +424,97 @@ class StatusStore:
         return claim
 
     # ------------------------------------------------------------------ reading
+    # Every reader below but batches() and revocations() ignores revoked batches (:func:`_live_batches`).
     def is_empty(self) -> bool:
-        """True when no batch has been stored."""
+        """True when no batch is stored, or every stored batch was revoked."""
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(batches_table.c.id).limit(1)).first() is None
+            return conn.execute(_live_batches().limit(1)).first() is None
 
-    def batches(self) -> pd.DataFrame:
+    def batches(self, *, include_revoked: bool = True) -> pd.DataFrame:
         """Every batch, newest first: id, imported_at (UTC), imported_by, source_name, source_sha256,
-        rows, is_demo, note."""
-        query = sa.select(batches_table).order_by(batches_table.c.id.desc())
+        rows, is_demo, note, and revoked, revoked_at (UTC or NaT), revoked_by, reason ("" when not revoked).
+
+        With ``include_revoked=False`` only the batches readers use."""
+        b, rv = batches_table, revocations_table
+        query = (
+            sa.select(b, rv.c.revoked_at, rv.c.revoked_by, rv.c.reason)
+            .outerjoin(rv, rv.c.batch_id == b.c.id)
+            .order_by(b.c.id.desc())
+        )
+        if not include_revoked:
+            query = query.where(rv.c.batch_id.is_(None))
         with self.engine.connect() as conn:
             frame = pd.read_sql(query, conn)
         frame["imported_at"] = _utc_column(frame["imported_at"])
         frame["is_demo"] = frame["is_demo"].astype(bool)
+        frame["revoked"] = frame["revoked_at"].notna()
+        frame["revoked_at"] = _utc_column(frame["revoked_at"])
+        for column in ("revoked_by", "reason"):
+            frame[column] = frame[column].fillna("").astype(str)
         return frame
 
+    def revocations(self) -> pd.DataFrame:
+        """Every revocation, newest first: batch_id, revoked_at (UTC), revoked_by, reason, and the batch's
+        source_name, imported_by, imported_at (UTC), rows and is_demo."""
+        b, rv = batches_table, revocations_table
+        query = (
+            sa.select(rv.c.batch_id, rv.c.revoked_at, rv.c.revoked_by, rv.c.reason)
+            .add_columns(b.c.source_name, b.c.imported_by, b.c.imported_at, b.c.rows, b.c.is_demo)
+            .join(b, b.c.id == rv.c.batch_id)
+            .order_by(rv.c.id.desc())
+        )
+        with self.engine.connect() as conn:
+            frame = pd.read_sql(query, conn)
+        for column in ("revoked_at", "imported_at"):
+            frame[column] = _utc_column(frame[column])
+        frame["is_demo"] = frame["is_demo"].astype(bool)
+        return frame
+
+    def text_sizes(self, batch_ids: list[int]) -> dict[int, int]:
+        """Characters of note and gaps text stored by each of ``batch_ids`` (revoked or not): what a batch
+        weighs beyond its row count. Reads every report of those batches."""
+        r = reports_table
+        ids = [int(i) for i in batch_ids]
+        size = sa.func.sum(sa.func.length(r.c.note) + sa.func.length(r.c.gaps))
+        query = sa.select(r.c.batch_id, size).where(r.c.batch_id.in_(ids)).group_by(r.c.batch_id)
+        with self.engine.connect() as conn:
+            found = {int(batch): int(total or 0) for batch, total in conn.execute(query)}
+        return {batch: found.get(batch, 0) for batch in ids}
+
     def revision(self) -> int:
-        """A number that changes after every import, by this process or any other, for cache keys (0 when empty).
+        """A number that changes after every import or revocation, by this process or any other, for cache
+        keys (0 when empty).
 
         The number of batches and the newest id together: on PostgreSQL two imports running at once
         can commit out of id order (ids come from a sequence when the row is inserted), so the newest
         id alone would not change when the import with the lower id commits last; the count does,
-        since batches are only ever appended.
+        since batches are only ever appended. Revocations are only ever appended too: their count
+        changes with each one, whatever order they commit in.
         """
-        query = sa.select(sa.func.count(), sa.func.max(batches_table.c.id))
+        revoked = sa.select(sa.func.count()).select_from(revocations_table).scalar_subquery()
+        query = sa.select(sa.func.count(), sa.func.max(batches_table.c.id), revoked)
         with self.engine.connect() as conn:
-            count, newest = conn.execute(query).one()
-        return (int(count) << 32) | int(newest or 0)
+            count, newest, revoked = conn.execute(query).one()
+        return (int(revoked) << 64) | (int(count) << 32) | int(newest or 0)
 
     def count_reports(self) -> int:
-        """Number of stored report rows."""
+        """Number of stored report rows (of batches not revoked)."""
+        query = sa.select(sa.func.count()).where(reports_table.c.batch_id.in_(_live_batches()))
         with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(reports_table)).scalar_one())
+            return int(conn.execute(query).scalar_one())
 
     def latest_as_of(self, *, level: str = "commune") -> pd.Timestamp | None:
         """Time of the newest report of ``level`` (UTC), or ``None`` when there is none."""
-        query = sa.select(sa.func.max(reports_table.c.as_of)).where(reports_table.c.level == level)
+        r = reports_table
+        query = sa.select(sa.func.max(r.c.as_of)).where(r.c.level == level, r.c.batch_id.in_(_live_batches()))
         with self.engine.connect() as conn:
             value = conn.execute(query).scalar_one()
         return None if value is None else pd.Timestamp(value).tz_localize("UTC")
 
     def has_real_data(self) -> bool:
-        """True when at least one batch is not demonstration data."""
-        query = sa.select(batches_table.c.id).where(batches_table.c.is_demo == sa.false()).limit(1)
+        """True when at least one batch (not revoked) is not demonstration data."""
         with self.engine.connect() as conn:
-            return conn.execute(query).first() is not None
+            return conn.execute(_live_batches(include_demo=False).limit(1)).first() is not None
 
     def state_as_of(
         self, as_of: dt.datetime | None = None, *, level: str = "commune", include_demo: bool = True
@@ -396,15 +523,15 @@ class StatusStore:
 
         Several rows per unit are returned when several were made for that time (corrections in
         later batches, or parts of old units carried to one new unit); ``lib.status.status`` decides.
-        Columns: those of the report table plus ``is_demo``; ``as_of`` tz-aware UTC. With
-        ``include_demo=False`` demonstration batches are ignored.
+        Columns: those of the report table plus ``is_demo``; ``as_of`` tz-aware UTC. Revoked batches
+        are ignored, and with ``include_demo=False`` demonstration batches too.
         """
         r, b = reports_table, batches_table
-        latest = sa.select(r.c.level, r.c.unit_code, sa.func.max(r.c.as_of).label("latest")).where(r.c.level == level)
+        live = r.c.batch_id.in_(_live_batches(include_demo=include_demo))
+        latest = sa.select(r.c.level, r.c.unit_code, sa.func.max(r.c.as_of).label("latest"))
+        latest = latest.where(r.c.level == level, live)
         if as_of is not None:
             latest = latest.where(r.c.as_of <= to_utc_naive(as_of))
-        if not include_demo:
-            latest = latest.where(r.c.batch_id.in_(sa.select(b.c.id).where(b.c.is_demo == sa.false())))
         latest = latest.group_by(r.c.level, r.c.unit_code).subquery()
         # Drive the join from the (few) latest times so the (level, unit_code, as_of) index finds the rows.
         query = (
@@ -415,19 +542,19 @@ class StatusStore:
                 sa.and_(r.c.level == latest.c.level, r.c.unit_code == latest.c.unit_code, r.c.as_of == latest.c.latest),
             )
             .join(b, b.c.id == r.c.batch_id)
+            .where(live)
             .order_by(r.c.unit_code, r.c.batch_id, r.c.id)
         )
-        if not include_demo:
-            query = query.where(batches_table.c.is_demo == sa.false())
         return self._read(query)
 
     def batch_ids(self) -> list[int]:
-        """Ids of every stored batch, ascending (a small read: lets a cache tell which batches it lacks)."""
+        """Ids of every batch not revoked, ascending (a small read: lets a cache tell which batches it lacks)."""
         with self.engine.connect() as conn:
-            return [int(v) for v in conn.execute(sa.select(batches_table.c.id).order_by(batches_table.c.id)).scalars()]
+            return [int(v) for v in conn.execute(_live_batches().order_by(batches_table.c.id)).scalars()]
 
     def report_counts(self, batch_ids: list[int], *, level: str = "commune") -> pd.DataFrame:
-        """The counts of every report of ``level`` in the batches ``batch_ids``, in one read (daily series).
+        """The counts of every report of ``level`` in the batches ``batch_ids`` (revoked ones left out), in one
+        read (daily series).
 
         Columns: id, batch_id, unit_code, as_of (tz-aware UTC), tasks_total, tasks_done, tasks_overdue,
         via_old_code. The centre and gaps are left out (see :meth:`reports_by_id`): fewer values to carry.
@@ -439,6 +566,7 @@ class StatusStore:
         if not batch_ids:
             return self._typed(pd.DataFrame({name: pd.Series([], dtype=object) for name in names}))
         query = sa.select(*columns).where(r.c.level == level, r.c.batch_id.in_([int(b) for b in batch_ids]))
+        query = query.where(r.c.batch_id.in_(_live_batches()))
         sql = str(query.compile(self.engine, compile_kwargs={"literal_binds": True}))  # ints and a level name
         with self.engine.connect() as conn:
             driver = conn.connection.driver_connection
@@ -473,12 +601,12 @@ class StatusStore:
         return self._typed(frame)
 
     def reports_by_id(self, ids: list[int]) -> pd.DataFrame:
-        """Full report rows (with the batch's ``is_demo``) of the given report ids."""
+        """Full report rows (with the batch's ``is_demo``) of the given report ids (revoked batches left out)."""
         r, b = reports_table, batches_table
         ids = [int(i) for i in ids]
         parts = []
         for start in range(0, max(len(ids), 1), 20_000):  # PostgreSQL binds at most 65,535 values a statement
-            query = sa.select(r, b.c.is_demo).join(b, b.c.id == r.c.batch_id)
+            query = sa.select(r, b.c.is_demo).join(b, b.c.id == r.c.batch_id).where(r.c.batch_id.in_(_live_batches()))
             parts.append(self._read(query.where(r.c.id.in_(ids[start : start + 20_000]))))
         frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         return frame.sort_values(["unit_code", "batch_id", "id"], ignore_index=True)
@@ -495,12 +623,12 @@ class StatusStore:
         return frame
 
     def history(self, unit_code: str, *, level: str = "commune") -> pd.DataFrame:
-        """Every report of one (new) unit, oldest first, with the batch it came in."""
+        """Every report of one (new) unit, oldest first, with the batch it came in (revoked batches left out)."""
         r, b = reports_table, batches_table
         query = (
             sa.select(r, b.c.imported_at, b.c.imported_by, b.c.source_name, b.c.is_demo)
             .join(b, b.c.id == r.c.batch_id)
-            .where(r.c.level == level, r.c.unit_code == str(unit_code))
+            .where(r.c.level == level, r.c.unit_code == str(unit_code), r.c.batch_id.in_(_live_batches()))
             .order_by(r.c.as_of, r.c.batch_id, r.c.id)
         )
         frame = self._read(query)

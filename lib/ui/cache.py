@@ -139,7 +139,8 @@ def converter(geodata_dir: str = str(geodata.DEFAULT_DIR)):
 
 @st.cache_resource(show_spinner="Đang mở kho báo cáo tình hình…", max_entries=4)
 def status_store(url: str):
-    """The status store at ``url`` (one engine per process); demonstration data is written on first run."""
+    """The status store at ``url`` (one engine per process); demonstration data is written on first run
+    (only into a store that never held a batch: not again once every batch was revoked)."""
     from lib.status import demo
     from lib.status.store import StatusStore
 
@@ -159,8 +160,8 @@ def resolver(geodata_dir: str = str(geodata.DEFAULT_DIR)):
 
 @st.cache_data(show_spinner="Đang tính tình hình…", max_entries=32)
 def status_table(url: str, as_of: str, revision: int, level: str = "commune") -> pd.DataFrame:
-    """``lib.status.status.export_frame`` at ISO time ``as_of``; ``revision`` (newest batch id)
-    renews it after imports."""
+    """``lib.status.status.export_frame`` at ISO time ``as_of``; ``revision`` (``StatusStore.revision``)
+    renews it after imports and revocations."""
     import datetime as dt
 
     from lib.status import status
@@ -184,7 +185,7 @@ def commune_status(url: str, as_of: str, revision: int) -> pd.DataFrame:
 @st.cache_data(show_spinner="Đang tính tình hình…", max_entries=16)
 def status_on_day(url: str, day: str, revision: int) -> tuple[pd.DataFrame | None, str]:
     """Commune status at the end of ISO ``day`` ("" = the store's default time) and the day shown;
-    ``revision`` (newest batch id) renews it after imports."""
+    ``revision`` (``StatusStore.revision``) renews it after imports and revocations."""
     import datetime as dt
 
     from lib.maps import static as staticmap
