@@ -315,31 +315,32 @@ def _looks_like(data: bytes, first: bytes) -> str:
     return "không phải GeoJSON hay GeoPackage"
 
 
-def _open_info(path: Path, source: str, limits: ReadLimits) -> tuple[str, dict]:
-    """In the worker: the GDAL path that opens ``path`` with its one driver (``GeoJSON:`` or ``GPKG:``), and its
-    :func:`pyogrio.read_info` after the checks of features, geometry and fields."""
-    gdal_path = f"{'GPKG' if path.suffix == '.gpkg' else 'GeoJSON'}:{path}"
-    try:
-        info = pyogrio.read_info(gdal_path, force_feature_count=True)
-    except Exception as err:  # pyogrio raises several error types for unreadable files
-        raise LayerError([_unreadable(source, err, path)]) from None
-    _check_features(info["features"], source, limits)
-    if info["geometry_type"] is None:
+def _gdal_path(path: Path) -> str:
+    """The path that opens ``path`` with its one GDAL driver, named by the extension :func:`_bounded` gave it."""
+    return f"{'GPKG' if path.suffix == '.gpkg' else 'GeoJSON'}:{path}"
+
+
+def _check_shape(source: str, features: int, geometry: bool, fields: list, limits: ReadLimits) -> None:
+    """The checks of a layer's features (``features`` more than the limit: at least that many), geometry and fields."""
+    most = format_int(limits.max_features)
+    if features > limits.max_features:  # a read stops at the limit + 1: only a larger number is a real count
+        what = f"có {format_int(features)}" if features > limits.max_features + 1 else f"có hơn {most}"
+        raise LayerError([_over(source, f"{what} đối tượng", f"{most} đối tượng", "max_features")])
+    if not geometry:
         raise LayerError([f"{source}: lớp không có hình học (chỉ có bảng thuộc tính) — cần các đa giác ranh giới"])
-    if not len(info["fields"]):
+    if not fields:
         raise LayerError([f"{source}: lớp không có trường thuộc tính nào — cần ít nhất một trường mã"])
-    return gdal_path, info
-
-
-def _check_features(count: int, source: str, limits: ReadLimits) -> None:
-    if count > limits.max_features:
-        what, limit = f"có {format_int(count)} đối tượng", f"{format_int(limits.max_features)} đối tượng"
-        raise LayerError([_over(source, what, limit, "max_features")])
 
 
 def _read_fields(path: Path, source: str, limits: ReadLimits) -> list[str]:
-    """:func:`layer_fields`'s work, in the worker."""
-    return [str(name) for name in _open_info(path, source, limits)[1]["fields"]]
+    """:func:`layer_fields`'s work, in the worker: :func:`pyogrio.read_info` with the count of features."""
+    try:
+        info = pyogrio.read_info(_gdal_path(path), force_feature_count=True)
+    except Exception as err:  # pyogrio raises several error types for unreadable files
+        raise LayerError([_unreadable(source, err, path)]) from None
+    fields = [str(name) for name in info["fields"]]
+    _check_shape(source, info["features"], info["geometry_type"] is not None, fields, limits)
+    return fields
 
 
 def _read_and_check(
@@ -353,12 +354,12 @@ def _read_and_check(
     expected_count: int | None = None,
 ) -> int:
     """:func:`check_uploaded_layer`'s work, in the worker."""
-    gdal_path, _ = _open_info(path, source, limits)
-    try:  # never more features than the limit allows, whatever the file said its count was
-        gdf = pyogrio.read_dataframe(gdal_path, max_features=limits.max_features + 1)
-    except Exception as err:
+    try:  # never more features than the limit allows, whatever the file says its count is
+        gdf = pyogrio.read_dataframe(_gdal_path(path), max_features=limits.max_features + 1)
+    except Exception as err:  # pyogrio raises several error types for unreadable files
         raise LayerError([_unreadable(source, err, path)]) from None
-    _check_features(len(gdf), source, limits)
+    geometry = isinstance(gdf, gpd.GeoDataFrame)
+    _check_shape(source, len(gdf), geometry, [c for c in gdf.columns if not geometry or c != gdf.geometry.name], limits)
     vertices = shapely.get_num_coordinates(gdf.geometry.values)
     if len(gdf) and vertices.max() > limits.max_feature_vertices:
         i = int(vertices.argmax())
