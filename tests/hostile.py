@@ -239,3 +239,85 @@ SHARED_HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
     'count="1" uniqueCount="1">'
 )
+
+
+# ---------------------------------------------------------------------- issue 20: hostile layers (page Dữ liệu)
+def _square(path: Path, driver: str) -> Path:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    layer = gpd.GeoDataFrame({"ma": ["00001"], "ten": ["Xã Một"]}, geometry=[box(105.8, 21.0, 105.9, 21.1)], crs=4326)
+    layer.to_file(path, driver=driver, layer="xa")
+    return path
+
+
+def recursive_view_gpkg(path: Path) -> Path:
+    """A GeoPackage (about 100 KB) whose feature table ``xa`` is a VIEW over an endless recursive query that never
+    yields a row: counting or reading its features spins a core for ever."""
+    import sqlite3
+
+    _square(path, "GPKG")
+    with sqlite3.connect(path) as db:
+        db.execute("ALTER TABLE xa RENAME TO xa_data")
+        db.execute("DELETE FROM gpkg_extensions WHERE table_name = 'xa'")
+        db.execute("DELETE FROM gpkg_ogr_contents WHERE table_name = 'xa'")
+        db.execute(
+            "CREATE VIEW xa AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
+            "SELECT d.fid AS fid, d.geom AS geom, d.ma AS ma, d.ten AS ten FROM r, xa_data AS d WHERE r.n = 0"
+        )
+        assert db.execute("SELECT count(*) FROM gpkg_contents WHERE table_name = 'xa'").fetchone() == (1,)
+        assert db.execute("SELECT count(*) FROM gpkg_geometry_columns WHERE table_name = 'xa'").fetchone() == (1,)
+    return path
+
+
+def million_vertex_polygon(path: Path, vertices: int = 1_000_000) -> Path:
+    """One GeoJSON polygon (a circle near Hà Nội, 4 decimals) of ``vertices`` + 1 vertices, about 19 MB."""
+    import math
+
+    step = 2 * math.pi / vertices
+    points = ",".join(
+        f"[{105.85 + 0.5 * math.cos(i * step):.4f},{21.03 + 0.5 * math.sin(i * step):.4f}]" for i in range(vertices)
+    )
+    first = f"[{105.85 + 0.5:.4f},{21.03:.4f}]"
+    path.write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"ma":"00001","ten":"Xã Tròn"},'
+        f'"geometry":{{"type":"Polygon","coordinates":[[{points},{first}]]}}}}]}}',
+        encoding="utf-8",
+    )
+    return path
+
+
+def bad_features(path: Path, count: int = 92_702) -> Path:
+    """``count`` features (about 19 MB of GeoJSON), each with four problems: a one-digit code shared by all, an empty
+    name and a self-intersecting "bow-tie" polygon."""
+    feature = (
+        '{"type":"Feature","properties":{"ma":"1","ten":"","ghi_chu":"đối tượng hỏng"},"geometry":{"type":"Polygon",'
+        '"coordinates":[[[105.80,21.00],[105.90,21.10],[105.90,21.00],[105.80,21.10],[105.80,21.00]]]}}'
+    )
+    path.write_text('{"type":"FeatureCollection","features":[' + ",".join([feature] * count) + "]}", encoding="utf-8")
+    return path
+
+
+def no_properties(path: Path) -> Path:
+    """A valid GeoJSON square whose feature has no attribute at all."""
+    path.write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon",'
+        '"coordinates":[[[105.8,21.0],[105.9,21.0],[105.9,21.1],[105.8,21.1],[105.8,21.0]]]}}]}',
+        encoding="utf-8",
+    )
+    return path
+
+
+def gml_as_json(path: Path) -> Path:
+    """A GML (XML) layer of one commune saved under a ``.json`` name."""
+    path.write_text(
+        '<?xml version="1.0" encoding="utf-8" ?>\n'
+        '<ogr:FeatureCollection xmlns:ogr="http://ogr.maptools.org/" xmlns:gml="http://www.opengis.net/gml">\n'
+        '<gml:featureMember><ogr:xa fid="xa.0"><ogr:geometryProperty><gml:Polygon srsName="EPSG:4326">'
+        "<gml:outerBoundaryIs><gml:LinearRing><gml:coordinates>105.8,21.0 105.9,21.0 105.9,21.1 105.8,21.1 105.8,21.0"
+        "</gml:coordinates></gml:LinearRing></gml:outerBoundaryIs></gml:Polygon></ogr:geometryProperty>"
+        "<ogr:ma>00001</ogr:ma><ogr:ten>Xã Một</ogr:ten></ogr:xa></gml:featureMember>\n"
+        "</ogr:FeatureCollection>\n",
+        encoding="utf-8",
+    )
+    return path

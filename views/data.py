@@ -35,7 +35,9 @@ st.caption(
     "Tải lên tệp GeoJSON/GeoPackage (hệ toạ độ EPSG:4326), chọn trường mã và trường tên; "
     "ứng dụng kiểm tra hệ toạ độ, hình học, mã trùng hoặc thiếu."
 )
-upload = st.file_uploader("Tệp ranh giới", type=["geojson", "json", "gpkg"], key="data_upload")
+upload = st.file_uploader(
+    f"Tệp ranh giới ({cache.upload_limit()})", type=["geojson", "json", "gpkg"], key="data_upload"
+)
 if upload is not None:
     data = upload.getvalue()
     try:
@@ -48,12 +50,12 @@ if upload is not None:
     name_field = st.selectbox("Trường tên", fields, index=min(1, len(fields) - 1), key="data_name_field")
     width = {"X": 5, "H": 3, "T": 2}[level[0]]
     try:
-        layer = check_uploaded_layer(data, upload.name, code_field=code_field, name_field=name_field, code_width=width)
+        count = check_uploaded_layer(data, upload.name, code_field=code_field, name_field=name_field, code_width=width)
     except LayerError as err:
-        st.error(f"{len(err.problems)} lỗi trong {md_escape(upload.name)}:")
+        st.error(f"{format_int(err.total)} lỗi trong {md_escape(upload.name)}:")
         st.dataframe({"Lỗi": err.problems}, hide_index=True, width="stretch")
     else:
-        st.success(f"{md_escape(upload.name)}: {format_int(len(layer))} đơn vị, hợp lệ.")
+        st.success(f"{md_escape(upload.name)}: {format_int(count)} đơn vị, hợp lệ.")
 
 with st.expander("Nguồn gốc dữ liệu (SOURCES.md)"):
     st.markdown(cache.sources_text())

@@ -153,7 +153,9 @@ with convert_tab:
         "**Tỉnh** nếu có), hoặc **Địa chỉ**. Kết quả thêm xã mới, tỉnh mới và cột mức độ khớp; xã bị chia "
         "tách có mọi phương án."
     )
-    upload = st.file_uploader("Danh sách đơn vị cũ", type=["csv", "xlsx", "xls"], key="lookup_upload")
+    upload = st.file_uploader(
+        f"Danh sách đơn vị cũ ({cache.upload_limit()})", type=["csv", "xlsx", "xls"], key="lookup_upload"
+    )
     expand = st.checkbox("Mỗi phương án một dòng (xã bị chia tách)", key="lookup_expand")
     if upload is not None:
         try:

@@ -410,7 +410,9 @@ def _import_tab() -> None:
         st.rerun()
     who = st.text_input("Người nhập (họ tên, đơn vị)", key="status_who", max_chars=importer.MAX_IMPORTER).strip()
     st.caption(md_escape(importer.NUMBER_RULE))
-    file = st.file_uploader("Tệp báo cáo (.csv UTF-8 hoặc .xlsx)", type=["csv", "xlsx", "xls"], key="status_file")
+    file = st.file_uploader(
+        f"Tệp báo cáo (.csv UTF-8 hoặc .xlsx, {cache.upload_limit()})", type=["csv", "xlsx", "xls"], key="status_file"
+    )
     if file is None:
         return
     data = file.getvalue()

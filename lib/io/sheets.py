@@ -83,6 +83,7 @@ class Grid:
 @dataclass(frozen=True)
 class ReadLimits:
     """Bounds on one file read by :func:`read_grid`; every one is enforced while reading, before memory grows.
+    The layer bounds (features, vertices, problems listed) are enforced by :mod:`lib.data.validate`.
 
     Each has an environment variable (see :data:`LIMIT_ENV`) and is documented in README ("Limits").
     The worker's limits (memory, CPU seconds, and ``max_seconds`` as its wall time) bound the process
@@ -101,6 +102,10 @@ class ReadLimits:
     max_seconds: float = 60.0  # time budget of a conversion or an import (reading, checking, converting)
     worker_memory: int = 1024 * 1024 * 1024  # address space the reading worker may add, bytes
     worker_cpu_seconds: float = 20.0  # CPU time of the reading worker
+    max_features: int = 20_000  # features of an uploaded layer (the largest real layer: 10,035 old communes)
+    max_vertices: int = 2_000_000  # vertices of an uploaded layer, all features (real layers: at most 654,371)
+    max_feature_vertices: int = 500_000  # vertices of one feature (real features: at most 14,712)
+    max_problems: int = 200  # problems of a layer listed on the page (then "… và N lỗi khác")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ReadLimits:
@@ -133,6 +138,10 @@ LIMIT_ENV = {
     "max_seconds": "VNMAP_MAX_SECONDS",
     "worker_memory": "VNMAP_WORKER_MEMORY_MB",
     "worker_cpu_seconds": "VNMAP_WORKER_CPU_SECONDS",
+    "max_features": "VNMAP_MAX_FEATURES",
+    "max_vertices": "VNMAP_MAX_VERTICES",
+    "max_feature_vertices": "VNMAP_MAX_FEATURE_VERTICES",
+    "max_problems": "VNMAP_MAX_PROBLEMS",
 }
 _FLOAT_LIMITS = {"max_seconds", "worker_cpu_seconds"}
 
