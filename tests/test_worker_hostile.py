@@ -231,3 +231,35 @@ def test_unexpected_error_is_one_vietnamese_line_with_a_logged_reference(monkeyp
     reference = error.split("mã tham chiếu ")[1].split(")")[0]
     logged = [r for r in caplog.records if reference in r.getMessage()]
     assert logged and logged[0].exc_info and logged[0].exc_info[0] is KeyError
+
+
+# ---------------------------------------------------------------------- readers at once, and a refusal remembered
+def test_readers_at_once_are_bounded_and_a_caller_waits_for_a_slot():
+    import threading
+
+    first = threading.Thread(
+        target=sandbox.run_bounded, args=(sleep, 3), kwargs={"limits": ReadLimits(max_workers=1, max_seconds=60)}
+    )
+    first.start()
+    slots = sandbox._worker_slots(ReadLimits(max_workers=1))
+    while slots._value:  # wait until the first reader holds the one slot (state, not a pause)
+        time.sleep(0.01)
+    with pytest.raises(sandbox.WorkerError, match="VNMAP_MAX_WORKERS"):
+        sandbox.run_bounded(sleep, 0, name="thu-hai.csv", limits=ReadLimits(max_workers=1, max_seconds=0.5))
+    first.join()
+    assert sandbox.run_bounded(allocate, 1, limits=ReadLimits(max_workers=1)) == 1024 * 1024  # the slot is free again
+
+
+def test_the_same_refused_file_is_answered_without_another_worker(tmp_path, monkeypatch):
+    data = hostile.long_cell(tmp_path / "o-dai.xlsx", chars=100_000).read_bytes()
+    with pytest.raises(LimitError, match="VNMAP_MAX_CELL_CHARS") as first:
+        read_grid(data, "o-dai.xlsx")
+    def no_worker(*args):
+        raise RuntimeError("a worker was started again")
+
+    monkeypatch.setattr(sandbox, "_run", no_worker)
+    with pytest.raises(LimitError, match="VNMAP_MAX_CELL_CHARS") as again:
+        read_grid(data, "o-dai.xlsx")
+    assert str(again.value) == str(first.value)
+    with pytest.raises(RuntimeError, match="a worker was started again"):  # other limits: read again
+        read_grid(data, "o-dai.xlsx", limits=ReadLimits(max_cell_chars=200_000))

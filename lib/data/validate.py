@@ -254,7 +254,8 @@ def _bounded(func, data: bytes, filename: str, limits: ReadLimits | None, **opti
         path = Path(folder) / ("layer.gpkg" if driver == "GPKG" else "layer.geojson")
         path.write_bytes(data)
         try:
-            return sandbox.run_bounded(func, path, source, limits, name=source, limits=limits, **options)
+            key = sandbox.file_key(data, func.__name__, source, limits, tuple(sorted(options.items())))
+            return sandbox.run_bounded(func, path, source, limits, name=source, limits=limits, key=key, **options)
         except SheetError as err:  # the worker reached its memory, CPU or wall-time limit, or died
             raise LayerError([str(err)]) from None
 

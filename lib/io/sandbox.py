@@ -14,13 +14,16 @@ the caller only waits on a pipe (no GIL held), so the server's other sessions go
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import multiprocessing
 import os
 import resource
 import signal
+import threading
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from multiprocessing import spawn
 from typing import Any
 
@@ -125,7 +128,50 @@ def cpu_error(name: str, limits: ReadLimits) -> WorkerError:
 
 
 def wall_error(name: str, limits: ReadLimits) -> WorkerError:
-    return _error(name, "đọc tệp quá lâu", f"{limits.max_seconds:g} giây", "VNMAP_MAX_SECONDS")
+    error = _error(name, "đọc tệp quá lâu", f"{limits.max_seconds:g} giây", "VNMAP_MAX_SECONDS")
+    error.transient = True  # a busy machine may be the cause: not remembered
+    return error
+
+
+class _Failures:
+    """The errors of the last files refused, by key (the file's SHA-256 and what was asked of it), kept for a
+    while: a page reruns its script on every click, and the same hostile file must not cost a worker each time."""
+
+    def __init__(self, size: int = 64, seconds: float = 600.0) -> None:
+        self.size, self.seconds = size, seconds
+        self.errors: OrderedDict[Hashable, tuple[float, Exception]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Exception | None:
+        with self.lock:
+            found = self.errors.get(key)
+            if found is None or time.monotonic() - found[0] > self.seconds:
+                self.errors.pop(key, None)
+                return None
+            return found[1]
+
+    def add(self, key: Hashable, error: Exception) -> None:
+        with self.lock:
+            self.errors[key] = (time.monotonic(), error)
+            while len(self.errors) > self.size:
+                self.errors.popitem(last=False)
+
+
+_failures = _Failures()
+_slots: dict[int, threading.BoundedSemaphore] = {}
+_slots_lock = threading.Lock()
+
+
+def _worker_slots(limits: ReadLimits) -> threading.BoundedSemaphore:
+    """The process's semaphore of :attr:`ReadLimits.max_workers` readers running at once (one per setting)."""
+    size = max(1, int(limits.max_workers))
+    with _slots_lock:
+        return _slots.setdefault(size, threading.BoundedSemaphore(size))
+
+
+def file_key(data: bytes, *parts: Hashable) -> tuple:
+    """A key of :func:`run_bounded`'s memory of refusals: the file's SHA-256 and what is asked of it."""
+    return (hashlib.sha256(data).digest(), *parts)
 
 
 def run_bounded(
@@ -133,17 +179,42 @@ def run_bounded(
     *args: Any,
     name: str = "tệp",
     limits: ReadLimits | None = None,
+    key: Hashable | None = None,
     **kwargs: Any,
 ) -> Any:
     """``func(*args, **kwargs)`` in a worker process under ``limits`` (memory, CPU seconds, wall seconds).
 
     ``func`` must be a module-level function; its arguments and result are pickled. Inside a worker
     it runs directly. Raises :class:`WorkerError` naming the limit that was reached (``name`` is the
-    file's name for the message), or the exception ``func`` raised.
+    file's name for the message), or the exception ``func`` raised. At most ``limits.max_workers``
+    readers run at once in this process; a call waits for a free one (at most ``limits.max_seconds``).
+    With ``key`` (see :func:`file_key`), an error is remembered for ten minutes and raised again at once
+    for the same key, without a worker.
     """
     if _in_worker:
         return func(*args, **kwargs)
     limits = limits or ReadLimits.from_env()
+    if key is not None and (remembered := _failures.get(key)) is not None:
+        raise remembered
+    slots = _worker_slots(limits)
+    if not slots.acquire(timeout=limits.max_seconds):
+        raise _error(
+            name,
+            "máy chủ đang đọc nhiều tệp khác cùng lúc",
+            f"{limits.max_workers} tệp đọc cùng lúc, chờ quá {limits.max_seconds:g} giây",
+            "VNMAP_MAX_WORKERS",
+        )
+    try:
+        return _run(func, args, kwargs, name, limits)
+    except Exception as err:
+        if key is not None and not getattr(err, "transient", False):
+            _failures.add(key, err)
+        raise
+    finally:
+        slots.release()
+
+
+def _run(func: Callable[..., Any], args: tuple, kwargs: dict, name: str, limits: ReadLimits) -> Any:
     cpu = max(1, int(round(limits.worker_cpu_seconds)))
     receive, send = _context.Pipe(duplex=False)
     child = _context.Process(

@@ -102,6 +102,7 @@ class ReadLimits:
     max_seconds: float = 60.0  # time budget of a conversion or an import (reading, checking, converting)
     worker_memory: int = 1024 * 1024 * 1024  # address space the reading worker may add, bytes
     worker_cpu_seconds: float = 20.0  # CPU time of the reading worker
+    max_workers: int = 2  # reading workers running at once in one server process (others wait)
     max_features: int = 20_000  # features of an uploaded layer (the largest real layer: 10,035 old communes)
     max_vertices: int = 2_000_000  # vertices of an uploaded layer, all features (real layers: at most 654,371)
     max_feature_vertices: int = 500_000  # vertices of one feature (real features: at most 14,712)
@@ -138,6 +139,7 @@ LIMIT_ENV = {
     "max_seconds": "VNMAP_MAX_SECONDS",
     "worker_memory": "VNMAP_WORKER_MEMORY_MB",
     "worker_cpu_seconds": "VNMAP_WORKER_CPU_SECONDS",
+    "max_workers": "VNMAP_MAX_WORKERS",
     "max_features": "VNMAP_MAX_FEATURES",
     "max_vertices": "VNMAP_MAX_VERTICES",
     "max_feature_vertices": "VNMAP_MAX_FEATURE_VERTICES",
@@ -162,6 +164,13 @@ def _limit_error(name: str, what: str, limit: str, attr: str) -> LimitError:
     )
 
 
+def _transient(error: LimitError) -> LimitError:
+    """Mark ``error`` as due to the moment (time on a busy machine), not to the file: not remembered as the
+    file's answer (:func:`lib.io.sandbox.run_bounded`)."""
+    error.transient = True  # type: ignore[attr-defined]
+    return error
+
+
 class Deadline:
     """The time budget of one task (:attr:`ReadLimits.max_seconds`), checked by the loops that may run long."""
 
@@ -173,10 +182,12 @@ class Deadline:
     def check(self, name: str) -> None:
         """Raise :class:`LimitError` once the budget is spent."""
         if time.monotonic() > self._end:
-            raise LimitError(
-                f"{name}: {self.what} quá thời gian cho phép ({self.seconds:g} giây, {LIMIT_ENV['max_seconds']}) "
-                "— hãy chia nhỏ tệp rồi thử lại; quản trị viên có thể nâng giới hạn bằng biến môi trường "
-                f"{LIMIT_ENV['max_seconds']}."
+            raise _transient(
+                LimitError(
+                    f"{name}: {self.what} quá thời gian cho phép ({self.seconds:g} giây, {LIMIT_ENV['max_seconds']}) "
+                    "— hãy chia nhỏ tệp rồi thử lại; quản trị viên có thể nâng giới hạn bằng biến môi trường "
+                    f"{LIMIT_ENV['max_seconds']}."
+                )
             )
 
 
@@ -592,7 +603,8 @@ def sheet_names(data: bytes, name: str = "tệp") -> list[str]:
     limits = ReadLimits.from_env()
     check_file_size(len(data), name, limits)
     try:
-        return sandbox.run_bounded(_sheet_names, data, limits, name=name, limits=limits)
+        key = sandbox.file_key(data, "sheets", limits)
+        return sandbox.run_bounded(_sheet_names, data, limits, name=name, limits=limits, key=key)
     except SheetError:
         return []
 
@@ -638,7 +650,8 @@ def read_grid(
 
     limits = limits or ReadLimits.from_env()
     check_file_size(len(data), name, limits)
-    return sandbox.run_bounded(_read_grid, data, name, sheet, limits, deadline, name=name, limits=limits)
+    key = sandbox.file_key(data, "grid", name, sheet, limits)
+    return sandbox.run_bounded(_read_grid, data, name, sheet, limits, deadline, name=name, limits=limits, key=key)
 
 
 def _read_grid(data: bytes, name: str, sheet: str | int | None, limits: ReadLimits, deadline: Deadline | None) -> Grid:
