@@ -254,6 +254,7 @@ def test_the_same_refused_file_is_answered_without_another_worker(tmp_path, monk
     data = hostile.long_cell(tmp_path / "o-dai.xlsx", chars=100_000).read_bytes()
     with pytest.raises(LimitError, match="VNMAP_MAX_CELL_CHARS") as first:
         read_grid(data, "o-dai.xlsx")
+
     def no_worker(*args):
         raise RuntimeError("a worker was started again")
 
