@@ -58,7 +58,17 @@ def cases() -> list[Case]:
         Case("convert: 126 rows × one 2 MB shared string", "/lookup", "Chuyển đổi danh sách", "Danh sách đơn vị cũ",
              lambda d: hostile.amplified_shared_string(d / "khuech-dai.xlsx"), "VNMAP_MAX_CELL_CHARS"),
     ]  # fmt: skip
-    for name, maker, answer in getattr(hostile, "LAYER_CASES", ()):
+    layers = [
+        ("GeoPackage, view over an endless recursive query", lambda d: hostile.recursive_view_gpkg(d / "de-quy.gpkg"),
+         "VNMAP_WORKER_CPU_SECONDS"),
+        ("polygon of 1,000,003 vertices", lambda d: hostile.million_vertex_polygon(d / "trieu-dinh.geojson"),
+         "VNMAP_MAX_FEATURE_VERTICES"),
+        ("92,702 bad features", lambda d: hostile.bad_features(d / "loi.geojson"), "VNMAP_MAX_FEATURES"),
+        ("layer with no properties", lambda d: hostile.no_properties(d / "khong-truong.geojson"),
+         "không có trường thuộc tính"),
+        ("GML uploaded as .json", lambda d: hostile.gml_as_json(d / "gml.json"), "tệp là GML"),
+    ]  # fmt: skip
+    for name, maker, answer in layers:
         made.append(Case(f"data: {name}", "/data", None, "Tệp ranh giới", maker, answer))
     return made
 
@@ -147,7 +157,7 @@ def run_case(browser, case: Case, path: Path, url: str, pid: int) -> dict[str, f
     with Meter(pid, url, known) as meter:
         started = time.monotonic()
         file_input.set_input_files(str(path))
-        page.get_by_text(case.answer).first.wait_for(timeout=300_000)
+        page.get_by_text(case.answer).first.wait_for(state="attached", timeout=300_000)  # also in a table cell
         seconds = time.monotonic() - started
     context.close()
     return {
