@@ -325,9 +325,8 @@ def _ingest_dir(args: argparse.Namespace) -> int:
     from lib.status.store import StatusStore, StoreError
 
     inbox = Path(args.inbox)
-    if not inbox.is_dir():
-        raise UsageError(f"{inbox}: không phải thư mục")
     try:
+        intake.check_inbox(inbox)  # before the store is opened: a read-only inbox changes nothing
         store = StatusStore(args.db)
         summary = intake.ingest_dir(
             inbox,
@@ -336,7 +335,7 @@ def _ingest_dir(args: argparse.Namespace) -> int:
             imported_by=args.by,
             settle=args.settle,
         )
-    except StoreError as err:
+    except (intake.IntakeError, StoreError) as err:
         print(err, file=sys.stderr)
         return 2
     print(summary.render())
