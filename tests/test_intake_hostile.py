@@ -252,3 +252,14 @@ def test_a_mistyped_db_makes_no_new_store(tmp_path, codes, command, given):  # n
     assert done.returncode == 2, (done.stdout + done.stderr).decode()
     assert "không phải địa chỉ cơ sở dữ liệu" in done.stderr.decode() or "Không có thư mục" in done.stderr.decode()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inbox"] and _left(inbox) == ["a.csv"]
+
+
+def test_ingest_of_a_name_with_invalid_utf8(tmp_path, codes, capsys):  # noqa: F811
+    """``ingest FILE`` stores and prints such a name as display_name shows it, instead of a traceback."""
+    path = os.path.join(os.fsencode(tmp_path), b"bao-cao-\xff.csv")
+    with open(path, "wb") as out:
+        out.write(_report(codes[:3], 18).encode())
+    url = f"sqlite:///{tmp_path / 'status.sqlite'}"
+    assert cli.main(["ingest", os.fsdecode(path), "--db", url]) == 0
+    assert "bao-cao-\\xff.csv" in capsys.readouterr().out
+    assert StatusStore(url).batches()["source_name"].tolist() == ["bao-cao-\\xff.csv"]
