@@ -263,3 +263,27 @@ def test_ingest_of_a_name_with_invalid_utf8(tmp_path, codes, capsys):  # noqa: F
     assert cli.main(["ingest", os.fsdecode(path), "--db", url]) == 0
     assert "bao-cao-\\xff.csv" in capsys.readouterr().out
     assert StatusStore(url).batches()["source_name"].tolist() == ["bao-cao-\\xff.csv"]
+
+
+def test_a_file_that_cannot_be_moved_is_imported_once(tmp_path, resolver, codes):  # noqa: F811
+    """An immutable file (``chattr +i``: not even root may rename it) is stored, reported, left in place and
+    never imported again; the run goes on and tells the operator (exit code 1)."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    stuck = _drop(inbox, "a-khoa.csv", _report(codes[:4], 18))
+    _drop(inbox, "z-sau.csv", _report(codes[4:6], 18))
+    if not shutil.which("chattr") or subprocess.run(["chattr", "+i", str(stuck)], capture_output=True).returncode:
+        pytest.skip("chattr +i is not available on this file system")
+    store = StatusStore(tmp_path / "status.sqlite")
+    try:
+        first = intake.ingest_dir(inbox, store, resolver, settle=0)
+        later = intake.ingest_dir(inbox, store, resolver, settle=0, stale_claim=0)  # as a run 5 minutes later
+    finally:
+        subprocess.run(["chattr", "-i", str(stuck)], check=True)
+    (a, z) = first.outcomes
+    assert (a.state, z.state) == ("imported", "imported") and first.failed and store.count_reports() == 6
+    assert "không chuyển được vào done/" in a.problem and "không nhập lại" in a.problem
+    assert "Tệp không được chuyển" in a.report.read_text(encoding="utf-8") and f"lô {a.batch}" in first.render()
+    (again,) = later.outcomes
+    assert again.state == "duplicate" and again.batch == a.batch and again.problem and later.failed
+    assert store.count_reports() == 6 and len(store.batches()) == 2 and _left(inbox) == ["a-khoa.csv"]
