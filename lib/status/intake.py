@@ -247,7 +247,7 @@ def ingest_dir(
             )
         except StoreError:
             raise
-        except sa.exc.SQLAlchemyError as err:
+        except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as err:  # the database, not the file
             detail = (str(getattr(err, "orig", None) or err).strip().splitlines() or [type(err).__name__])[0]
             raise StoreError(
                 f"Lỗi cơ sở dữ liệu {store!r} khi xử lý tệp {display_name(path.name)}: {store.redact(detail)} — "
