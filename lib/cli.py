@@ -179,8 +179,12 @@ def _as_of(text: str):
 
 def _map_inputs(args: argparse.Namespace, scratch: str):
     from lib.maps import static
+    from lib.status.store import StoreError
 
-    store = static.open_store(args.db, demo=args.demo, scratch=Path(scratch))
+    try:
+        store = static.open_store(args.db, demo=args.demo, scratch=Path(scratch))
+    except StoreError as err:  # its message names the store with the password masked
+        raise UsageError(str(err)) from None
     if store is None:
         print("Chưa có số liệu trạng thái (kho trống hoặc chưa tạo): bản đồ ghi rõ điều đó.", file=sys.stderr)
     return static.load_inputs(store=store, date=args.as_of)
@@ -281,6 +285,7 @@ def _report_time(text: str | None):
 def _ingest(args: argparse.Namespace) -> int:
     import getpass
 
+    from lib.io.files import display_name
     from lib.lookup.resolve import UnitResolver
     from lib.status import importer
     from lib.status.store import StatusStore, StoreError
@@ -293,6 +298,7 @@ def _ingest(args: argparse.Namespace) -> int:
             store,
             Path(args.file),
             lambda: UnitResolver.from_geodata(Path(args.geodata)),
+            name=display_name(Path(args.file).name),  # printable and storable whatever bytes the name has
             imported_by=args.by or getpass.getuser(),
             sheet=args.sheet,
             keys=args.keys,
@@ -325,9 +331,8 @@ def _ingest_dir(args: argparse.Namespace) -> int:
     from lib.status.store import StatusStore, StoreError
 
     inbox = Path(args.inbox)
-    if not inbox.is_dir():
-        raise UsageError(f"{inbox}: không phải thư mục")
     try:
+        intake.check_inbox(inbox)  # before the store is opened: a read-only inbox changes nothing
         store = StatusStore(args.db)
         summary = intake.ingest_dir(
             inbox,
@@ -336,7 +341,7 @@ def _ingest_dir(args: argparse.Namespace) -> int:
             imported_by=args.by,
             settle=args.settle,
         )
-    except StoreError as err:
+    except (intake.IntakeError, StoreError) as err:
         print(err, file=sys.stderr)
         return 2
     print(summary.render())
@@ -377,7 +382,7 @@ def _status(args: argparse.Namespace) -> int:
     except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as err:  # a table missing or not readable
         cause = err.__cause__ if isinstance(err, pd.errors.DatabaseError) and err.__cause__ else err
         detail = (str(getattr(cause, "orig", None) or cause).strip().splitlines() or [type(err).__name__])[0]
-        print(f"Không đọc được kho trạng thái {store!r}: {detail}", file=sys.stderr)
+        print(f"Không đọc được kho trạng thái {store!r}: {store.redact(detail)}", file=sys.stderr)
         return 1
     if frame["is_demo"].any():
         print(f"Chú ý: {status.DEMO_MARK} — không phải số liệu thật.", file=sys.stderr)
@@ -655,7 +660,9 @@ def main(argv: list[str] | None = None) -> int:
         print(err, file=sys.stderr)
         return 2
     except OSError as err:  # a file or folder given on the command line cannot be read or written
-        print(f"error: {err.strerror or err}: {err.filename or ''}".rstrip(": "), file=sys.stderr)
+        from lib.io.files import display_name
+
+        print(f"error: {err.strerror or err}: {display_name(str(err.filename or ''))}".rstrip(": "), file=sys.stderr)
         return 2
 
 

@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from lib.status.store import StatusStore, StoreError, metadata
+from lib.status import store as store_module
+from lib.status.store import StatusStore, StoreError, mask_url, metadata
 from tests.conftest import emptied_pg
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,11 +161,28 @@ def test_missing_columns_are_refused(store):
     assert store.is_empty()
 
 
-def test_plain_path_and_bad_url(tmp_path):
-    store = StatusStore(tmp_path / "sub" / "x.sqlite")
-    assert store.is_empty() and (tmp_path / "sub" / "x.sqlite").exists()
+def test_plain_path_and_bad_url(tmp_path, monkeypatch):
+    store = StatusStore(tmp_path / "x.sqlite")
+    assert store.is_empty() and (tmp_path / "x.sqlite").exists()
     with pytest.raises(StoreError):
         StatusStore("notadialect://nowhere")
+    # a mistyped --db is refused, never made a new empty store: a folder that does not exist, a bare word
+    for given in (tmp_path / "sub" / "x.sqlite", f"sqlite:///{tmp_path / 'sub' / 'x.sqlite'}", "notaurl"):
+        with pytest.raises(StoreError, match="Không có thư mục|không phải địa chỉ cơ sở dữ liệu"):
+            StatusStore(given)
+    assert not (tmp_path / "sub").exists() and not Path("notaurl").exists()
+    # only the app's default store gets its data/ folder created
+    monkeypatch.delenv("VNMAP_STATUS_DB", raising=False)
+    monkeypatch.setattr(store_module, "DEFAULT_PATH", tmp_path / "data" / "status.sqlite")
+    StatusStore().close()
+    assert (tmp_path / "data" / "status.sqlite").is_file()
+
+
+def test_mask_url_hides_passwords():
+    assert mask_url("postgresql+psycopg://u:s3cret@db.example:5432/x") == "postgresql+psycopg://u:***@db.example:5432/x"
+    assert "s3cret" not in mask_url("postgresql://u:p@db/x?sslpassword=s3cret&application_name=a")
+    assert mask_url("postgresql://u:s3cret@db:abc/x?password=s3cret") == "postgresql://***@db:abc/x?…"  # unparsable
+    assert mask_url("u:s3cret@db/x") == "***@db/x" and mask_url("/srv/status.sqlite") == "/srv/status.sqlite"
 
 
 def test_file_that_is_not_a_database(tmp_path):

@@ -1,9 +1,10 @@
-"""The one way to write an output file: whole or not at all, readable by others (mode 0644)."""
+"""The one way to write an output file: whole or not at all, readable by others (mode 0644); file names for people."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -34,3 +35,12 @@ def write_atomic(path: Path | str, data: bytes | Callable[[BinaryIO], object], *
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def display_name(name: str | bytes | os.PathLike) -> str:
+    """A file name (or path) as it may be printed or written to a UTF-8 text: bytes that are not UTF-8
+    shown as ``\\xNN``, then NFC, and control or invisible formatting characters (a newline, a
+    right-to-left override) shown as ``\\n``, ``\\u202e``; never raises."""
+    raw = os.fsencode(name)
+    text = unicodedata.normalize("NFC", raw.decode("utf-8", "backslashreplace"))
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)

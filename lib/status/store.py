@@ -133,6 +133,44 @@ def default_url() -> str:
     return os.environ.get(ENV_URL) or f"sqlite:///{DEFAULT_PATH}"
 
 
+def mask_url(url: str | sa.URL) -> str:
+    """``url`` as it may be printed or written: the password, and query values whose key names one, as ***.
+
+    A text that does not parse as a URL (or a plain file path) keeps its scheme and what follows its
+    last ``@``, without the query.
+    """
+    try:
+        parsed = sa.engine.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        text = str(url)
+        prefix = text[: text.index("://") + 3] if "://" in text else ""
+        rest = text[len(prefix) :]
+        if "@" in rest:
+            rest = "***@" + rest.rpartition("@")[2]
+        if prefix and "?" in rest:
+            rest = rest.partition("?")[0] + "?…"
+        return prefix + rest
+    hidden = {key: "***" for key in parsed.query if _names_secret(key)}
+    return (
+        (parsed.update_query_dict(hidden) if hidden else parsed)
+        .render_as_string(hide_password=True)
+        .replace("%2A%2A%2A", "***")
+    )
+
+
+def _names_secret(key: str) -> bool:
+    return any(word in key.lower() for word in ("pass", "secret", "token"))
+
+
+def _secrets(parsed: sa.URL) -> list[str]:
+    """The clear texts of ``parsed`` that must never be shown: its password and secret query values."""
+    values = [parsed.password or ""]
+    for key, value in parsed.query.items():
+        if _names_secret(key):
+            values += [value] if isinstance(value, str) else list(value)
+    return [v for v in values if v]
+
+
 def to_utc_naive(value: dt.datetime | pd.Timestamp) -> dt.datetime:
     """A tz-aware time as naive UTC for the database (naive input is taken as UTC already)."""
     stamp = pd.Timestamp(value)
@@ -184,6 +222,39 @@ def _sqlstate(err: sa.exc.DBAPIError) -> str | None:
     return getattr(err.orig, "sqlstate", None) or getattr(err.orig, "pgcode", None)
 
 
+SQLITE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
+
+
+def _plain_path(text: str) -> Path:
+    """A plain ``--db`` text as the SQLite file it names; :class:`StoreError` when it names none.
+
+    Rule: a text without ``://`` is an SQLite file when it ends in .sqlite, .sqlite3 or .db, or names a
+    file that exists; anything else (``notaurl``, a mistyped URL) is refused rather than made a new file.
+    """
+    path = Path(text)
+    if path.suffix.lower() not in SQLITE_SUFFIXES and not path.is_file():
+        raise StoreError(
+            f"“{mask_url(text)}” không phải địa chỉ cơ sở dữ liệu (sqlite:///…, postgresql+psycopg://…) "
+            f"cũng không phải tệp SQLite (đuôi {', '.join(SQLITE_SUFFIXES)} hoặc một tệp đã có) — "
+            f"kiểm tra lại --db hoặc {ENV_URL}"
+        )
+    return path.resolve()
+
+
+def _sqlite_folder(path: Path, shown: str) -> None:
+    """Check the folder of an SQLite file exists; only the default store's (data/) is created when missing."""
+    folder = path.parent
+    if folder.is_dir():
+        return
+    if path.resolve() == DEFAULT_PATH.resolve():
+        folder.mkdir(parents=True, exist_ok=True)
+        return
+    raise StoreError(
+        f"Không có thư mục {folder} cho tệp SQLite {shown} — không tạo kho mới; kiểm tra lại đường dẫn "
+        "(nếu đúng, hãy tạo thư mục trước)"
+    )
+
+
 def _first_line(err: sa.exc.DBAPIError) -> str:
     """The driver's message without SQLAlchemy's statement dump."""
     lines = str(err.orig).strip().splitlines()
@@ -198,27 +269,34 @@ class StatusStore:
     ----------
     url
         An SQLAlchemy URL (``sqlite:///path``, ``postgresql+psycopg://...``) or a plain file
-        path of an SQLite database; ``None`` means :func:`default_url`.
+        path of an SQLite database (ending in .sqlite, .sqlite3 or .db, or an existing file);
+        ``None`` means :func:`default_url`. A text that is neither, or an SQLite file whose folder
+        does not exist (except the default data/status.sqlite, whose folder is created), raises
+        :class:`StoreError`: a mistyped ``--db`` never makes a new empty store.
     """
 
     def __init__(self, url: str | os.PathLike | None = None) -> None:
         text = str(url) if url is not None else default_url()
         if "://" not in text:
-            text = f"sqlite:///{Path(text).resolve()}"
+            text = f"sqlite:///{_plain_path(text)}"
         self.url = text
         try:
             parsed = sa.engine.make_url(text)
-        except sa.exc.ArgumentError as err:
-            raise StoreError(f"Địa chỉ cơ sở dữ liệu không hợp lệ: {text!r} ({err})") from None
+        except (sa.exc.ArgumentError, ValueError):
+            raise StoreError(
+                f"Địa chỉ cơ sở dữ liệu không hợp lệ: {mask_url(text)} — dạng đúng: sqlite:///đường/dẫn/tệp.sqlite "
+                "hoặc postgresql+psycopg://người_dùng:mật_khẩu@máy:cổng/tên_cơ_sở_dữ_liệu"
+            ) from None
+        self._secrets = _secrets(parsed)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _sqlite_folder(Path(parsed.database), mask_url(text))
         kwargs = {"connect_args": {"timeout": 60}} if self.is_sqlite else {"pool_pre_ping": True}
         try:
             self.engine = sa.create_engine(parsed, **kwargs)
         except (sa.exc.NoSuchModuleError, ImportError) as err:
             raise StoreError(
-                f"Không có trình điều khiển cho cơ sở dữ liệu {parsed.drivername!r}: {err} — "
+                f"Không có trình điều khiển cho cơ sở dữ liệu {parsed.drivername!r}: {self.redact(str(err))} — "
                 "với PostgreSQL dùng postgresql+psycopg://… (gói psycopg)"
             ) from None
         if self.is_sqlite:
@@ -226,7 +304,13 @@ class StatusStore:
         self._create_tables()
 
     def __repr__(self) -> str:
-        return f"StatusStore({self.engine.url.render_as_string(hide_password=True)!r})"
+        return f"StatusStore({mask_url(self.engine.url)!r})"
+
+    def redact(self, text: str) -> str:
+        """``text`` (a driver's message, say) with this store's password and secret query values as ***."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
     def _create_tables(self, tables: sa.MetaData = metadata) -> None:
         for attempt in range(5):
@@ -236,7 +320,7 @@ class StatusStore:
                 return
             except sa.exc.OperationalError as err:
                 if attempt == 4:
-                    raise StoreError(f"Không mở được cơ sở dữ liệu {self!r}: {_first_line(err)}") from None
+                    raise StoreError(f"Không mở được cơ sở dữ liệu {self!r}: {self.redact(_first_line(err))}") from None
                 time.sleep(0.2 * (attempt + 1))
             except sa.exc.DatabaseError as err:
                 if _sqlstate(err) in _ALREADY_CREATED:
@@ -244,12 +328,12 @@ class StatusStore:
                     return
                 if _sqlstate(err) == _INSUFFICIENT_PRIVILEGE:
                     raise StoreError(
-                        f"Tài khoản của {self!r} không có quyền tạo bảng trạng thái ({_first_line(err)}): "
+                        f"Tài khoản của {self!r} không có quyền tạo bảng trạng thái ({self.redact(_first_line(err))}): "
                         "hãy cấp quyền CREATE trên schema, hoặc nhờ quản trị viên tạo bảng một lần "
                         "bằng một tài khoản có quyền."
                     ) from None
                 raise StoreError(
-                    f"Không mở được cơ sở dữ liệu {self!r}: {_first_line(err)} — kiểm tra địa chỉ "
+                    f"Không mở được cơ sở dữ liệu {self!r}: {self.redact(_first_line(err))} — kiểm tra địa chỉ "
                     "có trỏ đúng tới một cơ sở dữ liệu (tệp SQLite hoặc máy chủ) hay không."
                 ) from None
 
