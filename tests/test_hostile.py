@@ -22,6 +22,7 @@ from lib.maps import urlstate
 from lib.status import importer, status
 from lib.status.store import StatusStore
 from tests import hostile
+from tests.conftest import emptied_pg
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 SECONDS = 10
@@ -171,12 +172,9 @@ def store(request, tmp_path):
     url = f"sqlite:///{tmp_path / 's.sqlite'}" if request.param == "sqlite" else request.param
     store = StatusStore(url)
     yield store
-    if request.param != "sqlite":
-        import sqlalchemy as sa
-
-        with store.engine.begin() as conn:
-            conn.execute(sa.text("DROP TABLE IF EXISTS status_report, status_batch"))
     store.close()
+    if request.param != "sqlite":
+        emptied_pg(request.param)  # every table of the store, revocations and intake claims included
 
 
 @pytest.fixture(scope="module")
@@ -270,6 +268,8 @@ def test_hostile_file_through_the_cli_is_bounded(files, baselines, tmp_path, key
         ["ingest", "missing.csv"],
         ["convert", "missing.csv", "--out", "x.csv"],
         ["convert", "x.csv", "--out", "x.txt"],
+        ["map", "--db", "sqlite:////typo-vnmap-dir/x.sqlite", "--out", "/tmp/never.png"],
+        ["brief", "--province", "01", "--db", "notaurl.sqlite", "--out", "/tmp/never.pdf"],
     ],
 )
 def test_cli_bad_arguments_are_one_line_errors(args, tmp_path):

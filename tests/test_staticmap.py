@@ -17,7 +17,7 @@ from PIL import Image
 
 from lib.maps import static, style
 from lib.maps.urlstate import ViewState
-from lib.status.store import StatusStore
+from lib.status.store import StatusStore, StoreError
 
 
 def svg_texts(path) -> str:
@@ -43,9 +43,13 @@ def test_no_store_means_no_status(tmp_path, small_day):
     assert static.status_as_of(empty, small_day) == (None, None)
 
 
-def test_open_store_does_not_create_a_missing_file(tmp_path):
+def test_open_store_does_not_create_a_missing_file(tmp_path, monkeypatch):
     missing = tmp_path / "none.sqlite"
-    assert static.open_store(f"sqlite:///{missing}") is None
+    monkeypatch.setenv("VNMAP_STATUS_DB", f"sqlite:///{missing}")
+    assert static.open_store() is None  # the default store not made yet: no status
+    for named in (f"sqlite:///{missing}", str(missing)):  # a store named on purpose that is not there: an error
+        with pytest.raises(StoreError, match="Không có kho trạng thái .*none.sqlite: tệp không tồn tại"):
+            static.open_store(named)
     assert not missing.exists()
 
 

@@ -123,9 +123,11 @@ def province_reports_as_of(store, as_of: dt.date | None) -> pd.DataFrame | None:
 def open_store(url: str | None = None, *, demo: bool = False, scratch: Path | None = None):
     """The status store to draw from, or None when there is none yet.
 
-    ``url`` defaults to the app's store (``$VNMAP_STATUS_DB`` or data/status.sqlite); an SQLite file
-    that does not exist is not created (the output then says it has no status). With ``demo`` the
-    seeded demonstration data is written to a new SQLite file under ``scratch`` and used instead.
+    ``url`` defaults to the app's store (``$VNMAP_STATUS_DB`` or data/status.sqlite); that default
+    SQLite file is not created when it does not exist (the output then says it has no status). An SQLite
+    file named in ``url`` that does not exist is a :class:`lib.status.store.StoreError` (most likely a
+    typing mistake: a map without status would hide it). With ``demo`` the seeded demonstration data is
+    written to a new SQLite file under ``scratch`` and used instead.
     """
     from lib.status import store as store_lib
 
@@ -138,10 +140,14 @@ def open_store(url: str | None = None, *, demo: bool = False, scratch: Path | No
         demo_lib.load_demo(store)
         return store
     text = url or store_lib.default_url()
-    if text.startswith("sqlite:///") and not Path(text[len("sqlite:///") :]).is_file():
-        return None
-    if "://" not in text and not Path(text).is_file():
-        return None
+    path = text[len("sqlite:///") :] if text.startswith("sqlite:///") else None if "://" in text else text
+    if path is not None and not Path(path).is_file():
+        if url is None:
+            return None
+        raise store_lib.StoreError(
+            f"Không có kho trạng thái {store_lib.mask_url(text)}: tệp không tồn tại — kiểm tra đường dẫn --db "
+            "(bỏ --db để dùng kho mặc định)"
+        )
     return store_lib.StatusStore(text)
 
 
