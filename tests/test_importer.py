@@ -852,3 +852,21 @@ def test_wizard_default_time_is_midnight_vietnam_time():
     assert importer.default_time(None) is None
     assert importer.default_time(dt.date(2025, 11, 20)) == dt.datetime(2025, 11, 20, 0, 0, tzinfo=LOCAL_TZ)
     assert set(importer.KEY_CHOICES) == {"auto", "new", "old"}
+
+
+@pytest.mark.dataset
+def test_import_page_lists_the_first_problems_and_offers_them_all(monkeypatch, tmp_path):
+    """A file with a problem on each of its 300 rows: 200 listed on the page, the count said, the rest in the CSV."""
+    db = tmp_path / "s.sqlite"
+    _seeded_store(db)
+    at = _page(monkeypatch, db, "pw")
+    at.text_input(key="status_password").input("pw").run()
+    rows = "".join(f"9{i:04d},10,4,1,20/11/2025 15:00\n" for i in range(300))  # no such commune
+    sheet = ("Mã xã,Tổng số nhiệm vụ,Đã hoàn thành,Quá hạn,Ngày\n" + rows).encode()
+    downloads = len(at.get("download_button"))  # the template's
+    at.file_uploader(key="status_file").upload("nhieu-loi.csv", sheet, "text/csv").run()
+    assert not at.exception, at.exception
+    [issues] = [d.value for d in at.dataframe if "message" in d.value.columns]
+    assert len(issues) == 200
+    assert any("Hiện 200 dòng đầu trong 300" in c.value for c in at.caption)
+    assert len(at.get("download_button")) == downloads + 1  # and the whole list, as a CSV

@@ -11,7 +11,7 @@ from lib.lookup import lineage
 from lib.lookup.convert import ConvertError, conversion_bytes, convert_file
 from lib.lookup.crosswalk_export import crosswalk_export
 from lib.lookup.search import MAX_QUERY
-from lib.ui import cache
+from lib.ui import cache, widgets
 
 st.title("Tra cứu xã cũ ↔ xã mới")
 on = st.date_input(
@@ -171,7 +171,7 @@ with convert_tab:
             st.dataframe(result.summary(), hide_index=True)
             if not result.problems.empty:
                 st.caption("Các dòng chưa khớp và lý do")
-                st.dataframe(result.problems, hide_index=True, width="stretch")
+                widgets.problems_table(result.problems, key="lookup_problems")  # all in the XLSX download
             st.dataframe(result.table, hide_index=True, width="stretch")
             info = export_info(manifest, selection=f"chuyển đổi tệp {upload.name}")
             stem = upload.name.rsplit(".", 1)[0]

@@ -12,7 +12,7 @@ from lib.io.text import md_escape
 from lib.maps import style
 from lib.status import dashboard, followup, importer, progress, status
 from lib.status.store import default_url
-from lib.ui import cache
+from lib.ui import cache, widgets
 
 URL = default_url()
 FOLLOWUP_LISTS = ("overdue", "centres", "silent")
@@ -451,7 +451,9 @@ def _import_tab() -> None:
         return
     st.markdown(f"**Kiểm tra {md_escape(file.name)}**: {md_escape(importer.check_summary(report))}")
     if report.issues:
-        st.dataframe(report.issues_frame(), hide_index=True, width="stretch")
+        from lib.status.intake import issues_csv
+
+        widgets.problems_table(report.issues_frame(), key="status_issues_csv", csv=lambda: issues_csv(report))
     if not report.ok:
         st.error("Không có dòng hợp lệ nào — không ghi gì. Sửa tệp theo danh sách lỗi rồi tải lại.")
         return

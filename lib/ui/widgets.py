@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -180,3 +181,22 @@ def run_page(page) -> None:
             f"Đã xảy ra lỗi ngoài dự kiến (mã tham chiếu {reference}). Hãy tải lại trang và thử lại; nếu lỗi lặp "
             "lại, hãy gửi mã tham chiếu này cho quản trị viên (mã được ghi trong nhật ký của máy chủ)."
         )
+
+
+def problems_table(
+    frame: pd.DataFrame, *, key: str, csv: Callable[[], bytes] | None = None, file_name: str = "loi.csv"
+) -> None:
+    """The first :attr:`lib.io.sheets.ReadLimits.max_problems` rows of a list of problems, a line saying how
+    many there are, and (with ``csv``, called only when the file is asked for) the whole list as a download:
+    a file with a problem on every one of its 200,000 rows must not send them all to the browser."""
+    from lib.io.sheets import ReadLimits
+
+    shown = ReadLimits.from_env().max_problems
+    st.dataframe(frame.head(shown), hide_index=True, width="stretch")
+    if len(frame) > shown:
+        st.caption(
+            f"Hiện {format_int(shown)} dòng đầu trong {format_int(len(frame))}"
+            + ("; danh sách đầy đủ ở tệp tải về dưới đây." if csv is not None else ".")
+        )
+    if csv is not None and len(frame) > shown:
+        st.download_button("Tải danh sách lỗi đầy đủ (.csv)", csv, file_name, mime="text/csv", key=key)
