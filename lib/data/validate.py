@@ -18,9 +18,9 @@ import pyogrio
 import shapely
 
 from lib.data import contract, geodata
-from lib.data.i18n import format_int, format_number
+from lib.data.i18n import format_int
 from lib.io import sandbox
-from lib.io.sheets import LIMIT_ENV, ReadLimits, SheetError
+from lib.io.sheets import ReadLimits, SheetError, format_mb, limit_message
 
 # Vietnam with its islands (Hoàng Sa, Trường Sa) lies well inside this lon/lat box.
 VIETNAM_BOUNDS = (100.0, 6.0, 118.0, 24.0)
@@ -248,7 +248,9 @@ def _bounded(func, data: bytes, filename: str, limits: ReadLimits | None, **opti
     source = Path(filename).name
     limits = limits or ReadLimits.from_env()
     if len(data) > limits.max_bytes:
-        raise LayerError([_over(source, f"tệp nặng {_mb(len(data))}", f"{_mb(limits.max_bytes)} mỗi tệp", "max_bytes")])
+        raise LayerError(
+            [_over(source, f"tệp nặng {format_mb(len(data))}", f"{format_mb(limits.max_bytes)} mỗi tệp", "max_bytes")]
+        )
     driver = _upload_driver(data, source)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / ("layer.gpkg" if driver == "GPKG" else "layer.geojson")
@@ -260,18 +262,13 @@ def _bounded(func, data: bytes, filename: str, limits: ReadLimits | None, **opti
             raise LayerError([str(err)]) from None
 
 
-def _mb(size: int) -> str:
-    """``size`` bytes in MB: "20 MB", "20,3 MB"."""
-    return format_number(size / 1024 / 1024, 1).removesuffix(",0") + " MB"
+LAYER_ADVICE = (
+    "Hãy đơn giản hoá hình học (QGIS: Vector → Công cụ hình học → Đơn giản hoá) hoặc chia lớp theo tỉnh rồi tải lên lại"
+)
 
 
 def _over(source: str, what: str, limit: str, attr: str) -> str:
-    variable = LIMIT_ENV[attr]
-    return (
-        f"{source}: {what} — vượt giới hạn {limit} ({variable}). Hãy đơn giản hoá hình học (QGIS: Vector → Công cụ "
-        "hình học → Đơn giản hoá) hoặc chia lớp theo tỉnh rồi tải lên lại; quản trị viên có thể nâng giới hạn bằng "
-        f"biến môi trường {variable}."
-    )
+    return limit_message(source, what, limit, attr, LAYER_ADVICE)
 
 
 def _upload_driver(data: bytes, source: str) -> str:

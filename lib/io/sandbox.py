@@ -27,7 +27,7 @@ from collections.abc import Callable, Hashable
 from multiprocessing import spawn
 from typing import Any
 
-from lib.io.sheets import LimitError, ReadLimits
+from lib.io.sheets import LimitError, ReadLimits, format_mb, limit_message
 
 log = logging.getLogger("vnmap.sandbox")
 
@@ -102,20 +102,18 @@ def _child(conn, func: Callable, args: tuple, kwargs: dict, memory: int, cpu: in
     conn.close()
 
 
-def _mb(size: int) -> str:
-    return f"{size // (1024 * 1024):,} MB".replace(",", ".")
+WORKER_ADVICE = (
+    "Tệp có thể hỏng hoặc chứa nội dung bất thường: hãy mở bằng Excel/LibreOffice (hoặc QGIS với lớp bản đồ), "
+    "lưu lại rồi tải lên lại"
+)
 
 
-def _error(name: str, what: str, limit: str, variable: str) -> WorkerError:
-    return WorkerError(
-        f"{name}: {what} — vượt giới hạn {limit} ({variable}). Tệp có thể hỏng hoặc chứa nội dung bất thường: "
-        "hãy mở bằng Excel/LibreOffice (hoặc QGIS với lớp bản đồ), lưu lại rồi tải lên lại; quản trị viên có thể "
-        f"nâng giới hạn bằng biến môi trường {variable}."
-    )
+def _error(name: str, what: str, limit: str, attr: str) -> WorkerError:
+    return WorkerError(limit_message(name, what, limit, attr, WORKER_ADVICE))
 
 
 def memory_error(name: str, limits: ReadLimits) -> WorkerError:
-    return _error(name, "đọc tệp cần quá nhiều bộ nhớ", f"{_mb(limits.worker_memory)} bộ nhớ", "VNMAP_WORKER_MEMORY_MB")
+    return _error(name, "đọc tệp cần quá nhiều bộ nhớ", f"{format_mb(limits.worker_memory)} bộ nhớ", "worker_memory")
 
 
 def cpu_error(name: str, limits: ReadLimits) -> WorkerError:
@@ -123,12 +121,12 @@ def cpu_error(name: str, limits: ReadLimits) -> WorkerError:
         name,
         "đọc tệp mất quá nhiều thời gian xử lý",
         f"{limits.worker_cpu_seconds:g} giây CPU",
-        "VNMAP_WORKER_CPU_SECONDS",
+        "worker_cpu_seconds",
     )
 
 
 def wall_error(name: str, limits: ReadLimits) -> WorkerError:
-    error = _error(name, "đọc tệp quá lâu", f"{limits.max_seconds:g} giây", "VNMAP_MAX_SECONDS")
+    error = _error(name, "đọc tệp quá lâu", f"{limits.max_seconds:g} giây", "max_seconds")
     error.transient = True  # a busy machine may be the cause: not remembered
     return error
 
@@ -202,7 +200,7 @@ def run_bounded(
             name,
             "máy chủ đang đọc nhiều tệp khác cùng lúc",
             f"{limits.max_workers} tệp đọc cùng lúc, chờ quá {limits.max_seconds:g} giây",
-            "VNMAP_MAX_WORKERS",
+            "max_workers",
         )
     try:
         return _run(func, args, kwargs, name, limits)

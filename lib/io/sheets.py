@@ -34,6 +34,7 @@ from xml.parsers import expat
 
 import pandas as pd
 
+from lib.data.i18n import format_number
 from lib.data.names import name_key
 
 RESAVE_HINT = (
@@ -152,16 +153,24 @@ class LimitError(SheetError):
     """A file is over one of the :class:`ReadLimits` (or a task over its time budget)."""
 
 
-def _mb(size: int) -> str:
-    return f"{size / 1024 / 1024:,.0f} MB".replace(",", ".")
+def format_mb(size: int) -> str:
+    """``size`` bytes in MB for messages: "20 MB", "20,3 MB"."""
+    return format_number(size / 1024 / 1024, 1).removesuffix(",0") + " MB"
+
+
+SHEET_ADVICE = "Hãy chia nhỏ tệp, xoá các dòng/cột thừa (kể cả ô chỉ có định dạng) rồi lưu lại"
+
+
+def limit_message(name: str, what: str, limit: str, attr: str, advice: str = SHEET_ADVICE) -> str:
+    """The one wording of a refusal by a limit: the file, what it holds, the limit and its variable, what to do."""
+    return (
+        f"{name}: {what} — vượt giới hạn {limit} ({LIMIT_ENV[attr]}). {advice}; quản trị viên có thể nâng giới "
+        f"hạn bằng biến môi trường {LIMIT_ENV[attr]}."
+    )
 
 
 def _limit_error(name: str, what: str, limit: str, attr: str) -> LimitError:
-    return LimitError(
-        f"{name}: {what} — vượt giới hạn {limit} ({LIMIT_ENV[attr]}). Hãy chia nhỏ tệp, xoá các dòng/cột "
-        "thừa (kể cả ô chỉ có định dạng) rồi lưu lại; quản trị viên có thể nâng giới hạn bằng biến môi trường "
-        f"{LIMIT_ENV[attr]}."
-    )
+    return LimitError(limit_message(name, what, limit, attr))
 
 
 def _transient(error: LimitError) -> LimitError:
@@ -195,7 +204,7 @@ def check_file_size(size: int, name: str, limits: ReadLimits | None = None) -> N
     """Refuse a file of ``size`` bytes over :attr:`ReadLimits.max_bytes` (call before reading it)."""
     limits = limits or ReadLimits.from_env()
     if size > limits.max_bytes:
-        raise _limit_error(name, f"tệp nặng {_mb(size)}", f"{_mb(limits.max_bytes)} mỗi tệp", "max_bytes")
+        raise _limit_error(name, f"tệp nặng {format_mb(size)}", f"{format_mb(limits.max_bytes)} mỗi tệp", "max_bytes")
 
 
 class _Shape:
@@ -294,8 +303,8 @@ class _Zip:
     def _too_big(self, size: int) -> LimitError:
         return _limit_error(
             self.name,
-            f"khi giải nén, nội dung tệp lớn hơn {_mb(size)}",
-            f"{_mb(self.limits.max_uncompressed)} sau giải nén",
+            f"khi giải nén, nội dung tệp lớn hơn {format_mb(size)}",
+            f"{format_mb(self.limits.max_uncompressed)} sau giải nén",
             "max_uncompressed",
         )
 
