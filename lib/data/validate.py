@@ -152,6 +152,26 @@ def _crs_problems(gdf: gpd.GeoDataFrame, source: str) -> list[str]:
     return []
 
 
+def _padded_problems(
+    gdf: gpd.GeoDataFrame,
+    source: str,
+    code_field: str,
+    name_field: str | None,
+    code_width: int | None,
+    expected_count: int | None,
+) -> list[str]:
+    """:func:`layer_problems` of ``gdf`` once a numeric code field is zero-padded to text."""
+    _pad_codes(gdf, code_field, code_width)
+    return layer_problems(
+        gdf,
+        source=source,
+        code_field=code_field,
+        name_field=name_field,
+        code_width=code_width,
+        expected_count=expected_count,
+    )
+
+
 def read_user_layer(
     path: Path | str,
     *,
@@ -175,15 +195,7 @@ def read_user_layer(
         gdf = geodata.read_layer(path)
     except Exception as err:  # pyogrio raises several error types for unreadable files
         raise LayerError([_unreadable(source, err, path)]) from None
-    _pad_codes(gdf, code_field, code_width)
-    problems = layer_problems(
-        gdf,
-        source=source,
-        code_field=code_field,
-        name_field=name_field,
-        code_width=code_width,
-        expected_count=expected_count,
-    )
+    problems = _padded_problems(gdf, source, code_field, name_field, code_width, expected_count)
     if problems:
         raise LayerError(problems)
     return gdf
@@ -366,15 +378,7 @@ def _read_and_check(
     if vertices.sum() > limits.max_vertices:
         what, limit = f"có {format_int(vertices.sum())} đỉnh", f"{format_int(limits.max_vertices)} đỉnh mỗi lớp"
         raise LayerError([_over(source, what, limit, "max_vertices")])
-    _pad_codes(gdf, code_field, code_width)
-    problems = layer_problems(
-        gdf,
-        source=source,
-        code_field=code_field,
-        name_field=name_field,
-        code_width=code_width,
-        expected_count=expected_count,
-    )
+    problems = _padded_problems(gdf, source, code_field, name_field, code_width, expected_count)
     if problems:
         shown = problems[: limits.max_problems]
         if len(problems) > len(shown):
