@@ -497,7 +497,8 @@ def test_legacy_encoding_is_refused_by_convert(tmp_path):
 
 
 def test_data_page_layer_messages_are_vietnamese_without_paths():
-    from lib.data.validate import LayerError, layer_fields
+    from lib.data.validate import LayerError
+    from lib.io.layers import layer_fields
 
     with pytest.raises(LayerError) as caught:
         layer_fields(b"not a layer at all", "ranh-gioi.geojson")

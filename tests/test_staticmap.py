@@ -139,21 +139,20 @@ def test_national_png_of_the_bundled_dataset(tmp_path):
 
 
 @pytest.mark.dataset
-def test_cli_map_and_brief(tmp_path, capsys, pdf_text):
+def test_cli_map_and_brief(tmp_path, capsys, pdf_text, monkeypatch):
     from lib.cli import main
 
     missing = tmp_path / "no-store.sqlite"
-    assert (
-        main(["map", "--province", "46", "--mode", "merge", "--out", str(tmp_path / "hue.svg"), "--db", str(missing)])
-        == 0
-    )
+    monkeypatch.setenv("VNMAP_STATUS_DB", f"sqlite:///{missing}")  # the app's store, not made yet
+    assert main(["map", "--province", "46", "--mode", "merge", "--out", str(tmp_path / "hue.svg")]) == 0
     assert "Thành phố Huế — cấu trúc sáp nhập" in svg_texts(tmp_path / "hue.svg")
     assert not missing.exists()  # asking for a map never creates a store
-    assert main(["map", "--province", "99", "--out", str(tmp_path / "x.png"), "--db", str(missing)]) == 2
-    assert main(["map", "--out", str(tmp_path / "x.gif"), "--db", str(missing)]) == 2
-    assert not list(tmp_path.glob("x.*"))
+    assert main(["map", "--province", "99", "--out", str(tmp_path / "x.png")]) == 2
+    assert main(["map", "--out", str(tmp_path / "x.gif")]) == 2
+    assert main(["map", "--out", str(tmp_path / "x.png"), "--db", str(missing)]) == 2  # named, and not there
+    assert not list(tmp_path.glob("x.*")) and not missing.exists()
     assert "99" in capsys.readouterr().err
-    assert main(["brief", "--province", "46", "--out", str(tmp_path / "hue.pdf"), "--db", str(missing)]) == 0
+    assert main(["brief", "--province", "46", "--out", str(tmp_path / "hue.pdf")]) == 0
     reader, text = pdf_text(tmp_path / "hue.pdf")
     assert len(reader.pages) == 1 and "Chưa có số liệu trạng thái." in text
 

@@ -12,14 +12,13 @@ from shapely.geometry import LineString, Polygon, box
 
 from lib.data.validate import (
     LayerError,
-    check_uploaded_layer,
     crosswalk_problems,
-    layer_fields,
     layer_problems,
     nesting_problems,
     read_user_layer,
     tiling_problems,
 )
+from lib.io.layers import check_uploaded_layer, layer_fields
 
 
 def squares(codes=("00001", "00002", "00003"), crs="EPSG:4326"):

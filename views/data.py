@@ -4,7 +4,8 @@ import streamlit as st
 
 from lib.data import geodata
 from lib.data.i18n import format_int
-from lib.data.validate import LayerError, check_uploaded_layer, layer_fields
+from lib.data.validate import LayerError
+from lib.io.layers import check_uploaded_layer, layer_fields
 from lib.io.text import md_escape
 from lib.ui import cache
 

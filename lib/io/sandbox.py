@@ -32,7 +32,7 @@ from lib.io.sheets import LimitError, ReadLimits, format_mb, limit_message
 log = logging.getLogger("vnmap.sandbox")
 
 # Imported once by the fork server, so that each child starts with the readers loaded.
-PRELOAD = ["lib.io.worker_env", "lib.io.sheets", "lib.data.validate", "lib.lookup.convert", "lib.status.importer"]
+PRELOAD = ["lib.io.worker_env", "lib.io.sheets", "lib.io.layers", "lib.lookup.convert", "lib.status.importer"]
 WORKER_NAME = "vnmap-reader"
 _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(PRELOAD)

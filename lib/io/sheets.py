@@ -84,7 +84,7 @@ class Grid:
 @dataclass(frozen=True)
 class ReadLimits:
     """Bounds on one file read by :func:`read_grid`; every one is enforced while reading, before memory grows.
-    The layer bounds (features, vertices, problems listed) are enforced by :mod:`lib.data.validate`.
+    The layer bounds (features, vertices, problems listed) are enforced by :mod:`lib.io.layers`.
 
     Each has an environment variable (see :data:`LIMIT_ENV`) and is documented in README ("Limits").
     The worker's limits (memory, CPU seconds, and ``max_seconds`` as its wall time) bound the process
