@@ -168,6 +168,50 @@ def run_case(browser, case: Case, path: Path, url: str, pid: int) -> dict[str, f
     }
 
 
+def intake_cases(folder: Path) -> None:
+    """The intake's cases through the command line (no server there): rc, seconds, peak memory, and what held."""
+    from lib.data import geodata
+    from lib.status.store import StatusStore
+    from tests.test_intake import _drop, _report
+    from tests.test_intake_hostile import LONG_NAME, SECRET
+
+    codes = sorted(geodata.load_crosswalk()["new_code"].unique())[:12]
+    inbox, outside = folder / "inbox", folder / "outside"
+    inbox.mkdir()
+    outside.mkdir()
+    (outside / "secrets.toml").write_text(f'import_password = "{SECRET}"\n', encoding="utf-8")
+    (outside / "bao-cao-ngoai.csv").write_text(_report(codes[9:12], 18), encoding="utf-8")
+    (inbox / "lien-ket-bi-mat.csv").symlink_to(outside / "secrets.toml")
+    (inbox / "lien-ket-bao-cao.csv").symlink_to(outside / "bao-cao-ngoai.csv")
+    _drop(inbox, os.fsdecode(b"a-\xff\xfe-ten-hong.csv"), _report(codes[:3], 18))
+    _drop(inbox, LONG_NAME, _report(codes[3:6], 18))
+    _drop(inbox, "z-bao-cao-sau.csv", _report(codes[6:9], 18))
+    url = f"sqlite:///{folder / 'intake.sqlite'}"
+    run = hostile.measure("ingest-dir", str(inbox), "--db", url)
+    stored = StatusStore(url).count_reports()
+    said = run["stdout"] + run["stderr"] + "".join(p.read_text() for p in inbox.rglob("*.txt"))
+    print(
+        f"intake: bad UTF-8 name, 170-character NFD name, 2 links, a later file: rc {run['rc']}, "
+        f"{run['seconds']:.2f} s, peak {run['peak_kb'] / 1024:.0f} MB; {stored} of 9 reports stored "
+        f"(links left: {sum(p.is_symlink() for p in inbox.iterdir())}), secret written: {SECRET in said}"
+    )
+    for label, db in (
+        ("password URL, unreachable", "postgresql+psycopg://vnmap:s3cret-bench@127.0.0.1:1/vnmap"),
+        ("mistyped SQLite folder", f"sqlite:///{folder}/typo/dir/x.sqlite"),
+        ("not a URL", "notaurl"),
+    ):
+        again = folder / f"inbox-{len(label)}"
+        again.mkdir()
+        _drop(again, "bao-cao.csv", _report(codes[:3], 19))
+        run = hostile.measure("ingest-dir", str(again), "--db", db)
+        shown = run["stdout"] + run["stderr"] + "".join(p.read_text() for p in again.rglob("*.txt"))
+        print(
+            f"intake --db {label}: rc {run['rc']}, {run['seconds']:.2f} s; file left in the inbox: "
+            f"{(again / 'bao-cao.csv').exists()}; password shown: {'s3cret-bench' in shown}; "
+            f"typo folder created: {(folder / 'typo').exists()}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
@@ -176,6 +220,8 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     folder = Path(tempfile.mkdtemp(prefix="bench-hostile-"))
+    if not args.only or "intake" in args.only:
+        intake_cases(folder)
     env = {**os.environ, "VNMAP_IMPORT_PASSWORD": PASSWORD, "VNMAP_STATUS_DB": f"sqlite:///{folder / 's.sqlite'}"}
     server, url = launch_app(ROOT, env=env, log=folder / "server.log")
     print(f"server pid {server.pid} at {url} (scripts/serve.py, as make run starts it); {args.runs} runs per case")
@@ -190,7 +236,12 @@ def main() -> None:
                 if args.only and args.only not in case.name:
                     continue
                 path = case.make(folder)
-                runs = [run_case(browser, case, path, url, server.pid) for _ in range(args.runs)]
+                runs = []
+                for run in range(args.runs):  # a new name each run: the server answers a file it refused from
+                    named = path.with_name(f"{path.stem}-{run}{path.suffix}")  # memory (by content and name)
+                    shutil.copyfile(path, named)
+                    runs.append(run_case(browser, case, named, url, server.pid))
+                again = run_case(browser, case, named, url, server.pid)  # the same file again: from memory
 
                 def figure(key: str, runs=runs) -> str:
                     values = [r[key] for r in runs]
@@ -198,7 +249,8 @@ def main() -> None:
 
                 print(
                     f"{case.name:<46} [{path.stat().st_size / 1024:,.0f} KB]  answer {figure('seconds')} s · "
-                    f"server {figure('growth')} MB · worker {figure('worker')} MB · health {figure('health')} s",
+                    f"server {figure('growth')} MB · worker {figure('worker')} MB · health {figure('health')} s · "
+                    f"same file again {again['seconds']:.2f} s",
                     flush=True,
                 )
             browser.close()
