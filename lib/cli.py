@@ -258,13 +258,18 @@ def _field_column(text: str) -> tuple[str, str]:
     return fieldname, column
 
 
+def _db_option(parser: argparse.ArgumentParser) -> None:
+    """``--db``, the status store, as every command that reads or writes it takes it."""
+    parser.add_argument(
+        "--db", default=None, help="SQLAlchemy URL or SQLite path (default: $VNMAP_STATUS_DB or data/status.sqlite)"
+    )
+
+
 def _status_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--as-of", type=_as_of, default=None, help="status at the end of this day (YYYY-MM-DD); default: latest"
     )
-    parser.add_argument(
-        "--db", default=None, help="status store URL or SQLite file (default: $VNMAP_STATUS_DB or data/status.sqlite)"
-    )
+    _db_option(parser)
     parser.add_argument("--demo", action="store_true", help="use the seeded demonstration data instead of the store")
 
 
@@ -565,9 +570,7 @@ def make_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="import a status sheet (CSV/XLSX) into the status store")
     ingest.add_argument("file", help="the sheet (.csv in UTF-8, or .xlsx)")
     ingest.add_argument("--as-of", help="report time for rows without one (dd/mm/yyyy [hh:mm], Vietnam time)")
-    ingest.add_argument(
-        "--db", default=None, help="SQLAlchemy URL or SQLite path (default: $VNMAP_STATUS_DB or data/status.sqlite)"
-    )
+    _db_option(ingest)
     ingest.add_argument("--sheet", default=None, help="XLSX sheet name or 0-based number (default: the first)")
     ingest.add_argument(
         "--keys", choices=["auto", "new", "old"], default="auto", help="unit columns name new or old units"
@@ -594,9 +597,7 @@ def make_parser() -> argparse.ArgumentParser:
         "files go to INBOX/done or INBOX/failed with a report beside them",
     )
     inbox.add_argument("inbox", help="the folder reports are dropped into")
-    inbox.add_argument(
-        "--db", default=None, help="SQLAlchemy URL or SQLite path (default: $VNMAP_STATUS_DB or data/status.sqlite)"
-    )
+    _db_option(inbox)
     inbox.add_argument("--by", default=None, help="who imports (default: ingest-dir@HOST:PID)")
     inbox.add_argument(
         "--settle",
@@ -617,9 +618,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     state = commands.add_parser("status", help="export the status of every commune (or province) at a time")
     state.add_argument("--as-of", help="time to show (default: now)")
-    state.add_argument(
-        "--db", default=None, help="SQLAlchemy URL or SQLite path (default: $VNMAP_STATUS_DB or data/status.sqlite)"
-    )
+    _db_option(state)
     state.add_argument("--level", choices=["commune", "province"], default="commune")
     state.add_argument("--format", choices=["csv", "table"], default="table")
     state.add_argument("--out", default=None, help="write the CSV to this file instead of stdout")
@@ -633,9 +632,7 @@ def make_parser() -> argparse.ArgumentParser:
     state.set_defaults(func=_status)
 
     listing = commands.add_parser("batches", help="list the imported batches (newest first), revoked ones marked")
-    listing.add_argument(
-        "--db", default=None, help="SQLAlchemy URL or SQLite path (default: $VNMAP_STATUS_DB or data/status.sqlite)"
-    )
+    _db_option(listing)
     listing.add_argument("--limit", type=int, default=50, help="batches to list (default 50; 0: all)")
     listing.set_defaults(func=_batches)
 
@@ -645,9 +642,7 @@ def make_parser() -> argparse.ArgumentParser:
     revoke.add_argument("batch", type=_batch_number, help="the batch number (see `batches`)")
     revoke.add_argument("--reason", required=True, help="why (recorded; at most 1,000 characters)")
     revoke.add_argument("--by", default=None, help="who revokes (default: the login name)")
-    revoke.add_argument(
-        "--db", default=None, help="SQLAlchemy URL or SQLite path (default: $VNMAP_STATUS_DB or data/status.sqlite)"
-    )
+    _db_option(revoke)
     revoke.set_defaults(func=_revoke)
     return parser
 

@@ -62,11 +62,6 @@ class WorkerError(LimitError):
     """The worker reading a file went over a limit (memory, CPU time, wall time) or died; the message names it."""
 
 
-def in_worker() -> bool:
-    """True inside a worker child (readers then run directly instead of starting another worker)."""
-    return _in_worker
-
-
 def _vm_bytes() -> int:
     """This process's address-space size (VmSize), bytes."""
     with open("/proc/self/status", encoding="ascii") as status:
@@ -88,17 +83,14 @@ def _child(conn, func: Callable, args: tuple, kwargs: dict, memory: int, cpu: in
     except MemoryError:
         result = ("memory", None)
     except Exception as err:  # the reader's own errors (SheetError, LayerError …) travel back as they are
-        try:
-            result = ("error", err)
-            conn.send(result)
-            conn.close()
-            return
-        except Exception:  # an exception that does not pickle: its text is enough
-            result = ("failed", f"{type(err).__name__}: {err}")
+        result = ("error", err)
     try:
-        conn.send(result)
+        conn.send(result)  # pickled whole before anything is written: a failure sends nothing
     except MemoryError:
         conn.send(("memory", None))
+    except Exception as err:  # a value that does not pickle: its text is enough
+        value = result[1] if result[0] == "error" else err
+        conn.send(("failed", f"{type(value).__name__}: {value}"))
     conn.close()
 
 

@@ -338,10 +338,9 @@ def client_keys() -> list[str]:
 def upload_limit() -> str:
     """The size limit of an uploaded file (:attr:`lib.io.sheets.ReadLimits.max_bytes`) as "tối đa 20 MB", said in
     each uploader's label before a file is chosen: Streamlit's own refusal of a bigger file is in English."""
-    from lib.data.i18n import format_number
-    from lib.io.sheets import ReadLimits
+    from lib.io.sheets import ReadLimits, format_mb
 
-    return f"tối đa {format_number(ReadLimits.from_env().max_bytes / 1024 / 1024, 1).removesuffix(',0')} MB"
+    return f"tối đa {format_mb(ReadLimits.from_env().max_bytes)}"
 
 
 @st.cache_data(show_spinner="Đang tổng hợp chất lượng dữ liệu…", max_entries=2)
