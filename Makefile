@@ -24,10 +24,12 @@ prepare: setup
 	$(PY) -m lib.cli prepare
 
 # Debian's Chromium for the browser tests (never a browser download), PostgreSQL for the
-# store tests' second database and LibreOffice Calc for the XLSX round-trip test.
+# store tests' second database, Node.js for the syntax check of the map's JavaScript and
+# LibreOffice Calc for the XLSX round-trip test.
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	lean=""; command -v soffice >/dev/null 2>&1 || lean="libreoffice-calc"; \
 	if [ -n "$$missing$$lean" ]; then \
@@ -41,10 +43,11 @@ run: setup prepare
 	$(PY) scripts/serve.py run app.py --server.port $(PORT)
 
 # The whole suite; the store tests also run against a throw-away PostgreSQL on 127.0.0.1.
-# Lint and format check (ruff.toml); a finding fails `make test`.
+# Lint, format check and type check (settings in pyproject.toml); a finding fails `make test`.
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 test: setup lint prepare system-deps
 	PYTHON=$(PY) bash scripts/test_postgres.sh run $(PY) -m pytest $(PYTEST_ARGS)

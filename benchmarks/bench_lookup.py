@@ -50,7 +50,7 @@ def cpu() -> str:
 def old_commune_list(sources: Path, crosswalk: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """The GSO old-commune list (names only), or the crosswalk's old communes when the sources are absent."""
     try:
-        from lib.build.sources import read_old_communes
+        from lib.assemble.sources import read_old_communes
 
         old = read_old_communes(sources)
         return old[["code", "name", "district_name", "province_name"]], f"GSO list ({sources})"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib.build import crosswalk as cw
-from lib.build import dataset, sources
-from lib.build.census import match_census, read_census_2009
-from lib.build.oldcommunes import Inputs, points_from_table, rebuild_pieces, summarise_units
+from lib.assemble import crosswalk as cw
+from lib.assemble import dataset, sources
+from lib.assemble.census import match_census, read_census_2009
+from lib.assemble.oldcommunes import Inputs, points_from_table, rebuild_pieces, summarise_units
 
 S = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/sources")
 PROVINCES = sys.argv[2].split(",") if len(sys.argv) > 2 else ["01"]

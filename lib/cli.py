@@ -14,7 +14,7 @@ from lib.data import geodata
 
 
 def _build(args: argparse.Namespace) -> int:
-    from lib.build.dataset import build_geodata
+    from lib.assemble.dataset import build_geodata
 
     build_geodata(Path(args.sources), Path(args.out), amendments=Path(args.amendments) if args.amendments else None)
     return 0
@@ -23,8 +23,8 @@ def _build(args: argparse.Namespace) -> int:
 def _apply_amendments(args: argparse.Namespace) -> int:
     import time
 
-    from lib.build.amend import apply_to_geodata
-    from lib.build.changes import AmendmentError
+    from lib.assemble.amend import apply_to_geodata
+    from lib.assemble.changes import AmendmentError
 
     started = time.monotonic()
     try:
@@ -69,7 +69,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _quality(args: argparse.Namespace) -> int:
-    from lib.build.quality import dataset_report
+    from lib.assemble.quality import dataset_report
 
     report = dataset_report(Path(args.geodata))
     print(report.render())

@@ -17,7 +17,7 @@ import pytest
 import shapely
 import sqlalchemy as sa
 
-from lib.data.i18n import LOCAL_TZ
+from lib.core.vocab import LOCAL_TZ
 from lib.status.store import StatusStore, intake_metadata, metadata
 
 # Tests see an unexpected error of a page as the exception itself (AppTest's ``at.exception``), not as the

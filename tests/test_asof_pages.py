@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib.build.changes import AMENDMENT_COLUMNS
+from lib.assemble.changes import AMENDMENT_COLUMNS
 from lib.maps import urlstate
 from lib.maps.urlstate import ViewState
 

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from lib.build import attributes as at
+from lib.assemble import attributes as at
 
 
 def communes():

@@ -15,10 +15,10 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from lib.build import sources
-from lib.build.census import read_census_2009
-from lib.build.dataset import BUILD_LOG, build_geodata
-from lib.build.sources import SourceError
+from lib.assemble import sources
+from lib.assemble.census import read_census_2009
+from lib.assemble.dataset import BUILD_LOG, build_geodata
+from lib.assemble.sources import SourceError
 from lib.data import geodata
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]

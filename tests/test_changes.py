@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lib.build import changes
+from lib.assemble import changes
 from lib.data import asof, geodata
 
 SOURCES = Path(__file__).resolve().parents[2] / "shared" / "sources"
@@ -210,7 +210,7 @@ def bundled():
 
 @pytest.mark.skipif(not SOURCES.is_dir(), reason="../shared/sources not present")
 def test_today_equals_the_catalogue(bundled):
-    from lib.build import sources
+    from lib.assemble import sources
 
     communes, log = bundled
     catalogue = changes.catalogue_state(sources.read_nso_communes(SOURCES))

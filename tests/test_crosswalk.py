@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from lib.build.crosswalk import build_crosswalk, build_province_crosswalk
+from lib.assemble.crosswalk import build_crosswalk, build_province_crosswalk
 from lib.data.contract import COLUMNS, summarise
 
 # Old province 01 with communes A (00001), B (00002), C (00003), D (00004); an island district 900.

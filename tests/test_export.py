@@ -17,7 +17,7 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from lib.build.crosswalk import build_province_crosswalk
+from lib.assemble.crosswalk import build_province_crosswalk
 from lib.data.contract import COLUMN_DOCS
 from lib.data.geodata import CROSSWALK_CODE_COLUMNS, read_code_table
 from lib.io.export import (

@@ -9,7 +9,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from lib.data.i18n import LOCAL_TZ
+from lib.core import vocab
+from lib.core.vocab import LOCAL_TZ
 from lib.status import followup, status
 from lib.status.store import StatusStore
 
@@ -57,8 +58,8 @@ def test_centres_name_the_gaps(named):
     table = followup.centres(frame)
     assert list(table[followup.CODE]) == ["00003", "00002", "00004"]  # not operating first, then with gaps
     states = dict(zip(table[followup.CODE], table["Tình trạng trung tâm"], strict=True))
-    assert states["00003"] == status.CENTRE_LABELS["not_operating"]
-    assert states["00002"] == status.CENTRE_LABELS["gaps"]
+    assert states["00003"] == vocab.CENTRE_LABELS["not_operating"]
+    assert states["00002"] == vocab.CENTRE_LABELS["gaps"]
     gaps = dict(zip(table[followup.CODE], table["Còn thiếu"], strict=True))
     assert gaps["00002"] == "chữ ký số" and "thiết bị" in gaps["00004"]
     assert dict(zip(table[followup.CODE], table["Quá hạn báo cáo"], strict=True))["00004"] == "có"

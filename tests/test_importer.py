@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from lib.core.vocab import LOCAL_TZ
 from lib.data.contract import COLUMNS
-from lib.data.i18n import LOCAL_TZ
 from lib.lookup.resolve import UnitResolver
 from lib.status import importer
 from lib.status.importer import SheetError, guess_mapping, import_file, read_sheet, validate

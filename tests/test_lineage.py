@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lib.build.crosswalk import build_province_crosswalk
+from lib.assemble.crosswalk import build_province_crosswalk
 from lib.lookup.lineage import (
     PART_MARK,
     SUMMARY_COLUMNS,

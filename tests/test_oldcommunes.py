@@ -9,8 +9,8 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
-from lib.build.census import match_census
-from lib.build.oldcommunes import (
+from lib.assemble.census import match_census
+from lib.assemble.oldcommunes import (
     Inputs,
     _display_slivers_to_neighbours,
     _tidy_split_communes,
@@ -20,7 +20,7 @@ from lib.build.oldcommunes import (
     rebuild_pieces,
     summarise_units,
 )
-from lib.build.partition import Seed, clean_parts, partition_region, power_cells, split_by_cells
+from lib.assemble.partition import Seed, clean_parts, partition_region, power_cells, split_by_cells
 from lib.data import geodata
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from lib.build.crosswalk import build_province_crosswalk
+from lib.assemble.crosswalk import build_province_crosswalk
 from lib.data import confidence
 from lib.io.export import UNDOCUMENTED, ExportInfo, column_docs
 from lib.lookup.convert import Converter, conversion_bytes, convert_file

@@ -9,7 +9,7 @@ import uuid
 import pandas as pd
 import pytest
 
-from lib.data.i18n import LOCAL_TZ
+from lib.core.vocab import LOCAL_TZ
 from lib.status import progress, status
 from lib.status.store import StatusStore
 

@@ -8,7 +8,7 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Point, box
 
-from lib.build import quality
+from lib.assemble import quality
 from lib.data import geodata
 
 
@@ -188,7 +188,7 @@ def test_issue14_summary_fails_on_fallback_far_parts_and_poor_calibration():
 
 
 def test_isotonic_fit_is_non_decreasing_and_pools_violators():
-    from lib.build.confidence import isotonic
+    from lib.assemble.confidence import isotonic
 
     kx, ky = isotonic(np.array([0.0, 1.0, 2.0, 3.0]), np.array([0.1, 0.5, 0.3, 0.9]))
     assert np.all(np.diff(ky) >= 0) and np.all(np.diff(kx) > 0)
@@ -196,7 +196,7 @@ def test_isotonic_fit_is_non_decreasing_and_pools_violators():
 
 
 def test_confidence_model_is_deterministic_and_calibrated_on_a_learnable_signal():
-    from lib.build import confidence as conf
+    from lib.assemble import confidence as conf
 
     rng = np.random.default_rng(7)
     n = 600
@@ -216,7 +216,7 @@ def test_confidence_model_is_deterministic_and_calibrated_on_a_learnable_signal(
 
 
 # ---------------------------------------------------------------------- the committed dataset
-# Each target of lib.build.quality is checked on the committed files themselves, not on the report text
+# Each target of lib.assemble.quality is checked on the committed files themselves, not on the report text
 # the build wrote (old/quality.txt), so a report that says [ok] cannot hide a figure that is not.
 
 
@@ -299,7 +299,7 @@ def test_committed_one_to_one_cases_equal_their_new_commune(old_communes):
 
 @pytest.mark.dataset
 def test_committed_old_communes_have_no_placeholders_and_known_methods(old_communes):
-    from lib.build.oldcommunes import METHODS
+    from lib.assemble.oldcommunes import METHODS
 
     assert set(old_communes["method"]) <= set(METHODS)
     assert "fallback" not in set(old_communes["method"])

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from lib.build import reconcile as rc
+from lib.assemble import reconcile as rc
 from lib.data.contract import COLUMNS, classify_relations
 
 # Four new communes, squares of ~11 km; N2 lies ~110 km east of N1.

@@ -18,8 +18,8 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from lib.core.vocab import LOCAL_TZ
 from lib.data import geodata
-from lib.data.i18n import LOCAL_TZ
 from lib.maps import static as staticmap
 from lib.status import demo, importer, progress, status
 from lib.status.store import RevokeError, StatusStore, revocations_table

@@ -7,7 +7,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from lib.data.i18n import LOCAL_TZ
+from lib.core import vocab
+from lib.core.vocab import LOCAL_TZ
 from lib.status import demo, status
 from lib.status.status import latest_deadline, stale_mask
 from lib.status.store import StatusStore
@@ -163,7 +164,7 @@ def test_province_status_counts_and_shares(store):
     two = provinces.set_index("province_code").loc["02"]
     assert (two["amber"], two["grey"], two["stale"], two["centre_gaps"], two["centre_unknown"]) == (1, 1, 1, 1, 1)
     assert two["tasks_total"] == 10
-    shares = provinces[[f"share_{c}" for c in status.TASK_CLASSES]].sum(axis=1)
+    shares = provinces[[f"share_{c}" for c in vocab.TASK_CLASSES]].sum(axis=1)
     assert (shares.round(9) == 1).all()
 
 
@@ -225,9 +226,9 @@ def test_demo_history_is_seeded_and_complete(tmp_path):
     view = status.commune_status(store, as_of=status.default_as_of(store))
     assert len(view) == 3321 and view["is_demo"].sum() >= 3321 - 30
     counts = view["task_class"].value_counts()
-    assert all(counts.get(c, 0) > 30 for c in status.TASK_CLASSES), counts
+    assert all(counts.get(c, 0) > 30 for c in vocab.TASK_CLASSES), counts
     assert (view["conflict"] != "").sum() >= 1
-    assert set(view["centre_class"]) == set(status.CENTRE_CLASSES)
+    assert set(view["centre_class"]) == set(vocab.CENTRE_CLASSES)
 
 
 # ---------------------------------------------------------------------- the page (AppTest)
@@ -253,7 +254,7 @@ def test_page_first_run_loads_labelled_demo_data(monkeypatch, tmp_path):
     assert not at.exception, at.exception
     assert any(status.DEMO_MARK in w.value for w in at.warning)
     labels = [m.label for m in at.metric]
-    assert status.TASK_LABELS["green"] in labels and "Trung tâm: Hoạt động" in labels
+    assert vocab.TASK_LABELS["green"] in labels and "Trung tâm: Hoạt động" in labels
     tables = {tuple(d.value.columns[:2]): d.value for d in at.dataframe}
     communes = next(d.value for d in at.dataframe if "Tiến độ" in d.value.columns)
     assert len(communes) == 3321 and (communes["Nguồn số liệu"] == status.DEMO_MARK).sum() > 3000

@@ -12,7 +12,9 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib.data.i18n import LOCAL_TZ, format_percent, today
+from lib.core import vocab
+from lib.core.vocab import LOCAL_TZ
+from lib.data.i18n import format_percent, today
 from lib.maps import style
 from lib.status import status
 from lib.status.store import StatusStore
@@ -68,13 +70,13 @@ def _table(at, column: str) -> pd.DataFrame:
 
 def test_metrics_show_changes_since_the_day_before(page):
     metrics = {m.label: m for m in page.metric}
-    green = metrics[status.TASK_LABELS["green"]]
+    green = metrics[vocab.TASK_LABELS["green"]]
     assert green.value == f"1 ({format_percent(1 / 3321)})"
-    red, grey = metrics[status.TASK_LABELS["red"]], metrics[status.TASK_LABELS["grey"]]
+    red, grey = metrics[vocab.TASK_LABELS["red"]], metrics[vocab.TASK_LABELS["grey"]]
     assert (red.value.split()[0], red.proto.delta) == ("1", "+1 xã")
     assert (grey.value.split()[0], grey.proto.delta) == ("3.318", "-1 xã")  # 3,321 − 3 reported; the day before 3,319
-    assert metrics[status.TASK_LABELS["green"]].proto.delta == "0 xã"  # one turned green, one left green
-    closed = metrics[f"Trung tâm: {status.CENTRE_LABELS['not_operating']}"]
+    assert metrics[vocab.TASK_LABELS["green"]].proto.delta == "0 xã"  # one turned green, one left green
+    closed = metrics[f"Trung tâm: {vocab.CENTRE_LABELS['not_operating']}"]
     assert (closed.value, closed.proto.delta) == ("1", "+1 xã")
     assert not any(status.DEMO_MARK in w.value for w in page.warning)
 
@@ -85,15 +87,15 @@ def test_chart_is_drawn_with_vietnamese_labels_and_the_maps_colours(page):
     spec = json.loads(charts[0].proto.spec)
     text = json.dumps(spec, ensure_ascii=False)
     assert "Hạn báo cáo 16:00 từng ngày" in text and "Tỉ lệ xã" in text
-    for cls in status.TASK_CLASSES:
-        assert status.TASK_LABELS[cls] in text and style.TASK_STYLES[cls][0] in text
+    for cls in vocab.TASK_CLASSES:
+        assert vocab.TASK_LABELS[cls] in text and style.TASK_STYLES[cls][0] in text
     frames = [pa.ipc.open_stream(d.data.data).read_pandas() for d in charts[0].proto.datasets]
     marks = next(f for f in frames if "text" in f.columns)
     assert list(marks["text"]) == ["16:00 11/07"]  # the chosen day's deadline is marked
     series = next(f for f in frames if "share" in f.columns)
     assert len(series) == 11 * 4  # 1 to 11 July, four classes
     last = series[series["deadline"] == "2025-07-11T16:00:00"].set_index("class")["communes"]
-    assert last[status.TASK_LABELS["green"]] == 1 and last[status.TASK_LABELS["red"]] == 1
+    assert last[vocab.TASK_LABELS["green"]] == 1 and last[vocab.TASK_LABELS["red"]] == 1
 
 
 def test_ranking_and_changes_tables(page):

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from lib import cli
+from lib.core.vocab import LOCAL_TZ
 from lib.data import geodata
-from lib.data.i18n import LOCAL_TZ
 from lib.lookup.resolve import UnitResolver
 from lib.status import importer, template
 from lib.status.store import StatusStore

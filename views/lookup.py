@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from lib.data.asof import REFORM_DATE
-from lib.data.contract import RELATION_LABELS, RELATIONS
+from lib.core.vocab import REFORM_DATE, RELATION_LABELS, RELATIONS
 from lib.data.i18n import format_date, format_int, format_percent, today
 from lib.io.export import FORMATS, MEDIA_TYPES, export_info
 from lib.io.text import md_escape

@@ -3,7 +3,7 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from lib.data.asof import REFORM_DATE
+from lib.core.vocab import REFORM_DATE
 from lib.data.i18n import today
 from lib.io.text import md_escape
 from lib.lookup.search import MAX_QUERY

@@ -7,7 +7,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lib.data.i18n import LOCAL_TZ, format_int, format_number, format_percent, today
+from lib.core import vocab
+from lib.core.vocab import LOCAL_TZ
+from lib.data.i18n import format_int, format_number, format_percent, today
 from lib.io.text import md_escape
 from lib.maps import style
 from lib.status import dashboard, followup, importer, progress, status
@@ -35,8 +37,8 @@ latest = start.date()
 is_today = latest == today()
 quick = [
     ("Hôm nay" if is_today else "Ngày mới nhất", latest, start.time().replace(second=0, microsecond=0)),
-    ("Hôm qua" if is_today else "Ngày trước đó", latest - dt.timedelta(days=1), dt.time(status.DEADLINE_HOUR)),
-    ("7 ngày trước", latest - dt.timedelta(days=7), dt.time(status.DEADLINE_HOUR)),
+    ("Hôm qua" if is_today else "Ngày trước đó", latest - dt.timedelta(days=1), dt.time(vocab.DEADLINE_HOUR)),
+    ("7 ngày trước", latest - dt.timedelta(days=7), dt.time(vocab.DEADLINE_HOUR)),
 ]
 left, right, *buttons = st.columns([3, 2, 2, 2, 2], vertical_alignment="bottom")
 day = left.date_input("Xem tình hình tại ngày", format="DD/MM/YYYY", key="status_day")
@@ -71,13 +73,13 @@ st.caption(
 changes, total = dashboard.deltas(named, before), len(named)
 national = series.counts()
 trend_counts = {  # the last 28 days' counts of each class: the metric's small chart
-    cls: national.loc[national["task_class"] == cls, "communes"].tail(28).tolist() for cls in status.TASK_CLASSES
+    cls: national.loc[national["task_class"] == cls, "communes"].tail(28).tolist() for cls in vocab.TASK_CLASSES
 }
 GOOD_UP = {"green": "normal", "amber": "off", "red": "inverse", "grey": "inverse"}
-for column, cls in zip(st.columns(4), status.TASK_CLASSES, strict=True):
+for column, cls in zip(st.columns(4), vocab.TASK_CLASSES, strict=True):
     count, change = changes[f"task_{cls}"]
     column.metric(
-        status.TASK_LABELS[cls],
+        vocab.TASK_LABELS[cls],
         f"{format_int(count)} ({format_percent(count / total if total else None)})",
         f"{'+' if change > 0 else ''}{format_int(change)} xã",
         delta_color=GOOD_UP[cls] if change else "off",
@@ -87,10 +89,10 @@ for column, cls in zip(st.columns(4), status.TASK_CLASSES, strict=True):
         chart_type="area",
     )
 CENTRE_UP = {"operating": "normal", "gaps": "off", "not_operating": "inverse", "unknown": "inverse"}
-for column, cls in zip(st.columns(4), status.CENTRE_CLASSES, strict=True):
+for column, cls in zip(st.columns(4), vocab.CENTRE_CLASSES, strict=True):
     count, change = changes[f"centre_{cls}"]
     column.metric(
-        f"Trung tâm: {status.CENTRE_LABELS[cls]}",
+        f"Trung tâm: {vocab.CENTRE_LABELS[cls]}",
         format_int(count),
         f"{'+' if change > 0 else ''}{format_int(change)} xã",
         delta_color=CENTRE_UP[cls] if change else "off",
@@ -121,8 +123,8 @@ def _share_colour(value: float) -> str:
 def _progress_chart(counts: pd.DataFrame, marked: dt.date) -> alt.LayerChart:
     """Stacked shares of the classes at each day's 16:00, in the map's task colours, the chosen day marked."""
     data = dashboard.chart_frame(counts)
-    labels = [status.TASK_LABELS[c] for c in status.TASK_CLASSES]
-    colours = [style.TASK_STYLES[c][0] for c in status.TASK_CLASSES]
+    labels = [vocab.TASK_LABELS[c] for c in vocab.TASK_CLASSES]
+    colours = [style.TASK_STYLES[c][0] for c in vocab.TASK_CLASSES]
     area = (
         alt.Chart(data)
         .mark_area()

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from lib.core.vocab import REFORM_DATE
 from lib.data import geodata, i18n
 
 CHANGES = "changes.csv"
 AMENDMENTS = "amendments.csv"
-# The reform took effect on 1 July 2025: no state of the new units exists before it.
-REFORM_DATE = dt.date(2025, 7, 1)
 KINDS = ("reform", "type_change", "rename", "merge", "boundary")
 FIELDS = ("name", "type")
 CHANGE_COLUMNS = [

@@ -83,11 +83,7 @@ SUMMARY_DOCS = {
     "disagreeing_pairs": "how many of its pairs the two mapping sources disagree on (see crosswalk 'disagreement')",
 }
 
-# Values of the `relation` and `part` columns.
-RELATIONS = ("unchanged", "renamed", "merged", "split")
-PARTS = ("whole", "part")
-RELATION_LABELS = {"unchanged": "giữ nguyên", "renamed": "đổi tên", "merged": "sáp nhập", "split": "chia tách"}
-PART_LABELS = {"whole": "toàn bộ", "part": "một phần"}
+# Values of the `relation` and `part` columns: lib.core.vocab.
 
 
 def classify_relations(

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from zoneinfo import ZoneInfo
 
-# Vietnam's time zone: report times, the 16:00 deadline and every date shown are in it.
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from lib.core.vocab import LOCAL_TZ
 
 
 def format_number(value: float | int | None, decimals: int = 0) -> str:

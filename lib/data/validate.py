@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from lib.core import vocab
 from lib.data import contract, geodata
 from lib.data.i18n import format_int
 
@@ -249,7 +250,7 @@ def crosswalk_problems(table: pd.DataFrame, *, new_codes: set[str], old_codes: s
             problems.append(
                 f"crosswalk.csv: {len(absent_old)} old communes have no target: {', '.join(sorted(absent_old)[:5])}"
             )
-    for column, allowed in (("relation", set(contract.RELATIONS)), ("part", set(contract.PARTS))):
+    for column, allowed in (("relation", set(vocab.RELATIONS)), ("part", set(vocab.PARTS))):
         bad = ~table[column].isin(allowed)
         if bad.any():
             problems.append(

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from lib.data.contract import RELATION_LABELS, RELATIONS, SUMMARY_DOCS, classify_relations
+from lib.core.vocab import RELATION_LABELS, RELATIONS
+from lib.data.contract import SUMMARY_DOCS, classify_relations
 
 SUMMARY_COLUMNS = list(SUMMARY_DOCS)
 PART_MARK = " (một phần)"

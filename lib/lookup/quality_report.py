@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from lib.core.vocab import REFORM_DATE
 from lib.data import geodata
-from lib.data.asof import REFORM_DATE
 from lib.data.names import name_key
 
 REJECTED = geodata.CROSSWALK_REJECTED

@@ -7,9 +7,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from lib.core.vocab import PART_LABELS, RELATION_LABELS
 from lib.data import confidence
 from lib.data.asof import units_on
-from lib.data.contract import PART_LABELS, RELATION_LABELS
 
 
 def predecessors(crosswalk: pd.DataFrame, new_code: str) -> pd.DataFrame:

@@ -19,8 +19,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from lib.core.vocab import LOCAL_TZ
 from lib.data import geodata
-from lib.data.i18n import LOCAL_TZ, format_date, format_int, today
+from lib.data.i18n import format_date, format_int, today
 from lib.io.files import write_atomic
 from lib.maps import layers as mapdata
 from lib.maps import style as mapstyle

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from lib.data.i18n import LOCAL_TZ, format_date, format_int, format_percent
+from lib.core.vocab import LOCAL_TZ
+from lib.data.i18n import format_date, format_int, format_percent
 from lib.maps.urlstate import ViewState
 
 MODE_LABELS = {

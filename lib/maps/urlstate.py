@@ -7,8 +7,8 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 
+from lib.core.vocab import REFORM_DATE
 from lib.data import i18n
-from lib.data.asof import REFORM_DATE
 
 MODES = ("task", "centre", "merge")
 LEVELS = ("province", "commune")

@@ -12,7 +12,7 @@ import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
 
-from lib.data.i18n import LOCAL_TZ
+from lib.core.vocab import LOCAL_TZ
 from lib.lookup import unitinfo
 from lib.maps import leaflet
 from lib.maps import style as mapstyle

@@ -9,7 +9,8 @@ import datetime as dt
 
 import pandas as pd
 
-from lib.data.i18n import LOCAL_TZ
+from lib.core import vocab
+from lib.core.vocab import LOCAL_TZ
 from lib.status import progress, status
 
 SHORT_LABELS = {"green": "Xanh", "amber": "Vàng", "red": "Đỏ", "grey": "Xám"}
@@ -42,11 +43,11 @@ def province_table(named: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
             "Số xã": raw["communes"].astype(int),
         }
     )
-    for cls in status.TASK_CLASSES:
+    for cls in vocab.TASK_CLASSES:
         out[SHORT_LABELS[cls]] = raw[cls].astype(int)
     out["Tỉ lệ xanh"] = raw["share_green"].astype(float)
     out["Tỉ lệ đỏ"] = raw["share_red"].astype(float)
-    for cls in status.CENTRE_CLASSES:
+    for cls in vocab.CENTRE_CLASSES:
         out[CENTRE_SHORT[cls]] = raw[f"centre_{cls}"].astype(int)
     out["Quá hạn báo cáo"] = raw["stale"].astype(int)
     out["Báo cáo không khớp"] = raw["conflicts"].astype(int)
@@ -66,7 +67,7 @@ def commune_table(named: pd.DataFrame) -> pd.DataFrame:
             "Đã hoàn thành": named["tasks_done"].astype("Int64"),
             "Tổng số nhiệm vụ": named["tasks_total"].astype("Int64"),
             "Quá hạn": named["tasks_overdue"].astype("Int64"),
-            "Trung tâm": named["centre_class"].map(status.CENTRE_LABELS).astype(str),
+            "Trung tâm": named["centre_class"].map(vocab.CENTRE_LABELS).astype(str),
             "Còn thiếu": named["gaps"].fillna("").astype(str),
             "Báo cáo gần nhất": reported.astype("datetime64[s]"),
             "Quá hạn báo cáo": named["stale"].astype(bool),
@@ -122,13 +123,13 @@ def changes_table(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
 
 def chart_frame(counts: pd.DataFrame) -> pd.DataFrame:
     """``DailySeries.counts`` for the chart: the deadline (naive Vietnam time), the class's label and order."""
-    order = {cls: i for i, cls in enumerate(status.TASK_CLASSES)}
+    order = {cls: i for i, cls in enumerate(vocab.TASK_CLASSES)}
     return pd.DataFrame(
         {
-            "deadline": (pd.to_datetime(counts["day"]) + pd.Timedelta(hours=status.DEADLINE_HOUR)).dt.strftime(
+            "deadline": (pd.to_datetime(counts["day"]) + pd.Timedelta(hours=vocab.DEADLINE_HOUR)).dt.strftime(
                 "%Y-%m-%dT%H:%M:%S"
             ),
-            "class": counts["task_class"].map(status.TASK_LABELS).astype(str),
+            "class": counts["task_class"].map(vocab.TASK_LABELS).astype(str),
             "order": counts["task_class"].map(order).astype(int),
             "communes": counts["communes"].astype(int),
             "share": counts["share"].astype(float),

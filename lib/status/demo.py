@@ -7,9 +7,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from lib.core.vocab import GAP_LABELS, LOCAL_TZ
 from lib.data import geodata
-from lib.data.i18n import LOCAL_TZ
-from lib.status.importer import GAP_LABELS
 
 DEMO_SEED = 2025
 DEMO_START = dt.date(2025, 7, 1)

@@ -11,7 +11,9 @@ import datetime as dt
 
 import pandas as pd
 
-from lib.data.i18n import LOCAL_TZ, format_date
+from lib.core import vocab
+from lib.core.vocab import LOCAL_TZ
+from lib.data.i18n import format_date
 from lib.io.export import ExportInfo, xlsx_bytes
 from lib.status import status
 
@@ -102,7 +104,7 @@ def centres(named: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             **_unit_columns(frame),
-            "Tình trạng trung tâm": frame["centre_class"].map(status.CENTRE_LABELS).astype(str),
+            "Tình trạng trung tâm": frame["centre_class"].map(vocab.CENTRE_LABELS).astype(str),
             "Còn thiếu": frame["gaps"].fillna("").astype(str),
             REPORTED: _reported(frame),
             "Quá hạn báo cáo": frame["stale"].map({True: "có", False: ""}).astype(str),

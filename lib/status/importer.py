@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib.data.i18n import LOCAL_TZ, format_int
+from lib.core.vocab import GAP_LABELS, LOCAL_TZ
+from lib.data.i18n import format_int
 from lib.data.names import name_key
 from lib.io.sheets import (  # noqa: F401 (re-exported)
     Deadline,
@@ -203,12 +204,6 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "gap_equipment": ("Thiếu thiết bị", ("thiet bi", "thieu thiet bi", "trang thiet bi", "equipment")),
     "note": ("Ghi chú", ("ghi chu", "note", "notes", "remarks", "comment")),
-}
-GAP_LABELS = {
-    "gap_signature": "chữ ký số",
-    "gap_bank": "tài khoản ngân hàng",
-    "gap_payment": "kết nối cổng thanh toán",
-    "gap_equipment": "thiết bị",
 }
 UNIT_FIELDS = ("province_code", "province_name", "district_code", "district_name", "commune_code", "commune_name")
 NUMBER_FIELDS = ("tasks_total", "tasks_done", "tasks_overdue")

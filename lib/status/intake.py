@@ -48,7 +48,8 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from lib.data.i18n import LOCAL_TZ, format_int
+from lib.core.vocab import LOCAL_TZ
+from lib.data.i18n import format_int
 from lib.io.export import frame_csv_bytes
 from lib.io.files import display_name, write_atomic
 from lib.lookup.resolve import UnitResolver

@@ -18,18 +18,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lib.data.i18n import LOCAL_TZ
+from lib.core import vocab
+from lib.core.vocab import LOCAL_TZ
 from lib.status import status
 
 SERIES_START = dt.date(2025, 7, 1)  # the two-level government starts on 1 July 2025
-CLASS_INDEX = {cls: i for i, cls in enumerate(status.TASK_CLASSES)}
+CLASS_INDEX = {cls: i for i, cls in enumerate(vocab.TASK_CLASSES)}
 GREY = CLASS_INDEX["grey"]
 DAY = pd.Timedelta(days=1)
 
 
 def deadline(day: dt.date) -> pd.Timestamp:
     """16:00 of ``day`` in Vietnam time."""
-    return pd.Timestamp(dt.datetime.combine(day, dt.time(status.DEADLINE_HOUR)), tz=LOCAL_TZ)
+    return pd.Timestamp(dt.datetime.combine(day, dt.time(vocab.DEADLINE_HOUR)), tz=LOCAL_TZ)
 
 
 def last_deadline_day(as_of: dt.datetime) -> dt.date:
@@ -41,7 +42,7 @@ def last_deadline_day(as_of: dt.datetime) -> dt.date:
 class DailySeries:
     """Task class and staleness of each commune (rows, ``codes``) at each day's deadline (columns, ``days``).
 
-    ``classes`` holds indexes into :data:`lib.status.status.TASK_CLASSES`; ``provinces`` the province
+    ``classes`` holds indexes into :data:`lib.status.vocab.TASK_CLASSES`; ``provinces`` the province
     code of each commune.
     """
 
@@ -66,7 +67,7 @@ class DailySeries:
             {
                 "code": self.codes.to_numpy(),
                 "province_code": self.provinces,
-                "task_class": np.asarray(status.TASK_CLASSES, dtype=object)[self.classes[:, i]],
+                "task_class": np.asarray(vocab.TASK_CLASSES, dtype=object)[self.classes[:, i]],
                 "stale": self.stale[:, i],
             }
         )
@@ -262,7 +263,7 @@ def daily_series(
 def task_class_index(frame: pd.DataFrame, stale: pd.Series) -> np.ndarray:
     """:func:`lib.status.status.task_class` of ``frame``'s counts as indexes into TASK_CLASSES."""
     found = status.task_class(frame["tasks_total"], frame["tasks_done"], frame["tasks_overdue"], stale)
-    return pd.Categorical(found, categories=list(status.TASK_CLASSES)).codes.astype(np.int8)
+    return pd.Categorical(found, categories=list(vocab.TASK_CLASSES)).codes.astype(np.int8)
 
 
 # ---------------------------------------------------------------------------------------- views of the series

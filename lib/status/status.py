@@ -7,26 +7,9 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from lib.core.vocab import CENTRE_CLASSES, CENTRE_LABELS, DEADLINE_HOUR, LOCAL_TZ, TASK_CLASSES
 from lib.data import geodata
-from lib.data.i18n import LOCAL_TZ
 from lib.io.export import frame_csv_bytes
-
-TASK_CLASSES = ("green", "amber", "red", "grey")
-CENTRE_CLASSES = ("operating", "gaps", "not_operating", "unknown")
-DEADLINE_HOUR = 16
-
-TASK_LABELS = {
-    "green": "Xanh (hoàn thành)",
-    "amber": "Vàng (đang làm, không quá hạn)",
-    "red": "Đỏ (có nhiệm vụ quá hạn)",
-    "grey": "Xám (không có / quá hạn báo cáo)",
-}
-CENTRE_LABELS = {
-    "operating": "Hoạt động",
-    "gaps": "Hoạt động, còn thiếu",
-    "not_operating": "Chưa hoạt động",
-    "unknown": "Không rõ",
-}
 
 STATUS_COLUMNS = [
     "code",

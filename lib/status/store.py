@@ -15,7 +15,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from lib.data.i18n import LOCAL_TZ, format_int
+from lib.core.vocab import LOCAL_TZ
+from lib.data.i18n import format_int
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PATH = PROJECT_ROOT / "data" / "status.sqlite"

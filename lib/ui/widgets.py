@@ -8,8 +8,9 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from lib.core.vocab import LOCAL_TZ
 from lib.data.confidence import CLASS_MEANINGS, RECONSTRUCTED_CAVEAT, format_iou
-from lib.data.i18n import LOCAL_TZ, format_date, format_int, format_percent
+from lib.data.i18n import format_date, format_int, format_percent
 from lib.io.text import md_escape
 from lib.lookup import quality_report
 from lib.maps.style import CENTRE_STYLES, TASK_STYLES, Legend, LineLegend, line_sample

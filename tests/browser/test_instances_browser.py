@@ -19,10 +19,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from lib.core.vocab import LOCAL_TZ, TASK_LABELS
 from lib.data import geodata
-from lib.data.i18n import LOCAL_TZ
 from lib.status import template
-from lib.status.status import TASK_LABELS
 from lib.status.store import StatusStore
 from tests.browser.conftest import ROOT, RequestLog, ScriptRuns, launch_app, rerun, stop_app, wait_for_app
 from tests.conftest import emptied_pg

@@ -27,7 +27,7 @@ def build_crosswalk(
     Parameters
     ----------
     vau_pairs, dvhcvn_pairs
-        From :func:`lib.build.sources.read_vau_pairs` and :func:`lib.build.sources.read_dvhcvn_pairs`.
+        From :func:`lib.assemble.sources.read_vau_pairs` and :func:`lib.assemble.sources.read_dvhcvn_pairs`.
     old_communes, old_districts
         The GSO lists of 30/06/2025 (``code``, ``name``, ``type``, ``district_code`` ...).
     new_communes

@@ -1,8 +1,8 @@
 """Build step for the reconstructed old layers: communes, districts and provinces that nest exactly.
 
-Called by :func:`lib.build.dataset.build_geodata` after the crosswalk: partitions the full-resolution
-new communes (:mod:`lib.build.oldcommunes`), fills the crosswalk's area columns, scores the result
-(:mod:`lib.build.quality`, including a hold-out rebuild), and derives the display layers.
+Called by :func:`lib.assemble.dataset.build_geodata` after the crosswalk: partitions the full-resolution
+new communes (:mod:`lib.assemble.oldcommunes`), fills the crosswalk's area columns, scores the result
+(:mod:`lib.assemble.quality`, including a hold-out rebuild), and derives the display layers.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from lib.build import confidence as conf
-from lib.build import quality, sources
-from lib.build.census import census_areas, locate_unmatched, match_census, read_census_2009
-from lib.build.oldcommunes import (
+from lib.assemble import confidence as conf
+from lib.assemble import quality, sources
+from lib.assemble.census import census_areas, locate_unmatched, match_census, read_census_2009
+from lib.assemble.oldcommunes import (
     Inputs,
     display_pieces,
     display_units,
@@ -81,7 +81,7 @@ def build_old_layers(
         The new communes at display resolution (``code``, ``geometry``), as written.
     district_outlines
         gis.chinhphu.vn district outlines at full resolution with ``code`` already repaired
-        (``lib.build.dataset.DISTRICT_CODE_REPAIRS``) and restricted to codes of the GSO list.
+        (``lib.assemble.dataset.DISTRICT_CODE_REPAIRS``) and restricted to codes of the GSO list.
     old_communes, old_districts
         The GSO lists of 30/06/2025.
     """
@@ -143,7 +143,7 @@ def build_old_layers(
         units, (held_units, scores, targets), (blind_units, blind_scores, targets_blind), census_shapes, located, points
     )
     evidence = {**census_shapes, **located}
-    # Pairs whose own evidence lies over 2 km from their new commune (lib.build.reconcile): in doubt.
+    # Pairs whose own evidence lies over 2 km from their new commune (lib.assemble.reconcile): in doubt.
     evidence_km = crosswalk["evidence_km"] if "evidence_km" in crosswalk else pd.Series(np.nan, index=crosswalk.index)
     far_pairs = crosswalk[evidence_km.gt(quality.FAR_PART_M / 1000)]
     doubtful = set(zip(far_pairs["old_code"], far_pairs["new_code"], strict=True))
@@ -278,7 +278,7 @@ def _confidence(
     located: dict[str, BaseGeometry],
     points: dict[str, BaseGeometry],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Replace ``confidence`` by the IoU against the 2009 shape: measured, or predicted (see lib.build.confidence).
+    """Replace ``confidence`` by the IoU against the 2009 shape: measured, or predicted (see lib.assemble.confidence).
 
     ``held``: the hold-out rebuilt with the census areas known (units, scores, targets): trains
     the model of communes with a census area. ``blind``: the same with the census areas hidden:
@@ -315,7 +315,7 @@ def _confidence(
 def _exclaves(parts: pd.DataFrame, old_communes: pd.DataFrame, old_districts: pd.DataFrame) -> pd.DataFrame:
     """Far parts kept, of old communes and of district-level units (island districts), each with why.
 
-    ``reason``: a key of :data:`lib.build.quality.FAR_REASONS`.
+    ``reason``: a key of :data:`lib.assemble.quality.FAR_REASONS`.
     """
     far = parts[parts["distance_m"] > quality.FAR_PART_M].copy()
     far["reason"] = quality.far_reason(far)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lib.build.oldcommunes import CONFIDENCE_DOC, METHODS, OLD_INNER_TOLERANCE_DEG
+from lib.assemble.oldcommunes import CONFIDENCE_DOC, METHODS, OLD_INNER_TOLERANCE_DEG
 from lib.data.contract import COLUMN_DOCS, NEW_CODE_ALIASES, NEW_CODE_FIXES
 
 _SOURCES = """\
@@ -89,7 +89,7 @@ UTF-8 with a BOM so that Excel shows Vietnamese correctly.
   `admin_centre` come from the merger map
   ({manifest["geometry"]["new_communes_with_population"]:,} communes matched by province + name).
   No better source of the 2025 population or area exists among the sources (the 2009 census counts
-  the communes of 2009), so none is substituted. **Plausibility checks** (`lib.build.attributes`):
+  the communes of 2009), so none is substituted. **Plausibility checks** (`lib.assemble.attributes`):
   a population is blanked (shown as unknown), with the reason in `population_quality`, when the
   same figure appears for a same-named commune in another province, when it equals a province's
   total, when it is below 1,000, or when the density is outside 5–60,000 per km² (special zones
@@ -99,7 +99,7 @@ UTF-8 with a BOM so that Excel shows Vietnamese correctly.
   admin centre {manifest["geometry"].get("new_communes_admin_centre_quality", "")};
   area flags {manifest["geometry"].get("new_communes_area_quality", "")}.
   `population_check_provinces.csv` compares each province's figure with its communes' sum.
-- **Reconciled pairs** (`lib.build.reconcile`): every pair is checked against the official note
+- **Reconciled pairs** (`lib.assemble.reconcile`): every pair is checked against the official note
   of its new commune (`note_check`) and against how far the old commune's 2009 shape (or, without
   one, its geocoded point) lies from the new commune (`evidence_km`). A pair that one source alone
   lists and that the note or the geography (over 5 km away) contradicts is rejected; a pair both
@@ -115,7 +115,7 @@ UTF-8 with a BOM so that Excel shows Vietnamese correctly.
   vietnamadminunits and the unchanged old commune 23938 agree on 23938, so that is kept).
 - **Old district outlines** (gis.chinhphu.vn; used as seeds of the reconstruction and as the
   reference of the district IoU report, not shipped as a layer): label repairs {repairs} (a
-  repair list in `lib/build/dataset.py`, `DISTRICT_CODE_REPAIRS`: two pairs of neighbouring districts
+  repair list in `lib/assemble/dataset.py`, `DISTRICT_CODE_REPAIRS`: two pairs of neighbouring districts
   carry each other's codes); polygons of districts that no longer existed in 2025 dropped
   ({dropped}); districts of the GSO list without a polygon: {missing}. District outlines are
   of mixed vintage and were surveyed separately from the 2025 communes.
@@ -252,7 +252,7 @@ CHANGES_START, CHANGES_END = "<!-- changes -->", "<!-- /changes -->"
 def changes_section(counts: dict, report, log) -> str:
     """The "Changes over time" section: the change log's columns and figures, the differences of
     the catalogue against the earlier sources, and the notes that could not be read."""
-    from lib.build.changes import AMENDMENT_COLUMNS
+    from lib.assemble.changes import AMENDMENT_COLUMNS
     from lib.data.asof import CHANGE_DOCS
 
     columns = "\n".join(f"| `{name}` | {doc} |" for name, doc in CHANGE_DOCS.items())
@@ -288,7 +288,7 @@ def changes_section(counts: dict, report, log) -> str:
 Names and types of the new communes are those of the statistics office's catalogue
 (`nso2026/xa-phuong/`), then the user amendments of `amendments.csv`; the polygons are those of
 `new2025/`. `changes.csv` is the dated change log parsed from the catalogue's notes
-(`lib/build/changes.py`): {kinds} records; {counts.get("changes_notes_unparsed", 0)} notes not
+(`lib/assemble/changes.py`): {kinds} records; {counts.get("changes_notes_unparsed", 0)} notes not
 fully understood (listed below). The app shows the units as of a date (today by default, any
 date from 01/07/2025: `?on=` in the map's URL, `--on` on the command line) by undoing the
 name and type changes dated after it (`lib/data/asof.py`).

@@ -5,7 +5,7 @@ the old districts of its predecessors (seeded by the gis.chinhphu.vn district ou
 corrected by the communes' 2009 shapes, and the predecessors' geocoded points), then inside
 each district piece among the old communes (seeded by their 2009 census shapes where matched,
 and their geocoded points). See
-:func:`lib.build.partition.partition_region` for one level and ``METHODS`` for the labels.
+:func:`lib.assemble.partition.partition_region` for one level and ``METHODS`` for the labels.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from lib.build.partition import (
+from lib.assemble.partition import (
     EMPTY,
     FAR_PART_DEG,
     MIN_PART_DEG2,
@@ -31,7 +31,7 @@ from lib.build.partition import (
     partition_region,
     polygonal,
 )
-from lib.build.quality import FAR_PART_M, covered_by_2009_shape, metres_apart
+from lib.assemble.quality import FAR_PART_M, covered_by_2009_shape, metres_apart
 from lib.data.geometry import COORDINATE_GRID_DEG, DISPLAY_TOLERANCE_DEG, EQUAL_AREA_CRS, to_multipolygons
 
 METHODS = {
@@ -81,7 +81,7 @@ class Inputs:
 
 
 def points_from_table(points: pd.DataFrame) -> dict[str, BaseGeometry]:
-    """``code``/``lon``/``lat`` rows (``lib.build.sources.read_commune_points``) as code → Point."""
+    """``code``/``lon``/``lat`` rows (``lib.assemble.sources.read_commune_points``) as code → Point."""
     ok = points.dropna(subset=["lon", "lat"])
     return dict(zip(ok["code"], shapely.points(ok["lon"].to_numpy(), ok["lat"].to_numpy()), strict=True))
 
@@ -418,7 +418,7 @@ def summarise_units(pieces: pd.DataFrame) -> pd.DataFrame:
     """Per old unit: full-resolution geometry (pieces unioned), ``method``, evidence figures, area.
 
     ``confidence`` here is the share of the area fixed by evidence (exact new communes and
-    2009 shapes); :mod:`lib.build.confidence` replaces it by a predicted IoU. The other columns
+    2009 shapes); :mod:`lib.assemble.confidence` replaces it by a predicted IoU. The other columns
     (``capped``, ``owners``, ``region_fixed``, ``district_level``) describe the largest piece and
     feed that prediction.
     """

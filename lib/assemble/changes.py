@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib.data.asof import CHANGE_COLUMNS, FIELDS, KINDS, REFORM_DATE
+from lib.core.vocab import REFORM_DATE
+from lib.data.asof import CHANGE_COLUMNS, FIELDS, KINDS
 
 # The 34 resolutions of 16/06/2025 that carry the reform itself; they took effect on 01/07/2025.
 REFORM_NUMBERS = range(1654, 1688)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib.build import changes
+from lib.assemble import changes
 from lib.data import geodata
 from lib.data.asof import AMENDMENTS, CHANGES, load_changes
 from lib.io.files import write_atomic
@@ -30,7 +30,7 @@ def apply_to_geodata(geodata_dir: Path, amendments_file: Path) -> dict:
     """Apply ``amendments_file`` (the complete list of amendments) to the dataset in ``geodata_dir``.
 
     Amendments recorded earlier in the dataset are undone first, so applying the same file
-    twice gives the same bytes. Raises :class:`lib.build.changes.AmendmentError` (file, row,
+    twice gives the same bytes. Raises :class:`lib.assemble.changes.AmendmentError` (file, row,
     column) for a malformed row, before anything is written. Returns the new manifest.
     """
     geodata_dir = Path(geodata_dir)

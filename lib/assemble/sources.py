@@ -17,7 +17,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from lib.build.census import CENSUS_2009
+from lib.assemble.census import CENSUS_2009
 from lib.data.contract import fix_new_code
 from lib.data.names import name_key, pad_code, pad_codes, split_unit_type
 

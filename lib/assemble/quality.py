@@ -320,7 +320,7 @@ def dataset_report(geodata_dir) -> Figures:
 # their commune's largest part are far parts. Slivers are allowed only where nothing can take
 # them: islands (touching no other commune) and detached bits of a new commune's own outline
 # (sharing no line with another old commune of it); far parts only for one of FAR_REASONS (see
-# lib.build.oldcommunes._tidy_split_communes). Kept far parts: old/exclaves.csv.
+# lib.assemble.oldcommunes._tidy_split_communes). Kept far parts: old/exclaves.csv.
 SLIVER_KM2 = 0.01
 FAR_PART_M = 2000.0
 EVIDENCE_SHARE = 0.5

@@ -5,7 +5,7 @@ when every step has succeeded, so a failed build leaves the previous dataset unt
 
 The build is deterministic: the same source data gives a byte-identical output folder on any
 machine, whatever the row order of the source files or PYTHONHASHSEED (every reader of
-:mod:`lib.build.sources` returns its rows in a canonical order, every sort has a total tie-break).
+:mod:`lib.assemble.sources` returns its rows in a canonical order, every sort has a total tie-break).
 Nothing machine- or run-dependent (durations, dates, paths) is written into the output:
 durations go to the progress output and to the build log, :data:`BUILD_LOG` beside the output
 folder (``.cache/`` is not committed).
@@ -27,11 +27,11 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from lib.build import attributes, changes, reconcile, sources
-from lib.build import crosswalk as cw
-from lib.build.census import match_census, read_census_2009
-from lib.build.oldcommunes import points_from_table
-from lib.build.oldlayers import build_old_layers
+from lib.assemble import attributes, changes, reconcile, sources
+from lib.assemble import crosswalk as cw
+from lib.assemble.census import match_census, read_census_2009
+from lib.assemble.oldcommunes import points_from_table
+from lib.assemble.oldlayers import build_old_layers
 from lib.data import contract, geodata
 from lib.data.asof import AMENDMENTS, CHANGES
 from lib.data.geometry import COORDINATE_GRID_DEG, DISPLAY_TOLERANCE_DEG, area_km2, remove_overlaps, to_multipolygons
@@ -43,7 +43,7 @@ from lib.data.names import name_key, split_unit_type
 DISTRICT_CODE_REPAIRS = {"108": "109", "109": "108", "723": "726", "726": "723"}
 
 Progress = Callable[[str], None]
-# Per new province: official population against the communes' sum (lib.build.attributes.province_report).
+# Per new province: official population against the communes' sum (lib.assemble.attributes.province_report).
 POPULATION_CHECK = "population_check_provinces.csv"
 # The build log (progress lines with durations), relative to the output folder's parent.
 BUILD_LOG = Path(".cache") / "build-geodata.log"
@@ -149,7 +149,7 @@ def build_geodata(
             },
             stats,
         )
-        from lib.build.provenance import changes_section, write_sources_md  # the long text lives in its own module
+        from lib.assemble.provenance import changes_section, write_sources_md  # the long text lives in its own module
 
         write_sources_md(
             work / "SOURCES.md",
@@ -242,7 +242,7 @@ def _catalogue_names_types(
 def _checked_attributes(
     gdf: gpd.GeoDataFrame, sources_dir: Path, new_provinces: pd.DataFrame, stats: dict
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Polygon and official area side by side; population and admin centre checked (:mod:`lib.build.attributes`)."""
+    """Polygon and official area side by side; population and admin centre checked (:mod:`lib.assemble.attributes`)."""
     gdf = gdf.merge(attributes.read_official_areas(sources_dir), on=["province_key", "name_key"], how="left")
     gdf["area_km2"] = area_km2(gdf).round(2)
     gdf["area_official_km2"] = gdf["area_official_km2"].round(2)
@@ -268,7 +268,7 @@ def _reconcile(
     old_communes: pd.DataFrame,
     stats: dict,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Check every pair against the official notes and the geography (:mod:`lib.build.reconcile`)."""
+    """Check every pair against the official notes and the geography (:mod:`lib.assemble.reconcile`)."""
     census = read_census_2009(sources_dir)
     matches = match_census(old_communes, census)
     shapes = dict(zip(matches["old_code"], census.geometry.loc[matches["census_index"]].to_numpy(), strict=True))
