@@ -262,10 +262,10 @@ def _write_about(sheet, info: ExportInfo, documented: list[tuple[str, dict[str, 
     for column, title in enumerate(("sheet", "column", "meaning")):
         sheet.write_string(row, column, title, formats["header"])
     for sheet_name, docs in documented:
-        for column, meaning in docs.items():
+        for column_name, meaning in docs.items():
             row += 1
             sheet.write_string(row, 0, sheet_name)
-            sheet.write_string(row, 1, excel_text(str(column)))
+            sheet.write_string(row, 1, excel_text(str(column_name)))
             sheet.write_string(row, 2, excel_text(meaning), formats["wrap"])
 
 

@@ -9,6 +9,7 @@ centres and area gaps (new communes' ``*_quality`` columns), provinces whose com
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -46,7 +47,7 @@ KINDS = {
 }
 
 # The build writes its reasons in English; the page shows them in Vietnamese (unknown texts as they are).
-_REASONS = [
+_REASONS: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"one source only", "chỉ một nguồn ghi cặp này"),
     (r"the official note does not name it", "ghi chú chính thức không nêu xã này"),
     (r"its evidence lies ([\d.]+) km away", r"ranh giới 2009 / điểm của xã cách \1 km"),

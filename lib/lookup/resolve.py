@@ -145,7 +145,8 @@ def _narrow(candidates: list[str], name: str, index: _Index) -> list[str]:
 
 def _records(frame: pd.DataFrame) -> list:
     """Rows of ``frame`` as named tuples of plain Python values (iterating Arrow columns is slow)."""
-    Row = namedtuple("Row", [str(c) for c in frame.columns], rename=True)
+    # The fields come from the frame: mypy only understands a literal field list here.
+    Row = namedtuple("Row", [str(c) for c in frame.columns], rename=True)  # type: ignore[misc]
     return [Row(*values) for values in zip(*(frame[c].tolist() for c in frame.columns), strict=False)]
 
 

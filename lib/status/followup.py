@@ -135,7 +135,7 @@ def silent(named: pd.DataFrame, since: dt.date, *, as_of: dt.datetime) -> pd.Dat
 
 def workbook(tables: dict[str, pd.DataFrame], *, as_of: dt.datetime, version: str, note: str = "") -> bytes:
     """The lists ``tables`` (keys of :data:`SHEET_NAMES`) as one XLSX, with an 'about' sheet saying what they are."""
-    notes = (f"Tình hình tại {format_date(as_of, with_time=True)} (giờ Việt Nam)",)
+    notes: tuple[str, ...] = (f"Tình hình tại {format_date(as_of, with_time=True)} (giờ Việt Nam)",)
     if note:
         notes += (note,)
     info = ExportInfo(

@@ -242,10 +242,9 @@ def ingest_dir(
         return resolved[0]
 
     for path in candidates(inbox):
-        options = {"store": store, "who": who}
         try:
             outcome = _one_file(
-                path, get_resolver, settle=settle, stale_claim=stale_claim, clock=clock, now=now, **options
+                path, get_resolver, store=store, who=who, settle=settle, stale_claim=stale_claim, clock=clock, now=now
             )
         except StoreError:
             raise
@@ -259,7 +258,8 @@ def ingest_dir(
             outcome = _file(
                 path,
                 Outcome(display_name(path.name), "failed", f"lỗi không lường trước ({type(err).__name__})"),
-                **options,
+                store=store,
+                who=who,
             )
         summary.outcomes.append(outcome)
     return summary
@@ -280,8 +280,8 @@ def _one_file(path: Path, get_resolver, *, store: StatusStore, who: str, settle,
         data = _read_regular(path, name, before)
     except FileNotFoundError:
         return Outcome(name, "taken", "tệp đã được lần chạy khác chuyển đi")
-    except _Changed as why:
-        return Outcome(name, "waiting" if why.args[0] != "link" else "link", why.args[1])
+    except _Changed as changed:
+        return Outcome(name, "waiting" if changed.args[0] != "link" else "link", changed.args[1])
     except importer.SheetError as err:  # LimitError: too big to read
         return _file(path, Outcome(name, "failed", str(err)), store=store, who=who)
     except OSError as err:

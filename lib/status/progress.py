@@ -186,11 +186,11 @@ def daily_series(
     tests compare both), from one read of the store (or of the batches ``cache`` has not seen yet).
     ``include_demo`` as in ``commune_status``.
     """
-    codes = pd.Index(list(codes), dtype=object)
+    communes = pd.Index(list(codes), dtype=object)
     days = series_days(end, start)
-    provinces = commune_province.reindex(codes).fillna("").astype(str).to_numpy()
-    classes = np.full((len(codes), len(days)), GREY, dtype=np.int8)
-    stale = np.ones((len(codes), len(days)), dtype=bool)
+    provinces = commune_province.reindex(communes).fillna("").astype(str).to_numpy()
+    classes = np.full((len(communes), len(days)), GREY, dtype=np.int8)
+    stale = np.ones((len(communes), len(days)), dtype=np.bool_)
     batches = store.batches(include_revoked=False)
     if include_demo is None:
         include_demo = bool(len(batches)) and bool(batches["is_demo"].all())
@@ -198,14 +198,14 @@ def daily_series(
     is_demo = bool(len(used)) and bool(used["is_demo"].any())
     ids = sorted(int(b) for b in used["id"])
     if not days or not ids:
-        return DailySeries(days, codes, provinces, classes, stale, is_demo)
+        return DailySeries(days, communes, provinces, classes, stale, is_demo)
     reports = (cache or ReportCache()).reports(store, ids)
     first = deadline(days[0]).tz_convert("UTC").tz_localize(None).value
     last = deadline(days[-1]).tz_convert("UTC").tz_localize(None).value
     ns = reports["ns"].to_numpy()
     inside = (ns > first - DAY.value) & (ns <= last)
     if not inside.any():
-        return DailySeries(days, codes, provinces, classes, stale, is_demo)
+        return DailySeries(days, communes, provinces, classes, stale, is_demo)
     reports = reports[inside]
     ns = ns[inside]
     units = reports["unit_code"].cat.codes.to_numpy().astype(np.int64)
@@ -252,12 +252,12 @@ def daily_series(
             ignore_index=True,
         )
     found = task_class_index(chosen, pd.Series(False, index=chosen.index))
-    rows = codes.get_indexer(reports["unit_code"].cat.categories)[chosen["unit"].to_numpy()]
+    rows = communes.get_indexer(reports["unit_code"].cat.categories)[chosen["unit"].to_numpy()]
     keep = rows >= 0
     columns = chosen["window"].to_numpy(dtype=np.int64)[keep]
     classes[rows[keep], columns] = found[keep]
     stale[rows[keep], columns] = False
-    return DailySeries(days, codes, provinces, classes, stale, is_demo)
+    return DailySeries(days, communes, provinces, classes, stale, is_demo)
 
 
 def task_class_index(frame: pd.DataFrame, stale: pd.Series) -> np.ndarray:
