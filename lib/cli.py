@@ -287,6 +287,17 @@ def _report_time(text: str | None):
     return as_of
 
 
+def _status_time(text: str | None):
+    """The moment ``status --as-of`` shows: a date alone means the end of that day (a report at 23:59:30
+    counts, as on the map and in the brief), a date and time that time; None when not given."""
+    from lib.core.vocab import end_of_day
+
+    as_of = _report_time(text)
+    if as_of is not None and text is not None and ":" not in text and "t" not in text.strip().lower():
+        return end_of_day(as_of.date())
+    return as_of
+
+
 def _ingest(args: argparse.Namespace) -> int:
     import getpass
 
@@ -373,7 +384,7 @@ def _status(args: argparse.Namespace) -> int:
     from lib.status import status
     from lib.status.store import StatusStore, StoreError
 
-    as_of = _report_time(args.as_of)
+    as_of = _status_time(args.as_of)
     crosswalk = geodata.load_crosswalk(Path(args.geodata))
     if args.on:  # names and types of the new communes as of that date (default: as in the dataset)
         crosswalk = _crosswalk_on(crosswalk, Path(args.geodata), _on_date(args))
@@ -617,7 +628,7 @@ def make_parser() -> argparse.ArgumentParser:
     template.set_defaults(func=_template)
 
     state = commands.add_parser("status", help="export the status of every commune (or province) at a time")
-    state.add_argument("--as-of", help="time to show (default: now)")
+    state.add_argument("--as-of", help="time to show; a date alone: the end of that day (default: now)")
     _db_option(state)
     state.add_argument("--level", choices=["commune", "province"], default="commune")
     state.add_argument("--format", choices=["csv", "table"], default="table")

@@ -1,6 +1,6 @@
 """Print how far apart the map's colour classes are, with normal vision and simulated colour blindness.
 
-`python scripts/palette_check.py` — for each palette of lib.maps.style (task classes, centre
+`python scripts/palette_check.py` — for each palette of lib.core.palette (via lib.maps.style) (task classes, centre
 classes, the share classes at each number of classes, with the grey of "no data") and for the
 former palette, the smallest CIEDE2000 ΔE between two classes and the pair that has it: with
 normal vision, then under deuteranopia, protanopia and tritanopia simulated with Machado et al.
@@ -15,6 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from lib.core import palette  # noqa: E402
 from lib.maps import cvd, style  # noqa: E402
 
 DEFICIENCIES = (None, "deuteranopia", "protanopia", "tritanopia")
@@ -29,8 +30,8 @@ def palettes() -> dict[str, list[str]]:
         out[f"share, {k} class{'es' if k > 1 else ''} + no data"] = [style.SHARE_COLOURS[i] for i in picks] + [
             style.GREY
         ]
-    out["former task palette"] = ["#2e7d32", "#f9a825", "#c62828", "#9e9e9e"]
-    out["former share palette"] = ["#ffebee", "#ffcdd2", "#fff59d", "#a5d6a7", "#2e7d32", "#9e9e9e"]
+    out["former task palette"] = list(palette.FORMER_TASK)
+    out["former share palette"] = list(palette.FORMER_SHARE)
     return out
 
 

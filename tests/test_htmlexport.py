@@ -73,7 +73,7 @@ def test_national_html_colours_provinces_from_the_same_classes(tmp_path, small_i
     inputs = small_inputs(tmp_path)
     text = htmlexport.render_html(ViewState(), inputs)
     fills = json.loads(re.search(r"var fill = (\{.*?\}), outlined", text).group(1))
-    assert fills == staticmap.colouring_of(ViewState(), inputs, inputs.provinces).fill
+    assert fills == staticmap.colouring_of(ViewState(), inputs).fill
     assert set(fills) == {"01", "02"}
 
 

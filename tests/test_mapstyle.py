@@ -176,8 +176,10 @@ def test_share_labels_are_vietnamese_and_cover_zero_to_hundred():
     labels = [label for _, _, _, label in bins]
     assert labels == ["dưới 5 %", "5 % – dưới 12,5 %", "12,5 % – dưới 30 %", "từ 30 % trở lên"]
     assert bins[0][0] == 0 and bins[-1][1] > 1
-    assert share_colour(1.0, bins) == bins[-1][2] and share_colour(0.0, bins) == bins[0][2]
-    assert share_colour(float("nan"), bins) == GREY
+    breaks = [0.05, 0.125, 0.3]
+    assert share_colour(1.0, breaks) == bins[-1][2] and share_colour(0.0, breaks) == bins[0][2]
+    assert share_colour(0.125, breaks) == bins[2][2]  # a break opens the class above it
+    assert share_colour(float("nan"), breaks) == GREY and share_colour(None, breaks) == GREY
 
 
 def test_one_class_when_every_value_is_the_same():

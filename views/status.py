@@ -8,7 +8,6 @@ import pandas as pd
 import streamlit as st
 
 from lib.core import vocab
-from lib.core.vocab import LOCAL_TZ
 from lib.data.i18n import format_int, format_number, format_percent, today
 from lib.io.text import md_escape
 from lib.maps import style
@@ -52,7 +51,7 @@ for column, (label, quick_day, quick_clock), key in zip(buttons, quick, ("today"
         width="stretch",
         help=f"Tình hình lúc {quick_clock:%H:%M} ngày {quick_day:%d/%m/%Y}",
     )
-as_of = dt.datetime.combine(day, clock, tzinfo=LOCAL_TZ)
+as_of = dashboard.moment(day, clock)
 before_at = progress.deadline(as_of.date() - dt.timedelta(days=1)).to_pydatetime()
 named = cache.named_commune_status(URL, as_of.isoformat(), revision)
 before = cache.named_commune_status(URL, before_at.isoformat(), revision)
@@ -109,22 +108,19 @@ def _signed_points(value: float) -> str:
     return f"{'+' if points > 0.05 else ''}{format_number(points, 1)} điểm"
 
 
+SHARE_BREAKS = dashboard.share_breaks(named, cache.commune_province())  # the day's classes, as on the map
+
+
 def _share_colour(value: float) -> str:
-    """Background of a share of green communes: the map's province colours (lib.maps.style)."""
-    if pd.isna(value):
-        return f"background-color: {style.GREY}"
-    for low, high, colour, _label in style.SHARE_BINS:
-        if low <= value < high:
-            dark = colour.lower() in {b[2].lower() for b in style.SHARE_BINS[-1:]}
-            return f"background-color: {colour}; color: {'white' if dark else 'black'}"
-    return ""
+    """Background of a share of green communes: the province map's colour on the day viewed."""
+    return dashboard.share_style(value, SHARE_BREAKS)
 
 
 def _progress_chart(counts: pd.DataFrame, marked: dt.date) -> alt.LayerChart:
     """Stacked shares of the classes at each day's 16:00, in the map's task colours, the chosen day marked."""
     data = dashboard.chart_frame(counts)
     labels = [vocab.TASK_LABELS[c] for c in vocab.TASK_CLASSES]
-    colours = [style.TASK_STYLES[c][0] for c in vocab.TASK_CLASSES]
+    colours = dashboard.CHART_COLOURS
     area = (
         alt.Chart(data)
         .mark_area()
@@ -147,10 +143,10 @@ def _progress_chart(counts: pd.DataFrame, marked: dt.date) -> alt.LayerChart:
         )
     )
     mark = pd.DataFrame({"deadline": [f"{marked:%Y-%m-%d}T16:00:00"], "text": [f"16:00 {marked:%d/%m}"]})
-    rule = alt.Chart(mark).mark_rule(color="#212121", strokeDash=[4, 3]).encode(x="deadline:T")
+    rule = alt.Chart(mark).mark_rule(color=dashboard.CHART_MARK, strokeDash=[4, 3]).encode(x="deadline:T")
     text = (
         alt.Chart(mark)
-        .mark_text(align="right", dx=-4, dy=-6, color="#212121", fontWeight="bold")
+        .mark_text(align="right", dx=-4, dy=-6, color=dashboard.CHART_MARK, fontWeight="bold")
         .encode(x="deadline:T", y=alt.value(10), text="text:N")
     )
     return (
@@ -244,7 +240,7 @@ with weeks:
         st.caption(
             "Tỉ lệ xã xanh của từng tỉnh lúc 16:00 ngày báo cáo cuối của mỗi tuần (thứ Hai – Chủ nhật; ngày cuối "
             "có ít nhất một nửa số báo cáo của ngày nhiều nhất trong tuần; 26 tuần gần nhất, tuần mới nhất bên trái), "
-            "tô màu như bản đồ tỉnh: " + "; ".join(f"{label}" for _low, _high, _colour, label in style.SHARE_BINS) + "."
+            "tô màu như bản đồ tỉnh: " + "; ".join(label for *_, label in style.share_bins(SHARE_BREAKS)) + "."
         )
         st.dataframe(table.style.format(format_percent).map(_share_colour), width="stretch", height=36 * 35 + 3)
 with moved:

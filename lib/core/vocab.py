@@ -2,7 +2,7 @@
 the status classes and their Vietnamese labels, the crosswalk's relation and part values.
 
 Pages, maps, briefs, exports, the command line and the readers import these; a copy elsewhere is a
-bug waiting to drift. Colours live in :mod:`lib.maps.style` (the palette), settings of a deployment
+bug waiting to drift. Colours live in :mod:`lib.core.palette`, settings of a deployment
 in :mod:`lib.core.settings`.
 """
 

@@ -15,6 +15,7 @@ import shapely
 import xlsxwriter
 from xlsxwriter.exceptions import DuplicateWorksheetName, InvalidWorksheetName
 
+from lib.core import palette
 from lib.data.confidence import EXPORT_DOCS as OLD_SHAPE_DOCS
 from lib.data.contract import COLUMN_DOCS, SUMMARY_DOCS
 from lib.data.i18n import format_date, today
@@ -167,7 +168,7 @@ def xlsx_bytes(
         buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
     )
     formats = {
-        "header": workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
+        "header": workbook.add_format({"bold": True, "bg_color": palette.SHEET_HEADER, "border": 1}),
         "text": workbook.add_format({"num_format": "@"}),
         "wrap": workbook.add_format({"text_wrap": True, "valign": "top"}),
     }

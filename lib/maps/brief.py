@@ -15,6 +15,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from lib.core import palette, vocab
 from lib.data.i18n import format_date, format_int, format_number, format_percent, today
 from lib.data.names import name_key, split_unit_type
 from lib.io.files import write_atomic
@@ -129,8 +130,8 @@ def _figure_lines(fig: KeyFigures, as_of: dt.date | None) -> list[tuple[str, str
         ("head", "Sắp xếp đơn vị hành chính"),
         (
             "text",
-            f"Trước 01/07/2025: {format_int(fig.old_communes)} xã cũ, {format_int(fig.old_districts)} huyện cũ, "
-            f"thuộc {', '.join(fig.old_provinces)}",
+            f"Trước {vocab.REFORM_TEXT}: {format_int(fig.old_communes)} xã cũ, "
+            f"{format_int(fig.old_districts)} huyện cũ, thuộc {', '.join(fig.old_provinces)}",
         ),
         ("text", f"Nay: {format_int(new_total)} đơn vị cấp xã ({kinds})"),
         (
@@ -166,7 +167,12 @@ def _figure_lines(fig: KeyFigures, as_of: dt.date | None) -> list[tuple[str, str
     ]
     if fig.gaps:
         lines.append(("text", "Thiếu: " + "; ".join(f"{k} {format_int(v)} xã" for k, v in fig.gaps.items())))
-    lines.append(("warn" if fig.stale else "text", f"Báo cáo quá hạn 16:00 / chưa báo cáo: {format_int(fig.stale)} xã"))
+    lines.append(
+        (
+            "warn" if fig.stale else "text",
+            f"Báo cáo quá hạn {vocab.DEADLINE_TEXT} / chưa báo cáo: {format_int(fig.stale)} xã",
+        )
+    )
     if fig.conflicts:
         lines.append(("warn", f"Báo cáo theo xã cũ không thống nhất: {format_int(fig.conflicts)} xã"))
     return lines
@@ -185,13 +191,15 @@ def _draw_figures(ax, lines: list[tuple[str, str]], legend: mapstyle.Legend) -> 
             wrapped,
             va="top",
             fontsize=8.6 if style == "head" else 7.6,
-            color="#b71c1c" if style == "warn" else TEXT,
+            color=palette.WARN if style == "warn" else TEXT,
             fontweight="bold" if style != "text" else "normal",
         )
         y -= 0.03 * (wrapped.count("\n") + 1) + (0.022 if style == "head" else 0.012)
     y -= 0.02
     for colour, label, count in legend.entries:
-        ax.add_patch(Rectangle((0, y - 0.028), 0.05, 0.028, facecolor=colour, edgecolor="#616161", linewidth=0.5))
+        ax.add_patch(
+            Rectangle((0, y - 0.028), 0.05, 0.028, facecolor=colour, edgecolor=palette.TEXT_SOFT, linewidth=0.5)
+        )
         ax.text(0.07, y - 0.014, f"{label} ({format_int(count)})", va="center", fontsize=6.6, color=TEXT)
         y -= 0.04
     for kind, colour, label, count in legend.marks:
@@ -264,7 +272,7 @@ def brief_figures(province: str, inputs: static.MapInputs, *, made: dt.date | No
     subtitle = (
         f"Số liệu tính đến {format_date(inputs.as_of)} · " if inputs.as_of else ""
     ) + f"bộ dữ liệu ranh giới {inputs.version} · lập ngày {format_date(made or today())}"
-    page.text(0.04, 0.952, subtitle, fontsize=7.5, va="top", color="#616161")
+    page.text(0.04, 0.952, subtitle, fontsize=7.5, va="top", color=palette.TEXT_SOFT)
     if figures.is_demo:
         page.text(
             0.04,
@@ -273,8 +281,8 @@ def brief_figures(province: str, inputs: static.MapInputs, *, made: dt.date | No
             fontsize=8.5,
             fontweight="bold",
             va="top",
-            color="#b71c1c",
-            bbox={"facecolor": "#ffebee", "edgecolor": "#b71c1c", "boxstyle": "round,pad=0.3"},
+            color=palette.WARN,
+            bbox={"facecolor": palette.WARN_BACKGROUND, "edgecolor": palette.WARN, "boxstyle": "round,pad=0.3"},
         )
     ax = page.add_axes((0.02, 0.50, 0.56, 0.42))
     colouring = static.draw_map(ax, view, inputs)
@@ -296,13 +304,13 @@ def brief_figures(province: str, inputs: static.MapInputs, *, made: dt.date | No
         "* = chỉ một phần của đơn vị cũ; (tên tỉnh) = đơn vị cũ thuộc tỉnh khác",
         fontsize=6.2,
         va="top",
-        color="#616161",
+        color=palette.TEXT_SOFT,
     )
     width_in = 0.92 * A4[0]
     size, lines, per_column = _layout_table(table, 0.405 * A4[1], width_in)
     rest = _draw_table(page, (0.04, 0.055, 0.92, 0.405), lines, size, per_column)
     footer = textwrap.fill(static.footer_text(inputs, made=made), 175)
-    page.text(0.04, 0.012, footer, fontsize=5.4, color="#616161", va="bottom")
+    page.text(0.04, 0.012, footer, fontsize=5.4, color=palette.TEXT_SOFT, va="bottom")
     pages = [page]
     while rest:  # only the largest provinces at the smallest size: the table continues overleaf
         extra = Figure(figsize=A4, facecolor="white")

@@ -7,11 +7,13 @@ import dataclasses
 import datetime as dt
 import html
 import re
+import string
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from branca.element import Element
+from branca.element import Element, Figure
 
+from lib.core import palette
 from lib.data import geodata
 from lib.data.i18n import format_int
 from lib.io.files import write_atomic
@@ -106,7 +108,7 @@ def _legend_html(legend, title: str, footer: str, lines: str = "") -> str:
     )
 
 
-_PAGE_CSS = """
+_PAGE_CSS = string.Template("""
 html, body {height: 100%; margin: 0; font-family: 'DejaVu Sans', Arial, sans-serif;}
 #vn-title {position: absolute; top: 8px; left: 56px; z-index: 1000; background: rgba(255,255,255,0.92);
   padding: 6px 10px; font-weight: bold; font-size: 16px; border-radius: 4px; max-width: 60%;}
@@ -116,15 +118,15 @@ html, body {height: 100%; margin: 0; font-family: 'DejaVu Sans', Arial, sans-ser
 .vn-box {width: 14px; height: 14px; border: 1px solid #777; flex: none;}
 .vn-hatch {width: 14px; height: 14px; border: 1px solid #777; flex: none;
   background-image: repeating-linear-gradient(45deg, rgba(33,33,33,0.75) 0 2px, transparent 2px 5px);}
-.vn-dot {width: 10px; height: 10px; margin: 0 2px; border: 2px solid #212121; border-radius: 50%; flex: none;}
+.vn-dot {width: 10px; height: 10px; margin: 0 2px; border: 2px solid $mark; border-radius: 50%; flex: none;}
 .vn-note {font-size: 11px; color: #555; margin-top: 4px;}
 .vn-lines {margin-top: 8px;}
-.vn-demo {font-size: 11px; color: #b71c1c; font-weight: bold; margin-top: 6px; border: 1px solid #b71c1c;
-  background: #ffebee; padding: 3px 5px; border-radius: 3px;}
+.vn-demo {font-size: 11px; color: $warn; font-weight: bold; margin-top: 6px; border: 1px solid $warn;
+  background: $warn_background; padding: 3px 5px; border-radius: 3px;}
 .leaflet-bottom {bottom: 34px;}  /* scale and attribution stay above the footer */
 #vn-footer {position: absolute; bottom: 0; left: 0; right: 0; z-index: 1000; background: rgba(255,255,255,0.85);
   font-size: 10px; color: #555; padding: 2px 8px;}
-"""
+""").substitute(mark=palette.HATCH_COLOUR, warn=palette.WARN, warn_background=palette.WARN_BACKGROUND)
 
 
 def render_html(
@@ -140,11 +142,6 @@ def render_html(
     staticmap.check_view(view, inputs)
     js, css = _leaflet_assets(leaflet_dir)
     view = dataclasses.replace(view, date=inputs.as_of, layers=tuple(k for k in view.layers if k in geodata.LAYERS))
-    status = inputs.status
-    if status is not None and view.province:
-        status = status[
-            status["code"].isin(set(inputs.communes.loc[inputs.communes["province_code"] == view.province, "code"]))
-        ]
     old_communes = None
     layer = geodata.LAYERS.get("old_communes")
     wanted = (view.unit and view.province) or "old_communes" in view.layers  # predecessors, or the layer's legend
@@ -157,13 +154,15 @@ def render_html(
         crosswalk=inputs.crosswalk,
         geometry=lambda kind, prov: geometry_text(kind, prov, inputs, geodata_dir=geodata_dir),
         merge=inputs.merge,
-        status=status,
+        status=inputs.status,
         old_communes=old_communes,
         as_of=inputs.as_of,
+        province_reports=inputs.province_reports,
     )
     m = built.map
     m.default_js, m.default_css = [], []  # Leaflet goes in inline instead of from the app's static files
     root = m.get_root()
+    assert isinstance(root, Figure)  # a folium map's root is always its page
     title = staticmap.title_of(view, inputs)
     root.header.add_child(Element(f"<title>{html.escape(title)}</title>"), name="vn_title")
     root.header.add_child(Element(f"<style>{css}</style><style>{_PAGE_CSS}</style>"), name="vn_css")

@@ -14,6 +14,8 @@ from branca.element import MacroElement
 from folium.map import FitBounds
 from jinja2 import Template
 
+from lib.core import palette
+
 # Leaflet 1.9.4 is served by the app itself (static/leaflet, Streamlit static serving),
 # so the map needs no CDN and works on a closed network.
 STATIC_PREFIX = "/app/static/leaflet"
@@ -121,9 +123,9 @@ var {{ this.get_name() }} = (function() {
       if (f.properties.cls && byClass[f.properties.cls]) { Object.assign(s, byClass[f.properties.cls]); }
       if (hatched[code]) {
         {%- if this.canvas %}
-        s.fillColor = canvasHatch(s.fillColor || '#bdbdbd');
+        s.fillColor = canvasHatch(s.fillColor || {{ this.no_fill_js }});
         {%- else %}
-        s.fillColor = hatch(s.fillColor || '#bdbdbd');
+        s.fillColor = hatch(s.fillColor || {{ this.no_fill_js }});
         {%- endif %}
       }
       if (outlined[code]) { Object.assign(s, outline); }
@@ -170,7 +172,7 @@ var {{ this.get_name() }} = (function() {
         canvas: bool = False,
         hatched: set[str] = frozenset(),
         tips: dict[str, str] | None = None,
-        hatch_colour: str = "#212121",
+        hatch_colour: str = palette.HATCH_COLOUR,
     ):
         super().__init__()
         self._name = name
@@ -187,9 +189,11 @@ var {{ this.get_name() }} = (function() {
         self.hatched_js = _js({c: 1 for c in sorted(hatched)})
         self.tips_js = _js(dict(sorted((tips or {}).items())))
         self.hatch_colour_js = _js(hatch_colour)
-        self.style_js = _js(style or {"color": "#ffffff", "weight": 0.4, "fillOpacity": 0.75, "fillColor": "#bdbdbd"})
-        self.outline_js = _js(outline or {"color": "#6a1b9a", "weight": 1.5})
-        self.highlight_js = _js(highlight or {"color": "#000000", "weight": 3, "fillOpacity": 0.9})
+        self.no_fill_js = _js(palette.NO_FILL)
+        default = {"color": palette.UNIT_EDGE, "weight": 0.4, "fillOpacity": 0.75, "fillColor": palette.NO_FILL}
+        self.style_js = _js(style or default)
+        self.outline_js = _js(outline or {"color": palette.SPLIT_OUTLINE, "weight": 1.5})
+        self.highlight_js = _js(highlight or {"color": palette.SELECTED, "weight": 3, "fillOpacity": 0.9})
         self.by_class_js = _js(by_class or {})
 
 

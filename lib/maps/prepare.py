@@ -35,6 +35,8 @@ CODE_MODULES = (
     "lib/data/geodata.py",
     "lib/io/files.py",
     "lib/maps/prepare.py",
+    "lib/core/vocab.py",  # imported by lib/data/i18n.py
+    "lib/core/palette.py",  # the layers' default colours (lib/maps/leaflet.py)
 )
 
 

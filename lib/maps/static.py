@@ -1,13 +1,15 @@
-"""Static maps for slides and reports (PNG, SVG, PDF) drawn with matplotlib from the bundled geometry."""
+"""Static maps for slides and reports (PNG, SVG, PDF) drawn with matplotlib from the bundled geometry.
+
+What is drawn (status, layers, colouring, projected units) comes from :mod:`lib.maps.staticdata`; its public
+names are also reachable from here (``static.MapInputs``, ``static.load_inputs``, ...)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 import textwrap
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import matplotlib
@@ -18,32 +20,50 @@ import shapely
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.typing import RcKeyType
 
-from lib.core.vocab import LOCAL_TZ
-from lib.data import geodata
-from lib.data.i18n import format_date, format_int, today
+from lib.core import palette
+from lib.data.i18n import format_int
 from lib.io.files import write_atomic
-from lib.maps import layers as mapdata
 from lib.maps import style as mapstyle
+from lib.maps.staticdata import (
+    OFFSHORE_LON as OFFSHORE_LON,
+)
+from lib.maps.staticdata import (
+    PLOT_CRS as PLOT_CRS,
+)
+from lib.maps.staticdata import (
+    MapInputs,
+    StaticMapError,
+    check_view,
+    colouring_of,
+    footer_text,
+    offshore_codes,
+    offshore_zones,
+    plotted_units,
+    title_of,
+)
+from lib.maps.staticdata import load_inputs as load_inputs
+from lib.maps.staticdata import open_store as open_store
+from lib.maps.staticdata import province_reports_as_of as province_reports_as_of
+from lib.maps.staticdata import source_names as source_names
+from lib.maps.staticdata import status_as_of as status_as_of
 from lib.maps.urlstate import ViewState
-from lib.status import status as status_lib
 
 FORMATS = ("png", "svg", "pdf")
-PLOT_CRS = "EPSG:32648"  # UTM 48N: metres, so the scale bar is true to within ~2 % over Vietnam
 PNG_DPI = 200
 FIGURE_SIZE = (12.0, 9.5)  # inches; 2400 px wide at PNG_DPI
 FONT = "DejaVu Sans"  # bundled with matplotlib, has every Vietnamese diacritic; never fetched
-OFFSHORE_LON = 110.5  # the mainland and near islands lie west of it; Hoàng Sa and Trường Sa east
-TEXT = "#212121"
+TEXT = palette.TEXT
 # Applied while saving: SVG keeps text as <text> (searchable, editable in slides). The PDF embeds
 # Type 3 glyph subsets (with a ToUnicode map, so text stays searchable and extractable): measured
 # ~40 % faster to write than TrueType (Type 42) subsets, which took 1 s per font face here.
-SAVE_RC = {"svg.fonttype": "none", "pdf.fonttype": 3}
+SAVE_RC: dict[RcKeyType, Any] = {"svg.fonttype": "none", "pdf.fonttype": 3}
 
 
 # Every text is drawn as written: names and notes come from users and files, and with math-text on,
 # "$\\frac{…}$" or an odd number of "$" in one of them makes matplotlib's parser fail the whole drawing.
-DRAWING_RC = {"font.family": FONT, "text.parse_math": False, "text.usetex": False}
+DRAWING_RC: dict[RcKeyType, Any] = {"font.family": FONT, "text.parse_math": False, "text.usetex": False}
 
 
 def with_font(func):
@@ -56,199 +76,6 @@ def with_font(func):
             return func(*args, **kwargs)
 
     return wrapper
-
-
-class StaticMapError(ValueError):
-    """A map that cannot be drawn as asked (unknown province, format or mode)."""
-
-
-@dataclass
-class MapInputs:
-    """Everything a static map, a brief or an HTML export draws from (layers are read-only)."""
-
-    communes: gpd.GeoDataFrame
-    provinces: gpd.GeoDataFrame
-    crosswalk: pd.DataFrame
-    merge: pd.DataFrame
-    status: pd.DataFrame | None  # lib.status.status.commune_status, or None when no report is stored
-    as_of: dt.date | None  # the date the status is shown at (None: no status)
-    version: str
-    sources: list[str]
-    # lib.status.status.province_reported_status at the same time: the provinces' own reports
-    province_reports: pd.DataFrame | None = None
-
-
-def source_names(geodata_dir: Path = geodata.DEFAULT_DIR) -> list[str]:
-    """Short names of the dataset's sources, from the first column of SOURCES.md's "Sources" table."""
-    path = Path(geodata_dir) / "SOURCES.md"
-    if not path.is_file():
-        return []
-    section = path.read_text(encoding="utf-8").split("## Sources", 1)[-1].split("\n## ", 1)[0]
-    names = []
-    for line in section.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) < 2 or cells[0] in ("source", "") or set(cells[0]) <= set("-: "):
-            continue
-        name = re.split(r" \(| via ", cells[0])[0].strip()
-        if name not in names:
-            names.append(name)
-    return names
-
-
-def status_as_of(
-    store, date: dt.date | None, *, now: dt.datetime | None = None, codes: list[str] | None = None
-) -> tuple[pd.DataFrame | None, dt.date | None]:
-    """Commune status at the end of ``date`` (Vietnam time), or at the store's default time.
-
-    Returns ``(None, None)`` when the store holds no report, so maps say "no status" instead of
-    painting every commune grey as if all had missed the deadline.
-    """
-    if store is None or store.is_empty():
-        return None, None
-    if date is None:
-        moment = status_lib.default_as_of(store, now=now)
-    else:
-        moment = dt.datetime.combine(date, dt.time(23, 59, 59), tzinfo=LOCAL_TZ)
-    frame = status_lib.commune_status(store, as_of=moment, codes=codes)
-    return frame, pd.Timestamp(moment).tz_convert(LOCAL_TZ).date()
-
-
-def province_reports_as_of(store, as_of: dt.date | None) -> pd.DataFrame | None:
-    """The provinces' own reports (level "province") at the end of ``as_of`` (see :func:`status_as_of`)."""
-    if store is None or as_of is None:
-        return None
-    moment = dt.datetime.combine(as_of, dt.time(23, 59, 59), tzinfo=LOCAL_TZ)
-    return status_lib.province_reported_status(store, as_of=moment)
-
-
-def open_store(url: str | None = None, *, demo: bool = False, scratch: Path | None = None):
-    """The status store to draw from, or None when there is none yet.
-
-    ``url`` defaults to the app's store (``$VNMAP_STATUS_DB`` or data/status.sqlite); that default
-    SQLite file is not created when it does not exist (the output then says it has no status). An SQLite
-    file named in ``url`` that does not exist is a :class:`lib.status.store.StoreError` (most likely a
-    typing mistake: a map without status would hide it). With ``demo`` the seeded demonstration data is
-    written to a new SQLite file under ``scratch`` and used instead.
-    """
-    from lib.status import store as store_lib
-
-    if demo:
-        from lib.status import demo as demo_lib
-
-        if scratch is None:
-            raise StaticMapError("demonstration data needs a scratch folder")
-        store = store_lib.StatusStore(Path(scratch) / "demo-status.sqlite")
-        demo_lib.load_demo(store)
-        return store
-    text = url or store_lib.default_url()
-    path = text[len("sqlite:///") :] if text.startswith("sqlite:///") else None if "://" in text else text
-    if path is not None and not Path(path).is_file():
-        if url is None:
-            return None
-        raise store_lib.StoreError(
-            f"Không có kho trạng thái {store_lib.mask_url(text)}: tệp không tồn tại — kiểm tra đường dẫn --db "
-            "(bỏ --db để dùng kho mặc định)"
-        )
-    return store_lib.StatusStore(text)
-
-
-def load_inputs(
-    *, store=None, date: dt.date | None = None, geodata_dir: Path = geodata.DEFAULT_DIR, now: dt.datetime | None = None
-) -> MapInputs:
-    """Load layers, crosswalk and (when ``store`` is given) the status at ``date`` for the outputs."""
-    crosswalk = geodata.load_crosswalk(geodata_dir)
-    communes = geodata.load_new_communes(geodata_dir)
-    status, as_of = status_as_of(store, date, now=now, codes=sorted(communes["code"]))
-    return MapInputs(
-        communes=communes,
-        provinces=geodata.load_new_provinces(geodata_dir),
-        crosswalk=crosswalk,
-        merge=mapstyle.merge_structure(crosswalk),
-        status=status,
-        as_of=as_of,
-        version=geodata.load_manifest(geodata_dir)["version"],
-        sources=source_names(geodata_dir),
-        province_reports=province_reports_as_of(store, as_of),
-    )
-
-
-def check_view(view: ViewState, inputs: MapInputs) -> None:
-    """Raise :class:`StaticMapError` when ``view`` names a province or mode the data does not have."""
-    if view.mode not in mapstyle.MODE_LABELS:
-        raise StaticMapError(f"Chế độ màu “{view.mode}” không có; dùng một trong: {', '.join(mapstyle.MODE_LABELS)}.")
-    if view.province and view.province not in set(inputs.provinces["code"]):
-        raise StaticMapError(
-            f"Không có tỉnh mã “{view.province}” trong bộ dữ liệu {inputs.version}; "
-            "dùng mã 2 chữ số của 34 tỉnh mới (ví dụ 01 cho Hà Nội)."
-        )
-
-
-def title_of(view: ViewState, inputs: MapInputs) -> str:
-    """What the map shows, e.g. "Thành phố Hà Nội — tiến độ thực hiện nhiệm vụ" (see :func:`mapstyle.map_title`)."""
-    return mapstyle.map_title(view, provinces=inputs.provinces, communes=inputs.communes)
-
-
-def colouring_of(view: ViewState, inputs: MapInputs, shown: pd.DataFrame) -> mapstyle.Colouring:
-    """The app's colouring (lib.maps.style) of the units ``shown`` in ``view``."""
-    if not view.province and view.level == "province":
-        return mapstyle.colour_provinces(
-            view.mode,
-            pd.Index(inputs.provinces["code"]),
-            status=inputs.status,
-            commune_province=inputs.communes.set_index("code")["province_code"],
-            old_provinces=inputs.crosswalk.groupby("new_province_code")["old_province_code"].nunique(),
-            as_of=inputs.as_of,
-            province_reports=inputs.province_reports if view.mode != "merge" else None,
-        )
-    status = inputs.status
-    if status is not None and view.province:  # notes (conflicts, demo) count only the communes shown
-        status = status[status["code"].isin(set(shown["code"]))]
-    colouring = mapstyle.colour_communes(
-        view.mode, pd.Index(shown["code"]), status=status, merge=inputs.merge, as_of=inputs.as_of
-    )
-    note = mapstyle.province_report_note(inputs.province_reports, view.province) if view.province else None
-    if note and view.mode != "merge":
-        colouring.legend.notes.append(note)
-    return colouring
-
-
-def footer_text(inputs: MapInputs, *, made: dt.date | None = None) -> str:
-    """Dataset version, sources and the day the output was made."""
-    made = made or today()
-    sources = "; ".join(inputs.sources) or "xem geodata/SOURCES.md"
-    return (
-        f"Ranh giới: bộ dữ liệu {inputs.version} (đơn vị hành chính từ 01/07/2025). Nguồn: {sources}. "
-        f"Lập ngày {format_date(made)}."
-    )
-
-
-def _units(view: ViewState, inputs: MapInputs) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """(units coloured, province outlines drawn on top), projected to :data:`PLOT_CRS`."""
-    if view.province:
-        units = mapdata.communes_of_province(inputs.communes, view.province)
-        mainland = units[~units["code"].isin(offshore_codes(units))]
-        return units.to_crs(PLOT_CRS), _neighbourhood(inputs.provinces, tuple(mainland.total_bounds))
-    provinces = mapdata.simplify_for_national(inputs.provinces).to_crs(PLOT_CRS)
-    if view.level == "province":
-        return provinces, provinces
-    return mapdata.simplify_for_national(inputs.communes).to_crs(PLOT_CRS), provinces
-
-
-def _neighbourhood(provinces: gpd.GeoDataFrame, bounds: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
-    """Provinces around ``bounds`` (lon/lat), cut to a box well beyond it, projected: drawing (and
-    writing to PDF/SVG) the whole country at full resolution behind one province made it slow."""
-    minx, miny, maxx, maxy = bounds
-    margin = 0.6 * max(maxx - minx, maxy - miny)
-    box = (minx - margin, miny - margin, maxx + margin, maxy + margin)
-    near = provinces[provinces.intersects(shapely.box(*box))].copy()
-    near.geometry = shapely.clip_by_rect(near.geometry.values, *box)
-    return near[~near.geometry.is_empty].to_crs(PLOT_CRS)
-
-
-def offshore_codes(communes: gpd.GeoDataFrame) -> set[str]:
-    """Codes of units reaching east of :data:`OFFSHORE_LON` (lon/lat): the Hoàng Sa and Trường Sa
-    archipelagos, which a province map shows in an inset rather than at the mainland's scale."""
-    return set(communes.loc[communes.geometry.bounds["maxx"] > OFFSHORE_LON, "code"])
 
 
 def _nice_length(span_m: float) -> float:
@@ -394,18 +221,6 @@ def _labels(
         _place_labels(ax, renderer, points, list(offshore["label"]), fontsize=7, style="italic", placed=placed)
 
 
-def offshore_zones(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Special zones reaching east of 110.5° E (the Hoàng Sa and Trường Sa archipelagos), with a label
-    naming the zone and its province; projected to :data:`PLOT_CRS`."""
-    bounds = communes.geometry.bounds
-    far = communes[bounds["maxx"] > OFFSHORE_LON].to_crs(PLOT_CRS)
-    boxes = far.geometry.bounds
-    centres = gpd.points_from_xy((boxes["minx"] + boxes["maxx"]) / 2, (boxes["miny"] + boxes["maxy"]) / 2, crs=PLOT_CRS)
-    return gpd.GeoDataFrame(
-        {"label": (far["full_name"] + "\n(" + far["province_name"] + ")").to_numpy()}, geometry=centres, crs=PLOT_CRS
-    )
-
-
 def _inside(ax, points: np.ndarray) -> np.ndarray:
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
     return (points[:, 0] > x0) & (points[:, 0] < x1) & (points[:, 1] > y0) & (points[:, 1] < y1)
@@ -427,17 +242,17 @@ def _fit_extent(ax, bounds: tuple[float, float, float, float]) -> None:
 
 def draw_map(ax, view: ViewState, inputs: MapInputs, *, labels: bool = True) -> mapstyle.Colouring:
     """Draw ``view`` on ``ax`` (units, outlines, labels, scale bar); return the colouring used."""
-    units, provinces = _units(view, inputs)
-    colouring = colouring_of(view, inputs, units)
+    units, provinces = plotted_units(view, inputs)
+    colouring = colouring_of(view, inputs)
     far = offshore_codes(inputs.communes[inputs.communes["code"].isin(set(units["code"]))]) if view.province else set()
     if view.province:
         minx, miny, maxx, maxy = units[~units["code"].isin(far)].total_bounds
         pad = 0.04 * max(maxx - minx, maxy - miny)
-        provinces.plot(ax=ax, color="#eeeeee", edgecolor="#bdbdbd", linewidth=0.5, zorder=1)
+        provinces.plot(ax=ax, color=palette.NEIGHBOUR_FILL, edgecolor=palette.NEIGHBOUR_EDGE, linewidth=0.5, zorder=1)
     else:
         minx, miny, maxx, maxy = provinces.total_bounds
         pad = 0.02 * max(maxx - minx, maxy - miny)
-    fills = units["code"].map(colouring.fill).fillna(mapstyle.GREY)
+    fills = units["code"].map(colouring.fill).fillna(palette.GREY)
     units.plot(ax=ax, color=list(fills), edgecolor="white", linewidth=0.35 if view.province else 0.12, zorder=2)
     if colouring.hatched:  # stale units striped, told apart without colour (as on the app's map)
         with matplotlib.rc_context({"hatch.color": mapstyle.HATCH_COLOUR, "hatch.linewidth": HATCH_WIDTH}):
@@ -453,7 +268,7 @@ def draw_map(ax, view: ViewState, inputs: MapInputs, *, labels: bool = True) -> 
             zorder=3,
         )
     outline = provinces[provinces["code"] == view.province] if view.province else provinces
-    outline.boundary.plot(ax=ax, color="#424242", linewidth=1.2 if view.province else 0.5, zorder=4)
+    outline.boundary.plot(ax=ax, color=palette.TEXT_NOTE, linewidth=1.2 if view.province else 0.5, zorder=4)
     if colouring.dots:  # the provinces' own reports, a dot inside each
         own = units[units["code"].isin(set(colouring.dots))]
         spots = shapely.get_coordinates(own.geometry.representative_point().values)
@@ -488,7 +303,9 @@ def draw_marks(ax, x: float, y: float, w: float, h: float, kind: str, colour: st
     """The legend swatch of a mark: a striped box (``mapstyle.HATCH``) or a dot (``mapstyle.DOT``)."""
     if kind == mapstyle.HATCH:
         with matplotlib.rc_context({"hatch.color": mapstyle.HATCH_COLOUR, "hatch.linewidth": HATCH_WIDTH}):
-            ax.add_patch(Rectangle((x, y), w, h, facecolor=colour, edgecolor="#616161", hatch=HATCH, linewidth=0.6))
+            ax.add_patch(
+                Rectangle((x, y), w, h, facecolor=colour, edgecolor=palette.TEXT_SOFT, hatch=HATCH, linewidth=0.6)
+            )
     else:
         ax.scatter([x + w / 2], [y + h / 2], s=DOT_SIZE, c=[colour], edgecolors=mapstyle.HATCH_COLOUR, linewidths=1.2)
 
@@ -513,7 +330,7 @@ def _inset(ax, far: gpd.GeoDataFrame, fills: pd.Series, *, avoid: gpd.GeoDataFra
     """The province's offshore archipelago in a framed inset, at its own scale, in the corner of the
     map that hides the least of the mainland."""
     inset = ax.inset_axes((*_inset_corner(ax, avoid), *INSET_SIZE), zorder=8)
-    far.plot(ax=inset, color=list(fills), edgecolor="#424242", linewidth=0.6)
+    far.plot(ax=inset, color=list(fills), edgecolor=palette.TEXT_NOTE, linewidth=0.6)
     minx, miny, maxx, maxy = far.total_bounds
     pad = 0.06 * max(maxx - minx, maxy - miny)
     _fit_extent(inset, (minx - pad, miny - pad, maxx + pad, maxy + pad))
@@ -523,7 +340,7 @@ def _inset(ax, far: gpd.GeoDataFrame, fills: pd.Series, *, avoid: gpd.GeoDataFra
     inset.set_ylabel("")
     inset.set_facecolor("white")
     for spine in inset.spines.values():
-        spine.set_edgecolor("#757575")
+        spine.set_edgecolor(palette.FRAME)
     inset.set_title(f"{', '.join(far['full_name'])} (khung riêng, tỉ lệ khác)", fontsize=6.5, color=TEXT, pad=3)
 
 
@@ -541,7 +358,9 @@ def draw_legend(ax, legend: mapstyle.Legend, *, width: int = 38, fontsize: float
     for colour, label, count in legend.entries:
         text = textwrap.fill(f"{label} ({format_int(count)})", width)
         lines = text.count("\n") + 1
-        ax.add_patch(Rectangle((0, y - 0.022), 0.07, 0.022, facecolor=colour, edgecolor="#616161", linewidth=0.6))
+        ax.add_patch(
+            Rectangle((0, y - 0.022), 0.07, 0.022, facecolor=colour, edgecolor=palette.TEXT_SOFT, linewidth=0.6)
+        )
         ax.text(
             0.1,
             y - 0.011,
@@ -568,9 +387,11 @@ def draw_legend(ax, legend: mapstyle.Legend, *, width: int = 38, fontsize: float
             text,
             fontsize=fontsize - 0.5,
             va="top",
-            color="#b71c1c" if demo else "#424242",
+            color=palette.WARN if demo else palette.TEXT_NOTE,
             fontweight="bold" if demo else "normal",
-            bbox={"facecolor": "#ffebee", "edgecolor": "#b71c1c", "boxstyle": "round,pad=0.4"} if demo else None,
+            bbox={"facecolor": palette.WARN_BACKGROUND, "edgecolor": palette.WARN, "boxstyle": "round,pad=0.4"}
+            if demo
+            else None,
         )
         y -= step * (text.count("\n") + 1.8)
 
@@ -586,7 +407,12 @@ def map_figure(view: ViewState, inputs: MapInputs, *, made: dt.date | None = Non
     colouring = draw_map(ax, view, inputs)
     draw_legend(fig.add_axes((0.71, 0.07, 0.27, 0.85)), colouring.legend)
     fig.text(
-        0.02, 0.012, textwrap.fill(footer_text(inputs, made=made), 190), fontsize=6.5, color="#616161", va="bottom"
+        0.02,
+        0.012,
+        textwrap.fill(footer_text(inputs, made=made), 190),
+        fontsize=6.5,
+        color=palette.TEXT_SOFT,
+        va="bottom",
     )
     return fig
 

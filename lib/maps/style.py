@@ -6,68 +6,63 @@ import datetime as dt
 import html
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
+from lib.core import palette, vocab
+from lib.core.palette import CONFLICT_OUTLINE as CONFLICT_OUTLINE
+from lib.core.palette import GREY as GREY
+from lib.core.palette import HATCH_COLOUR as HATCH_COLOUR
+from lib.core.palette import SHARE_COLOURS as SHARE_COLOURS
+from lib.core.palette import SHARE_PICKS as SHARE_PICKS
+from lib.core.palette import SPLIT_OUTLINE as SPLIT_OUTLINE
+from lib.core.palette import share_breaks as share_breaks
+from lib.core.palette import share_colour as share_colour
 from lib.core.vocab import LOCAL_TZ
 from lib.data.i18n import format_date, format_int, format_percent
 from lib.maps.urlstate import ViewState
+from lib.status import dashboard
 
 MODE_LABELS = {
     "task": "Tiến độ thực hiện nhiệm vụ",
     "centre": "Trung tâm phục vụ hành chính công",
     "merge": "Cấu trúc sáp nhập",
 }
-# One palette for the app's map, the static maps, the briefing and the HTML export (all colour
-# through this module). Classes are told apart by lightness as well as hue, so that they stay
-# distinct to colour-blind readers: checked with lib.maps.cvd (Machado 2009 deuteranopia,
-# CIEDE2000), see PALETTE_MIN_DELTA_E and ``python scripts/palette_check.py``.
-GREY = "#9e9e9e"
-TASK_GREEN = "#00796b"  # dark bluish green (teal): "xanh"
-TASK_AMBER = "#f0c419"  # light yellow: "vàng"
-TASK_RED = "#c0392b"  # mid red: "đỏ"; darker than amber, lighter than green under deuteranopia
-TASK_STYLES = {
-    "green": (TASK_GREEN, "Xanh: mọi nhiệm vụ đã hoàn thành"),
-    "amber": (TASK_AMBER, "Vàng: còn nhiệm vụ đang làm, không quá hạn"),
-    "red": (TASK_RED, "Đỏ: có nhiệm vụ quá hạn"),
-    "grey": (GREY, "Xám: chưa báo cáo hoặc báo cáo quá hạn 16:00"),
-}
-CENTRE_STYLES = {
-    "operating": (TASK_GREEN, "Đang hoạt động đầy đủ"),
-    "gaps": (TASK_AMBER, "Hoạt động nhưng còn thiếu (chữ ký số, tài khoản, kết nối, thiết bị)"),
-    "not_operating": (TASK_RED, "Chưa hoạt động"),
-    "unknown": (GREY, "Chưa rõ"),
-}
+# Colours come from lib.core.palette (one palette for the app's map, the static maps, the brief, the HTML
+# file and the dashboard); labels from lib.core.vocab. Re-exported here for the map's callers.
+TASK_STYLES = {key: (palette.TASK_COLOURS[key], vocab.TASK_LEGEND[key]) for key in vocab.TASK_CLASSES}
+CENTRE_STYLES = {key: (palette.CENTRE_COLOURS[key], vocab.CENTRE_LEGEND[key]) for key in vocab.CENTRE_CLASSES}
 # Smallest CIEDE2000 difference every class palette keeps between any two of its colours, with
 # normal vision and under simulated deuteranopia (tests/test_mapstyle.py checks it). The former
-# palette (#2e7d32 green, #c62828 red) had 6.8 under deuteranopia: the two read as one olive.
+# palette (palette.FORMER_TASK: its green and red) had 6.8 under deuteranopia: the two read as one olive.
 PALETTE_MIN_DELTA_E = 10.0
 MERGE_BINS = [
-    (1, 1, "#e3f2fd", "1 xã cũ (giữ nguyên)"),
-    (2, 2, "#90caf9", "2 xã cũ"),
-    (3, 3, "#42a5f5", "3 xã cũ"),
-    (4, 5, "#1e88e5", "4–5 xã cũ"),
-    (6, 10_000, "#0d47a1", "6 xã cũ trở lên"),
+    (low, high, colour, label)
+    for (low, high, label), colour in zip(
+        [
+            (1, 1, "1 xã cũ (giữ nguyên)"),
+            (2, 2, "2 xã cũ"),
+            (3, 3, "3 xã cũ"),
+            (4, 5, "4–5 xã cũ"),
+            (6, 10_000, "6 xã cũ trở lên"),
+        ],
+        palette.MERGE_COLOURS,
+        strict=True,
+    )
 ]
 PROVINCE_MERGE_BINS = [
-    (1, 1, "#e3f2fd", "Giữ nguyên"),
-    (2, 2, "#64b5f6", "Hợp nhất 2 tỉnh"),
-    (3, 10, "#1565c0", "Hợp nhất 3 tỉnh trở lên"),
+    (low, high, colour, label)
+    for (low, high, label), colour in zip(
+        [(1, 1, "Giữ nguyên"), (2, 2, "Hợp nhất 2 tỉnh"), (3, 10, "Hợp nhất 3 tỉnh trở lên")],
+        palette.PROVINCE_MERGE_COLOURS,
+        strict=True,
+    )
 ]
-# Shares (of green communes, of operating centres) per province: ColorBrewer YlGnBu, a sequential
-# scheme marked colour-blind safe, light = low, dark = high; fewer classes take colours spread
-# over the whole ramp so that neighbours stay far apart.
-SHARE_COLOURS = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")
-SHARE_PICKS = {1: (2,), 2: (0, 3), 3: (0, 2, 4), 4: (0, 1, 3, 4), 5: (0, 1, 2, 3, 4)}
-SHARE_CLASSES = 5
-SPLIT_OUTLINE = "#6a1b9a"
 
 
 HATCH = "hatch"  # a mark drawn over the fill: diagonal stripes (stale or unreported units)
 DOT = "dot"  # a round marker inside a province: the province's own report (level "province")
-HATCH_COLOUR = "#212121"
-STALE_MARK = "Gạch chéo: chưa báo cáo hoặc báo cáo quá hạn 16:00"
-PROVINCE_STALE_MARK = "Gạch chéo: quá nửa số xã chưa báo cáo hoặc quá hạn 16:00"
+STALE_MARK = f"Gạch chéo: chưa báo cáo hoặc báo cáo quá hạn {vocab.DEADLINE_TEXT}"
+PROVINCE_STALE_MARK = f"Gạch chéo: quá nửa số xã chưa báo cáo hoặc quá hạn {vocab.DEADLINE_TEXT}"
 PROVINCE_REPORT = "báo cáo cấp tỉnh"
 
 
@@ -80,9 +75,6 @@ class Legend:
     entries: list[tuple[str, str, int]]
     notes: list[str] = field(default_factory=list)
     marks: list[tuple[str, str, str, int]] = field(default_factory=list)
-
-
-CONFLICT_OUTLINE = "#d50000"
 
 
 @dataclass
@@ -181,31 +173,10 @@ def _percent_text(share: float) -> str:
     return format_percent(share, 0 if round(share * 100, 6) == round(share * 100) else 1)
 
 
-def share_breaks(values: pd.Series | list[float], classes: int = SHARE_CLASSES) -> list[float]:
-    """Class breaks of shares (0–1) spread over the range the values actually span.
-
-    The quantiles that cut ``values`` into ``classes`` groups of about equal size, rounded to
-    whole percents, keeping only breaks that leave no class empty. So a day when most provinces
-    are below 10 % still shows five shades, not one pale class; the legend states the breaks.
-    """
-    v = pd.Series(values, dtype=float).dropna()
-    if v.empty:
-        return []
-    raw = np.quantile(v.to_numpy(), [i / classes for i in range(1, classes)])
-    candidates = sorted({round(q * 100) / 100 for q in raw} - {0.0})
-    breaks: list[float] = []
-    for b in candidates:
-        lower = breaks[-1] if breaks else -np.inf
-        if 0 < b <= 1 and ((v >= lower) & (v < b)).any() and (v >= b).any():
-            breaks.append(b)
-    return breaks
-
-
 def share_bins(breaks: list[float], values: pd.Series | None = None) -> list[tuple[float, float, str, str]]:
     """(low, high, colour, label) of the classes cut at ``breaks`` (see :func:`share_breaks`), from
     0 % to 100 %; with no break, one class labelled with the range of ``values``."""
-    edges = [0.0, *breaks, 1.0001]
-    colours = [SHARE_COLOURS[i] for i in SHARE_PICKS[min(len(edges) - 1, len(SHARE_COLOURS))]]
+    edges, colours = palette.share_edges(breaks), palette.share_ramp(breaks)
     if not breaks:
         v = pd.Series(values if values is not None else [], dtype=float).dropna()
         if v.empty:
@@ -227,20 +198,9 @@ def share_bins(breaks: list[float], values: pd.Series | None = None) -> list[tup
     return bins
 
 
-# Fixed quintile-like bins for tables that colour shares without data to spread (kept for callers).
-SHARE_BINS = share_bins([0.2, 0.4, 0.6, 0.8])
-
-
-def share_colour(share: float | None, bins: list[tuple[float, float, str, str]] = SHARE_BINS) -> str:
-    """The colour of ``share`` in ``bins`` (:func:`share_bins`); :data:`GREY` when missing."""
-    if share is None or pd.isna(share):
-        return GREY
-    return next((colour for low, high, colour, _ in bins if low <= share < high), bins[-1][2])
-
-
 def _report_text(row: dict, labels: dict[str, str]) -> str:
     """One line on a unit's own report: class, tasks done, overdue, time (plain text)."""
-    parts = [labels.get(row.get("task_class"), "")]
+    parts = [labels.get(str(row.get("task_class")), "")]
     if not pd.isna(row.get("tasks_total")):
         parts.append(
             f"{format_int(row.get('tasks_done'))}/{format_int(row.get('tasks_total'))} nhiệm vụ xong, "
@@ -267,12 +227,17 @@ def _stale_tips(status: pd.DataFrame | None, codes: pd.Index) -> tuple[set[str],
             tips[code] = "⚠ Chưa có báo cáo"
         else:
             last = format_date(when.tz_convert(LOCAL_TZ).to_pydatetime(), with_time=True)
-            tips[code] = f"⚠ Báo cáo quá hạn 16:00 (gần nhất {last})"
+            tips[code] = f"⚠ Báo cáo quá hạn {vocab.DEADLINE_TEXT} (gần nhất {last})"
     return set(tips), tips
 
 
 def colour_communes(
-    mode: str, codes: pd.Index, *, status: pd.DataFrame | None, merge: pd.DataFrame, as_of: dt.date | None = None
+    mode: str,
+    codes: pd.Index,
+    *,
+    status: pd.DataFrame | None,
+    merge: pd.DataFrame,
+    as_of: dt.date | dt.datetime | None = None,
 ) -> Colouring:
     """Colours of the new communes ``codes`` in ``mode`` ("task", "centre" or "merge")."""
     if mode == "merge":
@@ -313,13 +278,9 @@ def province_report_note(reports: pd.DataFrame | None, province: str) -> str | N
     return f"Báo cáo cấp tỉnh (nhiệm vụ của chính tỉnh, không tính vào các xã): {text}."
 
 
-_TASK_WORDS = {"green": "Xanh", "amber": "Vàng", "red": "Đỏ", "grey": "Xám (quá hạn báo cáo)"}
-_CENTRE_WORDS = {
-    "operating": "Trung tâm hoạt động",
-    "gaps": "Trung tâm còn thiếu",
-    "not_operating": "Trung tâm chưa hoạt động",
-    "unknown": "Trung tâm chưa rõ",
-}
+# A province's own report is drawn only when it exists: grey then means it is past the deadline.
+_TASK_WORDS = {**vocab.TASK_WORDS, "grey": f"{vocab.TASK_WORDS['grey']} (quá hạn báo cáo)"}
+_CENTRE_WORDS = {key: f"Trung tâm {label.lower()}" for key, label in vocab.CENTRE_LABELS.items()}
 
 
 def colour_provinces(
@@ -329,8 +290,9 @@ def colour_provinces(
     status: pd.DataFrame | None,
     commune_province: pd.Series,
     old_provinces: pd.Series,
-    as_of: dt.date | None = None,
+    as_of: dt.date | dt.datetime | None = None,
     province_reports: pd.DataFrame | None = None,
+    breaks: list[float] | None = None,
 ) -> Colouring:
     """Colours of new provinces: share of green communes, share of operating centres, or provinces merged.
 
@@ -338,20 +300,17 @@ def colour_provinces(
     provinces per new province code. The fill is always the aggregate of the communes' reports;
     ``province_reports`` (``lib.status.status.province_reported_status``: what a province reports
     for its own, province-level tasks) is shown beside it, as a dot coloured by its class and a
-    tooltip line marked "báo cáo cấp tỉnh", never mixed into the communes' share.
+    tooltip line marked "báo cáo cấp tỉnh", never mixed into the communes' share. Shares are
+    classed at ``breaks`` (default: the day's, :func:`lib.status.dashboard.share_breaks`, as the
+    dashboard's tables are).
     """
     if mode == "merge":
         return _bin_colouring(old_provinces.reindex(codes), PROVINCE_MERGE_BINS, "Số tỉnh cũ hợp thành", [], "Không rõ")
     notes = _as_of_note(status, as_of)
-    if status is None or status.empty:
-        shares = pd.Series(np.nan, index=codes)
-    else:
-        column, good = ("task_class", "green") if mode == "task" else ("centre_class", "operating")
-        per_commune = status.set_index("code")[column]
-        province = commune_province.reindex(per_commune.index)
-        shares = per_commune.eq(good).groupby(province).mean().reindex(codes)
+    shares = dashboard.province_shares(status, commune_province, mode).reindex(codes)
     title = "Tỉ lệ xã “xanh” (hoàn thành mọi nhiệm vụ)" if mode == "task" else "Tỉ lệ xã có trung tâm hoạt động đầy đủ"
-    breaks = share_breaks(shares)
+    if breaks is None:
+        breaks = share_breaks(shares)
     colouring = _bin_colouring(shares, share_bins(breaks, shares), title, notes, "Chưa có số liệu")
     reported = int(shares.notna().sum())
     if breaks:
@@ -400,9 +359,47 @@ def colour_provinces(
     return colouring
 
 
+def colour_view(
+    view: ViewState,
+    *,
+    communes: pd.DataFrame,
+    provinces: pd.DataFrame,
+    crosswalk: pd.DataFrame,
+    merge: pd.DataFrame,
+    status: pd.DataFrame | None,
+    as_of: dt.date | dt.datetime | None = None,
+    province_reports: pd.DataFrame | None = None,
+) -> Colouring:
+    """The one colouring of ``view``: the app's map, the static maps, the brief and the HTML file use it.
+
+    The national province map colours provinces (:func:`colour_provinces`); every other view colours the
+    new communes shown, all of them or ``view.province``'s (:func:`colour_communes`), with its notes
+    (latest report, demonstration data, conflicts) counted among the communes shown, and in a province's
+    view a line on the province's own report.
+    """
+    if not view.province and view.level == "province":
+        return colour_provinces(
+            view.mode,
+            pd.Index(provinces["code"]),
+            status=status,
+            commune_province=communes.set_index("code")["province_code"],
+            old_provinces=crosswalk.groupby("new_province_code")["old_province_code"].nunique(),
+            as_of=as_of,
+            province_reports=province_reports if view.mode != "merge" else None,
+        )
+    shown = communes[communes["province_code"] == view.province] if view.province else communes
+    if status is not None and view.province:
+        status = status[status["code"].isin(set(shown["code"]))]
+    colouring = colour_communes(view.mode, pd.Index(shown["code"]), status=status, merge=merge, as_of=as_of)
+    note = province_report_note(province_reports, view.province) if view.province else None
+    if note and view.mode != "merge":
+        colouring.legend.notes.append(note)
+    return colouring
+
+
 # Old communes (reconstructed): the line style tells the confidence class of each polygon
 # (lib.data.confidence): solid = high, dashed = medium, dotted = low, grey dash-dot = unknown.
-OLD_COMMUNE_LINE_COLOUR = "#5d4037"
+OLD_COMMUNE_LINE_COLOUR = palette.OLD_COMMUNE_LINE
 OLD_COMMUNE_CLASS_LINES = {
     "high": {"color": OLD_COMMUNE_LINE_COLOUR, "weight": 1.0, "dashArray": None},
     "medium": {"color": OLD_COMMUNE_LINE_COLOUR, "weight": 1.0, "dashArray": "6 4"},
@@ -443,7 +440,7 @@ def old_commune_lines(shown: pd.DataFrame | None) -> LineLegend:
 def line_sample(style: dict, *, width: int = 28) -> str:
     """An inline SVG line drawn as the Leaflet line ``style`` is (colour, weight, dashes), for legends; escaped."""
     attributes = {
-        "stroke": style.get("color", "#000000"),
+        "stroke": style.get("color", palette.SELECTED),
         "stroke-width": style.get("weight", 1),
         "stroke-dasharray": style.get("dashArray"),
         "stroke-linecap": style.get("lineCap"),

@@ -9,19 +9,20 @@ from dataclasses import dataclass
 import folium
 import geopandas as gpd
 import pandas as pd
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from lib.core.vocab import LOCAL_TZ
+from lib.core import palette
+from lib.core.vocab import LOCAL_TZ, end_of_day
 from lib.lookup import unitinfo
 from lib.maps import leaflet
 from lib.maps import style as mapstyle
 from lib.maps.urlstate import ViewState, with_changes
 
 OLD_LINE_STYLES = {
-    "old_provinces": {"color": "#212121", "weight": 2.2, "fill": False, "dashArray": "6 4"},
-    "old_districts": {"color": "#424242", "weight": 1.4, "fill": False, "dashArray": "4 3"},
-    "old_communes": {"color": "#5d4037", "weight": 0.8, "fill": False, "dashArray": "2 3"},
+    "old_provinces": {"color": palette.OLD_PROVINCE_LINE, "weight": 2.2, "fill": False, "dashArray": "6 4"},
+    "old_districts": {"color": palette.OLD_DISTRICT_LINE, "weight": 1.4, "fill": False, "dashArray": "4 3"},
+    "old_communes": {"color": palette.OLD_COMMUNE_LINE, "weight": 0.8, "fill": False, "dashArray": "2 3"},
 }
 
 
@@ -54,7 +55,7 @@ class KeepLayerOrder(MacroElement):
 """
     )
 
-    def __init__(self, layers: list[MacroElement]):
+    def __init__(self, layers: list[Element]):
         super().__init__()
         self._name = "keep_layer_order"
         self.layers = layers  # names read when rendered: streamlit-folium renames the elements first
@@ -92,13 +93,13 @@ def build(
     communes: gpd.GeoDataFrame,
     provinces: gpd.GeoDataFrame,
     crosswalk: pd.DataFrame,
-    geometry: Callable[[str, str], str | None],
+    geometry: Callable[[str, str], str],
     merge: pd.DataFrame,
     status: pd.DataFrame | None,
     old_communes: gpd.GeoDataFrame | None = None,
     pick_old: bool = False,
     tiles: tuple[str, str] | None = None,
-    as_of: dt.datetime | None = None,
+    as_of: dt.date | dt.datetime | None = None,
     province_reports: pd.DataFrame | None = None,
 ) -> BuiltView:
     """Assemble the map for ``view``.
@@ -109,28 +110,22 @@ def build(
     ``province_reports`` (``lib.status.status.province_reported_status``) adds the provinces' own
     reports: dots on the national province map, a legend line in a province's view.
     """
-    if view.province:
-        shown = communes[communes["province_code"] == view.province]
-        bounds = leaflet.bounds_of(provinces[provinces["code"] == view.province])
-    else:
-        shown, bounds = communes, None
+    bounds = leaflet.bounds_of(provinces[provinces["code"] == view.province]) if view.province else None
     m = leaflet.base_map(bounds=bounds, tiles=tiles)
     overlay = folium.FeatureGroup(name="vn-overlay", control=False)
+    colouring = mapstyle.colour_view(
+        view,
+        communes=communes,
+        provinces=provinces,
+        crosswalk=crosswalk,
+        merge=merge,
+        status=status,
+        as_of=as_of,
+        province_reports=province_reports,
+    )
     if not view.province and view.level == "province":
-        colouring = mapstyle.colour_provinces(
-            view.mode,
-            pd.Index(provinces["code"]),
-            status=status,
-            commune_province=communes.set_index("code")["province_code"],
-            old_provinces=crosswalk.groupby("new_province_code")["old_province_code"].nunique(),
-            as_of=as_of,
-            province_reports=province_reports if view.mode != "merge" else None,
-        )
         data, selected = geometry("national_provinces", ""), set()
     else:
-        colouring = mapstyle.colour_communes(
-            view.mode, pd.Index(shown["code"]), status=status, merge=merge, as_of=as_of
-        )
         data = geometry("province_communes", view.province) if view.province else geometry("national_communes", "")
         selected = {view.unit} if view.unit else set()
     if view.old:
@@ -147,7 +142,7 @@ def build(
             tips=colouring.tips,
             hatch_colour=mapstyle.HATCH_COLOUR,
             style={
-                "color": "#ffffff",
+                "color": palette.UNIT_EDGE,
                 "weight": 0.5 if view.province else 0.25,
                 "fillOpacity": 0.8,
                 "fillColor": mapstyle.GREY,
@@ -155,10 +150,6 @@ def build(
             canvas=not view.province,
         ).add_to(overlay)
     ]  # canvas draws 3,321 polygons far faster than SVG
-    if view.province and view.mode != "merge":
-        note = mapstyle.province_report_note(province_reports, view.province)
-        if note:
-            colouring.legend.notes.append(note)
     for kind in reversed(view.layers):  # provinces drawn last, on top
         clickable = pick_old and kind == "old_communes"
         style = {**OLD_LINE_STYLES[kind], "fill": True, "fillOpacity": 0.02} if clickable else OLD_LINE_STYLES[kind]
@@ -169,7 +160,7 @@ def build(
                 style=style,
                 interactive=clickable,
                 selected={view.old} if clickable and view.old else set(),
-                highlight={"color": "#ff6f00", "weight": 3},
+                highlight={"color": palette.HIGHLIGHT, "weight": 3},
                 by_class=mapstyle.OLD_COMMUNE_CLASS_LINES if kind == "old_communes" else None,
             ).add_to(overlay)
         )
@@ -193,7 +184,7 @@ def build(
                     leaflet.geojson_text(parts, {"code": "code", "label": "label"}, decimals=5),
                     name="predecessors",
                     interactive=False,
-                    style={"color": "#ff6f00", "weight": 2.5, "fill": False},
+                    style={"color": palette.HIGHLIGHT, "weight": 2.5, "fill": False},
                 ).add_to(overlay)
             )
     if len(stacked) > 1:  # fetched layers add their polygons in whatever order the fetches complete
@@ -236,7 +227,7 @@ def apply_click(view: ViewState, returned: dict | None, *, last: object = None) 
     highlighted). A click already handled (``last``) changes nothing.
     """
     feature = (returned or {}).get("last_active_drawing") or {}
-    properties = feature.get("properties")
+    properties = feature.get("properties") or {}
     code = clicked_code(returned)
     if not code or properties == last:
         return None
@@ -251,11 +242,12 @@ def apply_click(view: ViewState, returned: dict | None, *, last: object = None) 
 
 
 def as_of_time(date: dt.date | None, default: dt.datetime, *, now: dt.datetime | None = None) -> dt.datetime:
-    """The moment a view shows: the end of ``date`` in Vietnam (never after now), or ``default``."""
+    """The moment a view shows: the end of ``date`` in Vietnam (:func:`lib.core.vocab.end_of_day`, so a
+    report at 23:59:30 counts; never after now), or ``default``."""
     if date is None:
         return default
     now = now or dt.datetime.now(LOCAL_TZ)
-    return min(dt.datetime.combine(date, dt.time(23, 59), tzinfo=LOCAL_TZ), now)
+    return min(end_of_day(date), now)
 
 
 def view_for_result(

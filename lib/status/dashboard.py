@@ -9,17 +9,51 @@ import datetime as dt
 
 import pandas as pd
 
-from lib.core import vocab
+from lib.core import palette, vocab
 from lib.core.vocab import LOCAL_TZ
 from lib.status import progress, status
 
-SHORT_LABELS = {"green": "Xanh", "amber": "Vàng", "red": "Đỏ", "grey": "Xám"}
-CENTRE_SHORT = {
-    "operating": "TT hoạt động",
-    "gaps": "TT còn thiếu",
-    "not_operating": "TT chưa hoạt động",
-    "unknown": "TT không rõ",
-}
+SHORT_LABELS = vocab.TASK_WORDS
+# Column headers of the province table: "TT" (trung tâm) and the centre's state.
+CENTRE_SHORT = {key: f"TT {label.lower()}" for key, label in vocab.CENTRE_LABELS.items()}
+# The class whose share a province map and the tables show, per colour mode.
+GOOD_CLASS = {"task": ("task_class", "green"), "centre": ("centre_class", "operating")}
+# The progress chart: the task classes' colours in vocab.TASK_CLASSES order, and the marked day's rule.
+CHART_COLOURS = [palette.TASK_COLOURS[cls] for cls in vocab.TASK_CLASSES]
+CHART_MARK = palette.TEXT
+
+
+def moment(day: dt.date, clock: dt.time) -> dt.datetime:
+    """The moment the page shows for ``day`` at ``clock`` (to the minute, as a time input gives it), in
+    Vietnam: the last minute, 23:59, is the end of the day (:func:`lib.core.vocab.end_of_day`), so that a
+    report made at 23:59:30 counts for that day, as on the map and in the brief."""
+    if clock.replace(second=0, microsecond=0) >= dt.time(23, 59):
+        return vocab.end_of_day(day)
+    return dt.datetime.combine(day, clock, tzinfo=LOCAL_TZ)
+
+
+def province_shares(frame: pd.DataFrame | None, commune_province: pd.Series, mode: str = "task") -> pd.Series:
+    """Per province code: the share of its communes in ``frame`` (:func:`lib.status.status.commune_status`)
+    with every task done (``mode`` "task") or a fully operating centre ("centre"); empty without status."""
+    if frame is None or frame.empty:
+        return pd.Series(dtype=float)
+    column, good = GOOD_CLASS[mode]
+    per_commune = frame.set_index("code")[column]
+    return per_commune.eq(good).groupby(commune_province.reindex(per_commune.index)).mean().astype(float)
+
+
+def share_breaks(frame: pd.DataFrame | None, commune_province: pd.Series, mode: str = "task") -> list[float]:
+    """The day's share classes (:func:`lib.core.palette.share_breaks` of :func:`province_shares`): the
+    province map and the dashboard's tables colour shares at the same breaks."""
+    return palette.share_breaks(province_shares(frame, commune_province, mode))
+
+
+def share_style(value: float | None, breaks: list[float]) -> str:
+    """CSS of a table cell holding a share: the province map's colour at ``breaks``, text that reads on it."""
+    colour = palette.share_colour(value, breaks)
+    if colour == palette.GREY:
+        return f"background-color: {colour}"
+    return f"background-color: {colour}; color: {palette.ink_on(colour)}"
 
 
 def province_names(crosswalk: pd.DataFrame) -> pd.Series:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
+from lib.core import palette
 from lib.data import geodata
 from lib.data.i18n import format_date, format_int, today
 from lib.io.export import excel_text
@@ -169,8 +170,8 @@ def _cell(field: str, row: int = 1) -> str:
 
 def _report_sheet(workbook, communes: pd.DataFrame) -> None:
     sheet = workbook.add_worksheet(SHEET)
-    header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
-    fixed = workbook.add_format({"num_format": "@", "bg_color": "#F2F2F2"})
+    header = workbook.add_format({"bold": True, "bg_color": palette.SHEET_HEADER, "border": 1, "text_wrap": True})
+    fixed = workbook.add_format({"num_format": "@", "bg_color": palette.SHEET_FIXED})
     text = workbook.add_format({"num_format": "@"})
     count = workbook.add_format({"num_format": "0"})
     when = workbook.add_format({"num_format": DATE_FORMAT})
@@ -270,7 +271,9 @@ def _validations(sheet, last: int) -> None:
 
 def _guide_sheet(workbook, communes: pd.DataFrame, *, version: str, made: dt.date) -> None:
     sheet = workbook.add_worksheet(GUIDE_SHEET)
-    bold = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
+    bold = workbook.add_format(
+        {"bold": True, "bg_color": palette.SHEET_HEADER, "border": 1, "text_wrap": True, "valign": "top"}
+    )
     wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
     text = workbook.add_format({"text_wrap": True, "valign": "top", "num_format": "@"})
     provinces = communes["province_code"].unique()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -10,6 +13,8 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from lib.data import geodata
+
+T = TypeVar("T")
 
 
 # Layers and the crosswalk are shared by every session as the same objects (cache_resource):
@@ -200,6 +205,7 @@ def briefing_inputs(url: str, day: str, revision: int):
     """Inputs of the briefing outputs from the cached layers and status (see ``lib.maps.static.MapInputs``)."""
     import datetime as dt
 
+    from lib.core.vocab import end_of_day
     from lib.maps import static as staticmap
 
     frame, shown = status_on_day(url, day, revision)
@@ -212,7 +218,9 @@ def briefing_inputs(url: str, day: str, revision: int):
         as_of=dt.date.fromisoformat(shown) if shown else None,
         version=manifest()["version"],
         sources=staticmap.source_names(geodata.DEFAULT_DIR),
-        province_reports=province_reports(url, f"{shown}T23:59:59+07:00", revision) if shown else None,
+        province_reports=(
+            province_reports(url, end_of_day(dt.date.fromisoformat(shown)).isoformat(), revision) if shown else None
+        ),
     )
 
 
@@ -245,7 +253,7 @@ def warm(log=print) -> dict[str, float]:
 
     timings: dict[str, float] = {}
 
-    def step(name: str, func) -> object:
+    def step(name: str, func: Callable[[], T]) -> T:
         started = time.perf_counter()
         value = func()
         timings[name] = time.perf_counter() - started
@@ -268,7 +276,7 @@ def warm(log=print) -> dict[str, float]:
     step("imports (folium, lib)", imports)
     for name in geodata.LAYERS:
         if has_layer(name):
-            step(f"layer {name}", lambda name=name: layer(name))
+            step(f"layer {name}", functools.partial(layer, name))
     step("crosswalk", crosswalk)
     step("manifest", manifest)
     url = default_url()

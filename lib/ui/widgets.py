@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from lib.core import palette
 from lib.core.vocab import LOCAL_TZ
 from lib.data.confidence import CLASS_MEANINGS, RECONSTRUCTED_CAVEAT, format_iou
 from lib.data.i18n import format_date, format_int, format_percent
@@ -51,7 +52,7 @@ def _mark_row(kind: str, colour: str, label: str, count: int) -> str:
         )
     else:
         swatch = (
-            "width:10px;height:10px;margin:0 2px;border:2px solid #212121;border-radius:50%;"
+            "width:10px;height:10px;margin:0 2px;border:2px solid " + palette.HATCH_COLOUR + ";border-radius:50%;"
             f"background:{html.escape(colour)}"
         )
     return (
