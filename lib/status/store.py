@@ -15,12 +15,13 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from lib.core.settings import ENV as SETTING_ENV
+from lib.core.settings import STATUS_PATH, settings
 from lib.core.vocab import LOCAL_TZ
 from lib.data.i18n import format_int
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_PATH = PROJECT_ROOT / "data" / "status.sqlite"
-ENV_URL = "VNMAP_STATUS_DB"
+DEFAULT_PATH = STATUS_PATH
+ENV_URL = SETTING_ENV["status_db"]  # named in messages
 
 LEVELS = ("province", "commune")
 # Columns of a report as given to :meth:`StatusStore.append` (``via_old_code`` and ``source_row`` optional).
@@ -130,8 +131,9 @@ class AlreadyClaimed(StoreError):
 
 
 def default_url() -> str:
-    """``$VNMAP_STATUS_DB`` if set, else the SQLite file data/status.sqlite under the project root."""
-    return os.environ.get(ENV_URL) or f"sqlite:///{DEFAULT_PATH}"
+    """The setting ``status_db`` (``$VNMAP_STATUS_DB``; default: the SQLite file data/status.sqlite under the
+    project root)."""
+    return settings().status_db
 
 
 def mask_url(url: str | sa.URL) -> str:
