@@ -25,9 +25,10 @@ import time
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 from xml.etree import ElementTree
 from xml.parsers import expat
 
@@ -138,6 +139,8 @@ LIMIT_ENV = {
 class LimitError(SheetError):
     """A file is over one of the :class:`ReadLimits` (or a task over its time budget)."""
 
+    transient = False  # True: due to the moment (a busy machine), not to the file
+
 
 def format_mb(size: int) -> str:
     """``size`` bytes in MB for messages: "20 MB", "20,3 MB"."""
@@ -162,7 +165,7 @@ def _limit_error(name: str, what: str, limit: str, attr: str) -> LimitError:
 def _transient(error: LimitError) -> LimitError:
     """Mark ``error`` as due to the moment (time on a busy machine), not to the file: not remembered as the
     file's answer (:func:`lib.io.sandbox.run_bounded`)."""
-    error.transient = True  # type: ignore[attr-defined]
+    error.transient = True
     return error
 
 
@@ -326,17 +329,22 @@ class _Zip:
         except expat.ExpatError as err:
             raise SheetError(f"{self.name}: phần {part} của tệp .xlsx hỏng ({err}) — {RESAVE_HINT}") from None
 
-    def elements(self, part: str, tags: tuple[str, ...]):
+    def elements(self, part: str, tags: tuple[str, ...]) -> Iterator[ElementTree.Element]:
         """(event "end", element) of the ``tags`` of an XML part, streamed; the caller clears what it keeps."""
-        parser = ElementTree.XMLPullParser(events=("end",))
+        parser: ElementTree.XMLPullParser[ElementTree.Element] = ElementTree.XMLPullParser(events=("end",))
+
+        def ended() -> Iterator[tuple[str, ElementTree.Element]]:
+            # "end" events only: each item is an element (typeshed types every event kind's item)
+            return cast("Iterator[tuple[str, ElementTree.Element]]", parser.read_events())
+
         try:
             for chunk in self.chunks(part):
                 parser.feed(chunk)
-                for _, element in parser.read_events():
+                for _, element in ended():
                     if element.tag in tags:
                         yield element
             parser.close()
-            for _, element in parser.read_events():
+            for _, element in ended():
                 if element.tag in tags:
                     yield element
         except ElementTree.ParseError as err:
@@ -507,7 +515,8 @@ class _SheetReader:
         self.number = self.row_length = self.buffer_length = 0
         self.buffer: list[str] | None = None
         self.cell: tuple[str, str, str] = ("", "n", "")
-        self.value = self.inline = None
+        self.value: str | None = None
+        self.inline: str | None = None
         self.formula = False
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:

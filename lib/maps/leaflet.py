@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 import folium
@@ -161,15 +162,15 @@ var {{ this.get_name() }} = (function() {
         name: str,
         url: str | None = None,
         fill: dict[str, str] | None = None,
-        outlined: set[str] = frozenset(),
-        selected: set[str] = frozenset(),
+        outlined: AbstractSet[str] = frozenset(),
+        selected: AbstractSet[str] = frozenset(),
         style: dict | None = None,
         outline: dict | None = None,
         highlight: dict | None = None,
         by_class: dict[str, dict] | None = None,
         interactive: bool = True,
         canvas: bool = False,
-        hatched: set[str] = frozenset(),
+        hatched: AbstractSet[str] = frozenset(),
         tips: dict[str, str] | None = None,
         hatch_colour: str = "#212121",
     ):

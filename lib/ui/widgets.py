@@ -63,8 +63,8 @@ def _mark_row(kind: str, colour: str, label: str, count: int) -> str:
 
 def status_lines(row: dict) -> None:
     """The unit's current status: task class and counts, service centre and gaps, last report."""
-    task_colour, task_label = TASK_STYLES.get(row.get("task_class"), TASK_STYLES["grey"])
-    centre_colour, centre_label = CENTRE_STYLES.get(row.get("centre_class"), CENTRE_STYLES["unknown"])
+    task_colour, task_label = TASK_STYLES.get(row.get("task_class") or "", TASK_STYLES["grey"])
+    centre_colour, centre_label = CENTRE_STYLES.get(row.get("centre_class") or "", CENTRE_STYLES["unknown"])
     reported = row.get("reported_at")
     when = (
         format_date(reported.tz_convert(LOCAL_TZ).to_pydatetime(), with_time=True)
