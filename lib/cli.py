@@ -1,7 +1,7 @@
 """Command line: python -m lib.cli COMMAND ...
 
 Commands: build-geodata, apply-amendments, validate, prepare, quality, export, convert, ingest, ingest-dir,
-template, status, batches, revoke, map, brief.
+template, status, batches, revoke, map, brief, settings.
 """
 
 from __future__ import annotations
@@ -486,6 +486,30 @@ def _prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings(args: argparse.Namespace) -> int:
+    from lib.core import settings as registry
+    from lib.status.store import mask_url
+
+    if args.markdown:
+        print(registry.markdown_table(), end="")
+        return 0
+    given = registry.settings()
+    origin = registry.sources()
+    rows = []
+    for setting in registry.SETTINGS:
+        value = registry.shown(getattr(given, setting.name))
+        if setting.secret and value and setting.name == "status_db":
+            value = mask_url(value)
+        elif setting.secret and value:
+            value = "***"
+        source = "biến môi trường" if origin[setting.name] == "environment" else "mặc định"
+        rows.append((setting.env, value or "(chưa đặt)", source))
+    width = max(len(env) for env, _, _ in rows)
+    for env, value, source in rows:
+        print(f"{env:<{width}}  {value}  [{source}]")
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The parser with one sub-command per task."""
     parser = argparse.ArgumentParser(prog="python -m lib.cli", description=__doc__)
@@ -655,14 +679,26 @@ def make_parser() -> argparse.ArgumentParser:
     revoke.add_argument("--by", default=None, help="who revokes (default: the login name)")
     _db_option(revoke)
     revoke.set_defaults(func=_revoke)
+    shown = commands.add_parser(
+        "settings", help="print the effective settings (VNMAP_* variables) and where each comes from, secrets masked"
+    )
+    shown.add_argument("--markdown", action="store_true", help="print the README's table of the settings instead")
+    shown.set_defaults(func=_settings)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = make_parser().parse_args(argv)
+    from lib.core.settings import SettingError
+
+    try:
+        parser = make_parser()  # its defaults read the settings
+    except SettingError as err:
+        print(err, file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except UsageError as err:
+    except (UsageError, SettingError) as err:
         print(err, file=sys.stderr)
         return 2
     except OSError as err:  # a file or folder given on the command line cannot be read or written

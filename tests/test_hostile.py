@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib.core.settings import SettingError
 from lib.io import sheets
 from lib.io.export import ExportInfo, csv_bytes, neutralise_cell
 from lib.io.sheets import LimitError, ReadLimits, SheetError, read_grid
@@ -88,8 +89,10 @@ def test_over_a_limit_is_refused_naming_it(files, key, variable):
 
 
 def test_limits_come_from_the_environment():
-    limits = ReadLimits.from_env({"VNMAP_MAX_ROWS": "10", "VNMAP_MAX_COLUMNS": "x", "VNMAP_MAX_SECONDS": "0.5"})
+    limits = ReadLimits.from_env({"VNMAP_MAX_ROWS": "10", "VNMAP_MAX_COLUMNS": " ", "VNMAP_MAX_SECONDS": "0.5"})
     assert (limits.max_rows, limits.max_columns, limits.max_seconds) == (10, ReadLimits().max_columns, 0.5)
+    with pytest.raises(SettingError, match="VNMAP_MAX_COLUMNS='x'.*số nguyên dương"):  # not silently the default
+        ReadLimits.from_env({"VNMAP_MAX_COLUMNS": "x"})
     data = b"a,b\n" + b"1,2\n" * 20
     with pytest.raises(LimitError, match="10 dòng"):
         read_grid(data, "x.csv", limits=limits)

@@ -12,14 +12,11 @@ from lib.maps import leaflet, prepare
 def prepared(tmp_path_factory):
     """One prepare run into a temporary static folder and layer cache."""
     root = tmp_path_factory.mktemp("prepared")
-    saved = geodata.CACHE_DIR
-    geodata.CACHE_DIR = root / "layers"
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VNMAP_CACHE_DIR", str(root / "layers"))
         lines: list[str] = []
         stamp = prepare.prepare(static_dir=root / "static", log=lines.append)
         yield root, stamp, lines
-    finally:
-        geodata.CACHE_DIR = saved
 
 
 def _from_geojson(name):
@@ -51,27 +48,22 @@ def test_every_map_request_is_prepared_with_progress(prepared):
 
 def test_second_run_changes_nothing(prepared):
     root, stamp, _ = prepared
-    saved = geodata.CACHE_DIR
-    geodata.CACHE_DIR = root / "layers"
-    try:
-        before = {p: p.stat().st_mtime_ns for p in root.rglob("*")}
-        lines: list[str] = []
-        again = prepare.prepare(static_dir=root / "static", log=lines.append)
-        assert {p: p.stat().st_mtime_ns for p in root.rglob("*")} == before
-        assert again["files"] == stamp["files"] and "up to date" in lines[-1]
-    finally:
-        geodata.CACHE_DIR = saved
+    before = {p: p.stat().st_mtime_ns for p in root.rglob("*")}
+    lines: list[str] = []
+    again = prepare.prepare(static_dir=root / "static", log=lines.append)
+    assert {p: p.stat().st_mtime_ns for p in root.rglob("*")} == before
+    assert again["files"] == stamp["files"] and "up to date" in lines[-1]
 
 
 def test_loading_a_layer_writes_no_cache(tmp_path, monkeypatch):
-    monkeypatch.setattr(geodata, "CACHE_DIR", tmp_path / "layers")
+    monkeypatch.setenv("VNMAP_CACHE_DIR", str(tmp_path / "layers"))
     gdf = geodata.load_layer("new_provinces")
     assert len(gdf) == 34 and not (tmp_path / "layers").exists()
 
 
 def test_prepared_cache_is_read_and_equal(prepared, monkeypatch):
     root, _, _ = prepared
-    monkeypatch.setattr(geodata, "CACHE_DIR", root / "layers")
+    monkeypatch.setenv("VNMAP_CACHE_DIR", str(root / "layers"))
     cached = geodata.load_layer("new_communes")
     fresh = _from_geojson("new_communes")
     assert cached.equals(fresh)

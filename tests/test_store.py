@@ -172,8 +172,8 @@ def test_plain_path_and_bad_url(tmp_path, monkeypatch):
             StatusStore(given)
     assert not (tmp_path / "sub").exists() and not Path("notaurl").exists()
     # only the app's default store gets its data/ folder created
-    monkeypatch.delenv("VNMAP_STATUS_DB", raising=False)
     monkeypatch.setattr(store_module, "DEFAULT_PATH", tmp_path / "data" / "status.sqlite")
+    monkeypatch.setenv("VNMAP_STATUS_DB", f"sqlite:///{tmp_path / 'data' / 'status.sqlite'}")
     StatusStore().close()
     assert (tmp_path / "data" / "status.sqlite").is_file()
 

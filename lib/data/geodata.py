@@ -5,31 +5,57 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
 import pyarrow.parquet as pq
 import pyogrio
 
+from lib.core.settings import settings
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-# Another dataset folder of the same shape can be served with VNMAP_GEODATA_DIR.
-DEFAULT_DIR = Path(os.environ.get("VNMAP_GEODATA_DIR", PROJECT_DIR / "geodata"))
 MANIFEST = "manifest.json"
 CROSSWALK = "crosswalk.csv"
 CROSSWALK_PROVINCES = "crosswalk_provinces.csv"
 CROSSWALK_REJECTED = "crosswalk_rejected.csv"
 OLD_COMMUNE_LIST = "old/gso_communes.csv"
 OLD_DISTRICT_LIST = "old/gso_districts.csv"
-CACHE_DIR = Path(os.environ.get("VNMAP_CACHE_DIR", PROJECT_DIR / ".cache" / "layers"))
 # Reports of the old-commune reconstruction (issue 7).
 OLD_DISTRICT_IOU = "old/districts_iou.csv"
 OLD_POINTS_OUTSIDE = "old/points_outside.csv"
 OLD_HOLDOUT = "old/holdout_iou.csv"
 OLD_QUALITY = "old/quality.txt"
 OLD_EXCLAVES = "old/exclaves.csv"  # far parts of old communes kept, with the reason (issue 14)
+
+
+def default_dir() -> Path:
+    """The dataset folder served: geodata/, or another of the same shape (setting ``geodata_dir``)."""
+    return settings().geodata_dir
+
+
+def cache_dir() -> Path:
+    """The folder of the layers' GeoParquet copies (setting ``cache_dir``)."""
+    return settings().cache_dir
+
+
+# ``geodata.DEFAULT_DIR`` and ``geodata.CACHE_DIR`` are read from the settings when used, not at import.
+DEFAULT_DIR: Path
+CACHE_DIR: Path
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Path:
+        if name == "DEFAULT_DIR":
+            return default_dir()
+        if name == "CACHE_DIR":
+            return cache_dir()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _folder(geodata_dir: Path | str | None) -> Path:
+    return Path(geodata_dir) if geodata_dir is not None else default_dir()
 
 
 @dataclass(frozen=True)
@@ -88,12 +114,12 @@ def _content_key(path: Path, string_fields: tuple[str, ...]) -> str:
 
 
 def cache_path(path: Path, *, string_fields: tuple[str, ...] = ()) -> Path:
-    """Where the GeoParquet copy of layer file ``path`` lives under ``CACHE_DIR``."""
-    return CACHE_DIR / f"{path.parent.name}-{path.stem}-{_content_key(path, string_fields)}.parquet"
+    """Where the GeoParquet copy of layer file ``path`` lives under :func:`cache_dir`."""
+    return cache_dir() / f"{path.parent.name}-{path.stem}-{_content_key(path, string_fields)}.parquet"
 
 
 def read_layer_cached(path: Path, *, string_fields: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
-    """:func:`read_layer` through a GeoParquet copy under ``CACHE_DIR`` if one was prepared.
+    """:func:`read_layer` through a GeoParquet copy under :func:`cache_dir` if one was prepared.
 
     Parsing GeoJSON costs about a second for the communes; the binary copy loads in a
     fraction of that. The copy is keyed by the file's contents, so an edited or rebuilt file
@@ -115,19 +141,19 @@ def layer_fields(name: str) -> tuple[str, ...]:
     return (layer.code_field, *layer.string_fields)
 
 
-def load_layer(name: str, geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
+def load_layer(name: str, geodata_dir: Path | None = None) -> gpd.GeoDataFrame:
     """Load one layer of :data:`LAYERS` from ``geodata_dir``."""
-    return read_layer_cached(Path(geodata_dir) / LAYERS[name].path, string_fields=layer_fields(name))
+    return read_layer_cached(_folder(geodata_dir) / LAYERS[name].path, string_fields=layer_fields(name))
 
 
 # Attributes of the reconstructed old communes that say how far each polygon can be trusted.
 OLD_CONFIDENCE_FIELDS = ("code", "method", "confidence")
 
 
-def load_old_commune_confidence(geodata_dir: Path = DEFAULT_DIR) -> pd.DataFrame | None:
+def load_old_commune_confidence(geodata_dir: Path | None = None) -> pd.DataFrame | None:
     """``code``, ``method`` and ``confidence`` (predicted IoU) of each reconstructed old commune, without
     geometry (from the prepared copy when there is one), or None when the dataset has no old-commune layer."""
-    path = Path(geodata_dir) / LAYERS["old_communes"].path
+    path = _folder(geodata_dir) / LAYERS["old_communes"].path
     if not path.is_file():
         return None
     cached = cache_path(path, string_fields=layer_fields("old_communes"))
@@ -144,12 +170,12 @@ def load_old_commune_confidence(geodata_dir: Path = DEFAULT_DIR) -> pd.DataFrame
     return pd.DataFrame(table)
 
 
-def load_new_communes(geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
+def load_new_communes(geodata_dir: Path | None = None) -> gpd.GeoDataFrame:
     """The 3,321 new communes (EPSG:4326) with their attributes."""
     return load_layer("new_communes", geodata_dir)
 
 
-def load_new_provinces(geodata_dir: Path = DEFAULT_DIR) -> gpd.GeoDataFrame:
+def load_new_provinces(geodata_dir: Path | None = None) -> gpd.GeoDataFrame:
     """The 34 new provinces, dissolved from the new communes."""
     return load_layer("new_provinces", geodata_dir)
 
@@ -165,21 +191,21 @@ def read_code_table(path: Path, code_columns: list[str]) -> pd.DataFrame:
     )
 
 
-def load_old_commune_list(geodata_dir: Path = DEFAULT_DIR) -> pd.DataFrame:
+def load_old_commune_list(geodata_dir: Path | None = None) -> pd.DataFrame:
     """The GSO list of the 10,035 communes of 30/06/2025 (code, name, type, district, province)."""
-    return read_code_table(Path(geodata_dir) / OLD_COMMUNE_LIST, ["code", "district_code", "province_code"])
+    return read_code_table(_folder(geodata_dir) / OLD_COMMUNE_LIST, ["code", "district_code", "province_code"])
 
 
-def load_crosswalk(geodata_dir: Path = DEFAULT_DIR) -> pd.DataFrame:
+def load_crosswalk(geodata_dir: Path | None = None) -> pd.DataFrame:
     """One row per (old unit, new commune) pair; see ``lib.data.contract.COLUMN_DOCS``."""
-    return read_code_table(Path(geodata_dir) / CROSSWALK, CROSSWALK_CODE_COLUMNS)
+    return read_code_table(_folder(geodata_dir) / CROSSWALK, CROSSWALK_CODE_COLUMNS)
 
 
-def load_province_crosswalk(geodata_dir: Path = DEFAULT_DIR) -> pd.DataFrame:
+def load_province_crosswalk(geodata_dir: Path | None = None) -> pd.DataFrame:
     """One row per (old province, new province) pair."""
-    return read_code_table(Path(geodata_dir) / CROSSWALK_PROVINCES, ["old_province_code", "new_province_code"])
+    return read_code_table(_folder(geodata_dir) / CROSSWALK_PROVINCES, ["old_province_code", "new_province_code"])
 
 
-def load_manifest(geodata_dir: Path = DEFAULT_DIR) -> dict:
+def load_manifest(geodata_dir: Path | None = None) -> dict:
     """Dataset version, counts and source hashes written by the build."""
-    return json.loads((Path(geodata_dir) / MANIFEST).read_text(encoding="utf-8"))
+    return json.loads((_folder(geodata_dir) / MANIFEST).read_text(encoding="utf-8"))

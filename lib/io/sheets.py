@@ -19,21 +19,24 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import posixpath
 import re
 import time
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 from xml.etree import ElementTree
 from xml.parsers import expat
 
 import pandas as pd
 
+from lib.core.settings import ENV as SETTING_ENV
+from lib.core.settings import Settings, settings
+from lib.core.settings import read as read_settings
 from lib.data.i18n import format_number
 from lib.data.names import name_key
 
@@ -81,76 +84,62 @@ class Grid:
 
 
 # ---------------------------------------------------------------------- limits
+_DEFAULTS = Settings()
+
+
 @dataclass(frozen=True)
 class ReadLimits:
     """Bounds on one file read by :func:`read_grid`; every one is enforced while reading, before memory grows.
     The layer bounds (features, vertices, problems listed) are enforced by :mod:`lib.io.layers`.
 
-    Each has an environment variable (see :data:`LIMIT_ENV`) and is documented in README ("Limits").
+    Each has an environment variable (see :data:`LIMIT_ENV`), a setting of :mod:`lib.core.settings`; the
+    defaults here are the settings' defaults.
     The worker's limits (memory, CPU seconds, and ``max_seconds`` as its wall time) bound the process
     that reads the file (:mod:`lib.io.sandbox`), whatever the file does.
     """
 
-    max_bytes: int = 20 * 1024 * 1024  # the file as uploaded (CSV, or XLSX compressed)
-    max_uncompressed: int = 100 * 1024 * 1024  # XLSX: the parts read (sheet, shared strings, styles), inflated
-    max_rows: int = 200_000
-    max_columns: int = 200
-    max_cells: int = 2_000_000  # rows × columns of the grid
-    max_cell_chars: int = 32_767  # Excel's own limit of one cell
-    max_row_chars: int = 100_000
-    max_text_chars: int = 20_000_000  # all cells of the file together (shared strings counted as used)
-    max_shared_strings: int = 1_000_000  # distinct shared strings of an XLSX (their text counts in max_text_chars)
-    max_seconds: float = 60.0  # time budget of a conversion or an import (reading, checking, converting)
-    worker_memory: int = 1024 * 1024 * 1024  # address space the reading worker may add, bytes
-    worker_cpu_seconds: float = 20.0  # CPU time of the reading worker
-    max_workers: int = 2  # reading workers running at once in one server process (others wait)
-    max_features: int = 20_000  # features of an uploaded layer (the largest real layer: 10,035 old communes)
-    max_vertices: int = 2_000_000  # vertices of an uploaded layer, all features (real layers: at most 654,371)
-    max_feature_vertices: int = 500_000  # vertices of one feature (real features: at most 14,712)
-    max_problems: int = 200  # problems of a layer listed on the page (then "… và N lỗi khác")
+    max_bytes: int = _DEFAULTS.max_bytes  # the file as uploaded (CSV, or XLSX compressed)
+    max_uncompressed: int = _DEFAULTS.max_uncompressed  # XLSX: the parts read (sheet, shared strings, styles), inflated
+    max_rows: int = _DEFAULTS.max_rows
+    max_columns: int = _DEFAULTS.max_columns
+    max_cells: int = _DEFAULTS.max_cells  # rows × columns of the grid
+    max_cell_chars: int = _DEFAULTS.max_cell_chars  # Excel's own limit of one cell
+    max_row_chars: int = _DEFAULTS.max_row_chars
+    max_text_chars: int = _DEFAULTS.max_text_chars  # all cells of the file together (shared strings counted as used)
+    max_shared_strings: int = (
+        _DEFAULTS.max_shared_strings
+    )  # distinct shared strings (their text counts in max_text_chars)
+    max_seconds: float = (
+        _DEFAULTS.max_seconds
+    )  # time budget of a conversion or an import (reading, checking, converting)
+    worker_memory: int = _DEFAULTS.worker_memory_mb * 1024 * 1024  # address space the reading worker may add, bytes
+    worker_cpu_seconds: float = _DEFAULTS.worker_cpu_seconds  # CPU time of the reading worker
+    max_workers: int = _DEFAULTS.max_workers  # reading workers running at once in one server process (others wait)
+    max_features: int = _DEFAULTS.max_features  # features of an uploaded layer (the largest real layer: 10,035)
+    max_vertices: int = _DEFAULTS.max_vertices  # vertices of an uploaded layer, all features (real: at most 654,371)
+    max_feature_vertices: int = _DEFAULTS.max_feature_vertices  # vertices of one feature (real: at most 14,712)
+    max_problems: int = _DEFAULTS.max_problems  # problems of a layer listed on the page (then "… và N lỗi khác")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ReadLimits:
-        """The defaults, each overridden by its environment variable when set to a positive number."""
-        environ = os.environ if environ is None else environ
-        values: dict[str, float | int] = {}
-        for attr, var in LIMIT_ENV.items():
-            text = environ.get(var, "").strip()
-            if not text:
-                continue
-            try:
-                value = float(text) if attr in _FLOAT_LIMITS else int(text)
-            except ValueError:
-                continue
-            if value > 0:
-                values[attr] = value * 1024 * 1024 if attr == "worker_memory" else value
-        return cls(**values)  # type: ignore[arg-type]
+        """The limits of the settings (:func:`lib.core.settings.settings`, or those ``environ`` gives); a value
+        that is not a positive number raises :class:`lib.core.settings.SettingError` naming its variable."""
+        given = settings() if environ is None else read_settings(environ)
+        values = {attr: getattr(given, attr) for attr in LIMIT_ENV if attr != "worker_memory"}
+        return cls(**values, worker_memory=given.worker_memory_mb * 1024 * 1024)
 
 
+# Each limit's environment variable (for messages), from the settings registry.
 LIMIT_ENV = {
-    "max_bytes": "VNMAP_MAX_FILE_BYTES",
-    "max_uncompressed": "VNMAP_MAX_UNCOMPRESSED_BYTES",
-    "max_rows": "VNMAP_MAX_ROWS",
-    "max_columns": "VNMAP_MAX_COLUMNS",
-    "max_cells": "VNMAP_MAX_CELLS",
-    "max_cell_chars": "VNMAP_MAX_CELL_CHARS",
-    "max_row_chars": "VNMAP_MAX_ROW_CHARS",
-    "max_text_chars": "VNMAP_MAX_TEXT_CHARS",
-    "max_shared_strings": "VNMAP_MAX_SHARED_STRINGS",
-    "max_seconds": "VNMAP_MAX_SECONDS",
-    "worker_memory": "VNMAP_WORKER_MEMORY_MB",
-    "worker_cpu_seconds": "VNMAP_WORKER_CPU_SECONDS",
-    "max_workers": "VNMAP_MAX_WORKERS",
-    "max_features": "VNMAP_MAX_FEATURES",
-    "max_vertices": "VNMAP_MAX_VERTICES",
-    "max_feature_vertices": "VNMAP_MAX_FEATURE_VERTICES",
-    "max_problems": "VNMAP_MAX_PROBLEMS",
+    attr: SETTING_ENV["worker_memory_mb" if attr == "worker_memory" else attr]
+    for attr in ReadLimits.__dataclass_fields__
 }
-_FLOAT_LIMITS = {"max_seconds", "worker_cpu_seconds"}
 
 
 class LimitError(SheetError):
     """A file is over one of the :class:`ReadLimits` (or a task over its time budget)."""
+
+    transient = False  # True: due to the moment (a busy machine), not to the file
 
 
 def format_mb(size: int) -> str:
@@ -176,7 +165,7 @@ def _limit_error(name: str, what: str, limit: str, attr: str) -> LimitError:
 def _transient(error: LimitError) -> LimitError:
     """Mark ``error`` as due to the moment (time on a busy machine), not to the file: not remembered as the
     file's answer (:func:`lib.io.sandbox.run_bounded`)."""
-    error.transient = True  # type: ignore[attr-defined]
+    error.transient = True
     return error
 
 
@@ -340,17 +329,22 @@ class _Zip:
         except expat.ExpatError as err:
             raise SheetError(f"{self.name}: phần {part} của tệp .xlsx hỏng ({err}) — {RESAVE_HINT}") from None
 
-    def elements(self, part: str, tags: tuple[str, ...]):
+    def elements(self, part: str, tags: tuple[str, ...]) -> Iterator[ElementTree.Element]:
         """(event "end", element) of the ``tags`` of an XML part, streamed; the caller clears what it keeps."""
-        parser = ElementTree.XMLPullParser(events=("end",))
+        parser: ElementTree.XMLPullParser[ElementTree.Element] = ElementTree.XMLPullParser(events=("end",))
+
+        def ended() -> Iterator[tuple[str, ElementTree.Element]]:
+            # "end" events only: each item is an element (typeshed types every event kind's item)
+            return cast("Iterator[tuple[str, ElementTree.Element]]", parser.read_events())
+
         try:
             for chunk in self.chunks(part):
                 parser.feed(chunk)
-                for _, element in parser.read_events():
+                for _, element in ended():
                     if element.tag in tags:
                         yield element
             parser.close()
-            for _, element in parser.read_events():
+            for _, element in ended():
                 if element.tag in tags:
                     yield element
         except ElementTree.ParseError as err:
@@ -521,7 +515,8 @@ class _SheetReader:
         self.number = self.row_length = self.buffer_length = 0
         self.buffer: list[str] | None = None
         self.cell: tuple[str, str, str] = ("", "n", "")
-        self.value = self.inline = None
+        self.value: str | None = None
+        self.inline: str | None = None
         self.formula = False
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:

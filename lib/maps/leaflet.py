@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 import folium
@@ -15,6 +15,7 @@ from folium.map import FitBounds
 from jinja2 import Template
 
 from lib.core import palette
+from lib.core.settings import settings
 
 # Leaflet 1.9.4 is served by the app itself (static/leaflet, Streamlit static serving),
 # so the map needs no CDN and works on a closed network.
@@ -162,15 +163,15 @@ var {{ this.get_name() }} = (function() {
         name: str,
         url: str | None = None,
         fill: dict[str, str] | None = None,
-        outlined: set[str] = frozenset(),
-        selected: set[str] = frozenset(),
+        outlined: AbstractSet[str] = frozenset(),
+        selected: AbstractSet[str] = frozenset(),
         style: dict | None = None,
         outline: dict | None = None,
         highlight: dict | None = None,
         by_class: dict[str, dict] | None = None,
         interactive: bool = True,
         canvas: bool = False,
-        hatched: set[str] = frozenset(),
+        hatched: AbstractSet[str] = frozenset(),
         tips: dict[str, str] | None = None,
         hatch_colour: str = palette.HATCH_COLOUR,
     ):
@@ -237,16 +238,14 @@ var {{ this.get_name() }} = (function() {
 
 
 def configured_tiles() -> tuple[str, str] | None:
-    """Basemap tiles for connected deployments: (URL template, attribution) from the environment.
+    """Basemap tiles for connected deployments: (URL template, attribution) from the settings.
 
-    ``VNMAP_TILE_URL`` (e.g. ``https://tile.openstreetmap.org/{z}/{x}/{y}.png``) and
-    ``VNMAP_TILE_ATTRIBUTION``. Unset (the default), the map draws the units on a plain
+    ``tile_url`` (e.g. ``https://tile.openstreetmap.org/{z}/{x}/{y}.png``) and ``tile_attribution``
+    (:mod:`lib.core.settings`). Unset (the default), the map draws the units on a plain
     background and makes no request outside the app.
     """
-    url = os.environ.get("VNMAP_TILE_URL", "").strip()
-    if not url:
-        return None
-    return url, os.environ.get("VNMAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
+    given = settings()
+    return (given.tile_url, given.tile_attribution) if given.tile_url else None
 
 
 def static_url(relative: str) -> str:

@@ -15,12 +15,13 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from lib.core.settings import ENV as SETTING_ENV
+from lib.core.settings import STATUS_PATH, settings
 from lib.core.vocab import LOCAL_TZ
 from lib.data.i18n import format_int
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_PATH = PROJECT_ROOT / "data" / "status.sqlite"
-ENV_URL = "VNMAP_STATUS_DB"
+DEFAULT_PATH = STATUS_PATH
+ENV_URL = SETTING_ENV["status_db"]  # named in messages
 
 LEVELS = ("province", "commune")
 # Columns of a report as given to :meth:`StatusStore.append` (``via_old_code`` and ``source_row`` optional).
@@ -130,8 +131,9 @@ class AlreadyClaimed(StoreError):
 
 
 def default_url() -> str:
-    """``$VNMAP_STATUS_DB`` if set, else the SQLite file data/status.sqlite under the project root."""
-    return os.environ.get(ENV_URL) or f"sqlite:///{DEFAULT_PATH}"
+    """The setting ``status_db`` (``$VNMAP_STATUS_DB``; default: the SQLite file data/status.sqlite under the
+    project root)."""
+    return settings().status_db
 
 
 def mask_url(url: str | sa.URL) -> str:
@@ -405,7 +407,9 @@ class StatusStore:
                     return None
             if claim is not None:
                 self._claim(conn, claim, claimed_by=claimed_by, source_name=source_name, stamp=stamp)
-            batch_id = conn.execute(batches_table.insert().values(**batch)).inserted_primary_key[0]
+            inserted = conn.execute(batches_table.insert().values(**batch)).inserted_primary_key
+            assert inserted is not None  # an INSERT of one row always has one
+            batch_id = inserted[0]
             if claim is not None:
                 conn.execute(intake_table.update().where(intake_table.c.sha256 == claim).values(batch_id=batch_id))
             for start in range(0, len(rows), chunk_size):
@@ -613,11 +617,11 @@ class StatusStore:
         """
         r, b = reports_table, batches_table
         live = r.c.batch_id.in_(_live_batches(include_demo=include_demo))
-        latest = sa.select(r.c.level, r.c.unit_code, sa.func.max(r.c.as_of).label("latest"))
-        latest = latest.where(r.c.level == level, live)
+        times = sa.select(r.c.level, r.c.unit_code, sa.func.max(r.c.as_of).label("latest"))
+        times = times.where(r.c.level == level, live)
         if as_of is not None:
-            latest = latest.where(r.c.as_of <= to_utc_naive(as_of))
-        latest = latest.group_by(r.c.level, r.c.unit_code).subquery()
+            times = times.where(r.c.as_of <= to_utc_naive(as_of))
+        latest = times.group_by(r.c.level, r.c.unit_code).subquery()
         # Drive the join from the (few) latest times so the (level, unit_code, as_of) index finds the rows.
         query = (
             sa.select(r, b.c.is_demo)
@@ -655,6 +659,7 @@ class StatusStore:
         sql = str(query.compile(self.engine, compile_kwargs={"literal_binds": True}))  # ints and a level name
         with self.engine.connect() as conn:
             driver = conn.connection.driver_connection
+            assert driver is not None  # an open connection has its driver's
             if self.engine.dialect.name == "postgresql" and hasattr(driver, "cursor"):
                 # COPY … TO STDOUT as CSV, parsed by pandas in C: no Python object per value.
                 buffer = io.BytesIO()
@@ -678,7 +683,7 @@ class StatusStore:
             finally:
                 cursor.close()
         if self.is_sqlite:
-            values = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+            values: list[tuple | list] = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
             frame = pd.DataFrame({name: np.array(v, dtype=object) for name, v in zip(names, values, strict=True)})
             frame["as_of"] = pd.to_datetime(frame["as_of"].astype(str), format="%Y-%m-%d %H:%M:%S.%f")
         else:

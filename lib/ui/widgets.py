@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.core import palette
+from lib.core.settings import settings
 from lib.core.vocab import LOCAL_TZ
 from lib.data.confidence import CLASS_MEANINGS, RECONSTRUCTED_CAVEAT, format_iou
 from lib.data.i18n import format_date, format_int, format_percent
@@ -63,8 +64,8 @@ def _mark_row(kind: str, colour: str, label: str, count: int) -> str:
 
 def status_lines(row: dict) -> None:
     """The unit's current status: task class and counts, service centre and gaps, last report."""
-    task_colour, task_label = TASK_STYLES.get(row.get("task_class"), TASK_STYLES["grey"])
-    centre_colour, centre_label = CENTRE_STYLES.get(row.get("centre_class"), CENTRE_STYLES["unknown"])
+    task_colour, task_label = TASK_STYLES.get(row.get("task_class") or "", TASK_STYLES["grey"])
+    centre_colour, centre_label = CENTRE_STYLES.get(row.get("centre_class") or "", CENTRE_STYLES["unknown"])
     reported = row.get("reported_at")
     when = (
         format_date(reported.tz_convert(LOCAL_TZ).to_pydatetime(), with_time=True)
@@ -159,9 +160,6 @@ def unit_panel(tables: dict) -> None:
         st.info("Nhấp vào một đơn vị trên bản đồ, hoặc tìm theo tên hay mã, để xem nó được hình thành từ đâu.")
 
 
-RERAISE_ENV = "VNMAP_RERAISE_ERRORS"  # "1": unexpected errors reach Streamlit as they are (development, tests)
-
-
 def run_page(page) -> None:
     """Run ``page``; an unexpected error is logged with its traceback and a reference, and the visitor sees
     one Vietnamese line with that reference (never Streamlit's English error box or a server path).
@@ -169,13 +167,12 @@ def run_page(page) -> None:
     Streamlit's own stop and rerun signals are not errors (they derive from BaseException) and pass.
     """
     import logging
-    import os
     import secrets
 
     try:
         page.run()
     except Exception:
-        if os.environ.get(RERAISE_ENV, "") not in ("", "0"):
+        if settings().reraise_errors:
             raise
         reference = secrets.token_hex(4).upper()
         logging.getLogger("vnmap.app").exception("unexpected error, reference %s, page %s", reference, page.url_path)
@@ -188,12 +185,10 @@ def run_page(page) -> None:
 def problems_table(
     frame: pd.DataFrame, *, key: str, csv: Callable[[], bytes] | None = None, file_name: str = "loi.csv"
 ) -> None:
-    """The first :attr:`lib.io.sheets.ReadLimits.max_problems` rows of a list of problems, a line saying how
+    """The first ``max_problems`` (:mod:`lib.core.settings`) rows of a list of problems, a line saying how
     many there are, and (with ``csv``, called only when the file is asked for) the whole list as a download:
     a file with a problem on every one of its 200,000 rows must not send them all to the browser."""
-    from lib.io.sheets import ReadLimits
-
-    shown = ReadLimits.from_env().max_problems
+    shown = settings().max_problems
     st.dataframe(frame.head(shown), hide_index=True, width="stretch")
     if len(frame) > shown:
         st.caption(
