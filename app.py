@@ -18,6 +18,7 @@ PAGES = [
     st.Page("views/data.py", title="Dữ liệu", icon=":material/dataset:", url_path="data"),
     st.Page("views/lookup.py", title="Tra cứu xã cũ ↔ mới", icon=":material/search:", url_path="lookup"),
     st.Page("views/status.py", title="Tình hình", icon=":material/monitoring:", url_path="status"),
+    st.Page("views/import_reports.py", title="Nhập báo cáo", icon=":material/upload_file:", url_path="import"),
     st.Page("views/quality.py", title="Chất lượng dữ liệu", icon=":material/fact_check:", url_path="quality"),
     st.Page("views/briefing.py", title="Bản đồ cho báo cáo", icon=":material/print:", url_path="briefing"),
 ]

@@ -629,7 +629,7 @@ def _page(monkeypatch, db_path: Path, password: str | None):
     else:
         monkeypatch.setenv("VNMAP_IMPORT_PASSWORD", password)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
-    at.switch_page("views/status.py").run()
+    at.switch_page("views/import_reports.py").run()
     return at
 
 

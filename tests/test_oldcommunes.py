@@ -12,14 +12,12 @@ from shapely.geometry import Point, box
 from lib.assemble.census import match_census
 from lib.assemble.oldcommunes import (
     Inputs,
-    _display_slivers_to_neighbours,
     _tidy_split_communes,
-    display_pieces,
-    display_units,
     fill_crosswalk_areas,
     rebuild_pieces,
     summarise_units,
 )
+from lib.assemble.olddisplay import _display_slivers_to_neighbours, display_pieces, display_units
 from lib.assemble.partition import Seed, clean_parts, partition_region, power_cells, split_by_cells
 from lib.data import geodata
 

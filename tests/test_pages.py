@@ -52,3 +52,13 @@ def test_data_page_validates_dataset():
     assert not at.exception
     assert at.success and "đạt" in at.success[0].value
     assert "RESULT: all checks passed" in at.code[0].value
+
+
+def test_import_page_offers_the_template_and_stays_closed_without_password(monkeypatch):
+    monkeypatch.delenv("VNMAP_IMPORT_PASSWORD", raising=False)
+    at = run("views/import_reports.py")
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Nhập báo cáo tình hình"
+    assert [b.proto.label for b in at.get("download_button")] == ["Tải mẫu báo cáo (.xlsx)"]
+    assert any("Chức năng nhập báo cáo đang tắt" in i.value for i in at.info)
+    assert not at.text_input and not at.file_uploader and not at.tabs

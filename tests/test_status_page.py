@@ -138,3 +138,12 @@ def test_quick_choices_set_the_date(page):
     assert page.time_input(key="status_clock").value == dt.time(16, 0)
     page.button(key="status_quick_week").click().run()
     assert page.date_input(key="status_day").value == today() - dt.timedelta(days=7)
+
+
+def test_import_is_its_own_page_linked_from_the_batches_tab(page):
+    tabs = [t.label for t in page.tabs]
+    assert "Các lần nhập" in tabs and "Nhập báo cáo" not in tabs
+    assert not page.text_input and not page.file_uploader  # no password box, no upload on the dashboard
+    links = page.get("page_link")
+    assert [link.proto.label for link in links] == ["Nhập báo cáo mới"]
+    assert links[0].proto.page.endswith("import")

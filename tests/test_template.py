@@ -220,8 +220,8 @@ def test_cli_template(tmp_path, crosswalk, capsys):
     assert "99" in capsys.readouterr().err and not (tmp_path / "x.xlsx").exists()
 
 
-def test_import_tab_offers_the_template_without_password(monkeypatch, tmp_path):
-    """The status page's import tab has the template download (deferred: made when clicked) for every visitor."""
+def test_import_page_offers_the_template_without_password(monkeypatch, tmp_path):
+    """The import page has the template download (deferred: made when clicked) for every visitor."""
     from streamlit.testing.v1 import AppTest
 
     from lib.ui import cache
@@ -229,7 +229,7 @@ def test_import_tab_offers_the_template_without_password(monkeypatch, tmp_path):
     monkeypatch.setenv("VNMAP_STATUS_DB", f"sqlite:///{tmp_path / 's.sqlite'}")
     monkeypatch.delenv("VNMAP_IMPORT_PASSWORD", raising=False)
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=180).run()
-    at.switch_page("views/status.py").run()
+    at.switch_page("views/import_reports.py").run()
     assert not at.exception, at.exception
     buttons = {b.proto.label: b.proto for b in at.get("download_button")}
     assert "Tải mẫu báo cáo (.xlsx)" in buttons and buttons["Tải mẫu báo cáo (.xlsx)"].deferred_file_id

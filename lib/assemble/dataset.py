@@ -89,7 +89,7 @@ def build_geodata(
         old_communes = sources.read_old_communes(sources_dir)
         old_districts = sources.read_old_districts(sources_dir)
         step(4)
-        outlines, district_notes = _district_outlines(sources_dir, old_districts)
+        outlines, district_notes = district_outlines(sources_dir, old_districts)
         step(5)
         crosswalk, rejected = cw.build_crosswalk(
             sources.read_vau_pairs(sources_dir),
@@ -321,7 +321,7 @@ def _new_provinces(communes: gpd.GeoDataFrame, new_provinces: pd.DataFrame, sour
     return gdf[columns].sort_values("code", kind="mergesort", ignore_index=True)
 
 
-def _district_outlines(sources_dir: Path, gso_districts: pd.DataFrame) -> tuple[gpd.GeoDataFrame, dict]:
+def district_outlines(sources_dir: Path, gso_districts: pd.DataFrame) -> tuple[gpd.GeoDataFrame, dict]:
     """gis.chinhphu.vn district outlines at full resolution, labels repaired, GSO 2025 codes only."""
     gis = sources.read_gis_districts(sources_dir)
     gis["code"] = gis["district_code"].map(lambda c: DISTRICT_CODE_REPAIRS.get(c, c))

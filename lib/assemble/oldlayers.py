@@ -23,14 +23,13 @@ from lib.assemble import quality, sources
 from lib.assemble.census import census_areas, locate_unmatched, match_census, read_census_2009
 from lib.assemble.oldcommunes import (
     Inputs,
-    display_pieces,
-    display_units,
     fill_crosswalk_areas,
     piece_areas,
     points_from_table,
     rebuild_pieces,
     summarise_units,
 )
+from lib.assemble.olddisplay import display_pieces, display_units
 from lib.data.geometry import COORDINATE_GRID_DEG, EQUAL_AREA_CRS, simplify_coverage, to_multipolygons
 
 HOLDOUT_SHARE = 0.2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import shapely
@@ -27,6 +28,8 @@ MIN_PART_DEG2 = 1e-6
 CAP_RATIO = 1.3
 CAP_ROUNDS = 14
 FAR_PART_DEG = 0.017
+K = TypeVar("K")  # the key of a candidate piece (owner code or row number)
+
 # Bound on the parts moved by one clean_parts call (each move is found afresh).
 CLEAN_MAX_MOVES = 10_000
 
@@ -174,7 +177,7 @@ def partition_region(
     regridded += r
 
     anchor = shapely.point_on_surface(region)
-    has_point = {o: seeds[o].point is not None and not seeds[o].point.is_empty for o in owners}
+    has_point = {o: (p := seeds[o].point) is not None and not p.is_empty for o in owners}
     # A core far smaller than a fair share is a sliver of an outdated polygon seed (e.g. a
     # district outline that predates a boundary change): the owner is treated as coreless.
     fair = _area(region) / len(owners)
@@ -296,11 +299,11 @@ def partition_region(
 
     empty = [o for o in owners if pieces[o].is_empty or _area(pieces[o]) < 1e-4 * fair]
     if empty:
-        pieces, r = _carve_sized(region, pieces, empty, seeds, anchor, fair, unseeded_share)
-        regridded += r
+        pieces, carved = _carve_sized(region, pieces, empty, seeds, anchor, fair, unseeded_share)
+        regridded += carved
         fallback |= set(empty)
-    pieces, r = _close(region, pieces)
-    regridded += r
+    pieces, closed = _close(region, pieces)
+    regridded += closed
     if clean:
         pieces = clean_parts(pieces)
     return Partition(pieces, cores, fallback, regridded, holes, capped)
@@ -316,7 +319,7 @@ def _separate_duplicates(xy: np.ndarray, label: np.ndarray) -> tuple[np.ndarray,
     if (counts > 1).any():
         xy = xy.copy()
         seen: dict[int, int] = {}
-        for k, group in enumerate(inverse.ravel()):
+        for k, group in enumerate(inverse.ravel().tolist()):
             if counts[group] > 1:
                 n = seen.get(group, 0)
                 seen[group] = n + 1
@@ -401,7 +404,8 @@ def _carve_sized(
         own = (
             hp if hp is not None and not hp.is_empty and shapely.covers(piece, hp) else shapely.point_on_surface(piece)
         )
-        want = seeds[owner].target if seeds[owner].target else unseeded_share * fair
+        target = seeds[owner].target
+        want = target if target else unseeded_share * fair
         want = min(want, 0.5 * _area(piece))
         xy = np.vstack([shapely.get_coordinates(own)[:1], shapely.get_coordinates(site)[:1]])
         if np.allclose(xy[0], xy[1]):
@@ -415,8 +419,8 @@ def _carve_sized(
 
 
 def clean_parts(
-    pieces: dict[str, BaseGeometry], min_area: float = MIN_PART_DEG2, far: float = FAR_PART_DEG
-) -> dict[str, BaseGeometry]:
+    pieces: dict[K, BaseGeometry], min_area: float = MIN_PART_DEG2, far: float = FAR_PART_DEG
+) -> dict[K, BaseGeometry]:
     """Move slivers and far parts of each piece to the neighbour sharing the longest line with them.
 
     A part is moved when it is smaller than ``min_area`` or farther than ``far`` from its
@@ -454,7 +458,7 @@ def clean_parts(
 NEAR_DEG = 1e-9
 
 
-def longest_shared_line(part: BaseGeometry, candidates: dict) -> object | None:
+def longest_shared_line(part: BaseGeometry, candidates: dict[K, BaseGeometry]) -> K | None:
     """The key of the candidate sharing the longest line with ``part`` (None: none shares one).
 
     Exact lines first; only when none is shared, lines within ``NEAR_DEG``.
@@ -468,8 +472,9 @@ def longest_shared_line(part: BaseGeometry, candidates: dict) -> object | None:
     return best
 
 
-def _longest(edge: BaseGeometry, candidates: dict) -> object | None:
-    best, length = None, 0.0
+def _longest(edge: BaseGeometry, candidates: dict[K, BaseGeometry]) -> K | None:
+    best: K | None = None
+    length = 0.0
     for key, geom in candidates.items():
         shared = float(shapely.length(shapely.intersection(edge, geom)))
         if shared > length:
@@ -487,8 +492,8 @@ def merge_part(receiver: BaseGeometry, part: BaseGeometry) -> BaseGeometry:
 
 
 def _next_move(
-    pieces: dict[str, BaseGeometry], owners: list[str], min_area: float, far: float, stuck: set[bytes]
-) -> tuple[str, BaseGeometry, str] | None:
+    pieces: dict[K, BaseGeometry], owners: list[K], min_area: float, far: float, stuck: set[bytes]
+) -> tuple[K, BaseGeometry, K] | None:
     """The smallest part to move now and where to (``stuck``: parts touching no other piece)."""
     moves = []
     for o in owners:
@@ -559,12 +564,12 @@ def _grid_samples(region: BaseGeometry, count: int = WEIGHT_SAMPLES) -> np.ndarr
     step = max(np.sqrt(_area(region) / count), 1e-9)
     xs = np.arange(minx + step / 2, maxx, step)
     ys = np.arange(miny + step / 2, maxy, step)
-    gx, gy = np.meshgrid(xs, ys)
-    gx, gy = gx.ravel(), gy.ravel()
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    gx, gy = grid_x.ravel(), grid_y.ravel()
     inside = shapely.contains_xy(region, gx, gy)
     xy = np.column_stack([gx[inside], gy[inside]])
     if not len(xy):
-        xy = shapely.get_coordinates(shapely.point_on_surface(region))
+        return shapely.get_coordinates(shapely.point_on_surface(region))
     return xy
 
 

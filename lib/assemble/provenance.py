@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lib.assemble.oldcommunes import CONFIDENCE_DOC, METHODS, OLD_INNER_TOLERANCE_DEG
+from lib.assemble.oldcommunes import CONFIDENCE_DOC, METHODS
+from lib.assemble.olddisplay import OLD_INNER_TOLERANCE_DEG
 from lib.data.contract import COLUMN_DOCS, NEW_CODE_ALIASES, NEW_CODE_FIXES
 
 _SOURCES = """\

@@ -147,9 +147,9 @@ def prepare(
 
     for i, name in enumerate(layer_names, 1):
         t = time.perf_counter()
-        path, written = write_layer_cache(name, geodata_dir)
+        path, cache_written = write_layer_cache(name, geodata_dir)
         log(
-            f"prepare: layer cache {i}/{len(layer_names)} {name}: {'written' if written else 'up to date'} "
+            f"prepare: layer cache {i}/{len(layer_names)} {name}: {'written' if cache_written else 'up to date'} "
             f"({time.perf_counter() - t:.1f} s) → {path}"
         )
 

@@ -1,7 +1,7 @@
 """The report template: an XLSX sheet the importer reads without any column mapping, one row per commune.
 
 ``python -m lib.cli template --out mau-bao-cao.xlsx [--province 01]`` and the download button of the
-status page's import tab write it. Headers are the importer's own labels (:data:`TEMPLATE_FIELDS`, each
+import page (views/import_reports.py) write it. Headers are the importer's own labels (:data:`TEMPLATE_FIELDS`, each
 recognised by :func:`lib.status.importer.guess_mapping`), codes are text cells with the text format
 ``@``, and Excel/LibreOffice data validation guards the cells a reporter fills: counts are whole
 numbers ≥ 0 (done ≤ total, overdue ≤ total − done), the centre's state comes from a list of accepted
@@ -128,6 +128,20 @@ def template_communes(crosswalk: pd.DataFrame, province: str | None = None) -> p
             raise TemplateError(f"Không có tỉnh, thành phố mới mã “{province}” (các mã: {known})")
         units = units[units["province_code"] == code]
     return units.sort_values(["province_code", "commune_code"]).reset_index(drop=True)
+
+
+def province_choices(provinces: pd.DataFrame, crosswalk: pd.DataFrame) -> dict[str, str]:
+    """The template picker's options, code → label: "" (the whole country, with its count of communes)
+    first, then each new province of the province crosswalk by code ("01 – Thành phố Hà Nội")."""
+    rows = provinces.drop_duplicates("new_province_code").sort_values("new_province_code")
+    everywhere = crosswalk["new_code"].nunique()
+    return {
+        "": f"Cả nước ({format_int(everywhere)} xã)",
+        **{
+            code: f"{code} – {name}"
+            for code, name in zip(rows["new_province_code"], rows["new_province_name"], strict=True)
+        },
+    }
 
 
 def file_name(province: str | None = None) -> str:

@@ -1,11 +1,11 @@
-"""Two app instances on one PostgreSQL: an import through either (command line or the import tab of one
+"""Two app instances on one PostgreSQL: an import through either (command line or the import page of one
 server) shows in the other on its next rerun, with no stale cache.
 
 Two plain ``streamlit run`` servers share a throw-away PostgreSQL database (the ``pg_url`` fixture of
 tests/conftest.py). Server B's status page is opened once; its time of view is then fixed for the session
 (a keyed widget keeps its value), so B's cached status tables are found again under the same time and
 only the store's revision can renew them. Reports are imported through ``python -m lib.cli ingest-dir``
-and through server A's import tab (the template downloaded from A, filled, uploaded); after each, B is
+and through server A's import page (the template downloaded from A, filled, uploaded); after each, B is
 rerun and must count the new green communes.
 """
 
@@ -123,10 +123,9 @@ def test_import_through_either_shows_in_the_other(two_servers, browser, tmp_path
         assert done.returncode == 0, done.stdout + done.stderr
         assert _rerun_and_count(page_b) == 1 + len(by_cli)
 
-        # 2. server A: download the template, fill it, import it through the import tab; B sees it too
-        page_a.goto(f"{url_a}/status")
+        # 2. server A: download the template, fill it, import it through the import page; B sees it too
+        page_a.goto(f"{url_a}/import")
         wait_for_app(page_a)
-        page_a.get_by_role("tab", name="Nhập báo cáo").click()
         with page_a.expect_download(timeout=120_000) as download:
             page_a.get_by_role("button", name="Tải mẫu báo cáo (.xlsx)").click()
         blank = tmp_path / download.value.suggested_filename
