@@ -157,7 +157,8 @@ def test_summary_counts_split_and_new():
 
 
 def test_one_relation_rule_for_pairs_provinces_and_summaries():
-    from lib.data.contract import RELATION_LABELS, RELATIONS, classify_relations
+    from lib.core.vocab import RELATION_LABELS, RELATIONS
+    from lib.data.contract import classify_relations
 
     targets, predecessors = pd.Series([1, 1, 1, 2, 1]), pd.Series([1, 1, 3, 1, 2])
     whole = pd.Series([True, True, True, False, False])
