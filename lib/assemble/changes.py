@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lib.core.parse import parse_day
 from lib.core.vocab import REFORM_DATE
 from lib.data.asof import CHANGE_COLUMNS, FIELDS, KINDS
 
@@ -364,12 +365,7 @@ def read_amendments(path: Path, known_codes: set[str]) -> pd.DataFrame:
 
 
 def _amendment_date(text: str) -> dt.date | None:
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return dt.datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    return None
+    return parse_day(text, day_first=True)
 
 
 def apply_amendments(
