@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -455,7 +455,7 @@ class Converter:
         return (quality, match.method, old_code, self._old_label.get(old_code, ""), len(targets), *joined, note)
 
 
-def numbers_as_numbers(table: pd.DataFrame, *, keep: list[str | None] = ()) -> pd.DataFrame:
+def numbers_as_numbers(table: pd.DataFrame, *, keep: Sequence[str | None] = ()) -> pd.DataFrame:
     """``table`` with its number columns as numbers (whole numbers as Int64), everything else as read.
 
     A column is a number column when every non-empty cell is a plain decimal number without
@@ -522,7 +522,7 @@ def find_header(table: pd.DataFrame, *, scan: int = HEADER_SCAN_ROWS) -> pd.Data
 
     Keeps ``table`` as it is when its own header is the best among the first ``scan`` rows.
     """
-    rows = [[str(c) for c in table.columns]]
+    rows = [["" if re.fullmatch(r"Cột \d+", str(c)) else str(c) for c in table.columns]]  # read_table's blanks
     for position in range(min(scan, len(table))):
         rows.append(["" if v is None or v != v else str(v).strip() for v in table.iloc[position].tolist()])
     position, header, spans = locate_header(rows, scan=scan)

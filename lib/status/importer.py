@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -149,7 +150,7 @@ def commit_label(report: ValidationReport) -> str:
 def import_file(
     store,
     source: Path | bytes,
-    resolver: UnitResolver,
+    resolver: UnitResolver | Callable[[], UnitResolver],
     *,
     imported_by: str,
     name: str | None = None,

@@ -178,14 +178,14 @@ def _resolve_row(
             else resolver.new_commune(province=province, name=get.get("commune_name"))
         )
         if by_name.status == RESOLVED and by_name.codes[0] != code:
-            kind = "old_commune" if old else "new_commune"
+            layer = "old_commune" if old else "new_commune"
             issues.append(
                 Issue(
                     "invalid",
                     file_row,
                     mapping.columns["commune_code"],
-                    f"mã {code} là {resolver.label(kind, code)} nhưng tên “{_quote(get['commune_name'])}” là "
-                    f"{resolver.label(kind, by_name.codes[0])} — sửa mã hoặc tên",
+                    f"mã {code} là {resolver.label(layer, code)} nhưng tên “{_quote(get['commune_name'])}” là "
+                    f"{resolver.label(layer, by_name.codes[0])} — sửa mã hoặc tên",
                 )
             )
             return level, match, []
