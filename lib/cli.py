@@ -166,13 +166,13 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _as_of(text: str):
-    import datetime as dt
+    from lib.core.parse import parse_day
+    from lib.core.vocab import LAST_DATE, REFORM_DATE
 
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"ngày “{text}” không đúng dạng YYYY-MM-DD") from None
-    if not dt.date(2025, 7, 1) <= day <= dt.date(2200, 12, 31):
+    day = parse_day(text)
+    if day is None:
+        raise argparse.ArgumentTypeError(f"ngày “{text}” không đúng dạng YYYY-MM-DD")
+    if not REFORM_DATE <= day <= LAST_DATE:
         raise argparse.ArgumentTypeError(f"ngày “{text}” ngoài khoảng 01/07/2025 (ngày các đơn vị mới bắt đầu) – 2200")
     return day
 

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib.core import parse
 from lib.core.settings import SettingError
 from lib.io import sheets
 from lib.io.export import ExportInfo, csv_bytes, neutralise_cell
@@ -22,6 +23,7 @@ from lib.lookup.search import MAX_QUERY
 from lib.maps import urlstate
 from lib.status import importer, status
 from lib.status.store import StatusStore
+from lib.ui import signin
 from tests import hostile
 from tests.conftest import emptied_pg
 
@@ -144,7 +146,7 @@ def test_excel_serial_dates_keep_working(tmp_path):
     [("1,000", 1000), ("2,500", 2500), ("1.000", 1000), ("1 000", 1000), ("1.000.000", 1_000_000), ("7", 7)],
 )
 def test_thousands_in_both_conventions(text, value):
-    assert importer._parse_count(text) == (value, None)
+    assert parse.parse_count(text) == (value, None)
 
 
 @pytest.mark.parametrize(
@@ -159,7 +161,7 @@ def test_thousands_in_both_conventions(text, value):
     ],
 )
 def test_other_number_forms_are_refused(text, problem):
-    value, error = importer._parse_count(text)
+    value, error = parse.parse_count(text)
     assert value is None and problem in error
 
 
@@ -408,19 +410,19 @@ def test_search_is_capped():
 
 def test_password_slows_down_then_locks_out(caplog):
     now = [0.0]
-    guard = importer.PasswordGuard(clock=lambda: now[0])
+    guard = signin.PasswordGuard(clock=lambda: now[0])
     keys = ["session a", "address 10.0.0.1"]
-    for _ in range(importer.LOCKOUT_FREE):
+    for _ in range(signin.LOCKOUT_FREE):
         assert guard.check("wrong", "secret", keys)[0] is False
     accepted, message = guard.check("secret", "secret", keys)
     assert not accepted and "thử lại sau" in message  # must wait, even with the right password
-    for _ in range(importer.LOCKOUT_AFTER):
+    for _ in range(signin.LOCKOUT_AFTER):
         now[0] += 61
         guard.check("wrong", "secret", keys)
     now[0] += 61
     accepted, message = guard.check("secret", "secret", ["session b", "address 10.0.0.1"])
     assert not accepted and "khoá" in message  # the address is locked for every session
-    now[0] += importer.LOCKOUT_SECONDS + 1
+    now[0] += signin.LOCKOUT_SECONDS + 1
     assert guard.check("secret", "secret", ["session b", "address 10.0.0.1"])[0]
     assert "secret" not in caplog.text and "wrong" not in caplog.text and "refused" in caplog.text
 
@@ -446,7 +448,7 @@ def _status_page(monkeypatch, tmp_path):
 
 def test_status_page_slows_down_wrong_passwords(monkeypatch, tmp_path):
     at, _ = _status_page(monkeypatch, tmp_path)
-    for attempt in range(importer.LOCKOUT_FREE):
+    for attempt in range(signin.LOCKOUT_FREE):
         at.text_input(key="status_password").input(f"sai{attempt}").run()
     assert any("Sai mật khẩu" in e.value for e in at.error)
     at.text_input(key="status_password").input("pw").run()  # right, but too soon after three failures

@@ -20,6 +20,7 @@ from lib.lookup.resolve import UnitResolver
 from lib.status import importer
 from lib.status.importer import SheetError, guess_mapping, import_file, read_sheet, validate
 from lib.status.store import StatusStore
+from lib.ui import signin
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2025, 11, 21, 10, 0, tzinfo=LOCAL_TZ)
@@ -569,17 +570,17 @@ def test_full_sheets_of_the_bundled_data(tmp_path):
 
 def test_import_password_from_env_or_secrets(monkeypatch):
     monkeypatch.delenv("VNMAP_IMPORT_PASSWORD", raising=False)
-    assert importer.import_password() is None
-    assert importer.import_password({"import_password": "s3"}) == "s3"
-    assert importer.import_password({"other": "x"}) is None
+    assert signin.import_password() is None
+    assert signin.import_password({"import_password": "s3"}) == "s3"
+    assert signin.import_password({"other": "x"}) is None
 
     class MissingSecrets:
         def get(self, key):
             raise FileNotFoundError("no secrets.toml")
 
-    assert importer.import_password(MissingSecrets()) is None
+    assert signin.import_password(MissingSecrets()) is None
     monkeypatch.setenv("VNMAP_IMPORT_PASSWORD", "env")
-    assert importer.import_password({"import_password": "s3"}) == "env"
+    assert signin.import_password({"import_password": "s3"}) == "env"
 
 
 @pytest.mark.parametrize(
@@ -595,7 +596,7 @@ def test_import_password_from_env_or_secrets(monkeypatch):
     ],
 )
 def test_password_check(given, expected, ok):
-    assert importer.password_ok(given, expected) is ok
+    assert signin.password_ok(given, expected) is ok
 
 
 # ---------------------------------------------------------------------- the import page (AppTest)

@@ -16,9 +16,6 @@ from lib.io.sheets import LIMIT_ENV, ReadLimits
 from lib.maps.leaflet import configured_tiles
 
 ROOT = Path(__file__).resolve().parents[1]
-# The import password is read by lib/status/importer.py until its code moves to the sign-in module (issue 21):
-# it is wired to the settings object then, and this exception goes.
-NOT_YET = {"lib/status/importer.py"}
 
 
 @pytest.fixture
@@ -61,7 +58,7 @@ def _sources() -> list[Path]:
 
 def test_only_the_settings_module_reads_vnmap_variables():
     readers = {p.relative_to(ROOT).as_posix() for p in _sources() if _reads_vnmap(p)}
-    assert readers - NOT_YET == {"lib/core/settings.py"}
+    assert readers == {"lib/core/settings.py"}
 
 
 def test_the_scan_sees_a_reader(tmp_path):

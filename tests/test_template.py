@@ -15,10 +15,11 @@ import pandas as pd
 import pytest
 
 from lib import cli
+from lib.core import parse
 from lib.core.vocab import LOCAL_TZ
 from lib.data import geodata
 from lib.lookup.resolve import UnitResolver
-from lib.status import importer, template
+from lib.status import importer, template, values
 from lib.status.store import StatusStore
 
 pytestmark = pytest.mark.dataset  # reads the bundled geodata/
@@ -123,7 +124,7 @@ def test_data_validation_of_the_cells_to_fill(tmp_path, crosswalk):
     total = rule("tasks_total")
     assert (total.type, total.formula1) == ("whole", "0")
     assert total.operator in (None, "between")  # "between" is the default, left out of the file
-    assert int(total.formula2) == importer.STORE_INT_MAX
+    assert int(total.formula2) == parse.STORE_INT_MAX
     done, overdue = rule("tasks_done"), rule("tasks_overdue")
     assert done.type == overdue.type == "custom"
     t, d, o = (f"{letter[f]}2" for f in ("tasks_total", "tasks_done", "tasks_overdue"))
@@ -134,7 +135,7 @@ def test_data_validation_of_the_cells_to_fill(tmp_path, crosswalk):
     offered = [v for v in centre.formula1.strip('"').split(",")]
     assert offered == list(template.CENTRE_CHOICES)
     # every offered value is one the importer accepts, and together they cover every state
-    assert {importer._centre(v) for v in offered} == {"operating", "gaps", "not_operating", "unknown"}
+    assert {values._centre(v) for v in offered} == {"operating", "gaps", "not_operating", "unknown"}
     when = rule("as_of")
     assert when.type == "date" and when.operator == "greaterThanOrEqual"
     formats = {f: sheet.cell(last, list(template.TEMPLATE_FIELDS).index(f) + 1).number_format for f in letter}
@@ -199,7 +200,7 @@ def test_filled_template_round_trip_into_the_store(tmp_path, crosswalk, resolver
     assert store.count_reports() == len(filled)
     state = store.state_as_of().set_index("unit_code")
     assert sorted(state.index) == sorted(filled)
-    states = {choice: importer._centre(choice) for choice in template.CENTRE_CHOICES}
+    states = {choice: values._centre(choice) for choice in template.CENTRE_CHOICES}
     for code, (total, done, overdue, centre, gaps) in filled.items():
         row = state.loc[code]
         assert (row["tasks_total"], row["tasks_done"], row["tasks_overdue"]) == (total, done, overdue)

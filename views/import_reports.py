@@ -8,7 +8,7 @@ from lib.data.i18n import format_int
 from lib.io.text import md_escape
 from lib.status import importer, template
 from lib.status.store import default_url
-from lib.ui import cache, widgets
+from lib.ui import cache, signin, widgets
 
 URL = default_url()
 
@@ -44,7 +44,7 @@ def _template_download() -> None:
 def _import_form() -> None:
     """Password, file, sheet, keys, column mapping, check, commit; every step's logic is in lib.status.importer."""
     _template_download()
-    expected = importer.import_password(_secrets())
+    expected = signin.import_password(_secrets())
     if expected is None:
         st.info(
             "Chức năng nhập báo cáo đang tắt: chưa đặt mật khẩu (biến môi trường VNMAP_IMPORT_PASSWORD hoặc "
@@ -59,7 +59,7 @@ def _import_form() -> None:
                 st.error(message)
             return
         st.session_state["status_unlocked"] = True  # the guard is not asked again on each rerun of this session
-    elif not importer.password_ok(given, expected):
+    elif not signin.password_ok(given, expected):
         st.session_state.pop("status_unlocked", None)
         st.rerun()
     who = st.text_input("Người nhập (họ tên, đơn vị)", key="status_who", max_chars=importer.MAX_IMPORTER).strip()

@@ -17,9 +17,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import pandas as pd
 
+from lib.core.parse import parse_day
 from lib.core.vocab import REFORM_DATE
 from lib.data.asof import CHANGE_COLUMNS, FIELDS, KINDS
 
@@ -105,7 +107,8 @@ def is_reform(number: str, suffix: str, basis_date: dt.date) -> bool:
 
 def _segments(note: str) -> list[tuple[str, dict | None]]:
     """The note cut after each legal basis: (text, basis) pairs; text after the last basis has none."""
-    out, start = [], 0
+    out: list[tuple[str, dict | None]] = []
+    start = 0
     for match in _BASIS.finditer(note):
         number, suffix, day, month, year = match.groups()
         try:
@@ -266,7 +269,7 @@ def province_reform_bases(catalogue: pd.DataFrame) -> dict[str, tuple[str, str]]
                 key = (basis["legal_basis"], basis["basis_date"].isoformat())
                 counts = found.setdefault(province, {})
                 counts[key] = counts.get(key, 0) + 1
-    return {p: max(sorted(c), key=c.get) for p, c in found.items()}
+    return {p: max(sorted(c), key=c.__getitem__) for p, c in found.items()}
 
 
 def build_change_log(catalogue: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]]]:
@@ -319,7 +322,7 @@ def read_amendments(path: Path, known_codes: set[str]) -> pd.DataFrame:
     records = []
     for i, row in enumerate(table.to_dict("records"), start=2):  # row 1 is the header
 
-        def fail(column: str, message: str, row_number: int = i) -> None:
+        def fail(column: str, message: str, row_number: int = i) -> NoReturn:
             raise AmendmentError(f"{path}, dòng {row_number}, cột {column}: {message}")
 
         values = {c: _clean(row[c]) for c in AMENDMENT_COLUMNS}
@@ -364,12 +367,7 @@ def read_amendments(path: Path, known_codes: set[str]) -> pd.DataFrame:
 
 
 def _amendment_date(text: str) -> dt.date | None:
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return dt.datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    return None
+    return parse_day(text, day_first=True)
 
 
 def apply_amendments(

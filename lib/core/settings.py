@@ -101,7 +101,7 @@ class Settings:
     import_password: str | None = _setting(
         "VNMAP_IMPORT_PASSWORD",
         None,
-        "password of the import tab (else `import_password` in `.streamlit/secrets.toml`; neither: importing off)",
+        "password of the import page (else `import_password` in `.streamlit/secrets.toml`; neither: importing off)",
         parse=_password,
         secret=True,
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lib.core.parse import parse_day
 from lib.core.vocab import REFORM_DATE
 from lib.data import geodata, i18n
 
@@ -59,10 +60,10 @@ def parse_on(value: str | dt.date | None) -> dt.date:
     if value is None or value == "":
         return i18n.today()
     if isinstance(value, str):
-        try:
-            value = dt.date.fromisoformat(value.strip())
-        except ValueError as err:
-            raise DateError(f"“{value}” không phải ngày dạng YYYY-MM-DD") from err
+        day = parse_day(value.strip())
+        if day is None:
+            raise DateError(f"“{value}” không phải ngày dạng YYYY-MM-DD")
+        value = day
     if value < REFORM_DATE:
         raise DateError(
             f"Ngày {i18n.format_date(value)} trước 01/07/2025: các đơn vị mới chưa tồn tại "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -13,75 +13,21 @@ from lib.data.confidence import EXPORT_DOCS as OLD_SHAPE_DOCS
 from lib.data.confidence import shape_columns
 from lib.data.names import fold, name_key, split_unit_type
 from lib.io.export import ExportInfo, csv_bytes, xlsx_bytes
+from lib.io.headers import HEADER_SCAN_ROWS, locate_header, read_headers, refusal
 from lib.io.sheets import Deadline, SheetError, header_key, read_grid, unique_names
 from lib.lookup.resolve import AMBIGUOUS, RESOLVED, UNKNOWN, Match, UnitResolver
 
-# Header spellings (folded, punctuation → space) that name each role; Vietnamese and English.
-HEADER_ALIASES = {
-    "code": (
-        "ma xa",
-        "ma xa cu",
-        "ma phuong xa",
-        "ma xa phuong",
-        "ma dvhc",
-        "ma don vi",
-        "ma dv",
-        "ma",
-        "old code",
-        "old_code",
-        "commune code",
-        "ward code",
-        "code",
-    ),
-    "name": (
-        "xa",
-        "xa cu",
-        "ten xa",
-        "ten xa cu",
-        "phuong xa",
-        "xa phuong",
-        "ten phuong xa",
-        "ten xa phuong",
-        "xa phuong thi tran",
-        "ten xa phuong thi tran",
-        "don vi",
-        "ten don vi",
-        "old name",
-        "old_name",
-        "commune",
-        "commune name",
-        "ward",
-        "name",
-    ),
-    "district": (
-        "huyen",
-        "huyen cu",
-        "ten huyen",
-        "quan huyen",
-        "ten quan huyen",
-        "quan huyen thi xa",
-        "ma huyen",
-        "district",
-        "old district",
-        "old_district_name",
-        "old_district_code",
-    ),
-    "province": (
-        "tinh",
-        "tinh cu",
-        "ten tinh",
-        "tinh thanh pho",
-        "tinh thanh",
-        "ten tinh thanh pho",
-        "ma tinh",
-        "province",
-        "old province",
-        "old_province_name",
-        "old_province_code",
-    ),
-    "address": ("dia chi", "dia chi cu", "address", "full address"),
+# The roles of the user's columns, and the fields of the header vocabulary (lib.core.vocab.HEADER_FIELDS,
+# read by lib.io.headers) each takes, best first: a district or province may be given by name or code.
+ROLE_FIELDS = {
+    "code": ("commune_code",),
+    "name": ("commune_name",),
+    "district": ("district_name", "district_code"),
+    "province": ("province_name", "province_code"),
+    "address": ("address",),
 }
-ROLES = tuple(HEADER_ALIASES)
+ROLES = tuple(ROLE_FIELDS)
+_UNIT_ROLES = ("code", "name", "address")
 
 # Columns appended to the user's table, documented for the output's 'about' sheet.
 OUTPUT_DOCS = {
@@ -219,15 +165,21 @@ def _part_key(text: str) -> str:
 def detect_columns(columns: list[str], *, overrides: dict[str, str] | None = None) -> ColumnMap:
     """Find the code, name, district, province and address columns by their headers.
 
-    ``overrides`` ({role: column}) wins over the guess. Raises :class:`ConvertError`
-    naming the columns found when none of code, name or address is present, or when an
-    override names a column that does not exist.
+    Headers are read by :func:`lib.io.headers.read_headers` (the importer's reader too); a column
+    marked "mới" (new units) is never taken. ``overrides`` ({role: column}) wins over the guess.
+    Raises :class:`ConvertError` listing the columns seen and the names accepted when none of code,
+    name or address is present, when two columns claim one role alike, or when an override names a
+    column that does not exist.
     """
+    reading = read_headers(columns, old=True, only_old=True)
     found: dict[str, str] = {}
-    for role in ROLES:
-        for column in columns:
-            if column not in found.values() and header_key(column) in HEADER_ALIASES[role]:
-                found[role] = column
+    for role, fields in ROLE_FIELDS.items():
+        for name in fields:
+            if name in reading.conflicts and not (overrides and role in overrides):
+                claimed = ", ".join(f"“{c}”" for c in reading.conflicts[name])
+                raise ConvertError(refusal(f"Không biết dùng cột nào: các cột {claimed} cùng chỉ một thứ", columns))
+            if name in reading.columns:
+                found[role] = reading.columns[name]
                 break
     for role, column in (overrides or {}).items():
         if role not in ROLES:
@@ -235,10 +187,13 @@ def detect_columns(columns: list[str], *, overrides: dict[str, str] | None = Non
         if column not in columns:
             raise ConvertError(f"Không có cột “{column}” trong tệp; các cột có: {', '.join(columns)}.")
         found[role] = column
-    if not any(role in found for role in ("code", "name", "address")):
+    if not any(role in found for role in _UNIT_ROLES):
         raise ConvertError(
-            "Không tìm thấy cột chỉ đơn vị cũ. Cần ít nhất một cột “Mã xã”, “Tên xã” (có thể kèm “Huyện”, “Tỉnh”) "
-            f"hoặc “Địa chỉ”; các cột trong tệp: {', '.join(columns)}. Hãy đổi tên tiêu đề cột rồi tải lại."
+            refusal(
+                "Không tìm thấy cột chỉ đơn vị cũ. Cần ít nhất một cột “Mã xã”, “Tên xã” (có thể kèm “Huyện”, "
+                "“Tỉnh”) hoặc “Địa chỉ” (cột ghi “mới” là đơn vị mới, không dùng được)",
+                columns,
+            )
         )
     return ColumnMap(**found)
 
@@ -500,7 +455,7 @@ class Converter:
         return (quality, match.method, old_code, self._old_label.get(old_code, ""), len(targets), *joined, note)
 
 
-def numbers_as_numbers(table: pd.DataFrame, *, keep: list[str | None] = ()) -> pd.DataFrame:
+def numbers_as_numbers(table: pd.DataFrame, *, keep: Sequence[str | None] = ()) -> pd.DataFrame:
     """``table`` with its number columns as numbers (whole numbers as Int64), everything else as read.
 
     A column is a number column when every non-empty cell is a plain decimal number without
@@ -561,22 +516,21 @@ def convert_file(
     return converter.convert(table, columns=columns, expand=expand, deadline=deadline, name=filename)
 
 
-def find_header(table: pd.DataFrame, *, scan: int = 10) -> pd.DataFrame:
-    """Use a lower row as the header when the sheet opens with a title ("DANH SÁCH ...", blank rows).
+def find_header(table: pd.DataFrame, *, scan: int = HEADER_SCAN_ROWS) -> pd.DataFrame:
+    """Use a lower row (or two rows) as the header when the sheet opens with a title ("DANH SÁCH ...",
+    blank rows) or a two-row header: :func:`lib.io.headers.locate_header`, as the importer does.
 
-    Keeps ``table`` as it is when its own header already names a code, name or address
-    column, or when none of the first ``scan`` rows does.
+    Keeps ``table`` as it is when its own header is the best among the first ``scan`` rows.
     """
-    wanted = {alias for role in ("code", "name", "address") for alias in HEADER_ALIASES[role]}
-    if any(header_key(column) in wanted for column in table.columns):
-        return table
+    rows = [["" if re.fullmatch(r"Cột \d+", str(c)) else str(c) for c in table.columns]]  # read_table's blanks
     for position in range(min(scan, len(table))):
-        cells = ["" if v is None or v != v else str(v).strip() for v in table.iloc[position].tolist()]
-        if any(header_key(cell) in wanted for cell in cells):
-            body = table.iloc[position + 1 :].reset_index(drop=True)
-            body.columns = [cell or f"cột {i + 1}" for i, cell in enumerate(cells)]
-            return body.dropna(how="all").reset_index(drop=True)
-    return table
+        rows.append(["" if v is None or v != v else str(v).strip() for v in table.iloc[position].tolist()])
+    position, header, spans = locate_header(rows, scan=scan)
+    if position == 0 and spans == 1:
+        return table
+    body = table.iloc[position + spans - 1 :].reset_index(drop=True)
+    body.columns = unique_names(header)
+    return body.dropna(how="all").reset_index(drop=True)
 
 
 def conversion_bytes(conversion: Conversion, fmt: str, info: ExportInfo) -> bytes:

@@ -7,13 +7,14 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 
+from lib.core.parse import parse_day
 from lib.core.vocab import REFORM_DATE
 from lib.data import i18n
 
 MODES = ("task", "centre", "merge")
 LEVELS = ("province", "commune")
 OLD_LAYERS = ("old_communes", "old_districts", "old_provinces")
-EARLIEST_DATE = dt.date(2025, 7, 1)  # the new units (and their status reports) start on this day
+EARLIEST_DATE = REFORM_DATE  # the new units (and their status reports) start on this day
 
 
 @dataclass(frozen=True)
@@ -78,28 +79,26 @@ def parse_view(
     date = None
     raw_date = _first(params.get("date", ""))
     if raw_date:
-        try:
-            date = dt.date.fromisoformat(raw_date)
-            if date < EARLIEST_DATE:
-                messages.append(
-                    f"Ngày {raw_date} trước {EARLIEST_DATE:%d/%m/%Y}, khi chưa có số liệu, dùng số liệu mới nhất."
-                )
-                date = None
-            elif date > today:
-                messages.append(f"Ngày {raw_date} ở tương lai, dùng số liệu mới nhất.")
-                date = None
-        except ValueError:
+        date = parse_day(raw_date)
+        if date is None:
             messages.append(f"Ngày “{raw_date[:20]}” không đúng dạng YYYY-MM-DD, dùng số liệu mới nhất.")
+        elif date < EARLIEST_DATE:
+            messages.append(
+                f"Ngày {raw_date} trước {EARLIEST_DATE:%d/%m/%Y}, khi chưa có số liệu, dùng số liệu mới nhất."
+            )
+            date = None
+        elif date > today:
+            messages.append(f"Ngày {raw_date} ở tương lai, dùng số liệu mới nhất.")
+            date = None
     on = None
     raw_on = _first(params.get("on", ""))
     if raw_on:
-        try:
-            on = dt.date.fromisoformat(raw_on)
-            if on < REFORM_DATE:
-                messages.append(f"Ngày {raw_on} trước 01/07/2025 (các đơn vị mới chưa có), dùng hôm nay.")
-                on = None
-        except ValueError:
+        on = parse_day(raw_on)
+        if on is None:
             messages.append(f"Ngày “{raw_on[:20]}” không đúng dạng YYYY-MM-DD, dùng hôm nay.")
+        elif on < REFORM_DATE:
+            messages.append(f"Ngày {raw_on} trước 01/07/2025 (các đơn vị mới chưa có), dùng hôm nay.")
+            on = None
     return ViewState(province, level, mode, unit, old, layers, date, on), messages
 
 

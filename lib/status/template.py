@@ -18,12 +18,14 @@ import pandas as pd
 import xlsxwriter
 
 from lib.core import palette
+from lib.core.parse import STORE_INT_MAX
+from lib.core.vocab import REFORM_DATE
 from lib.data import geodata
 from lib.data.i18n import format_date, format_int, today
 from lib.io.export import excel_text
-from lib.status.importer import FIELDS, STORE_INT_MAX
+from lib.status.reading import FIELDS
 
-# The columns of the template, in order (fields of lib.status.importer.FIELDS; the header is the field's label).
+# The columns of the template, in order (fields of lib.status.reading.FIELDS; the header is the field's label).
 TEMPLATE_FIELDS = (
     "province_code",
     "province_name",
@@ -38,11 +40,11 @@ TEMPLATE_FIELDS = (
     "note",
 )
 HEADERS = {f: FIELDS[f][0] for f in TEMPLATE_FIELDS}
-# The values offered in the centre-state list; each is one of lib.status.importer.CENTRE_VALUES.
+# The values offered in the centre-state list; each is one of lib.status.values.CENTRE_VALUES.
 CENTRE_CHOICES = ("hoạt động", "hoạt động còn thiếu", "chưa hoạt động", "không rõ")
 GAP_WORDS = ("chữ ký số", "tài khoản ngân hàng", "kết nối cổng thanh toán", "thiết bị")
 DATE_FORMAT = "dd/mm/yyyy hh:mm"
-FIRST_DAY = dt.datetime(2025, 7, 1)
+FIRST_DAY = dt.datetime.combine(REFORM_DATE, dt.time())
 SHEET = "Báo cáo"
 GUIDE_SHEET = "Hướng dẫn"
 FILE_NAME = "mau-bao-cao{suffix}.xlsx"

@@ -322,8 +322,8 @@ def warm(log=print) -> dict[str, float]:
 
 @st.cache_resource
 def password_guard():
-    """The one :class:`lib.status.importer.PasswordGuard` of the process (failures counted across sessions)."""
-    from lib.status.importer import PasswordGuard
+    """The one :class:`lib.ui.signin.PasswordGuard` of the process (failures counted across sessions)."""
+    from lib.ui.signin import PasswordGuard
 
     return PasswordGuard()
 
