@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from lib.core.vocab import REFORM_DATE
 from lib.data import geodata
 
 
@@ -553,7 +554,7 @@ def make_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--on",
         default=None,
-        help="names and types of the new communes as of this date (YYYY-MM-DD, from 2025-07-01; default: today)",
+        help=f"names and types of the new communes as of this date (YYYY-MM-DD, from {REFORM_DATE}; default: today)",
     )
     export.set_defaults(func=_export)
 
@@ -592,7 +593,7 @@ def make_parser() -> argparse.ArgumentParser:
     map_.add_argument(
         "--on",
         default=None,
-        help="names and types of the new communes as of this date (YYYY-MM-DD, from 2025-07-01; default: today)",
+        help=f"names and types of the new communes as of this date (YYYY-MM-DD, from {REFORM_DATE}; default: today)",
     )
     map_.set_defaults(func=_map)
 
@@ -662,7 +663,7 @@ def make_parser() -> argparse.ArgumentParser:
     state.add_argument(
         "--on",
         default=None,
-        help="names and types of the new communes as of this date (YYYY-MM-DD, from 2025-07-01; default: today)",
+        help=f"names and types of the new communes as of this date (YYYY-MM-DD, from {REFORM_DATE}; default: today)",
     )
     state.set_defaults(func=_status)
 

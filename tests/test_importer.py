@@ -335,7 +335,7 @@ HEADER = "Tỉnh,Xã,Tổng số nhiệm vụ,Đã hoàn thành,Quá hạn,Trung
         ("Hà Nội,Ba Đình,mười,8,0,hoạt động,20/11/2025", "invalid", "Tổng số nhiệm vụ", "không phải là số"),
         ("Hà Nội,Ba Đình,10,7.5,0,hoạt động,20/11/2025", "invalid", "Đã hoàn thành", "không phải số nguyên"),
         ("Hà Nội,Ba Đình,10,8,0,hoạt động,20/11/2026", "invalid", "Ngày", "tương lai"),
-        ("Hà Nội,Ba Đình,10,8,0,hoạt động,20/06/2025", "invalid", "Ngày", "trước 01/7/2025"),
+        ("Hà Nội,Ba Đình,10,8,0,hoạt động,20/06/2025", "invalid", "Ngày", "trước 01/07/2025"),
         ("Hà Nội,Ba Đình,10,8,0,hoạt động,hôm qua", "invalid", "Ngày", "không phải ngày"),
         ("Hà Nội,Ba Đình,10,8,0,tàm tạm,20/11/2025", "invalid", "Trung tâm", "tình trạng trung tâm"),
     ],

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
+from lib.core.vocab import REFORM_TEXT
 from lib.data.i18n import format_int
 from lib.lookup import overview
 from lib.ui import cache
 
-st.title("Tổng quan 34 tỉnh, thành phố từ 01/7/2025")
+st.title(f"Tổng quan 34 tỉnh, thành phố từ {REFORM_TEXT}")
 provinces = cache.layer("new_provinces")
 province_crosswalk = cache.province_crosswalk()
 table = overview.province_table(provinces, cache.crosswalk(), province_crosswalk)
@@ -15,7 +16,7 @@ totals = overview.totals(table, province_crosswalk)
 cols = st.columns(4)
 cols[0].metric("Tỉnh, thành phố", format_int(totals["provinces"]))
 cols[1].metric("Xã, phường, đặc khu", format_int(totals["communes"]))
-cols[2].metric("Tỉnh cũ (trước 01/7/2025)", format_int(totals["old_provinces"]))
+cols[2].metric(f"Tỉnh cũ (trước {REFORM_TEXT})", format_int(totals["old_provinces"]))
 cols[3].metric("Xã cũ", format_int(totals["old_communes"]))
 
 st.dataframe(

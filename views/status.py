@@ -63,9 +63,9 @@ if is_demo:
         "Dữ liệu thật thay thế khi có báo cáo được nhập."
     )
 st.caption(
-    f"Hạn cập nhật gần nhất: 16:00 ngày {status.latest_deadline(as_of):%d/%m/%Y} (giờ Việt Nam); "
+    f"Hạn cập nhật gần nhất: {vocab.DEADLINE_TEXT} ngày {status.latest_deadline(as_of):%d/%m/%Y} (giờ Việt Nam); "
     "xã không có báo cáo sau hạn trước đó được tính là xám (quá hạn báo cáo). "
-    f"Mũi tên: thay đổi số xã so với 16:00 ngày {before_at:%d/%m/%Y}."
+    f"Mũi tên: thay đổi số xã so với {vocab.DEADLINE_TEXT} ngày {before_at:%d/%m/%Y}."
 )
 
 changes, total = dashboard.deltas(named, before), len(named)
@@ -82,7 +82,7 @@ for column, cls in zip(st.columns(4), vocab.TASK_CLASSES, strict=True):
         f"{'+' if change > 0 else ''}{format_int(change)} xã",
         delta_color=GOOD_UP[cls] if change else "off",
         delta_arrow="auto" if change else "off",
-        delta_description=f"so với 16:00 {before_at:%d/%m}",
+        delta_description=f"so với {vocab.DEADLINE_TEXT} {before_at:%d/%m}",
         chart_data=trend_counts.get(cls),
         chart_type="area",
     )
@@ -95,7 +95,7 @@ for column, cls in zip(st.columns(4), vocab.CENTRE_CLASSES, strict=True):
         f"{'+' if change > 0 else ''}{format_int(change)} xã",
         delta_color=CENTRE_UP[cls] if change else "off",
         delta_arrow="auto" if change else "off",
-        delta_description=f"so với 16:00 {before_at:%d/%m}",
+        delta_description=f"so với {vocab.DEADLINE_TEXT} {before_at:%d/%m}",
     )
 
 
@@ -124,7 +124,11 @@ def _progress_chart(counts: pd.DataFrame, marked: dt.date) -> alt.LayerChart:
         alt.Chart(data)
         .mark_area()
         .encode(
-            x=alt.X("deadline:T", title="Hạn báo cáo 16:00 từng ngày", axis=alt.Axis(format="%d/%m", labelAngle=0)),
+            x=alt.X(
+                "deadline:T",
+                title=f"Hạn báo cáo {vocab.DEADLINE_TEXT} từng ngày",
+                axis=alt.Axis(format="%d/%m", labelAngle=0),
+            ),
             y=alt.Y("share:Q", stack="normalize", title="Tỉ lệ xã", axis=alt.Axis(format="%")),
             color=alt.Color(
                 "class:N",
@@ -134,14 +138,16 @@ def _progress_chart(counts: pd.DataFrame, marked: dt.date) -> alt.LayerChart:
             ),
             order=alt.Order("order:Q"),
             tooltip=[
-                alt.Tooltip("deadline:T", title="Lúc", format="16:00 %d/%m/%Y"),
+                alt.Tooltip("deadline:T", title="Lúc", format=f"{vocab.DEADLINE_TEXT} %d/%m/%Y"),
                 alt.Tooltip("class:N", title="Loại"),
                 alt.Tooltip("communes:Q", title="Số xã", format=",d"),
                 alt.Tooltip("share:Q", title="Tỉ lệ", format=".1%"),
             ],
         )
     )
-    mark = pd.DataFrame({"deadline": [f"{marked:%Y-%m-%d}T16:00:00"], "text": [f"16:00 {marked:%d/%m}"]})
+    mark = pd.DataFrame(
+        {"deadline": [f"{marked:%Y-%m-%d}T{vocab.DEADLINE_TEXT}:00"], "text": [f"{vocab.DEADLINE_TEXT} {marked:%d/%m}"]}
+    )
     rule = alt.Chart(mark).mark_rule(color=dashboard.CHART_MARK, strokeDash=[4, 3]).encode(x="deadline:T")
     text = (
         alt.Chart(mark)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from lib.assemble import changes
+from lib.core.vocab import REFORM_DATE
 from lib.data import geodata
 from lib.data.asof import AMENDMENTS, CHANGES, load_changes
 from lib.io.files import write_atomic
@@ -125,7 +126,7 @@ def _refresh_manifest(geodata_dir: Path, manifest: dict, log: pd.DataFrame, n_am
     counts = dict(manifest["counts"])
     for kind in ("reform", "type_change", "rename", "merge", "boundary"):
         counts[f"changes_{kind}"] = int(by_kind.get(kind, 0))
-    counts["changes_after_reform"] = int((log["effective_date"] > "2025-07-01").sum())
+    counts["changes_after_reform"] = int((log["effective_date"] > REFORM_DATE.isoformat()).sum())
     counts["changes_amendments"] = n_amendments
     manifest["counts"] = counts
     _rewrite_sources_md(geodata_dir / "SOURCES.md", old_version, manifest["version"], counts, n_amendments)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from lib.assemble.oldcommunes import CONFIDENCE_DOC, METHODS
 from lib.assemble.olddisplay import OLD_INNER_TOLERANCE_DEG
+from lib.core.vocab import REFORM_DATE
 from lib.data.contract import COLUMN_DOCS, NEW_CODE_ALIASES, NEW_CODE_FIXES
 
 _SOURCES = """\
@@ -275,7 +276,7 @@ def changes_section(counts: dict, report, log) -> str:
         )
         or "none"
     )
-    later = log[log["effective_date"] > "2025-07-01"]
+    later = log[log["effective_date"] > REFORM_DATE.isoformat()]
     later_rows = (
         "\n".join(
             f"| {basis} | {date} | {eff} | {n} |"

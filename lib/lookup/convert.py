@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from lib.core.vocab import REFORM_TEXT
 from lib.data.confidence import EXPORT_DOCS as OLD_SHAPE_DOCS
 from lib.data.confidence import shape_columns
 from lib.data.names import fold, name_key, split_unit_type
@@ -429,7 +430,7 @@ class Converter:
         if not typed_commune and self._is_province(name):
             return "là tên tỉnh, không phải xã"
         if not district and self._resolver.new_commune(name=name, province=province or None).status == RESOLVED:
-            return "là xã mới (từ 01/7/2025), không phải xã cũ: tra trực tiếp trong danh sách xã mới"
+            return f"là xã mới (từ {REFORM_TEXT}), không phải xã cũ: tra trực tiếp trong danh sách xã mới"
         return ""
 
     def _is_province(self, text: str) -> bool:

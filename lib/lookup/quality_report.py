@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib.core.vocab import REFORM_DATE
+from lib.core.vocab import REFORM_DATE, REFORM_TEXT
 from lib.data import geodata
 from lib.data.names import name_key
 
@@ -43,7 +43,7 @@ KINDS = {
     "admin_centre": "Trụ sở không hiển thị",
     "area": "Diện tích lệch",
     "province": "Tổng dân số tỉnh lệch",
-    "change": "Điều chỉnh sau 01/7/2025",
+    "change": f"Điều chỉnh sau {REFORM_TEXT}",
 }
 
 # The build writes its reasons in English; the page shows them in Vietnamese (unknown texts as they are).

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 
+from lib.core.vocab import REFORM_TEXT
 from lib.data import geodata
 from lib.data.contract import fix_new_code
 from lib.data.names import fold, name_key, name_keys, pad_code, split_unit_type
@@ -267,7 +268,7 @@ class UnitResolver:
             if old.status == RESOLVED:
                 targets = sorted({self._new_comm_province[c] for c in self._new_comm_of_old_prov[old.codes[0]]})
                 names = ", ".join(self._new_prov.label[t] for t in targets)
-                return Match(UNKNOWN, (), "name", f"“{name}” là tỉnh cũ (trước 01/7/2025), nay thuộc {names}")
+                return Match(UNKNOWN, (), "name", f"“{name}” là tỉnh cũ (trước {REFORM_TEXT}), nay thuộc {names}")
         return match
 
     def old_province(self, *, code: object = None, name: object = None) -> Match:
@@ -310,7 +311,7 @@ class UnitResolver:
             except ValueError:
                 return Match(UNKNOWN, (), "code", f"Mã xã “{code}” không phải là số có tối đa 5 chữ số")
             if padded not in self._new_comm.label:
-                return Match(UNKNOWN, (), "code", f"Không có mã xã mới {padded} (danh sách 3.321 xã từ 01/7/2025)")
+                return Match(UNKNOWN, (), "code", f"Không có mã xã mới {padded} (danh sách 3.321 xã từ {REFORM_TEXT})")
             if scope is not None and padded not in scope:
                 return Match(
                     UNKNOWN, (), "code", f"Mã {padded} là {self._new_comm.label[padded]}, không thuộc {scope_label}"

@@ -7,11 +7,11 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from lib.core.vocab import GAP_LABELS, LOCAL_TZ
+from lib.core.vocab import GAP_LABELS, LOCAL_TZ, REFORM_DATE
 from lib.data import geodata
 
 DEMO_SEED = 2025
-DEMO_START = dt.date(2025, 7, 1)
+DEMO_START = REFORM_DATE
 DEMO_END = dt.date(2025, 11, 28)
 DAILY_DAYS = 28  # the last four weeks are reported daily (the dashboard's default range), the months before weekly
 DEMO_USER = "demo"

@@ -35,7 +35,7 @@ HEADER_DOCS = {
     "Tình trạng trung tâm": "Tình trạng trung tâm phục vụ hành chính công theo báo cáo gần nhất",
     "Còn thiếu": "Những gì trung tâm còn thiếu (chữ ký số, tài khoản, kết nối, thiết bị)",
     "Số ngày không báo cáo": "Số ngày từ báo cáo gần nhất đến thời điểm xem (trống: chưa từng báo cáo)",
-    "Quá hạn báo cáo": "Có: báo cáo gần nhất trước hạn 16:00 gần nhất (số liệu đã cũ)",
+    "Quá hạn báo cáo": f"Có: báo cáo gần nhất trước hạn {vocab.DEADLINE_TEXT} gần nhất (số liệu đã cũ)",
     SOURCE: f"“{status.DEMO_MARK}” cho số liệu minh hoạ, “báo cáo” cho số liệu thật",
 }
 SHEET_NAMES = {

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from lib.core.parse import NUMBER_RULE, STORE_INT_MAX  # noqa: F401 (re-exported)
-from lib.core.vocab import LOCAL_TZ
+from lib.core.vocab import LOCAL_TZ, REFORM_TEXT
 from lib.data.i18n import format_int
 from lib.io.headers import HEADER_SCAN_ROWS, locate_header, read_headers
 from lib.io.sheets import (  # noqa: F401 (re-exported)
@@ -108,7 +108,11 @@ def guess_mapping(columns: list[str], *, keys: str = "auto") -> Mapping:
 
 # ---------------------------------------------------------------------- import wizard (the status page's steps)
 NO_COLUMN = "—"  # the choice "no column" in the page's column-mapping boxes
-KEY_CHOICES = {"auto": "tự nhận biết", "new": "đơn vị mới (từ 01/7/2025)", "old": "đơn vị cũ (trước 01/7/2025)"}
+KEY_CHOICES = {
+    "auto": "tự nhận biết",
+    "new": f"đơn vị mới (từ {REFORM_TEXT})",
+    "old": f"đơn vị cũ (trước {REFORM_TEXT})",
+}
 
 
 def column_choices(sheet: Sheet) -> list[str]:

@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from lib.core import vocab
-from lib.core.vocab import LOCAL_TZ
+from lib.core.vocab import LOCAL_TZ, REFORM_DATE
 from lib.status import status
 
-SERIES_START = dt.date(2025, 7, 1)  # the two-level government starts on 1 July 2025
+SERIES_START = REFORM_DATE  # the two-level government starts on 1 July 2025
 CLASS_INDEX = {cls: i for i, cls in enumerate(vocab.TASK_CLASSES)}
 GREY = CLASS_INDEX["grey"]
 DAY = pd.Timedelta(days=1)

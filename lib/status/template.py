@@ -19,7 +19,7 @@ import xlsxwriter
 
 from lib.core import palette
 from lib.core.parse import STORE_INT_MAX
-from lib.core.vocab import REFORM_DATE
+from lib.core.vocab import DEADLINE_TEXT, REFORM_DATE, REFORM_TEXT
 from lib.data import geodata
 from lib.data.i18n import format_date, format_int, today
 from lib.io.export import excel_text
@@ -60,7 +60,7 @@ GUIDE: dict[str, tuple[str, str, str, str]] = {
     "province_name": ("có sẵn", "Tên tỉnh, thành phố mới", "Không sửa.", "Thành phố Hà Nội"),
     "commune_code": (
         "có sẵn",
-        "Mã xã, phường, đặc khu mới (5 chữ số, từ 01/7/2025)",
+        f"Mã xã, phường, đặc khu mới (5 chữ số, từ {REFORM_TEXT})",
         "Không sửa. Ô dạng văn bản, giữ số 0 ở đầu. Xã nào không báo cáo thì để trống cả dòng (hoặc xoá dòng).",
         "00004",
     ),
@@ -73,7 +73,8 @@ GUIDE: dict[str, tuple[str, str, str, str]] = {
     "as_of": (
         "bắt buộc",
         "Thời điểm số liệu được chốt (giờ Việt Nam)",
-        "Ngày giờ dạng dd/mm/yyyy hh:mm, từ 01/7/2025, không ở tương lai. Hạn cập nhật hằng ngày là 16:00.",
+        f"Ngày giờ dạng dd/mm/yyyy hh:mm, từ {REFORM_TEXT}, không ở tương lai. "
+        f"Hạn cập nhật hằng ngày là {DEADLINE_TEXT}.",
         "20/11/2025 15:00",
     ),
     "tasks_total": (
@@ -279,7 +280,7 @@ def _validations(sheet, last: int) -> None:
             "input_title": "Thời điểm báo cáo",
             "input_message": "dd/mm/yyyy hh:mm, giờ Việt Nam",
             "error_title": "Thời điểm báo cáo",
-            "error_message": "Ghi ngày giờ dạng dd/mm/yyyy hh:mm, từ 01/7/2025. Tiếp tục nếu chắc chắn đúng.",
+            "error_message": f"Ghi ngày giờ dạng dd/mm/yyyy hh:mm, từ {REFORM_TEXT}. Tiếp tục nếu chắc chắn đúng.",
             "error_type": "warning",  # a date typed as text ("20/11/2025 15:00") in another locale is still read
         },
     )

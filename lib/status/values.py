@@ -9,7 +9,7 @@ import pandas as pd
 
 from lib.core import parse
 from lib.core.parse import quote as _quote
-from lib.core.vocab import LOCAL_TZ, REFORM_DATE
+from lib.core.vocab import LOCAL_TZ, REFORM_DATE, REFORM_TEXT
 from lib.data.names import name_key
 
 CENTRE_VALUES = {
@@ -108,5 +108,5 @@ def _judge_time(text: str, default_time: pd.Timestamp | None, now: pd.Timestamp)
             f"thời điểm {stamp:%d/%m/%Y %H:%M} ở tương lai (bây giờ {now.tz_convert(LOCAL_TZ):%d/%m/%Y %H:%M})"
         )
     if stamp < EARLIEST:
-        return stamp, f"thời điểm {stamp:%d/%m/%Y} trước 01/7/2025, khi các đơn vị mới chưa hoạt động"
+        return stamp, f"thời điểm {stamp:%d/%m/%Y} trước {REFORM_TEXT}, khi các đơn vị mới chưa hoạt động"
     return stamp, ""
