@@ -28,17 +28,8 @@ from lib.data.asof import CHANGE_COLUMNS, FIELDS, KINDS
 # The 34 resolutions of 16/06/2025 that carry the reform itself; they took effect on 01/07/2025.
 REFORM_NUMBERS = range(1654, 1688)
 REFORM_BASIS_DATE = dt.date(2025, 6, 16)
-AMENDMENT_COLUMNS = [
-    "effective_date",
-    "code",
-    "kind",
-    "field",
-    "old_value",
-    "new_value",
-    "legal_basis",
-    "basis_date",
-    "note",
-]
+# An amendment is a change record's first columns (up to the resolution's date) and the user's note.
+AMENDMENT_COLUMNS = [*CHANGE_COLUMNS[: CHANGE_COLUMNS.index("basis_date") + 1], "note"]
 AMENDMENT_KINDS = {"rename": "name", "type_change": "type"}
 UNIT_TYPES = ("Xã", "Phường", "Đặc khu")
 
