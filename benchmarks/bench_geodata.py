@@ -17,7 +17,7 @@ from lib.maps.prepare import write_layer_cache  # noqa: E402
 
 
 def main() -> None:
-    path = geodata.DEFAULT_DIR / geodata.LAYERS["new_communes"].path
+    path = geodata.default_dir() / geodata.LAYERS["new_communes"].path
     cache = Path(tempfile.mkdtemp(prefix="vnmap-bench-cache-"))
     os.environ["VNMAP_CACHE_DIR"] = str(cache)  # read through lib.core.settings
     try:
@@ -28,11 +28,11 @@ def main() -> None:
         write_layer_cache("new_communes")  # what the prepare step does
         median, times = median_seconds(geodata.load_new_communes, runs=5)
         report("new communes: load ready for display (warm)", median, times, target=1.0)
-        median, times = median_seconds(lambda: validate_dataset(geodata.DEFAULT_DIR), runs=3)
+        median, times = median_seconds(lambda: validate_dataset(geodata.default_dir()), runs=3)
         report("python -m lib.cli validate (whole dataset)", median, times)
     finally:
         shutil.rmtree(cache, ignore_errors=True)
-    size = sum(p.stat().st_size for p in geodata.DEFAULT_DIR.rglob("*") if p.is_file())
+    size = sum(p.stat().st_size for p in geodata.default_dir().rglob("*") if p.is_file())
     print(f"{'geodata/ total size':<55} {size / 2**20:.1f} MB (target < 60 MB)")
 
 

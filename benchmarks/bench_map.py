@@ -162,7 +162,7 @@ def main() -> None:
     old_layers = [
         k
         for k in ("old_communes", "old_districts", "old_provinces")
-        if (geodata.DEFAULT_DIR / geodata.LAYERS[k].path).is_file()
+        if (geodata.default_dir() / geodata.LAYERS[k].path).is_file()
     ]
     hanoi = {"province": "01", "layers": ",".join(old_layers)}
     print(

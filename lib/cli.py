@@ -210,7 +210,7 @@ def _map(args: argparse.Namespace) -> int:
 
             from lib.data.asof import communes_on, load_changes
 
-            folder = geodata.DEFAULT_DIR  # the folder load_inputs reads
+            folder = geodata.default_dir()  # the folder load_inputs reads
             inputs = dataclasses.replace(
                 inputs,
                 communes=communes_on(on, inputs.communes, load_changes(folder)),
@@ -518,7 +518,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build-geodata", help="build geodata/ from the public sources")
     build.add_argument("--sources", required=True, help="folder of the source files (e.g. ../shared/sources)")
-    build.add_argument("--out", default=str(geodata.DEFAULT_DIR), help="output folder (default: geodata)")
+    build.add_argument("--out", default=str(geodata.default_dir()), help="output folder (default: geodata)")
     build.add_argument(
         "--amendments", default=None, help="amendments CSV to apply (default: the output folder's amendments.csv)"
     )
@@ -528,20 +528,20 @@ def make_parser() -> argparse.ArgumentParser:
         "apply-amendments", help="apply an amendments CSV (names, types) to a built dataset, without geometry work"
     )
     amend.add_argument("file", help="the complete amendments CSV (columns: see geodata/SOURCES.md)")
-    amend.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
+    amend.add_argument("--geodata", default=str(geodata.default_dir()), help="dataset folder (default: geodata)")
     amend.set_defaults(func=_apply_amendments)
 
     validate = commands.add_parser("validate", help="check the bundled dataset and print a report")
-    validate.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
+    validate.add_argument("--geodata", default=str(geodata.default_dir()), help="dataset folder (default: geodata)")
     validate.set_defaults(func=_validate)
 
     prepare = commands.add_parser("prepare", help="write the derived files the app serves (map GeoJSON, layer caches)")
-    prepare.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
+    prepare.add_argument("--geodata", default=str(geodata.default_dir()), help="dataset folder (default: geodata)")
     prepare.add_argument("--force", action="store_true", help="write everything again even if up to date")
     prepare.set_defaults(func=_prepare)
 
     quality = commands.add_parser("quality", help="print the quality figures of the reconstructed old communes")
-    quality.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
+    quality.add_argument("--geodata", default=str(geodata.default_dir()), help="dataset folder (default: geodata)")
     quality.set_defaults(func=_quality)
 
     export = commands.add_parser("export", help="write the crosswalk as csv, xlsx, geojson or parquet")
@@ -550,7 +550,7 @@ def make_parser() -> argparse.ArgumentParser:
     export.add_argument("--old-province", help="only this OLD province (2-digit code)")
     export.add_argument("--format", required=True, choices=["csv", "xlsx", "geojson", "parquet"])
     export.add_argument("--out", required=True, help="output file")
-    export.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
+    export.add_argument("--geodata", default=str(geodata.default_dir()), help="dataset folder (default: geodata)")
     export.add_argument(
         "--on",
         default=None,
@@ -574,7 +574,7 @@ def make_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="one output row per candidate new commune instead of '; '-joined lists",
     )
-    convert.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
+    convert.add_argument("--geodata", default=str(geodata.default_dir()), help="dataset folder (default: geodata)")
     convert.set_defaults(func=_convert)
     map_ = commands.add_parser("map", help="draw the national or a province map as PNG, SVG, PDF or interactive HTML")
     map_.add_argument("--province", default="", help="new province code (2 digits); default: the whole country")
@@ -624,7 +624,7 @@ def make_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--dry-run", action="store_true", help="validate and report only")
     ingest.add_argument("--force", action="store_true", help="import even if the same file was imported before")
     ingest.add_argument("--limit", type=int, default=50, help="issues to print (default 50)")
-    ingest.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
+    ingest.add_argument("--geodata", default=str(geodata.default_dir()), help="dataset folder (default: geodata)")
     ingest.set_defaults(func=_ingest)
 
     inbox = commands.add_parser(
@@ -641,7 +641,7 @@ def make_parser() -> argparse.ArgumentParser:
         default=60.0,
         help="leave files modified less than this many seconds ago for the next run (default 60)",
     )
-    inbox.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
+    inbox.add_argument("--geodata", default=str(geodata.default_dir()), help="dataset folder (default: geodata)")
     inbox.set_defaults(func=_ingest_dir)
 
     template = commands.add_parser(
@@ -649,7 +649,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     template.add_argument("--out", required=True, help="output .xlsx file, e.g. mau-bao-cao.xlsx")
     template.add_argument("--province", default=None, help="only the communes of this NEW province (2-digit code)")
-    template.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
+    template.add_argument("--geodata", default=str(geodata.default_dir()), help="dataset folder (default: geodata)")
     template.set_defaults(func=_template)
 
     state = commands.add_parser("status", help="export the status of every commune (or province) at a time")
@@ -659,7 +659,7 @@ def make_parser() -> argparse.ArgumentParser:
     state.add_argument("--format", choices=["csv", "table"], default="table")
     state.add_argument("--out", default=None, help="write the CSV to this file instead of stdout")
     state.add_argument("--limit", type=int, default=60, help="rows to print with --format table")
-    state.add_argument("--geodata", default=str(geodata.DEFAULT_DIR), help="dataset folder (default: geodata)")
+    state.add_argument("--geodata", default=str(geodata.default_dir()), help="dataset folder (default: geodata)")
     state.add_argument(
         "--on",
         default=None,

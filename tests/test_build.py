@@ -167,7 +167,7 @@ def test_build_is_deterministic_and_reproduces_committed_dataset(tmp_path):
     difference = first_difference(a, b)
     assert difference is None, f"build from shuffled sources (PYTHONHASHSEED=12345) differs: {difference}"
 
-    committed = snapshot(geodata.DEFAULT_DIR)
+    committed = snapshot(geodata.default_dir())
     difference = first_difference(committed, a)
     assert difference is None, f"rebuild differs from the committed geodata/: {difference}"
     assert manifest_a["version"] == geodata.load_manifest()["version"]
@@ -192,7 +192,7 @@ def _keys(value) -> list[str]:
 def test_committed_dataset_records_no_durations_or_machine_facts():
     """The documented dataset must not depend on the machine: no build time, stamp or path in it."""
     for name in ("SOURCES.md", geodata.MANIFEST, geodata.OLD_QUALITY):
-        text = (geodata.DEFAULT_DIR / name).read_text(encoding="utf-8")
+        text = (geodata.default_dir() / name).read_text(encoding="utf-8")
         for pattern in DURATION_PATTERNS:
             match = pattern.search(text)
             assert match is None, (
@@ -215,7 +215,7 @@ def test_missing_source_file_leaves_output_untouched(tmp_path):
 
 def test_late_failure_leaves_output_untouched(tmp_path):
     out = tmp_path / "geodata"
-    shutil.copytree(geodata.DEFAULT_DIR, out)
+    shutil.copytree(geodata.default_dir(), out)
     before = snapshot(out)
     broken = json.dumps({"data": [{"level1_id": "01", "level2s": [{"merges": []}]}]})
     sources_dir = linked_sources(tmp_path, replace={"crosswalk/dvhcvn_20250701_merges.json": broken})

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.dataset
 
 @pytest.fixture(scope="module")
 def report():
-    return validate_dataset(geodata.DEFAULT_DIR)
+    return validate_dataset(geodata.default_dir())
 
 
 def test_validation_passes(report):
@@ -57,5 +57,5 @@ def test_new_commune_attributes():
 
 
 def test_dataset_stays_small():
-    size = sum(p.stat().st_size for p in geodata.DEFAULT_DIR.rglob("*") if p.is_file())
+    size = sum(p.stat().st_size for p in geodata.default_dir().rglob("*") if p.is_file())
     assert size < 60 * 1024 * 1024

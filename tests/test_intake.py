@@ -48,13 +48,13 @@ def store(url):
 
 @pytest.fixture(scope="module")
 def resolver() -> UnitResolver:
-    return UnitResolver.from_geodata(geodata.DEFAULT_DIR)
+    return UnitResolver.from_geodata(geodata.default_dir())
 
 
 @pytest.fixture(scope="module")
 def codes() -> list[str]:
     """Codes of real new communes (the CLI runs read the bundled dataset)."""
-    return sorted(geodata.load_crosswalk(geodata.DEFAULT_DIR)["new_code"].unique())[:60]
+    return sorted(geodata.load_crosswalk(geodata.default_dir())["new_code"].unique())[:60]
 
 
 def _report(codes: list[str], day: int, *, bad: dict[str, str] | None = None) -> str:

@@ -161,7 +161,7 @@ def test_gml_under_a_json_name_is_named(layers, read):
 
 
 def test_largest_real_layer_fits_the_limits():
-    path = geodata.DEFAULT_DIR / geodata.LAYERS["old_communes"].path
+    path = geodata.default_dir() / geodata.LAYERS["old_communes"].path
     count = check_uploaded_layer(path.read_bytes(), path.name, code_field="code", name_field="name", code_width=5)
     assert count == 10_035
 

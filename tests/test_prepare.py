@@ -21,7 +21,9 @@ def prepared(tmp_path_factory):
 
 def _from_geojson(name):
     """A layer read straight from the dataset's GeoJSON, as the app does without a prepared cache."""
-    return geodata.read_layer(geodata.DEFAULT_DIR / geodata.LAYERS[name].path, string_fields=geodata.layer_fields(name))
+    return geodata.read_layer(
+        geodata.default_dir() / geodata.LAYERS[name].path, string_fields=geodata.layer_fields(name)
+    )
 
 
 @pytest.mark.parametrize("kind", ["province_communes", "old_communes"])

@@ -204,7 +204,7 @@ def test_intake_refuses_the_revoked_file_and_takes_the_corrected_one(tmp_path, s
         path.write_text(f"{header}00004,10,{done},{overdue},hoạt động,20/11/2025 15:00\n", encoding="utf-8")
         os.utime(path, (path.stat().st_mtime - 3600,) * 2)  # a finished upload
 
-    resolver = UnitResolver.from_geodata(geodata.DEFAULT_DIR)
+    resolver = UnitResolver.from_geodata(geodata.default_dir())
     drop("bao-cao.csv", 2, 3)
     batch = intake.ingest_dir(inbox, store, resolver, now=_at(DAY, 17)).outcomes[0].batch
     store.revoke(batch, by="Trần B", reason="số liệu sai")

@@ -72,8 +72,8 @@ def test_the_scan_sees_a_reader(tmp_path):
 def test_defaults(clean_env):
     given = settings()
     assert given == Settings()
-    assert given.geodata_dir == ROOT / "geodata" == geodata.DEFAULT_DIR
-    assert given.cache_dir == ROOT / ".cache" / "layers" == geodata.CACHE_DIR
+    assert given.geodata_dir == ROOT / "geodata" == geodata.default_dir()
+    assert given.cache_dir == ROOT / ".cache" / "layers" == geodata.cache_dir()
     assert given.status_db == f"sqlite:///{ROOT / 'data' / 'status.sqlite'}"
     assert given.import_password is None and not given.reraise_errors and configured_tiles() is None
     assert ReadLimits.from_env() == ReadLimits() and ReadLimits().worker_memory == 1024 * 1024 * 1024
@@ -90,7 +90,7 @@ def test_environment_overrides(clean_env, tmp_path):
     assert (limits.max_rows, limits.max_seconds, limits.worker_memory) == (10, 0.5, 300 * 1024 * 1024)
     assert limits.max_columns == ReadLimits().max_columns
     assert (
-        geodata.CACHE_DIR == tmp_path / "layers"
+        geodata.cache_dir() == tmp_path / "layers"
         and geodata.cache_path(ROOT / "geodata" / "manifest.json").parent == tmp_path / "layers"
     )
     assert configured_tiles() == ("https://tiles.example/{z}/{x}/{y}.png", "© OpenStreetMap contributors")
@@ -179,3 +179,28 @@ def test_readme_table_is_the_registry():
     table = readme.split("## Settings", 1)[1].split("\n## ", 1)[0]
     named = set(re.findall(r"^\| `(VNMAP_\w+)`", table, flags=re.M))
     assert named == {s.env for s in registry.SETTINGS}
+
+
+def test_the_dataset_folder_is_read_when_used_not_at_import(clean_env, tmp_path):
+    """Loaders imported long before follow ``VNMAP_GEODATA_DIR`` set afterwards, as do the app's cached ones."""
+    from lib.data.asof import CHANGE_COLUMNS, load_changes
+    from lib.data.validate import validate_dataset
+    from lib.ui import cache
+
+    version = geodata.load_manifest()["version"]
+    assert len(load_changes()) > 0 and cache.manifest()["version"] == version
+    (tmp_path / "changes.csv").write_text(
+        ",".join(CHANGE_COLUMNS) + "\n2026-01-01,00004,rename,,Ba Đình,Tiny,1/NQ,2025-12-01,note,test,\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "manifest.json").write_text('{"version": "tiny-1"}', encoding="utf-8")
+    clean_env.setenv("VNMAP_GEODATA_DIR", str(tmp_path))
+    assert geodata.folder(None) == tmp_path and geodata.folder("elsewhere") == Path("elsewhere")
+    assert load_changes()["new_value"].tolist() == ["Tiny"]
+    assert cache.manifest()["version"] == "tiny-1"  # the folder is part of the cache key
+    missing = tmp_path / "missing"
+    clean_env.setenv("VNMAP_GEODATA_DIR", str(missing))
+    with pytest.raises(FileNotFoundError, match=re.escape(str(missing))):
+        validate_dataset()
+    clean_env.delenv("VNMAP_GEODATA_DIR")
+    assert cache.manifest()["version"] == version

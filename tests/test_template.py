@@ -29,12 +29,12 @@ WHEN = dt.datetime(2025, 11, 20, 15, 0)  # what a reporter types: Vietnam local 
 
 @pytest.fixture(scope="module")
 def resolver() -> UnitResolver:
-    return UnitResolver.from_geodata(geodata.DEFAULT_DIR)
+    return UnitResolver.from_geodata(geodata.default_dir())
 
 
 @pytest.fixture(scope="module")
 def crosswalk() -> pd.DataFrame:
-    return geodata.load_crosswalk(geodata.DEFAULT_DIR)
+    return geodata.load_crosswalk(geodata.default_dir())
 
 
 def _write(path: Path, crosswalk: pd.DataFrame, province: str | None) -> pd.DataFrame:

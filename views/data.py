@@ -11,7 +11,7 @@ from lib.ui import cache
 
 st.title("Dữ liệu ranh giới")
 info = cache.manifest()
-st.markdown(f"Bộ dữ liệu đang dùng: **{info['version']}** — thư mục `{geodata.DEFAULT_DIR.name}`")
+st.markdown(f"Bộ dữ liệu đang dùng: **{info['version']}** — thư mục `{geodata.default_dir().name}`")
 labels = {
     "new_provinces": "Tỉnh, thành phố mới",
     "new_communes": "Xã, phường, đặc khu mới",

@@ -72,9 +72,9 @@ def parse_on(value: str | dt.date | None) -> dt.date:
     return value
 
 
-def load_changes(geodata_dir: Path = geodata.DEFAULT_DIR) -> pd.DataFrame:
+def load_changes(geodata_dir: Path | None = None) -> pd.DataFrame:
     """The change log ``changes.csv`` (all text); an empty log when the file is missing."""
-    path = Path(geodata_dir) / CHANGES
+    path = geodata.folder(geodata_dir) / CHANGES
     if not path.is_file():
         return pd.DataFrame(columns=CHANGE_COLUMNS)
     return pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)

@@ -7,7 +7,6 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -41,20 +40,8 @@ def cache_dir() -> Path:
     return settings().cache_dir
 
 
-# ``geodata.DEFAULT_DIR`` and ``geodata.CACHE_DIR`` are read from the settings when used, not at import.
-DEFAULT_DIR: Path
-CACHE_DIR: Path
-if not TYPE_CHECKING:
-
-    def __getattr__(name: str) -> Path:
-        if name == "DEFAULT_DIR":
-            return default_dir()
-        if name == "CACHE_DIR":
-            return cache_dir()
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def _folder(geodata_dir: Path | str | None) -> Path:
+def folder(geodata_dir: Path | str | None = None) -> Path:
+    """The dataset folder ``geodata_dir``, or when None the one served (:func:`default_dir`), read at call time."""
     return Path(geodata_dir) if geodata_dir is not None else default_dir()
 
 
@@ -143,7 +130,7 @@ def layer_fields(name: str) -> tuple[str, ...]:
 
 def load_layer(name: str, geodata_dir: Path | None = None) -> gpd.GeoDataFrame:
     """Load one layer of :data:`LAYERS` from ``geodata_dir``."""
-    return read_layer_cached(_folder(geodata_dir) / LAYERS[name].path, string_fields=layer_fields(name))
+    return read_layer_cached(folder(geodata_dir) / LAYERS[name].path, string_fields=layer_fields(name))
 
 
 # Attributes of the reconstructed old communes that say how far each polygon can be trusted.
@@ -153,7 +140,7 @@ OLD_CONFIDENCE_FIELDS = ("code", "method", "confidence")
 def load_old_commune_confidence(geodata_dir: Path | None = None) -> pd.DataFrame | None:
     """``code``, ``method`` and ``confidence`` (predicted IoU) of each reconstructed old commune, without
     geometry (from the prepared copy when there is one), or None when the dataset has no old-commune layer."""
-    path = _folder(geodata_dir) / LAYERS["old_communes"].path
+    path = folder(geodata_dir) / LAYERS["old_communes"].path
     if not path.is_file():
         return None
     cached = cache_path(path, string_fields=layer_fields("old_communes"))
@@ -193,19 +180,19 @@ def read_code_table(path: Path, code_columns: list[str]) -> pd.DataFrame:
 
 def load_old_commune_list(geodata_dir: Path | None = None) -> pd.DataFrame:
     """The GSO list of the 10,035 communes of 30/06/2025 (code, name, type, district, province)."""
-    return read_code_table(_folder(geodata_dir) / OLD_COMMUNE_LIST, ["code", "district_code", "province_code"])
+    return read_code_table(folder(geodata_dir) / OLD_COMMUNE_LIST, ["code", "district_code", "province_code"])
 
 
 def load_crosswalk(geodata_dir: Path | None = None) -> pd.DataFrame:
     """One row per (old unit, new commune) pair; see ``lib.data.contract.COLUMN_DOCS``."""
-    return read_code_table(_folder(geodata_dir) / CROSSWALK, CROSSWALK_CODE_COLUMNS)
+    return read_code_table(folder(geodata_dir) / CROSSWALK, CROSSWALK_CODE_COLUMNS)
 
 
 def load_province_crosswalk(geodata_dir: Path | None = None) -> pd.DataFrame:
     """One row per (old province, new province) pair."""
-    return read_code_table(_folder(geodata_dir) / CROSSWALK_PROVINCES, ["old_province_code", "new_province_code"])
+    return read_code_table(folder(geodata_dir) / CROSSWALK_PROVINCES, ["old_province_code", "new_province_code"])
 
 
 def load_manifest(geodata_dir: Path | None = None) -> dict:
     """Dataset version, counts and source hashes written by the build."""
-    return json.loads((_folder(geodata_dir) / MANIFEST).read_text(encoding="utf-8"))
+    return json.loads((folder(geodata_dir) / MANIFEST).read_text(encoding="utf-8"))

@@ -328,12 +328,13 @@ def tiling_problems(
     return [f"{code}: its units cover {r:.7f} of its area" for code, r in ratio.items() if abs(r - 1) > tolerance]
 
 
-def validate_dataset(geodata_dir: Path = geodata.DEFAULT_DIR) -> Report:
+def validate_dataset(geodata_dir: Path | None = None) -> Report:
     """Check every layer and table of a dataset folder; the report lists counts and checks."""
+    geodata_dir = geodata.folder(geodata_dir)
     report = Report()
     layers = {}
     for name, layer in geodata.LAYERS.items():
-        path = Path(geodata_dir) / layer.path
+        path = geodata_dir / layer.path
         if not path.is_file():
             report.add(f"layer {name}", [f"{path}: file not found"])
             continue

@@ -101,11 +101,12 @@ def to_vietnamese(text: str) -> str:
     return out
 
 
-def load_inputs(geodata_dir: Path = geodata.DEFAULT_DIR) -> dict[str, pd.DataFrame | None]:
+def load_inputs(geodata_dir: Path | None = None) -> dict[str, pd.DataFrame | None]:
     """The tables :func:`quality_issues` needs besides the crosswalk and the new communes (missing files → None)."""
+    folder = geodata.folder(geodata_dir)
 
     def read(name: str) -> pd.DataFrame | None:
-        path = Path(geodata_dir) / name
+        path = folder / name
         return pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False) if path.is_file() else None
 
     return {"rejected": read(REJECTED), "province_check": read(POPULATION_CHECK), "changes": read(CHANGES)}

@@ -232,11 +232,12 @@ class UnitResolver:
             self._new_of_old.setdefault(old_code, []).append(new_code)
 
     @classmethod
-    def from_geodata(cls, geodata_dir: Path = geodata.DEFAULT_DIR) -> UnitResolver:
+    def from_geodata(cls, geodata_dir: Path | None = None) -> UnitResolver:
         """Build a resolver from the bundled dataset (attributes only, no polygons; ~2 s)."""
-        communes = _attributes(Path(geodata_dir), "new_communes")
-        provinces = _attributes(Path(geodata_dir), "new_provinces")
-        return cls(geodata.load_crosswalk(geodata_dir), communes, provinces)
+        folder = geodata.folder(geodata_dir)
+        communes = _attributes(folder, "new_communes")
+        provinces = _attributes(folder, "new_provinces")
+        return cls(geodata.load_crosswalk(folder), communes, provinces)
 
     # ------------------------------------------------------------------ provinces
     def _province(self, index: _Index, code: object, name: object, what: str) -> Match:

@@ -52,9 +52,7 @@ def _leaflet_assets(leaflet_dir: Path) -> tuple[str, str]:
     return js.replace("</script", "<\\/script"), css.replace("</style", "<\\/style")
 
 
-def geometry_text(
-    kind: str, province: str, inputs: staticmap.MapInputs, *, geodata_dir: Path = geodata.DEFAULT_DIR
-) -> str:
+def geometry_text(kind: str, province: str, inputs: staticmap.MapInputs, *, geodata_dir: Path | None = None) -> str:
     """GeoJSON text of one map layer, prepared as the app prepares it (lib.ui.cache.map_geometry)."""
     if kind in ("national_communes", "national_provinces"):
         layer = inputs.communes if kind == "national_communes" else inputs.provinces
@@ -67,8 +65,9 @@ def geometry_text(
         units["label"], units["kind"] = mapdata.commune_labels(units), "commune"
         return leaflet.geojson_text(units, mapdata.PROPERTIES, decimals=mapdata.PROVINCE_DECIMALS)
     if kind in OLD_KEYS and kind in geodata.LAYERS:
+        folder = geodata.folder(geodata_dir)
         return mapdata.geometry_text(
-            kind, province, layer=lambda name: geodata.load_layer(name, geodata_dir), crosswalk=inputs.crosswalk
+            kind, province, layer=lambda name: geodata.load_layer(name, folder), crosswalk=inputs.crosswalk
         )
     raise HtmlExportError(f"Lớp bản đồ “{kind}” không có.")
 
@@ -134,25 +133,26 @@ def render_html(
     inputs: staticmap.MapInputs,
     *,
     leaflet_dir: Path = LEAFLET_DIR,
-    geodata_dir: Path = geodata.DEFAULT_DIR,
+    geodata_dir: Path | None = None,
     made: dt.date | None = None,
 ) -> str:
     """The view as one HTML document that works from disk with no network: Leaflet, geometry,
     colours, title, legend and sources are all inside it; every text from data is escaped."""
     staticmap.check_view(view, inputs)
+    folder = geodata.folder(geodata_dir)
     js, css = _leaflet_assets(leaflet_dir)
     view = dataclasses.replace(view, date=inputs.as_of, layers=tuple(k for k in view.layers if k in geodata.LAYERS))
     old_communes = None
     layer = geodata.LAYERS.get("old_communes")
     wanted = (view.unit and view.province) or "old_communes" in view.layers  # predecessors, or the layer's legend
-    if wanted and layer is not None and (geodata_dir / layer.path).is_file():
-        old_communes = geodata.load_layer("old_communes", geodata_dir)
+    if wanted and layer is not None and (folder / layer.path).is_file():
+        old_communes = geodata.load_layer("old_communes", folder)
     built = mapview.build(
         view,
         communes=inputs.communes,
         provinces=inputs.provinces,
         crosswalk=inputs.crosswalk,
-        geometry=lambda kind, prov: geometry_text(kind, prov, inputs, geodata_dir=geodata_dir),
+        geometry=lambda kind, prov: geometry_text(kind, prov, inputs, geodata_dir=folder),
         merge=inputs.merge,
         status=inputs.status,
         old_communes=old_communes,

@@ -50,10 +50,10 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def write_layer_cache(name: str, geodata_dir: Path = geodata.DEFAULT_DIR) -> tuple[Path, bool]:
+def write_layer_cache(name: str, geodata_dir: Path | None = None) -> tuple[Path, bool]:
     """Write the GeoParquet copy of layer ``name`` that ``geodata.load_layer`` reads, unless a
     valid one exists; return (path, written). Older copies of the same layer file are removed."""
-    source = Path(geodata_dir) / geodata.LAYERS[name].path
+    source = geodata.folder(geodata_dir) / geodata.LAYERS[name].path
     fields = geodata.layer_fields(name)
     cached = geodata.cache_path(source, string_fields=fields)
     if cached.is_file():
@@ -80,9 +80,10 @@ def _write_text_if_changed(path: Path, text: str) -> bool:
     return True
 
 
-def available_old_layers(geodata_dir: Path = geodata.DEFAULT_DIR) -> list[str]:
+def available_old_layers(geodata_dir: Path | None = None) -> list[str]:
     """The old layers this dataset has (the reconstructed old communes may be absent)."""
-    return [k for k in OLD_LAYERS if (Path(geodata_dir) / geodata.LAYERS[k].path).is_file()]
+    folder = geodata.folder(geodata_dir)
+    return [k for k in OLD_LAYERS if (folder / geodata.LAYERS[k].path).is_file()]
 
 
 def geo_dir(version: str, static_dir: Path | None = None) -> Path:
@@ -113,7 +114,7 @@ def _stamp_ok(stamp_path: Path, expected: dict, static_dir: Path) -> bool:
 
 
 def prepare(
-    geodata_dir: Path = geodata.DEFAULT_DIR,
+    geodata_dir: Path | None = None,
     *,
     static_dir: Path | None = None,
     force: bool = False,
@@ -123,7 +124,7 @@ def prepare(
     (or found, when nothing changed). Progress goes to ``log``."""
     started = time.perf_counter()
     static_dir = static_dir or leaflet.STATIC_DIR
-    geodata_dir = Path(geodata_dir)
+    geodata_dir = geodata.folder(geodata_dir)
     version = geodata.load_manifest(geodata_dir)["version"]
     old_layers = available_old_layers(geodata_dir)
     layer_names = ["new_provinces", "new_communes", *old_layers]

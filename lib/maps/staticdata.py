@@ -44,9 +44,9 @@ class MapInputs:
     province_reports: pd.DataFrame | None = None
 
 
-def source_names(geodata_dir: Path = geodata.DEFAULT_DIR) -> list[str]:
+def source_names(geodata_dir: Path | None = None) -> list[str]:
     """Short names of the dataset's sources, from the first column of SOURCES.md's "Sources" table."""
-    path = Path(geodata_dir) / "SOURCES.md"
+    path = geodata.folder(geodata_dir) / "SOURCES.md"
     if not path.is_file():
         return []
     section = path.read_text(encoding="utf-8").split("## Sources", 1)[-1].split("\n## ", 1)[0]
@@ -118,9 +118,10 @@ def open_store(url: str | None = None, *, demo: bool = False, scratch: Path | No
 
 
 def load_inputs(
-    *, store=None, date: dt.date | None = None, geodata_dir: Path = geodata.DEFAULT_DIR, now: dt.datetime | None = None
+    *, store=None, date: dt.date | None = None, geodata_dir: Path | None = None, now: dt.datetime | None = None
 ) -> MapInputs:
     """Load layers, crosswalk and (when ``store`` is given) the status at ``date`` for the outputs."""
+    geodata_dir = geodata.folder(geodata_dir)
     crosswalk = geodata.load_crosswalk(geodata_dir)
     communes = geodata.load_new_communes(geodata_dir)
     status, as_of = status_as_of(store, date, now=now, codes=sorted(communes["code"]))

@@ -166,12 +166,13 @@ def template_bytes(communes: pd.DataFrame, *, version: str = "", made: dt.date |
     return buffer.getvalue()
 
 
-def write_template(out: Path, *, province: str | None = None, geodata_dir: Path = geodata.DEFAULT_DIR) -> int:
+def write_template(out: Path, *, province: str | None = None, geodata_dir: Path | None = None) -> int:
     """Write the template for ``province`` (None: all communes) to ``out``; returns the number of communes."""
     from lib.io.files import write_atomic
 
-    communes = template_communes(geodata.load_crosswalk(Path(geodata_dir)), province)
-    version = geodata.load_manifest(Path(geodata_dir)).get("version", "")
+    folder = geodata.folder(geodata_dir)
+    communes = template_communes(geodata.load_crosswalk(folder), province)
+    version = geodata.load_manifest(folder).get("version", "")
     write_atomic(Path(out), template_bytes(communes, version=version))
     return len(communes)
 

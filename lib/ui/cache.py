@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
-from pathlib import Path
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -15,68 +15,94 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from lib.data import geodata
 
 T = TypeVar("T")
+P = ParamSpec("P")
+
+
+def _per_folder(cached: Callable[P, T]) -> Callable[P, T]:
+    """``cached`` (a Streamlit-cached loader) always called with its arguments spelled out and ``geodata_dir``
+    resolved now (None: the folder served, read from the settings at call time). Streamlit keys a value on the
+    arguments given, not on defaults: so the folder is part of the key and a folder set after import is followed."""
+    signature = inspect.signature(cached)
+    call_cached: Callable[..., T] = cached
+
+    @functools.wraps(cached)
+    def call(*args: P.args, **kwargs: P.kwargs) -> T:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        bound.arguments["geodata_dir"] = str(geodata.folder(bound.arguments["geodata_dir"]))
+        return call_cached(*bound.args, **bound.kwargs)
+
+    return call
 
 
 # Layers and the crosswalk are shared by every session as the same objects (cache_resource):
 # copying a 3,321-polygon frame on every rerun, as cache_data would, costs far more than
 # the rest of a rerun. Callers must treat them as read-only (copy before changing).
+@_per_folder
 @st.cache_resource(show_spinner="Đang tải dữ liệu ranh giới…", max_entries=8)
-def layer(name: str, geodata_dir: str = str(geodata.DEFAULT_DIR)) -> gpd.GeoDataFrame:
+def layer(name: str, geodata_dir: str | None = None) -> gpd.GeoDataFrame:
     """A layer of the bundled dataset (see ``lib.data.geodata.LAYERS``), loaded once per process; read-only."""
-    return geodata.load_layer(name, Path(geodata_dir))
+    return geodata.load_layer(name, geodata.folder(geodata_dir))
 
 
-def has_layer(name: str, geodata_dir: str = str(geodata.DEFAULT_DIR)) -> bool:
+def has_layer(name: str, geodata_dir: str | None = None) -> bool:
     """Whether the dataset has this layer (the reconstructed old communes may be absent)."""
-    return name in geodata.LAYERS and (Path(geodata_dir) / geodata.LAYERS[name].path).is_file()
+    return name in geodata.LAYERS and (geodata.folder(geodata_dir) / geodata.LAYERS[name].path).is_file()
 
 
+@_per_folder
 @st.cache_resource(show_spinner="Đang tải bảng chuyển đổi…", max_entries=4)
-def crosswalk(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFrame:
+def crosswalk(geodata_dir: str | None = None) -> pd.DataFrame:
     """The commune crosswalk, loaded once per process; read-only."""
-    return geodata.load_crosswalk(Path(geodata_dir))
+    return geodata.load_crosswalk(geodata.folder(geodata_dir))
 
 
+@_per_folder
 @st.cache_resource(max_entries=4)
-def changes(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFrame:
+def changes(geodata_dir: str | None = None) -> pd.DataFrame:
     """The dated change log of the new communes (``changes.csv``), loaded once per process; read-only."""
     from lib.data.asof import load_changes
 
-    return load_changes(Path(geodata_dir))
+    return load_changes(geodata.folder(geodata_dir))
 
 
+@_per_folder
 @st.cache_data(max_entries=8)
-def crosswalk_on(on: str, geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFrame:
+def crosswalk_on(on: str, geodata_dir: str | None = None) -> pd.DataFrame:
     """The crosswalk with the new communes' names and types as of ``on`` (ISO) and their legal basis."""
     from lib.data.asof import crosswalk_on as on_date
 
     return on_date(on, crosswalk(geodata_dir), changes(geodata_dir))
 
 
+@_per_folder
 @st.cache_data(max_entries=4)
-def province_crosswalk(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFrame:
+def province_crosswalk(geodata_dir: str | None = None) -> pd.DataFrame:
     """The province crosswalk (63 → 34)."""
-    return geodata.load_province_crosswalk(Path(geodata_dir))
+    return geodata.load_province_crosswalk(geodata.folder(geodata_dir))
 
 
+@_per_folder
 @st.cache_data(max_entries=4)
-def manifest(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> dict:
+def manifest(geodata_dir: str | None = None) -> dict:
     """Version and counts of the dataset."""
-    return geodata.load_manifest(Path(geodata_dir))
+    return geodata.load_manifest(geodata.folder(geodata_dir))
 
 
+@_per_folder
 @st.cache_data(show_spinner="Đang kiểm tra dữ liệu…", max_entries=2)
-def validation_report(geodata_dir: str = str(geodata.DEFAULT_DIR)):
+def validation_report(geodata_dir: str | None = None):
     """The validation report of the dataset in use (a few seconds; computed once)."""
     from lib.data.validate import validate_dataset
 
-    return validate_dataset(Path(geodata_dir))
+    return validate_dataset(geodata.folder(geodata_dir))
 
 
+@_per_folder
 @st.cache_data(max_entries=2)
-def sources_text(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> str:
+def sources_text(geodata_dir: str | None = None) -> str:
     """geodata/SOURCES.md as text."""
-    return (Path(geodata_dir) / "SOURCES.md").read_text(encoding="utf-8")
+    return (geodata.folder(geodata_dir) / "SOURCES.md").read_text(encoding="utf-8")
 
 
 @st.cache_data(show_spinner="Đang chuẩn bị bản đồ…", max_entries=64)
@@ -106,8 +132,9 @@ def merge_structure() -> pd.DataFrame:
     return compute(crosswalk())
 
 
+@_per_folder
 @st.cache_resource(show_spinner="Đang dựng chỉ mục tìm kiếm…")
-def search_index(geodata_dir: str = str(geodata.DEFAULT_DIR)):
+def search_index(geodata_dir: str | None = None):
     """The lookup search index over old and new units (one per process, read-only)."""
     from lib.lookup.search import SearchIndex
 
@@ -115,8 +142,9 @@ def search_index(geodata_dir: str = str(geodata.DEFAULT_DIR)):
     return SearchIndex.from_tables(crosswalk(geodata_dir), attributes["new_communes"], attributes["new_provinces"])
 
 
+@_per_folder
 @st.cache_data(max_entries=4)
-def new_to_old_summary(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFrame:
+def new_to_old_summary(geodata_dir: str | None = None) -> pd.DataFrame:
     """One row per new commune with its predecessors listed."""
     from lib.lookup.lineage import new_to_old_summary as summarise
 
@@ -124,8 +152,9 @@ def new_to_old_summary(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFr
 
 
 # ---------------------------------------------------------------------- report template (lib.status.template)
+@_per_folder
 @st.cache_data(show_spinner=False, max_entries=8)  # called from a download button, where no spinner may draw
-def report_template(province: str = "", geodata_dir: str = str(geodata.DEFAULT_DIR)) -> bytes:
+def report_template(province: str = "", geodata_dir: str | None = None) -> bytes:
     """The XLSX report template of one new province ("" = every commune), made once per process."""
     from lib.status import template
 
@@ -133,8 +162,9 @@ def report_template(province: str = "", geodata_dir: str = str(geodata.DEFAULT_D
     return template.template_bytes(communes, version=manifest(geodata_dir)["version"])
 
 
+@_per_folder
 @st.cache_resource(show_spinner="Đang chuẩn bị bộ chuyển đổi…")
-def converter(geodata_dir: str = str(geodata.DEFAULT_DIR)):
+def converter(geodata_dir: str | None = None):
     """The batch converter of old-unit lists (resolver indexes built once per process)."""
     from lib.lookup.convert import Converter
 
@@ -155,12 +185,13 @@ def status_store(url: str):
     return store
 
 
+@_per_folder
 @st.cache_resource(show_spinner="Đang lập chỉ mục tên đơn vị…", max_entries=2)
-def resolver(geodata_dir: str = str(geodata.DEFAULT_DIR)):
+def resolver(geodata_dir: str | None = None):
     """The unit resolver (codes, names, aliases) built once per process."""
     from lib.lookup.resolve import UnitResolver
 
-    return UnitResolver.from_geodata(Path(geodata_dir))
+    return UnitResolver.from_geodata(geodata.folder(geodata_dir))
 
 
 @st.cache_data(show_spinner="Đang tính tình hình…", max_entries=32)
@@ -217,7 +248,7 @@ def briefing_inputs(url: str, day: str, revision: int):
         status=frame,
         as_of=dt.date.fromisoformat(shown) if shown else None,
         version=manifest()["version"],
-        sources=staticmap.source_names(geodata.DEFAULT_DIR),
+        sources=staticmap.source_names(geodata.default_dir()),
         province_reports=(
             province_reports(url, end_of_day(dt.date.fromisoformat(shown)).isoformat(), revision) if shown else None
         ),
@@ -351,8 +382,9 @@ def upload_limit() -> str:
     return f"tối đa {format_mb(ReadLimits.from_env().max_bytes)}"
 
 
+@_per_folder
 @st.cache_data(show_spinner="Đang tổng hợp chất lượng dữ liệu…", max_entries=2)
-def quality_issues(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFrame:
+def quality_issues(geodata_dir: str | None = None) -> pd.DataFrame:
     """What is known wrong or uncertain, per unit (:func:`lib.lookup.quality_report.quality_issues`)."""
     from lib.lookup import quality_report
 
@@ -360,7 +392,7 @@ def quality_issues(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.DataFrame:
         crosswalk(geodata_dir),
         layer("new_communes", geodata_dir),
         new_provinces=layer("new_provinces", geodata_dir),
-        **quality_report.load_inputs(Path(geodata_dir)),
+        **quality_report.load_inputs(geodata.folder(geodata_dir)),
     )
 
 
@@ -385,8 +417,9 @@ def report_cache():
     return ReportCache()
 
 
+@_per_folder
 @st.cache_resource(max_entries=2)
-def commune_province(geodata_dir: str = str(geodata.DEFAULT_DIR)) -> pd.Series:
+def commune_province(geodata_dir: str | None = None) -> pd.Series:
     """New commune code → new province code, in code order."""
     communes = crosswalk(geodata_dir).drop_duplicates("new_code").set_index("new_code")["new_province_code"]
     return communes.sort_index()

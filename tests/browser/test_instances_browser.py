@@ -78,7 +78,7 @@ def two_servers(pg_url, tmp_path):
 
 def test_import_through_either_shows_in_the_other(two_servers, browser, tmp_path):
     url_a, url_b, database = two_servers
-    codes = sorted(geodata.load_crosswalk(geodata.DEFAULT_DIR).query("new_province_code == '01'")["new_code"].unique())
+    codes = sorted(geodata.load_crosswalk().query("new_province_code == '01'")["new_code"].unique())
     seeded, by_cli, by_page = codes[:1], codes[1:4], codes[4:9]
     # Reports ten minutes old: fresh, and before the time B's page opens at (now, to the minute).
     when = pd.Timestamp.now(tz=LOCAL_TZ).floor("min") - pd.Timedelta(minutes=10)
