@@ -237,7 +237,7 @@ DISPLAY_POINTS_SLACK = 20
 
 
 def _table(name: str, **dtype) -> pd.DataFrame:
-    return pd.read_csv(geodata.DEFAULT_DIR / name, dtype=dtype, encoding="utf-8-sig")
+    return pd.read_csv(geodata.default_dir() / name, dtype=dtype, encoding="utf-8-sig")
 
 
 @pytest.fixture(scope="module")
