@@ -259,6 +259,20 @@ def _field_column(text: str) -> tuple[str, str]:
     return fieldname, column
 
 
+def _geodata_option(parser: argparse.ArgumentParser) -> None:
+    """``--geodata``, the dataset folder, as every command that reads the dataset takes it."""
+    parser.add_argument("--geodata", default=str(geodata.default_dir()), help="dataset folder (default: geodata)")
+
+
+def _on_option(parser: argparse.ArgumentParser) -> None:
+    """``--on``: the names and types of the new communes as of a date."""
+    parser.add_argument(
+        "--on",
+        default=None,
+        help=f"names and types of the new communes as of this date (YYYY-MM-DD, from {REFORM_DATE}; default: today)",
+    )
+
+
 def _db_option(parser: argparse.ArgumentParser) -> None:
     """``--db``, the status store, as every command that reads or writes it takes it."""
     parser.add_argument(
@@ -528,20 +542,20 @@ def make_parser() -> argparse.ArgumentParser:
         "apply-amendments", help="apply an amendments CSV (names, types) to a built dataset, without geometry work"
     )
     amend.add_argument("file", help="the complete amendments CSV (columns: see geodata/SOURCES.md)")
-    amend.add_argument("--geodata", default=str(geodata.default_dir()), help="dataset folder (default: geodata)")
+    _geodata_option(amend)
     amend.set_defaults(func=_apply_amendments)
 
     validate = commands.add_parser("validate", help="check the bundled dataset and print a report")
-    validate.add_argument("--geodata", default=str(geodata.default_dir()), help="dataset folder (default: geodata)")
+    _geodata_option(validate)
     validate.set_defaults(func=_validate)
 
     prepare = commands.add_parser("prepare", help="write the derived files the app serves (map GeoJSON, layer caches)")
-    prepare.add_argument("--geodata", default=str(geodata.default_dir()), help="dataset folder (default: geodata)")
+    _geodata_option(prepare)
     prepare.add_argument("--force", action="store_true", help="write everything again even if up to date")
     prepare.set_defaults(func=_prepare)
 
     quality = commands.add_parser("quality", help="print the quality figures of the reconstructed old communes")
-    quality.add_argument("--geodata", default=str(geodata.default_dir()), help="dataset folder (default: geodata)")
+    _geodata_option(quality)
     quality.set_defaults(func=_quality)
 
     export = commands.add_parser("export", help="write the crosswalk as csv, xlsx, geojson or parquet")
@@ -550,12 +564,8 @@ def make_parser() -> argparse.ArgumentParser:
     export.add_argument("--old-province", help="only this OLD province (2-digit code)")
     export.add_argument("--format", required=True, choices=["csv", "xlsx", "geojson", "parquet"])
     export.add_argument("--out", required=True, help="output file")
-    export.add_argument("--geodata", default=str(geodata.default_dir()), help="dataset folder (default: geodata)")
-    export.add_argument(
-        "--on",
-        default=None,
-        help=f"names and types of the new communes as of this date (YYYY-MM-DD, from {REFORM_DATE}; default: today)",
-    )
+    _geodata_option(export)
+    _on_option(export)
     export.set_defaults(func=_export)
 
     convert = commands.add_parser("convert", help="append the new commune and province to a list of old units")
@@ -574,7 +584,7 @@ def make_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="one output row per candidate new commune instead of '; '-joined lists",
     )
-    convert.add_argument("--geodata", default=str(geodata.default_dir()), help="dataset folder (default: geodata)")
+    _geodata_option(convert)
     convert.set_defaults(func=_convert)
     map_ = commands.add_parser("map", help="draw the national or a province map as PNG, SVG, PDF or interactive HTML")
     map_.add_argument("--province", default="", help="new province code (2 digits); default: the whole country")
@@ -590,11 +600,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     map_.add_argument("--out", required=True, help="output file")
     _status_options(map_)
-    map_.add_argument(
-        "--on",
-        default=None,
-        help=f"names and types of the new communes as of this date (YYYY-MM-DD, from {REFORM_DATE}; default: today)",
-    )
+    _on_option(map_)
     map_.set_defaults(func=_map)
 
     brief = commands.add_parser("brief", help="one-page A4 PDF brief of a province")
@@ -624,7 +630,7 @@ def make_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--dry-run", action="store_true", help="validate and report only")
     ingest.add_argument("--force", action="store_true", help="import even if the same file was imported before")
     ingest.add_argument("--limit", type=int, default=50, help="issues to print (default 50)")
-    ingest.add_argument("--geodata", default=str(geodata.default_dir()), help="dataset folder (default: geodata)")
+    _geodata_option(ingest)
     ingest.set_defaults(func=_ingest)
 
     inbox = commands.add_parser(
@@ -641,7 +647,7 @@ def make_parser() -> argparse.ArgumentParser:
         default=60.0,
         help="leave files modified less than this many seconds ago for the next run (default 60)",
     )
-    inbox.add_argument("--geodata", default=str(geodata.default_dir()), help="dataset folder (default: geodata)")
+    _geodata_option(inbox)
     inbox.set_defaults(func=_ingest_dir)
 
     template = commands.add_parser(
@@ -649,7 +655,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     template.add_argument("--out", required=True, help="output .xlsx file, e.g. mau-bao-cao.xlsx")
     template.add_argument("--province", default=None, help="only the communes of this NEW province (2-digit code)")
-    template.add_argument("--geodata", default=str(geodata.default_dir()), help="dataset folder (default: geodata)")
+    _geodata_option(template)
     template.set_defaults(func=_template)
 
     state = commands.add_parser("status", help="export the status of every commune (or province) at a time")
@@ -659,12 +665,8 @@ def make_parser() -> argparse.ArgumentParser:
     state.add_argument("--format", choices=["csv", "table"], default="table")
     state.add_argument("--out", default=None, help="write the CSV to this file instead of stdout")
     state.add_argument("--limit", type=int, default=60, help="rows to print with --format table")
-    state.add_argument("--geodata", default=str(geodata.default_dir()), help="dataset folder (default: geodata)")
-    state.add_argument(
-        "--on",
-        default=None,
-        help=f"names and types of the new communes as of this date (YYYY-MM-DD, from {REFORM_DATE}; default: today)",
-    )
+    _geodata_option(state)
+    _on_option(state)
     state.set_defaults(func=_status)
 
     listing = commands.add_parser("batches", help="list the imported batches (newest first), revoked ones marked")
