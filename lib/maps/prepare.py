@@ -37,6 +37,7 @@ CODE_MODULES = (
     "lib/maps/prepare.py",
     "lib/core/vocab.py",  # imported by lib/data/i18n.py
     "lib/core/palette.py",  # the layers' default colours (lib/maps/leaflet.py)
+    "lib/core/settings.py",  # the dataset and cache folders (lib/data/geodata.py)
 )
 
 
