@@ -300,3 +300,66 @@ HEADER_EXAMPLES = {
     "province_name": ("Tỉnh", "Tỉnh/Thành phố", "TP", "Mã tỉnh"),
     "address": ("Địa chỉ", "address"),
 }
+
+
+# ---------------------------------------------------------------------- cell words
+# What the cells of a status sheet may say (folded as ``name_key(..., strip_type=False)``): the state of a
+# service centre, a yes/no flag (a gap column), a unit's level. CENTRE_CHOICES are the words the report
+# template offers and the importer's message names, one per state.
+CENTRE_CHOICES = ("hoạt động", "hoạt động còn thiếu", "chưa hoạt động", "không rõ")
+CENTRE_VALUES = {
+    "operating": (
+        "hoat dong",
+        "dang hoat dong",
+        "da hoat dong",
+        "hoat dong tot",
+        "hoat dong on dinh",
+        "operating",
+        "co",
+        "yes",
+        "x",
+        "1",
+        "binh thuong",
+        "ok",
+    ),
+    "gaps": (
+        "hoat dong con thieu",
+        "hoat dong co thieu",
+        "con thieu",
+        "co thieu",
+        "han che",
+        "hoat dong han che",
+        "chua day du",
+        "hoat dong chua day du",
+        "operating with gaps",
+        "gaps",
+        "partial",
+        "mot phan",
+    ),
+    "not_operating": (
+        "chua hoat dong",
+        "khong hoat dong",
+        "dung hoat dong",
+        "ngung hoat dong",
+        "not operating",
+        "khong",
+        "no",
+        "0",
+    ),
+    "unknown": ("", "khong ro", "chua ro", "unknown", "na", "n a", "-", "chua co thong tin"),
+}
+CELL_TRUE = {"x", "co", "yes", "true", "1", "thieu", "chua", "chua co", "v"}
+CELL_FALSE = {"", "khong", "no", "false", "0", "du", "da co", "-"}
+LEVEL_VALUES = {
+    "tinh": "province",
+    "thanh pho": "province",
+    "province": "province",
+    "tinh thanh pho": "province",
+    "xa": "commune",
+    "phuong": "commune",
+    "dac khu": "commune",
+    "commune": "commune",
+    "ward": "commune",
+    "xa phuong": "commune",
+    "xa phuong dac khu": "commune",
+}

@@ -38,10 +38,8 @@ from lib.status.reading import (  # noqa: F401 (re-exported)
 )
 from lib.status.rowcheck import validate
 from lib.status.values import (  # noqa: F401 (re-exported)
-    CENTRE_VALUES,
     EARLIEST,
     FUTURE_TOLERANCE,
-    LEVEL_VALUES,
     MAX_TEXT_CHARS,
     parse_time,
 )

@@ -9,7 +9,7 @@ import pandas as pd
 
 from lib.core.parse import parse_count
 from lib.core.parse import quote as _quote
-from lib.core.vocab import GAP_LABELS, LOCAL_TZ
+from lib.core.vocab import CENTRE_CHOICES, GAP_LABELS, LEVEL_VALUES, LOCAL_TZ
 from lib.data.i18n import format_int
 from lib.data.names import name_key
 from lib.io.headers import accepted_names
@@ -24,7 +24,7 @@ from lib.status.reading import (
     Sheet,
     ValidationReport,
 )
-from lib.status.values import LEVEL_VALUES, MAX_TEXT_CHARS, _centre, _judge_time, _truthy
+from lib.status.values import MAX_TEXT_CHARS, _centre, _judge_time, _truthy
 
 _UNIT_EXAMPLES = ("commune_code", "commune_name", "province_name")
 
@@ -255,8 +255,7 @@ def _row_values(
                 "invalid",
                 file_row,
                 col("centre_state"),
-                f"tình trạng trung tâm “{_quote(centre_text)}” không rõ — dùng: hoạt động / hoạt động còn thiếu / "
-                "chưa hoạt động / không rõ",
+                f"tình trạng trung tâm “{_quote(centre_text)}” không rõ — dùng: {' / '.join(CENTRE_CHOICES)}",
             )
         )
     gaps = [g for g in re.split(r"\s*[;\n]\s*", get.get("gaps", "")) if g]

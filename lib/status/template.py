@@ -19,7 +19,7 @@ import xlsxwriter
 
 from lib.core import palette
 from lib.core.parse import STORE_INT_MAX
-from lib.core.vocab import DEADLINE_TEXT, REFORM_DATE, REFORM_TEXT
+from lib.core.vocab import CENTRE_CHOICES, DEADLINE_TEXT, REFORM_DATE, REFORM_TEXT
 from lib.data import geodata
 from lib.data.i18n import format_date, format_int, today
 from lib.io.export import excel_text
@@ -40,8 +40,6 @@ TEMPLATE_FIELDS = (
     "note",
 )
 HEADERS = {f: FIELDS[f][0] for f in TEMPLATE_FIELDS}
-# The values offered in the centre-state list; each is one of lib.status.values.CENTRE_VALUES.
-CENTRE_CHOICES = ("hoạt động", "hoạt động còn thiếu", "chưa hoạt động", "không rõ")
 GAP_WORDS = ("chữ ký số", "tài khoản ngân hàng", "kết nối cổng thanh toán", "thiết bị")
 DATE_FORMAT = "dd/mm/yyyy hh:mm"
 FIRST_DAY = dt.datetime.combine(REFORM_DATE, dt.time())

@@ -9,67 +9,12 @@ import pandas as pd
 
 from lib.core import parse
 from lib.core.parse import quote as _quote
-from lib.core.vocab import LOCAL_TZ, REFORM_DATE, REFORM_TEXT
+from lib.core.vocab import CELL_FALSE as _FALSE
+from lib.core.vocab import CELL_TRUE as _TRUE
+from lib.core.vocab import CENTRE_VALUES, LOCAL_TZ, REFORM_DATE, REFORM_TEXT
 from lib.data.names import name_key
 
-CENTRE_VALUES = {
-    "operating": (
-        "hoat dong",
-        "dang hoat dong",
-        "da hoat dong",
-        "hoat dong tot",
-        "hoat dong on dinh",
-        "operating",
-        "co",
-        "yes",
-        "x",
-        "1",
-        "binh thuong",
-        "ok",
-    ),
-    "gaps": (
-        "hoat dong con thieu",
-        "hoat dong co thieu",
-        "con thieu",
-        "co thieu",
-        "han che",
-        "hoat dong han che",
-        "chua day du",
-        "hoat dong chua day du",
-        "operating with gaps",
-        "gaps",
-        "partial",
-        "mot phan",
-    ),
-    "not_operating": (
-        "chua hoat dong",
-        "khong hoat dong",
-        "dung hoat dong",
-        "ngung hoat dong",
-        "not operating",
-        "khong",
-        "no",
-        "0",
-    ),
-    "unknown": ("", "khong ro", "chua ro", "unknown", "na", "n a", "-", "chua co thong tin"),
-}
 _CENTRE_LOOKUP = {value: state for state, values in CENTRE_VALUES.items() for value in values}
-_TRUE = {"x", "co", "yes", "true", "1", "thieu", "chua", "chua co", "v"}
-_FALSE = {"", "khong", "no", "false", "0", "du", "da co", "-"}
-LEVEL_VALUES = {
-    "tinh": "province",
-    "thanh pho": "province",
-    "province": "province",
-    "tinh thanh pho": "province",
-    "xa": "commune",
-    "phuong": "commune",
-    "dac khu": "commune",
-    "commune": "commune",
-    "ward": "commune",
-    "xa phuong": "commune",
-    "xa phuong dac khu": "commune",
-}
-# New units exist from 1 July 2025 (Vietnam time): a report before that cannot be about them.
 # New units exist from the reform date (Vietnam time): a report before that cannot be about them.
 EARLIEST = pd.Timestamp(REFORM_DATE, tz=LOCAL_TZ)
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)
