@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import median_seconds, report  # noqa: E402
-from lib.maps import brief, html  # noqa: E402
+from lib.maps import brief, html, staticdata  # noqa: E402
 from lib.maps import static as staticmap  # noqa: E402
 from lib.maps.urlstate import ViewState  # noqa: E402
 
@@ -34,10 +34,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch)
         started = time.perf_counter()
-        store = staticmap.open_store(demo=True, scratch=out)
+        store = staticdata.open_store(demo=True, scratch=out)
         print(f"{'demonstration data written to scratch SQLite':<55} {time.perf_counter() - started:.3f} s (once)")
         started = time.perf_counter()
-        inputs = staticmap.load_inputs(store=store)
+        inputs = staticdata.load_inputs(store=store)
         print(f"{'load layers, crosswalk and status':<55} {time.perf_counter() - started:.3f} s (once)")
         national, province = ViewState(), ViewState(province=args.province)
         started = time.perf_counter()

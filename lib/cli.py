@@ -179,22 +179,22 @@ def _as_of(text: str):
 
 
 def _map_inputs(args: argparse.Namespace, scratch: str):
-    from lib.maps import static
+    from lib.maps import staticdata
     from lib.status.store import StoreError
 
     try:
-        store = static.open_store(args.db, demo=args.demo, scratch=Path(scratch))
+        store = staticdata.open_store(args.db, demo=args.demo, scratch=Path(scratch))
     except StoreError as err:  # its message names the store with the password masked
         raise UsageError(str(err)) from None
     if store is None:
         print("Chưa có số liệu trạng thái (kho trống hoặc chưa tạo): bản đồ ghi rõ điều đó.", file=sys.stderr)
-    return static.load_inputs(store=store, date=args.as_of)
+    return staticdata.load_inputs(store=store, date=args.as_of)
 
 
 def _map(args: argparse.Namespace) -> int:
     import tempfile
 
-    from lib.maps import static
+    from lib.maps import static, staticdata
     from lib.maps.urlstate import ViewState
 
     fmt = args.format or Path(args.out).suffix.lstrip(".").lower()
@@ -223,7 +223,7 @@ def _map(args: argparse.Namespace) -> int:
                 htmlexport.write_html(view, inputs, Path(args.out))
             else:
                 static.render_map(view, inputs, Path(args.out), fmt=fmt)
-        except static.StaticMapError as err:  # also HtmlExportError: a request the data cannot answer
+        except staticdata.StaticMapError as err:  # also HtmlExportError: a request the data cannot answer
             print(err, file=sys.stderr)
             return 2
     print(args.out)
@@ -233,13 +233,13 @@ def _map(args: argparse.Namespace) -> int:
 def _brief(args: argparse.Namespace) -> int:
     import tempfile
 
-    from lib.maps import brief, static
+    from lib.maps import brief, staticdata
 
     with tempfile.TemporaryDirectory() as scratch:
         inputs = _map_inputs(args, scratch)
         try:
             brief.render_brief(args.province, inputs, Path(args.out))
-        except static.StaticMapError as err:
+        except staticdata.StaticMapError as err:
             print(err, file=sys.stderr)
             return 2
     print(args.out)

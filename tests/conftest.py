@@ -185,13 +185,15 @@ def _store_with_reports(path, *, demo: bool) -> StatusStore:
 
 def _small_inputs(folder, *, demo: bool = True, with_status: bool = True, date: dt.date | None = SMALL_DAY):
     """Map inputs of :func:`_small_geodata`, with a status store (demo or real reports) in ``folder`` or none."""
-    from lib.maps import static as staticmap  # matplotlib: loaded only by the tests that draw
-    from lib.maps import style
+    from lib.maps import (
+        staticdata,  # matplotlib: loaded only by the tests that draw
+        style,
+    )
 
     communes, provinces, crosswalk = _small_geodata()
     store = _store_with_reports(folder / "status.sqlite", demo=demo) if with_status else None
-    status, as_of = staticmap.status_as_of(store, date, codes=list(communes["code"]))
-    return staticmap.MapInputs(
+    status, as_of = staticdata.status_as_of(store, date, codes=list(communes["code"]))
+    return staticdata.MapInputs(
         communes=communes,
         provinces=provinces,
         crosswalk=crosswalk,
@@ -225,7 +227,7 @@ def small_geodata() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]:
 
 @pytest.fixture
 def small_inputs():
-    """``small_inputs(folder, *, demo=True, with_status=True, date=SMALL_DAY)`` → ``staticmap.MapInputs``."""
+    """``small_inputs(folder, *, demo=True, with_status=True, date=SMALL_DAY)`` → ``staticdata.MapInputs``."""
     return _small_inputs
 
 

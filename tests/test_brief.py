@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib.maps import brief, static
+from lib.maps import brief, staticdata
 
 A4_POINTS = (595, 842)
 
@@ -63,7 +63,7 @@ def test_brief_without_status_says_so(tmp_path, small_inputs, pdf_text):
 
 
 def test_brief_of_unknown_province_fails_and_writes_nothing(tmp_path, small_inputs):
-    with pytest.raises(static.StaticMapError, match="88"):
+    with pytest.raises(staticdata.StaticMapError, match="88"):
         brief.render_brief("88", small_inputs(tmp_path, with_status=False), tmp_path / "b.pdf")
     assert not list(tmp_path.glob("*.pdf")) and not list(tmp_path.glob(".b.pdf*"))
 
@@ -81,7 +81,7 @@ def test_long_tables_continue_overleaf(tmp_path, small_inputs, pdf_text):
 
 @pytest.mark.dataset
 def test_brief_of_a_real_province_fits_one_page(tmp_path, pdf_text):
-    inputs = static.load_inputs()
+    inputs = staticdata.load_inputs()
     reader, text = pdf_text(brief.render_brief("46", inputs, tmp_path / "hue.pdf"))
     assert len(reader.pages) == 1
     assert "Thành phố Huế" in text and "40 xã, phường, đặc khu mới" in text

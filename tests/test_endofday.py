@@ -13,7 +13,7 @@ import pytest
 
 from lib.core.vocab import LOCAL_TZ, end_of_day
 from lib.data import geodata
-from lib.maps import brief, static
+from lib.maps import brief, staticdata
 from lib.maps import view as mapview
 from lib.status import dashboard
 from lib.status.store import StatusStore
@@ -76,7 +76,7 @@ def test_dashboard_shows_the_late_report_on_its_day(store_path, unit):
 
 
 def test_brief_shows_the_late_report_on_its_day(store_path, unit):
-    inputs = static.load_inputs(store=StatusStore(f"sqlite:///{store_path}"), date=DAY)
+    inputs = staticdata.load_inputs(store=StatusStore(f"sqlite:///{store_path}"), date=DAY)
     assert inputs.as_of == DAY
     figures = brief.key_figures(unit[1], inputs)
     assert figures.tasks["green"] == 1 and figures.tasks["red"] == 0

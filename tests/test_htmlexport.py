@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pytest
 
 from lib.maps import html as htmlexport
-from lib.maps import static as staticmap
+from lib.maps import staticdata
 from lib.maps.urlstate import ViewState
 
 
@@ -73,7 +73,7 @@ def test_national_html_colours_provinces_from_the_same_classes(tmp_path, small_i
     inputs = small_inputs(tmp_path)
     text = htmlexport.render_html(ViewState(), inputs)
     fills = json.loads(re.search(r"var fill = (\{.*?\}), outlined", text).group(1))
-    assert fills == staticmap.colouring_of(ViewState(), inputs).fill
+    assert fills == staticdata.colouring_of(ViewState(), inputs).fill
     assert set(fills) == {"01", "02"}
 
 
@@ -111,7 +111,7 @@ def test_missing_leaflet_is_a_clear_error(tmp_path, small_inputs):
 
 @pytest.mark.dataset
 def test_national_commune_html_of_the_bundled_dataset(tmp_path):
-    inputs = staticmap.load_inputs()
+    inputs = staticdata.load_inputs()
     out = htmlexport.write_html(ViewState(level="commune", mode="merge"), inputs, tmp_path / "vn.html")
     text = out.read_text(encoding="utf-8")
     assert parse(text).references == []
@@ -124,7 +124,7 @@ def test_html_with_old_communes_draws_their_confidence_classes(tmp_path):
     from lib.data import confidence, geodata
     from lib.maps import layers as mapdata
 
-    inputs = staticmap.load_inputs()
+    inputs = staticdata.load_inputs()
     view = ViewState(province="01", mode="merge", layers=("old_communes",))
     text = htmlexport.render_html(view, inputs)
     old = mapdata.old_units_of_province(geodata.load_layer("old_communes"), inputs.crosswalk, "01", key="old_code")

@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.core.vocab import LOCAL_TZ
 from lib.data import geodata
-from lib.maps import static as staticmap
+from lib.maps import staticdata
 from lib.status import demo, importer, progress, status
 from lib.status.store import RevokeError, StatusStore, revocations_table
 
@@ -121,7 +121,7 @@ def test_status_series_export_and_map_ignore_a_revoked_batch(store):
     exported = status.export_frame(store, as_of=_at(DAY, 17), crosswalk=crosswalk).set_index("code")
     assert exported.loc["00004", "task_class"] == "green" and exported.loc["00025", "task_class"] == "grey"
     assert (exported["data_source"] == "báo cáo").all()
-    shown, shown_day = staticmap.status_as_of(store, DAY, codes=CODES)
+    shown, shown_day = staticdata.status_as_of(store, DAY, codes=CODES)
     assert shown_day == DAY and list(shown["task_class"]) == ["green", "amber", "grey"]
 
 
@@ -175,7 +175,7 @@ def test_demo_data_comes_back_when_the_only_real_batch_is_revoked(store):
     assert view["task_class"].tolist() == ["green"] and view["is_demo"].all()  # labelled as demonstration
     assert status.default_as_of(store, now=now).date() == DAY  # the end of the demo history, as on first run
     store.revoke(demo_batch, by="Trần B", reason="không dùng số liệu minh hoạ")
-    assert store.is_empty() and staticmap.status_as_of(store, DAY, codes=["00004"]) == (None, None)
+    assert store.is_empty() and staticdata.status_as_of(store, DAY, codes=["00004"]) == (None, None)
     assert demo.load_demo(store) is None  # only_if_empty: a store that ever held a batch is not refilled
 
 

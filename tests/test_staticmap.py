@@ -15,7 +15,7 @@ import pytest
 import shapely
 from PIL import Image
 
-from lib.maps import static, style
+from lib.maps import static, staticdata, style
 from lib.maps.urlstate import ViewState
 from lib.status.store import StatusStore, StoreError
 
@@ -38,18 +38,18 @@ def test_status_as_of_ignores_later_reports(tmp_path, small_inputs, small_day):
 
 
 def test_no_store_means_no_status(tmp_path, small_day):
-    assert static.status_as_of(None, small_day) == (None, None)
+    assert staticdata.status_as_of(None, small_day) == (None, None)
     empty = StatusStore(f"sqlite:///{tmp_path / 'empty.sqlite'}")
-    assert static.status_as_of(empty, small_day) == (None, None)
+    assert staticdata.status_as_of(empty, small_day) == (None, None)
 
 
 def test_open_store_does_not_create_a_missing_file(tmp_path, monkeypatch):
     missing = tmp_path / "none.sqlite"
     monkeypatch.setenv("VNMAP_STATUS_DB", f"sqlite:///{missing}")
-    assert static.open_store() is None  # the default store not made yet: no status
+    assert staticdata.open_store() is None  # the default store not made yet: no status
     for named in (f"sqlite:///{missing}", str(missing)):  # a store named on purpose that is not there: an error
         with pytest.raises(StoreError, match="Không có kho trạng thái .*none.sqlite: tệp không tồn tại"):
-            static.open_store(named)
+            staticdata.open_store(named)
     assert not missing.exists()
 
 
@@ -106,9 +106,9 @@ def test_real_data_has_no_demo_note_and_merge_mode_needs_no_status(tmp_path, sma
 
 def test_bad_requests_fail_clearly_and_write_nothing(tmp_path, small_inputs):
     inputs = small_inputs(tmp_path, with_status=False)
-    with pytest.raises(static.StaticMapError, match="99"):
+    with pytest.raises(staticdata.StaticMapError, match="99"):
         static.render_map(ViewState(province="99"), inputs, tmp_path / "x.png")
-    with pytest.raises(static.StaticMapError, match="tiff"):
+    with pytest.raises(staticdata.StaticMapError, match="tiff"):
         static.render_map(ViewState(), inputs, tmp_path / "x.tiff")
     assert list(tmp_path.glob("x.*")) == [] and list(tmp_path.glob(".x.*")) == []
 
@@ -124,12 +124,12 @@ def test_source_names_from_sources_table(tmp_path):
         "\n## Other\n| Z | z |\n",
         encoding="utf-8",
     )
-    assert static.source_names(tmp_path) == ["A org", "C"]
+    assert staticdata.source_names(tmp_path) == ["A org", "C"]
 
 
 @pytest.mark.dataset
 def test_national_png_of_the_bundled_dataset(tmp_path):
-    inputs = static.load_inputs()
+    inputs = staticdata.load_inputs()
     out = static.render_map(ViewState(mode="merge"), inputs, tmp_path / "vn.svg")
     text = svg_texts(out)
     assert "Toàn quốc: 34 tỉnh, thành phố" in text and "Số tỉnh cũ hợp thành" in text
@@ -161,11 +161,11 @@ def test_offshore_zone_of_a_province_goes_to_an_inset(tmp_path, small_inputs):
     inputs = small_inputs(tmp_path, with_status=False)
     fig = static.map_figure(ViewState(province="02", mode="merge"), inputs)
     main = fig.axes[0]
-    far_x = gpd.GeoSeries([shapely.Point(112.0, 16.0)], crs="EPSG:4326").to_crs(static.PLOT_CRS).x.iloc[0]
+    far_x = gpd.GeoSeries([shapely.Point(112.0, 16.0)], crs="EPSG:4326").to_crs(staticdata.PLOT_CRS).x.iloc[0]
     assert main.get_xlim()[1] < far_x  # the mainland keeps its scale
     insets = [a for a in main.child_axes]
     assert len(insets) == 1 and insets[0].get_title().startswith("Đặc khu Hoàng Sa")
-    assert static.offshore_codes(inputs.communes) == {"00005"}
+    assert staticdata.offshore_codes(inputs.communes) == {"00005"}
 
 
 def test_stripes_and_province_reports_in_the_static_outputs(tmp_path, small_inputs, small_day):
@@ -176,7 +176,7 @@ def test_stripes_and_province_reports_in_the_static_outputs(tmp_path, small_inpu
         columns=["level", "unit_code", "as_of", "tasks_total", "tasks_done", "tasks_overdue", "centre_state", "gaps"],
     ).assign(note="", via_old_code="")
     store.append(row, imported_by="test", source_name="tinh.xlsx", source_sha256="1" * 64, is_demo=True)
-    inputs.province_reports = static.province_reports_as_of(store, small_day)
+    inputs.province_reports = staticdata.province_reports_as_of(store, small_day)
 
     national = static.render_map(ViewState(), inputs, tmp_path / "national.svg")
     text = svg_texts(national)

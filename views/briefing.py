@@ -4,8 +4,7 @@ import streamlit as st
 
 from lib.data import i18n
 from lib.maps import html as htmlexport
-from lib.maps import static as staticmap
-from lib.maps import urlstate
+from lib.maps import staticdata, urlstate
 from lib.maps.style import MODE_LABELS
 from lib.maps.urlstate import ViewState
 from lib.status import status
@@ -47,7 +46,7 @@ if inputs.status is not None and inputs.status["is_demo"].any():
     st.warning("DỮ LIỆU MINH HOẠ — không phải số liệu thật. Các bản đồ và bản tóm tắt đều ghi rõ điều này.")
 
 st.subheader("Xem trước", anchor=False)
-st.caption(staticmap.title_of(view, inputs))
+st.caption(staticdata.title_of(view, inputs))
 with st.spinner("Đang vẽ bản đồ…"):
     st.image(cache.briefing_output("png", *args), width="stretch")
 

@@ -19,7 +19,7 @@ from lib.core import palette, vocab
 from lib.data.i18n import format_date, format_int, format_number, format_percent, today
 from lib.data.names import name_key, split_unit_type
 from lib.io.files import write_atomic
-from lib.maps import static
+from lib.maps import static, staticdata
 from lib.maps import style as mapstyle
 from lib.maps.urlstate import ViewState
 from lib.status import status as status_lib
@@ -59,9 +59,9 @@ def _short(full_name: str) -> str:
     return f"{prefix}{' ' if kind in TYPE_ABBREVIATIONS else ''}{name}".strip()
 
 
-def key_figures(province: str, inputs: static.MapInputs) -> KeyFigures:
+def key_figures(province: str, inputs: staticdata.MapInputs) -> KeyFigures:
     """Counts for ``province``: old → new units, status classes, centre gaps, stale and conflicting reports."""
-    static.check_view(ViewState(province=province), inputs)
+    staticdata.check_view(ViewState(province=province), inputs)
     row = inputs.provinces.loc[inputs.provinces["code"] == province].iloc[0]
     pairs = inputs.crosswalk[inputs.crosswalk["new_province_code"] == province]
     old = pairs.drop_duplicates("old_code")
@@ -254,7 +254,7 @@ def _draw_table(
 
 
 @static.with_font
-def brief_figures(province: str, inputs: static.MapInputs, *, made: dt.date | None = None) -> list[Figure]:
+def brief_figures(province: str, inputs: staticdata.MapInputs, *, made: dt.date | None = None) -> list[Figure]:
     """The brief's page (and continuation pages when a very large table does not fit one page)."""
     figures = key_figures(province, inputs)
     view = ViewState(province=province, mode="task" if inputs.status is not None else "merge")
@@ -309,7 +309,7 @@ def brief_figures(province: str, inputs: static.MapInputs, *, made: dt.date | No
     width_in = 0.92 * A4[0]
     size, lines, per_column = _layout_table(table, 0.405 * A4[1], width_in)
     rest = _draw_table(page, (0.04, 0.055, 0.92, 0.405), lines, size, per_column)
-    footer = textwrap.fill(static.footer_text(inputs, made=made), 175)
+    footer = textwrap.fill(staticdata.footer_text(inputs, made=made), 175)
     page.text(0.04, 0.012, footer, fontsize=5.4, color=palette.TEXT_SOFT, va="bottom")
     pages = [page]
     while rest:  # only the largest provinces at the smallest size: the table continues overleaf
@@ -339,14 +339,14 @@ def _write_pdf(pages: list[Figure], target, *, version: str) -> None:
             pdf.savefig(page)
 
 
-def render_brief(province: str, inputs: static.MapInputs, out: Path, *, made: dt.date | None = None) -> Path:
+def render_brief(province: str, inputs: staticdata.MapInputs, out: Path, *, made: dt.date | None = None) -> Path:
     """Write the brief of ``province`` to ``out`` (PDF, A4); written whole or not at all."""
     out = Path(out)
     pages = brief_figures(province, inputs, made=made)
     return write_atomic(out, lambda stream: _write_pdf(pages, stream, version=inputs.version))
 
 
-def brief_bytes(province: str, inputs: static.MapInputs, *, made: dt.date | None = None) -> bytes:
+def brief_bytes(province: str, inputs: staticdata.MapInputs, *, made: dt.date | None = None) -> bytes:
     """The brief of ``province`` as PDF bytes (for a download button)."""
     buffer = io.BytesIO()
     _write_pdf(brief_figures(province, inputs, made=made), buffer, version=inputs.version)

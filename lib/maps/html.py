@@ -18,8 +18,7 @@ from lib.data import geodata
 from lib.data.i18n import format_int
 from lib.io.files import write_atomic
 from lib.maps import layers as mapdata
-from lib.maps import leaflet
-from lib.maps import static as staticmap
+from lib.maps import leaflet, staticdata
 from lib.maps import style as mapstyle
 from lib.maps import view as mapview
 from lib.maps.urlstate import ViewState, to_params
@@ -28,7 +27,7 @@ LEAFLET_DIR = geodata.PROJECT_DIR / "static" / "leaflet"
 OLD_KEYS = {"old_provinces": "old_province_code", "old_districts": "old_district_code", "old_communes": "old_code"}
 
 
-class HtmlExportError(staticmap.StaticMapError):
+class HtmlExportError(staticdata.StaticMapError):
     """The HTML file cannot be made (Leaflet's files missing, unknown view)."""
 
 
@@ -52,7 +51,7 @@ def _leaflet_assets(leaflet_dir: Path) -> tuple[str, str]:
     return js.replace("</script", "<\\/script"), css.replace("</style", "<\\/style")
 
 
-def geometry_text(kind: str, province: str, inputs: staticmap.MapInputs, *, geodata_dir: Path | None = None) -> str:
+def geometry_text(kind: str, province: str, inputs: staticdata.MapInputs, *, geodata_dir: Path | None = None) -> str:
     """GeoJSON text of one map layer, prepared as the app prepares it (lib.ui.cache.map_geometry)."""
     if kind in ("national_communes", "national_provinces"):
         layer = inputs.communes if kind == "national_communes" else inputs.provinces
@@ -130,7 +129,7 @@ html, body {height: 100%; margin: 0; font-family: 'DejaVu Sans', Arial, sans-ser
 
 def render_html(
     view: ViewState,
-    inputs: staticmap.MapInputs,
+    inputs: staticdata.MapInputs,
     *,
     leaflet_dir: Path = LEAFLET_DIR,
     geodata_dir: Path | None = None,
@@ -138,7 +137,7 @@ def render_html(
 ) -> str:
     """The view as one HTML document that works from disk with no network: Leaflet, geometry,
     colours, title, legend and sources are all inside it; every text from data is escaped."""
-    staticmap.check_view(view, inputs)
+    staticdata.check_view(view, inputs)
     folder = geodata.folder(geodata_dir)
     js, css = _leaflet_assets(leaflet_dir)
     view = dataclasses.replace(view, date=inputs.as_of, layers=tuple(k for k in view.layers if k in geodata.LAYERS))
@@ -163,14 +162,14 @@ def render_html(
     m.default_js, m.default_css = [], []  # Leaflet goes in inline instead of from the app's static files
     root = m.get_root()
     assert isinstance(root, Figure)  # a folium map's root is always its page
-    title = staticmap.title_of(view, inputs)
+    title = staticdata.title_of(view, inputs)
     root.header.add_child(Element(f"<title>{html.escape(title)}</title>"), name="vn_title")
     root.header.add_child(Element(f"<style>{css}</style><style>{_PAGE_CSS}</style>"), name="vn_css")
     root.header.add_child(Element(f"<script>{js}</script>"), name="vn_leaflet")
     root.html.add_child(
         Element(
             _legend_html(
-                built.legend, title, staticmap.footer_text(inputs, made=made), _line_legend_html(built.old_lines)
+                built.legend, title, staticdata.footer_text(inputs, made=made), _line_legend_html(built.old_lines)
             )
         ),
         name="vn_overlay",
@@ -178,7 +177,7 @@ def render_html(
     return root.render()
 
 
-def write_html(view: ViewState, inputs: staticmap.MapInputs, out: Path, **options) -> Path:
+def write_html(view: ViewState, inputs: staticdata.MapInputs, out: Path, **options) -> Path:
     """Write :func:`render_html` to ``out`` (UTF-8); written whole or not at all."""
     out = Path(out)
     text = render_html(view, inputs, **options)

@@ -1,7 +1,6 @@
 """Static maps for slides and reports (PNG, SVG, PDF) drawn with matplotlib from the bundled geometry.
 
-What is drawn (status, layers, colouring, projected units) comes from :mod:`lib.maps.staticdata`; its public
-names are also reachable from here (``static.MapInputs``, ``static.load_inputs``, ...)."""
+What is drawn (status, layers, colouring, projected units) comes from :mod:`lib.maps.staticdata`."""
 
 from __future__ import annotations
 
@@ -27,12 +26,6 @@ from lib.data.i18n import format_int
 from lib.io.files import write_atomic
 from lib.maps import style as mapstyle
 from lib.maps.staticdata import (
-    OFFSHORE_LON as OFFSHORE_LON,
-)
-from lib.maps.staticdata import (
-    PLOT_CRS as PLOT_CRS,
-)
-from lib.maps.staticdata import (
     MapInputs,
     StaticMapError,
     check_view,
@@ -43,11 +36,6 @@ from lib.maps.staticdata import (
     plotted_units,
     title_of,
 )
-from lib.maps.staticdata import load_inputs as load_inputs
-from lib.maps.staticdata import open_store as open_store
-from lib.maps.staticdata import province_reports_as_of as province_reports_as_of
-from lib.maps.staticdata import source_names as source_names
-from lib.maps.staticdata import status_as_of as status_as_of
 from lib.maps.urlstate import ViewState
 
 FORMATS = ("png", "svg", "pdf")

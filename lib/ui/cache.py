@@ -224,23 +224,23 @@ def status_on_day(url: str, day: str, revision: int) -> tuple[pd.DataFrame | Non
     ``revision`` (``StatusStore.revision``) renews it after imports and revocations."""
     import datetime as dt
 
-    from lib.maps import static as staticmap
+    from lib.maps import staticdata
 
-    frame, shown = staticmap.status_as_of(
+    frame, shown = staticdata.status_as_of(
         status_store(url), dt.date.fromisoformat(day) if day else None, codes=sorted(layer("new_communes")["code"])
     )
     return frame, shown.isoformat() if shown else ""
 
 
 def briefing_inputs(url: str, day: str, revision: int):
-    """Inputs of the briefing outputs from the cached layers and status (see ``lib.maps.static.MapInputs``)."""
+    """Inputs of the briefing outputs from the cached layers and status (see ``lib.maps.staticdata.MapInputs``)."""
     import datetime as dt
 
     from lib.core.vocab import end_of_day
-    from lib.maps import static as staticmap
+    from lib.maps import staticdata
 
     frame, shown = status_on_day(url, day, revision)
-    return staticmap.MapInputs(
+    return staticdata.MapInputs(
         communes=layer("new_communes"),
         provinces=layer("new_provinces"),
         crosswalk=crosswalk(),
@@ -248,7 +248,7 @@ def briefing_inputs(url: str, day: str, revision: int):
         status=frame,
         as_of=dt.date.fromisoformat(shown) if shown else None,
         version=manifest()["version"],
-        sources=staticmap.source_names(geodata.default_dir()),
+        sources=staticdata.source_names(geodata.default_dir()),
         province_reports=(
             province_reports(url, end_of_day(dt.date.fromisoformat(shown)).isoformat(), revision) if shown else None
         ),

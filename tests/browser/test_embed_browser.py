@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.maps import html, static
+from lib.maps import html, staticdata
 from lib.maps.urlstate import ViewState
 from tests.browser.conftest import artifact, units_on_map, wait_for_app, wait_for_units
 
@@ -49,7 +49,7 @@ def test_briefing_page_gives_embed_link(app_url, page):
 
 
 def test_exported_html_works_from_disk_without_network(tmp_path, page):
-    out = html.write_html(ViewState(province="46", mode="merge"), static.load_inputs(), tmp_path / "hue.html")
+    out = html.write_html(ViewState(province="46", mode="merge"), staticdata.load_inputs(), tmp_path / "hue.html")
     page.goto(Path(out).as_uri())
     page.wait_for_function(
         "() => Object.keys(window).filter(k => k.startsWith('map_')).some(k => window[k] && window[k]._layers"
