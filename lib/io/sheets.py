@@ -106,12 +106,10 @@ class ReadLimits:
     max_cell_chars: int = _DEFAULTS.max_cell_chars  # Excel's own limit of one cell
     max_row_chars: int = _DEFAULTS.max_row_chars
     max_text_chars: int = _DEFAULTS.max_text_chars  # all cells of the file together (shared strings counted as used)
-    max_shared_strings: int = (
-        _DEFAULTS.max_shared_strings
-    )  # distinct shared strings (their text counts in max_text_chars)
-    max_seconds: float = (
-        _DEFAULTS.max_seconds
-    )  # time budget of a conversion or an import (reading, checking, converting)
+    # distinct shared strings (their text counts in max_text_chars)
+    max_shared_strings: int = _DEFAULTS.max_shared_strings
+    # time budget of a conversion or an import (reading, checking, converting)
+    max_seconds: float = _DEFAULTS.max_seconds
     worker_memory: int = _DEFAULTS.worker_memory_mb * 1024 * 1024  # address space the reading worker may add, bytes
     worker_cpu_seconds: float = _DEFAULTS.worker_cpu_seconds  # CPU time of the reading worker
     max_workers: int = _DEFAULTS.max_workers  # reading workers running at once in one server process (others wait)
