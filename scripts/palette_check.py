@@ -26,9 +26,9 @@ def palettes() -> dict[str, list[str]]:
         "task (xanh/vàng/đỏ/xám)": [c for c, _ in style.TASK_STYLES.values()],
         "centre": [c for c, _ in style.CENTRE_STYLES.values()],
     }
-    for k, picks in style.SHARE_PICKS.items():
-        out[f"share, {k} class{'es' if k > 1 else ''} + no data"] = [style.SHARE_COLOURS[i] for i in picks] + [
-            style.GREY
+    for k, picks in palette.SHARE_PICKS.items():
+        out[f"share, {k} class{'es' if k > 1 else ''} + no data"] = [palette.SHARE_COLOURS[i] for i in picks] + [
+            palette.GREY
         ]
     out["former task palette"] = list(palette.FORMER_TASK)
     out["former share palette"] = list(palette.FORMER_SHARE)

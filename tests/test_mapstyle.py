@@ -4,15 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lib.core.palette import GREY, SHARE_COLOURS, SHARE_PICKS, share_colour
 from lib.maps import cvd
 from lib.maps.style import (
     CENTRE_STYLES,
     DOT,
-    GREY,
     HATCH,
     PALETTE_MIN_DELTA_E,
-    SHARE_COLOURS,
-    SHARE_PICKS,
     TASK_STYLES,
     colour_communes,
     colour_provinces,
@@ -20,7 +18,6 @@ from lib.maps.style import (
     province_report_note,
     share_bins,
     share_breaks,
-    share_colour,
 )
 
 CODES = pd.Index(["00001", "00002", "00003", "00004"])

@@ -72,7 +72,7 @@ def test_table_share_colours_equal_the_maps(mode):
 
 def test_a_missing_share_is_grey_in_table_and_map():
     assert dashboard.share_style(float("nan"), [0.2]) == f"background-color: {palette.GREY}"
-    assert style.share_colour(None, [0.2]) == palette.GREY
+    assert palette.share_colour(None, [0.2]) == palette.GREY
 
 
 def test_dark_share_colours_take_white_text():

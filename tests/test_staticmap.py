@@ -15,6 +15,7 @@ import pytest
 import shapely
 from PIL import Image
 
+from lib.core import palette
 from lib.maps import static, staticdata, style
 from lib.maps.urlstate import ViewState
 from lib.status.store import StatusStore, StoreError
@@ -60,7 +61,7 @@ def test_national_png_is_wide_enough(tmp_path, small_inputs):
         assert image.width >= 2000 and image.height >= 1500
         colours = {c for _, c in image.convert("RGB").getcolors(1_000_000)}
     # The two provinces (50 % and 0 % green) fall in the two share classes the app's map uses.
-    bins = style.share_bins(style.share_breaks([0.5, 0.0]))
+    bins = style.share_bins(palette.share_breaks([0.5, 0.0]))
     assert len(bins) == 2
     for _, _, colour, _ in bins:
         assert tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5)) in colours, colour

@@ -243,9 +243,9 @@ def draw_map(ax, view: ViewState, inputs: MapInputs, *, labels: bool = True) -> 
     fills = units["code"].map(colouring.fill).fillna(palette.GREY)
     units.plot(ax=ax, color=list(fills), edgecolor="white", linewidth=0.35 if view.province else 0.12, zorder=2)
     if colouring.hatched:  # stale units striped, told apart without colour (as on the app's map)
-        with matplotlib.rc_context({"hatch.color": mapstyle.HATCH_COLOUR, "hatch.linewidth": HATCH_WIDTH}):
+        with matplotlib.rc_context({"hatch.color": palette.HATCH_COLOUR, "hatch.linewidth": HATCH_WIDTH}):
             units[units["code"].isin(colouring.hatched)].plot(
-                ax=ax, facecolor="none", edgecolor=mapstyle.HATCH_COLOUR, hatch=HATCH, linewidth=0, zorder=2.5
+                ax=ax, facecolor="none", edgecolor=palette.HATCH_COLOUR, hatch=HATCH, linewidth=0, zorder=2.5
             )
     if colouring.outlined:
         units[units["code"].isin(colouring.outlined)].plot(
@@ -265,7 +265,7 @@ def draw_map(ax, view: ViewState, inputs: MapInputs, *, labels: bool = True) -> 
             spots[:, 1],
             s=DOT_SIZE,
             c=[colouring.dots[c] for c in own["code"]],
-            edgecolors=mapstyle.HATCH_COLOUR,
+            edgecolors=palette.HATCH_COLOUR,
             linewidths=1.2,
             zorder=5,
         )
@@ -290,12 +290,12 @@ DOT_SIZE = 42  # points², about the app's 6 px marker
 def draw_marks(ax, x: float, y: float, w: float, h: float, kind: str, colour: str) -> None:
     """The legend swatch of a mark: a striped box (``mapstyle.HATCH``) or a dot (``mapstyle.DOT``)."""
     if kind == mapstyle.HATCH:
-        with matplotlib.rc_context({"hatch.color": mapstyle.HATCH_COLOUR, "hatch.linewidth": HATCH_WIDTH}):
+        with matplotlib.rc_context({"hatch.color": palette.HATCH_COLOUR, "hatch.linewidth": HATCH_WIDTH}):
             ax.add_patch(
                 Rectangle((x, y), w, h, facecolor=colour, edgecolor=palette.TEXT_SOFT, hatch=HATCH, linewidth=0.6)
             )
     else:
-        ax.scatter([x + w / 2], [y + h / 2], s=DOT_SIZE, c=[colour], edgecolors=mapstyle.HATCH_COLOUR, linewidths=1.2)
+        ax.scatter([x + w / 2], [y + h / 2], s=DOT_SIZE, c=[colour], edgecolors=palette.HATCH_COLOUR, linewidths=1.2)
 
 
 INSET_CORNERS = ((0.64, 0.03), (0.64, 0.64), (0.02, 0.64))  # lower right, upper right, upper left (axes fraction)

@@ -9,14 +9,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from lib.core import palette, vocab
-from lib.core.palette import CONFLICT_OUTLINE as CONFLICT_OUTLINE
-from lib.core.palette import GREY as GREY
-from lib.core.palette import HATCH_COLOUR as HATCH_COLOUR
-from lib.core.palette import SHARE_COLOURS as SHARE_COLOURS
-from lib.core.palette import SHARE_PICKS as SHARE_PICKS
-from lib.core.palette import SPLIT_OUTLINE as SPLIT_OUTLINE
-from lib.core.palette import share_breaks as share_breaks
-from lib.core.palette import share_colour as share_colour
+from lib.core.palette import CONFLICT_OUTLINE, GREY, SPLIT_OUTLINE, share_breaks
 from lib.core.vocab import LOCAL_TZ
 from lib.data.i18n import format_date, format_int, format_percent
 from lib.maps.urlstate import ViewState

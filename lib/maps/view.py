@@ -140,12 +140,12 @@ def build(
             outline={"color": colouring.outline_colour, "weight": 1.5},
             hatched=colouring.hatched,
             tips=colouring.tips,
-            hatch_colour=mapstyle.HATCH_COLOUR,
+            hatch_colour=palette.HATCH_COLOUR,
             style={
                 "color": palette.UNIT_EDGE,
                 "weight": 0.5 if view.province else 0.25,
                 "fillOpacity": 0.8,
-                "fillColor": mapstyle.GREY,
+                "fillColor": palette.GREY,
             },
             canvas=not view.province,
         ).add_to(overlay)
@@ -205,7 +205,7 @@ def build(
     return BuiltView(m, overlay, colouring.legend, title, old_lines=old_lines)
 
 
-PROVINCE_DOT_STYLE = {"radius": 5, "color": mapstyle.HATCH_COLOUR, "weight": 2, "fillOpacity": 1}
+PROVINCE_DOT_STYLE = {"radius": 5, "color": palette.HATCH_COLOUR, "weight": 2, "fillOpacity": 1}
 
 
 def _source(geometry: str) -> dict:
