@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from lib.core import vocab
-from lib.core.vocab import LOCAL_TZ, REFORM_DATE
+from lib.core.vocab import REFORM_DATE
 from lib.status import status
 
 SERIES_START = REFORM_DATE  # the two-level government starts on 1 July 2025
@@ -29,8 +29,8 @@ DAY = pd.Timedelta(days=1)
 
 
 def deadline(day: dt.date) -> pd.Timestamp:
-    """16:00 of ``day`` in Vietnam time."""
-    return pd.Timestamp(dt.datetime.combine(day, dt.time(vocab.DEADLINE_HOUR)), tz=LOCAL_TZ)
+    """16:00 of ``day`` in Vietnam time (:func:`lib.core.vocab.deadline_of` as a Timestamp)."""
+    return pd.Timestamp(vocab.deadline_of(day))
 
 
 def last_deadline_day(as_of: dt.datetime) -> dt.date:
